@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: install what is missing, then lint, types, the front end's types,
+# and every test (Python, Chromium module tests, JupyterLab and Notebook 7 end to end, notebooks).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --with-browser
+echo "== ruff";   ruff check src tests benchmarks
+echo "== mypy";   mypy
+echo "== tsc";    npm run --silent typecheck
+echo "== pytest"; python -m pytest "$@"

@@ -1,0 +1,85 @@
+"""image_widget: the OpenAI Images API in a notebook — a widget, plain functions and an offline emulator.
+
+Heavy modules (openai, uvicorn, starlette, the widget) load on first use, so `import image_widget`
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "generate": "image_widget.api",
+    "edit": "image_widget.api",
+    "vary": "image_widget.api",
+    "agenerate": "image_widget.api",
+    "aedit": "image_widget.api",
+    "avary": "image_widget.api",
+    "Result": "image_widget.api",
+    "APIRequestError": "image_widget.api",
+    "ValidationError": "image_widget.capabilities",
+    "validate": "image_widget.capabilities",
+    "Store": "image_widget.store",
+    "History": "image_widget.store",
+    "ImageWidget": "image_widget.widget",
+    "Emulator": "image_widget.emulator",
+    "sweep": "image_widget.sweeps",
+    "asweep": "image_widget.sweeps",
+    "Sweep": "image_widget.sweeps",
+    "BudgetError": "image_widget.sweeps",
+}
+
+__all__ = [
+    "APIRequestError",
+    "BudgetError",
+    "Emulator",
+    "History",
+    "ImageWidget",
+    "Result",
+    "Store",
+    "Sweep",
+    "ValidationError",
+    "__version__",
+    "aedit",
+    "agenerate",
+    "asweep",
+    "avary",
+    "edit",
+    "generate",
+    "sweep",
+    "validate",
+    "vary",
+]
+
+if TYPE_CHECKING:
+    from image_widget.api import (
+        APIRequestError,
+        Result,
+        aedit,
+        agenerate,
+        avary,
+        edit,
+        generate,
+        vary,
+    )
+    from image_widget.capabilities import ValidationError, validate
+    from image_widget.emulator import Emulator
+    from image_widget.store import History, Store
+    from image_widget.sweeps import BudgetError, Sweep, asweep, sweep
+    from image_widget.widget import ImageWidget
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'image_widget' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,243 @@
+"""Prompt and option sweeps: every combination, a budget checked first, bounded concurrency, a contact sheet.
+
+    sweep("a {animal} in {style}", animal=["fox", "owl"], style=["ink", "pixel art"],
+          quality=["low", "high"], n=1, max_cost=2.00)
+
+Keyword lists whose names appear in the template fill the prompt; the others are request options.
+One failed cell never loses the others; with `cache=True` (the default) re-running spends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import string
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from image_widget import api, capabilities
+from image_widget import cost as pricing
+from image_widget.api import APIRequestError, Result
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from PIL.Image import Image
+
+DEFAULT_CONCURRENCY = 4
+BACKOFF_S = (1.0, 2.0, 4.0)
+_RUN_KEYS = {"client", "base_url", "api_key", "store", "max_retries", "timeout"}
+
+
+class BudgetError(ValueError):
+    """The sweep's cost estimate is over `max_cost` (or cannot be known); nothing was sent."""
+
+
+@dataclass
+class Cell:
+    """One combination: its varying values, the full request, and what came of it."""
+
+    values: dict[str, Any]
+    prompt: str
+    options: dict[str, Any]
+    result: Result | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@dataclass
+class Sweep:
+    """The outcome of `sweep()`: cells in order, records per image, a grid, failures."""
+
+    template: str
+    axes: dict[str, list[Any]]
+    cells: list[Cell]
+    estimate: pricing.Cost
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Cell]:
+        return [c for c in self.cells if not c.ok]
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """One row per image (and one per failed cell): prompt, varying values, options, cost, seconds, path."""
+        rows: list[dict[str, Any]] = []
+        for cell in self.cells:
+            base = {"prompt": cell.prompt, **cell.values, "seconds": round(cell.seconds, 3),
+                    "error": cell.error, "cached": bool(cell.result and cell.result.cached)}
+            base.update({f"option_{k}": v for k, v in cell.options.items() if k not in cell.values})
+            if cell.result is None:
+                rows.append({**base, "image": None, "path": None, "cost_usd": None, "model": cell.options.get("model")})
+                continue
+            for index, record in enumerate(cell.result.records):
+                rows.append({**base, "image": index, "path": record.get("path"), "model": record.get("model"),
+                             "cost_usd": record.get("cost_usd"), "request_id": record.get("request_id")})
+        return rows
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The records as a DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is in the test extra
+            raise ImportError("Sweep.to_pandas() needs pandas: pip install pandas") from exc
+        return pd.DataFrame(self.records)
+
+    def grid(self, thumb: int = 256) -> Image:
+        """One labelled contact sheet: the first varying value down the side, the rest across the top."""
+        from image_widget.contact_sheet import contact_sheet
+
+        varying = [k for k, v in self.axes.items() if len(v) > 1]
+        row_key = varying[0] if varying else None
+        col_keys = varying[1:]
+        rows = self.axes[row_key] if row_key else [None]
+        cols = list(itertools.product(*(self.axes[k] for k in col_keys))) or [()]
+        lookup = {_key(cell.values, varying): cell for cell in self.cells}
+        tiles: list[list[list[Image] | str]] = []
+        for r in rows:
+            line: list[list[Image] | str] = []
+            for c in cols:
+                values = dict(zip(col_keys, c, strict=True))
+                if row_key:
+                    values[row_key] = r
+                cell = lookup.get(_key(values, varying))
+                if cell is None or cell.result is None:
+                    line.append(f"failed: {cell.error if cell else 'missing'}")
+                else:
+                    line.append(cell.result.images)
+            tiles.append(line)
+        row_labels = [f"{row_key}={r}" if row_key else "" for r in rows]
+        col_labels = [", ".join(f"{k}={v}" for k, v in zip(col_keys, c, strict=True)) for c in cols]
+        return contact_sheet(tiles, row_labels, col_labels, thumb=thumb, title=self.template)
+
+    def __repr__(self) -> str:
+        return (f"Sweep({len(self.cells)} cells, {len(self.failures)} failed, estimate {self.estimate.text}, "
+                f"{self.seconds:.1f}s)")
+
+
+def _key(values: dict[str, Any], keys: Sequence[str]) -> tuple[str, ...]:
+    return tuple(repr(values.get(k)) for k in keys)
+
+
+def template_fields(template: str) -> list[str]:
+    """The `{names}` a prompt template uses."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def plan(template: str, **axes: Any) -> tuple[dict[str, list[Any]], list[Cell], dict[str, Any]]:
+    """Split keyword arguments into axes, fixed options and run settings, and list every cell."""
+    fields = template_fields(template)
+    run = {k: axes.pop(k) for k in list(axes) if k in _RUN_KEYS}
+    known = set(capabilities.KNOWN_PARAMS["generate"]) | set(fields)
+    unknown = sorted(set(axes) - known)
+    if unknown:
+        raise ValueError(f"sweep() got unknown argument(s) {', '.join(unknown)}; use prompt fields "
+                         f"{fields or '(none)'} or request options such as model, size, quality, n")
+    missing = [f for f in fields if f not in axes]
+    if missing:
+        raise ValueError(f"the template uses {{{missing[0]}}} but no values were given for {missing[0]}=")
+    lists = {k: (list(v) if isinstance(v, list | tuple) else [v]) for k, v in axes.items()}
+    empty = [k for k, v in lists.items() if not v]
+    if empty:
+        raise ValueError(f"{empty[0]}= is an empty list; give at least one value")
+    cells: list[Cell] = []
+    for combo in itertools.product(*lists.values()):
+        values = dict(zip(lists, combo, strict=True))
+        prompt = template.format(**{f: values[f] for f in fields})
+        options = {k: v for k, v in values.items() if k not in fields}
+        varying = {k: v for k, v in values.items() if len(lists[k]) > 1}
+        cells.append(Cell(values=varying, prompt=prompt, options=options))
+    return lists, cells, run
+
+
+def estimate_cells(cells: Sequence[Cell]) -> pricing.Cost:
+    """Sum of per-cell estimates; unknown if any cell's price is unknown."""
+    total = 0.0
+    for cell in cells:
+        o = cell.options
+        each = pricing.estimate(str(o.get("model", capabilities.DEFAULT_MODEL)), quality=o.get("quality"),
+                             size=o.get("size"), n=int(o.get("n", 1)))
+        if each.usd is None:
+            return pricing.Cost(None, f"unknown (no published price for {o.get('model', capabilities.DEFAULT_MODEL)})")
+        total += each.usd
+    return pricing.Cost(total, f"${total:.3f}")
+
+
+async def asweep(template: str, *, max_cost: float | None = None, concurrency: int = DEFAULT_CONCURRENCY,
+                 cache: bool = True, progress: bool = True, **axes: Any) -> Sweep:
+    """Run every combination concurrently (at most `concurrency` at once). See the module docstring."""
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    lists, cells, run = plan(template, **axes)
+    problems = [f"{c.prompt!r}: {p.message}" for c in cells
+                for p in capabilities.validate("generate", {"prompt": c.prompt, **c.options})]
+    if problems:
+        raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
+    estimate = estimate_cells(cells)
+    if max_cost is not None:
+        if estimate.usd is None:
+            raise BudgetError(f"cannot check max_cost=${max_cost:.2f}: the estimate is {estimate.text}; "
+                              "pass max_cost=None to run anyway")
+        if estimate.usd > max_cost:
+            raise BudgetError(f"the sweep's estimate {estimate.text} for {len(cells)} cells is over "
+                              f"max_cost=${max_cost:.2f}; nothing was sent — reduce the combinations, "
+                              "n or quality, or raise max_cost")
+    started = time.monotonic()
+    gate = asyncio.Semaphore(concurrency)
+    bar = _progress(len(cells)) if progress else None
+
+    async def one(cell: Cell) -> None:
+        async with gate:
+            await _run_cell(cell, cache, run)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        await asyncio.gather(*(one(c) for c in cells))
+    finally:
+        if bar is not None:
+            bar.close()
+    return Sweep(template, lists, cells, estimate, time.monotonic() - started)
+
+
+async def _run_cell(cell: Cell, cache: bool, run: dict[str, Any]) -> None:
+    """One cell, backing off on rate limits; any other failure is recorded, never raised."""
+    started = time.monotonic()
+    for wait in (*BACKOFF_S, None):
+        cell.attempts += 1
+        try:
+            cell.result = await api.agenerate(cell.prompt, cache=cache, **cell.options, **run)
+            cell.error = None
+            break
+        except APIRequestError as exc:
+            cell.error = str(exc)
+            if exc.status != 429 or wait is None:
+                break
+            await asyncio.sleep(wait)
+        except Exception as exc:  # noqa: BLE001 - one bad cell must not lose the others
+            cell.error = f"{type(exc).__name__}: {exc}"
+            break
+    cell.seconds = time.monotonic() - started
+
+
+def _progress(total: int) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="sweep", unit="cell")
+
+
+def sweep(template: str, **kwargs: Any) -> Sweep:
+    """Run a sweep and wait for it (also inside Jupyter). See `asweep` for the arguments."""
+    return api.run_sync(asweep(template, **kwargs))
+
+
+__all__ = ["BudgetError", "Cell", "Sweep", "asweep", "plan", "sweep"]
