@@ -225,14 +225,32 @@ def test_write_failure_leaves_nothing(folder: Path, monkeypatch: pytest.MonkeyPa
     assert store.lookup("key-1") is None
 
 
-def test_fsync_failure_leaves_nothing(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken_fsync(fd: int) -> None:
-        raise OSError(5, "Input/output error")
+def test_sidecar_failure_removes_the_image_too(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_replace = os.replace
+    calls: list[str] = []
 
-    monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(StoreError, match="Input/output error"):
+    def replace_then_fail(src: str, dst: str) -> None:
+        calls.append(dst)
+        if str(dst).endswith(".json"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_then_fail)
+    with pytest.raises(StoreError, match="No space left on device"):
         Store(folder).save(png_bytes(), "png", record())
+    assert len(calls) == 2
     assert files_in(folder) == []
+
+
+def test_saved_files_are_fsynced_off_the_callers_path(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from image_widget import store as store_module
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    Store(folder).save(png_bytes(), "png", record())
+    store_module.flush()
+    assert len(synced) >= 3  # image, sidecar, folder
 
 
 # ------------------------------------------------------------------------------------------- History

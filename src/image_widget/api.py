@@ -13,12 +13,12 @@ import asyncio
 import base64
 import binascii
 import concurrent.futures
-import inspect
 import json
+import threading
 import time
 import uuid
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,9 @@ class APIRequestError(RuntimeError):
         self.retry_may_bill = retry_may_bill
         self.kind = kind
         self.detail = message
+        self.saved: list[Path] = []
+        """Images of this request that arrived and were saved before it failed (a stream that broke)."""
+        self._arrived: _Response | None = None
         text = message + (f" — {hint}" if hint else "")
         if request_id:
             text += f" (request id {request_id})"
@@ -303,24 +306,15 @@ async def _run(request: _Request, client: Any, base_url: str | None, api_key: st
     sdk_client = backend.async_client(max_retries=max_retries, timeout=timeout)
     started = time.monotonic()
     run_id = uuid.uuid4().hex
-    call = _SDKCall(sdk_client, request, backend)
     try:
-        response = await call.execute()
-    finally:
-        await _close_client(sdk_client, backend)
+        response = await _SDKCall(sdk_client, request, backend).execute()
+    except APIRequestError as exc:
+        if exc._arrived is None:
+            raise
+        raise _broken_stream(exc, exc._arrived, request, disk, backend, run_id, key, estimate,
+                             time.monotonic() - started, model) from None
     elapsed = time.monotonic() - started
     return _finish(request, response, disk, backend, run_id, key, estimate, elapsed, model)
-
-
-async def _close_client(sdk_client: Any, backend: Backend) -> None:
-    """Close clients we built (each run gets its own, so a cancelled run leaves no shared state)."""
-    if backend.user_client is not None:
-        return
-    closer = getattr(sdk_client, "close", None)
-    if closer is not None:
-        outcome = closer()
-        if inspect.isawaitable(outcome):
-            await outcome
 
 
 @dataclass
@@ -370,12 +364,17 @@ class _SDKCall:
     async def _streamed(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> _Response:
         stream = await self._call(fn, kwargs)
         response = _Response([], None, stream.response.headers.get("x-request-id"), {}, [])
-        if self.is_async:
-            async with stream:
-                async for event in stream:
-                    self._event(event, response)
-        else:
-            await asyncio.to_thread(self._drain_sync, stream, response)
+        try:
+            if self.is_async:
+                async with stream:
+                    async for event in stream:
+                        self._event(event, response)
+            else:
+                await asyncio.to_thread(self._drain_sync, stream, response)
+        except Exception as exc:  # noqa: BLE001 - broke mid-stream: `_run` keeps the images that completed
+            error = exc if isinstance(exc, APIRequestError) else translate_error(exc, self.backend)
+            error._arrived = response
+            raise error from None
         if not response.b64_images:
             raise APIRequestError("the stream ended without a final image", kind="stream",
                                   request_id=response.request_id, retry_may_bill=True,
@@ -423,7 +422,7 @@ def _from_images_response(raw: Any) -> _Response:
     data = list(raw.data or [])
     if not data:
         raise APIRequestError("the API answered with no images (empty data)", kind="empty",
-                              request_id=getattr(raw, "_request_id", None),
+                              request_id=getattr(raw, "_request_id", None), retry_may_bill=True,
                               hint="try again; nothing was returned to save")
     b64: list[str] = []
     for index, item in enumerate(data):
@@ -437,48 +436,91 @@ def _from_images_response(raw: Any) -> _Response:
                      [item.revised_prompt for item in data])
 
 
+_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-widget-io")
+"""Saves and decodes run side by side: Pillow and file writes release the GIL, so n images use both cores."""
+
+
+def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, disk: Store, backend: Backend,
+                   run_id: str, key: str, estimate: pricing.Cost, elapsed: float, model: str) -> APIRequestError:
+    """A stream that broke after some images completed: save those (they are paid for), then say so.
+
+    Their records keep the asked-for count, so the run stays incomplete and is never served from the cache.
+    """
+    wanted = int(request.params.get("n", 1))
+    got = len(arrived.b64_images)
+    saved = _finish(request, arrived, disk, backend, run_id, key, estimate, elapsed, model,
+                    count=wanted).paths if got else []
+    where = f"{len(saved)} saved in {disk.folder}" if saved else "nothing was saved"
+    error = APIRequestError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
+                            status=exc.status, code=exc.code, param=exc.param,
+                            request_id=exc.request_id or arrived.request_id, hint=exc.hint, retry_may_bill=True,
+                            kind=exc.kind)
+    error.saved = saved
+    return error
+
+
 def _finish(request: _Request, response: _Response, disk: Store, backend: Backend, run_id: str, key: str,
-            estimate: pricing.Cost, elapsed: float, model: str) -> Result:
-    """Save every decodable image first, then decode; a broken one is reported after the rest are safe."""
+            estimate: pricing.Cost, elapsed: float, model: str, count: int | None = None) -> Result:
+    """Save every readable image and decode it, in parallel; return only once all are on disk.
+
+    A corrupt image is reported after the others are safely saved.
+    """
     fmt = str(response.meta.get("output_format") or request.params.get("output_format") or "png")
     n = len(response.b64_images)
     actual = pricing.actual(model, response.usage, quality=response.meta.get("quality") or
-                         request.params.get("quality"), size=response.meta.get("size") or
-                         request.params.get("size"), n=n)
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    saved: list[StoredImage] = []
+                            request.params.get("quality"), size=response.meta.get("size") or
+                            request.params.get("size"), n=n)
+    shared = {
+        "run_id": run_id, "count": count or n, "created": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "endpoint": request.endpoint, "model": model, "prompt": request.params.get("prompt"),
+        "params": _jsonable(request.params), "input_hashes": request.file_hashes(),
+        "mask_hash": images.sha256(request.files["mask"][1]) if "mask" in request.files else None,
+        "usage": response.usage, "cost_estimate_usd": estimate.usd, "cost_usd": actual.usd,
+        "request_id": response.request_id, "elapsed_s": round(elapsed, 3), "backend": backend.describe(),
+        "cache_key": key, "response": _jsonable(response.meta), "partials": response.partials,
+    }
+    asked = capabilities.parse_size(str(request.params.get("size", "")))
     problems: list[str] = []
+    jobs: list[tuple[dict[str, Any], concurrent.futures.Future[Path], concurrent.futures.Future[Image] | None]] = []
     for index, b64 in enumerate(response.b64_images):
         try:
             data = base64.b64decode(b64, validate=True)
-            decoded = images.decode_image(data) if fmt != "svg" else None
         except (binascii.Error, ValueError) as exc:
             problems.append(f"image {index}: {exc}")
             continue
-        record = {
-            "run_id": run_id, "index": index, "count": n, "created": created,
-            "endpoint": request.endpoint, "model": model, "prompt": request.params.get("prompt"),
-            "params": _jsonable(request.params), "input_hashes": request.file_hashes(),
-            "mask_hash": images.sha256(request.files["mask"][1]) if "mask" in request.files else None,
-            "usage": response.usage, "cost_estimate_usd": estimate.usd, "cost_usd": actual.usd,
-            "revised_prompt": response.revised_prompts[index] if index < len(response.revised_prompts)
-            else None,
-            "request_id": response.request_id, "elapsed_s": round(elapsed, 3),
-            "backend": backend.describe(), "note": None, "cache_key": key,
-            "response": _jsonable(response.meta), "partials": response.partials,
-        }
-        if decoded is not None:
-            asked = capabilities.parse_size(str(request.params.get("size", "")))
-            if asked and decoded.size != asked:
-                record["note"] = f"asked for {asked[0]}x{asked[1]}, got {decoded.size[0]}x{decoded.size[1]}"
-        saved.append(StoredImage(id="", path=disk.save(data, fmt, record), record=record))
+        info = capabilities.image_info(data) if fmt != "svg" else None
+        if fmt != "svg" and info is None:
+            problems.append(f"image {index}: not a readable {fmt} image")
+            continue
+        record = {**shared, "index": index, "note": None,
+                  "revised_prompt": response.revised_prompts[index] if index < len(response.revised_prompts)
+                  else None}
+        if info is not None and asked and info[0] != asked:
+            record["note"] = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
+        saving = _WORKERS.submit(disk.save, data, fmt, record)
+        decoding = _WORKERS.submit(images.decode_image, data) if fmt != "svg" else None
+        jobs.append((record, saving, decoding))
+    saved: list[StoredImage] = []
+    decoded_images: list[Image] = []
+    failure: BaseException | None = None
+    for record, saving, decoding in jobs:  # wait for every save, even after a failure: nothing half-done
+        try:
+            saved.append(StoredImage(id="", path=saving.result(), record=record))
+            if decoding is not None:
+                decoded_images.append(decoding.result())
+        except images.ImageInputError as exc:
+            problems.append(f"image {record['index']}: {exc}")
+        except BaseException as exc:  # noqa: BLE001 - re-raised below once all saves have finished
+            failure = failure or exc
+    if failure is not None:
+        raise failure
     if problems:
         raise APIRequestError(
             f"{len(problems)} of {n} returned images were corrupt ({'; '.join(problems)}); "
             f"{len(saved)} were saved in {disk.folder}", kind="corrupt", request_id=response.request_id,
-            hint="try again; the images that did arrive are on disk")
+            retry_may_bill=True, hint="try again; the images that did arrive are on disk")
     return _result_from(saved, backend, estimate, actual, run_id, False, response.request_id,
-                        response.partials)
+                        response.partials, decoded_images)
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
@@ -486,10 +528,12 @@ def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _result_from(saved: list[StoredImage], backend: Backend, estimate: pricing.Cost, actual: pricing.Cost,
-                 run_id: str, cached: bool, request_id: str | None, partials: int = 0) -> Result:
+                 run_id: str, cached: bool, request_id: str | None, partials: int = 0,
+                 decoded: list[Image] | None = None) -> Result:
     records = [s.record for s in saved]
     paths = [Path(s.record["path"]) if s.record.get("path") else s.path for s in saved]
-    pil = [images.decode_image(p.read_bytes()) for p in paths if p.suffix != ".svg"]
+    pil = decoded if decoded is not None else [images.decode_image(p.read_bytes()) for p in paths
+                                               if p.suffix != ".svg"]
     return Result(pil, records, paths, run_id, cached, actual, estimate, backend, request_id, partials)
 
 
@@ -543,17 +587,36 @@ def translate_error(exc: BaseException, backend: Backend) -> APIRequestError:
 
 # --------------------------------------------------------------------------------------------- sync bridge
 
-def run_sync(coro: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
-    """Run a coroutine from sync code — also inside Jupyter, whose event loop is already running."""
-    async def wrap() -> T:
-        return await coro
+class _LoopThread:
+    """One event loop in a daemon thread for all sync calls, so SDK clients and connections are reused."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="image-widget-sync", daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+
+_SYNC_LOOP = _LoopThread()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from sync code — also inside Jupyter, whose event loop is already running.
+
+    Interrupting the wait (Ctrl-C / the kernel's stop button) cancels the request.
+    """
+    future = asyncio.run_coroutine_threadsafe(coro, _SYNC_LOOP.loop())
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(wrap())
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, wrap()).result()
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
 
 
 def option_names() -> tuple[str, ...]:

@@ -436,9 +436,9 @@ def custom_size_problem(w: int, h: int, rule: SizeRule) -> str:
     if w % rule.multiple_of or h % rule.multiple_of:
         return f"width and height must both be divisible by {rule.multiple_of}"
     if max(w, h) / min(w, h) > rule.max_aspect:
-        return "the aspect ratio must be between 1:3 and 3:1"
+        return f"the aspect ratio must be between 1:{rule.max_aspect:g} and {rule.max_aspect:g}:1"
     if max(w, h) > rule.max_edge or w * h > rule.max_pixels:
-        return "the largest allowed size is 3840x2160"
+        return f"at most {rule.max_edge} pixels a side and {rule.max_pixels:,} pixels in all (e.g. 3840x2160)"
     if w * h < rule.min_pixels:
         return f"at least {rule.min_pixels:,} pixels are needed"
     return ""

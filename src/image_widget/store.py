@@ -7,8 +7,8 @@ Layout of the folder (one pair of files per image, nothing else is needed to rel
     20261101-120304-1a2b3c4d-0.json   the record (the "sidecar"), UTF-8 JSON
 
 Names are `<UTC yyyymmdd-HHMMSS>-<run_id 8 hex>-<index>[_<k>]` and never contain prompt text. Both
-files are written atomically (temporary file in the same folder, fsync, `os.replace`), the image
-first, so a killed process leaves at worst an image without a sidecar (PNGs are recovered from their
+files are written atomically (temporary file in the same folder, `os.replace`; fsync follows off the
+caller's path), the image first, so a killed process leaves at worst an image without a sidecar (PNGs are recovered from their
 chunk) or a hidden `.…tmp` file, which every reader ignores.
 
 A run (one request, `run_id`) is *complete* when the images with indices 0 … count-1 all exist, where
@@ -18,6 +18,7 @@ sets it), else `params["n"]`, else 1. Only complete runs are served from the cac
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import io
 import json
@@ -392,14 +393,50 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+_SYNCER: concurrent.futures.ThreadPoolExecutor | None = None
+_SYNCER_LOCK = threading.Lock()
+
+
+def _fsync_paths(*paths: Path) -> None:
+    for path in paths:
+        with suppress(OSError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    if paths:
+        with suppress(OSError):
+            _fsync_dir(paths[0].parent)
+
+
+def _sync_later(*paths: Path) -> None:
+    """fsync files and their folder on a background thread: durable within milliseconds, at no latency."""
+    global _SYNCER  # noqa: PLW0603 - one lazily started worker per process
+    with _SYNCER_LOCK:
+        if _SYNCER is None:
+            _SYNCER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-widget-fsync")
+    _SYNCER.submit(_fsync_paths, *paths)
+
+
+def flush() -> None:
+    """Wait until every saved file has been fsynced (tests, benchmarks, before shutdown)."""
+    with _SYNCER_LOCK:
+        syncer = _SYNCER
+    if syncer is not None:
+        syncer.submit(lambda: None).result()
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder + fsync + os.replace; the temp file never survives."""
+    """Write via a temp file in the same folder + os.replace; the temp file never survives.
+
+    A killed process cannot leave a half-written file under the final name. Durability against power
+    loss (fsync) is done right after by `_sync_later`, off the caller's path.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         with suppress(OSError):
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; saved images are ordinary files
         os.replace(tmp, path)
@@ -484,7 +521,7 @@ class Store:
             payload = (_png_with_record(data, text) if fmt_name == "png" else None) or data
             _atomic_write(image_path, payload)
             _atomic_write(sidecar, _dumps(rec, indent=1).encode("utf-8"))
-            _fsync_dir(self.folder)
+            _sync_later(image_path, sidecar)
         except BaseException as exc:
             for leftover in (sidecar, image_path):
                 with suppress(OSError):

@@ -1,0 +1,45 @@
+"""`python -m image_widget.emulator --port 8123`: serve the emulator until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+
+from image_widget.emulator.server import Emulator, _is_loopback
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start an emulator, print its base_url on one line, and serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m image_widget.emulator",
+                                     description="Offline OpenAI-compatible Images API (synthetic images).")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface (default 127.0.0.1; anything else exposes the emulator beyond this machine)")
+    parser.add_argument("--legacy", action="store_true", help="serve retired DALL·E 2 variations")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="S", help="delay before each response")
+    parser.add_argument("--partial-interval", type=float, default=0.05, metavar="S",
+                        help="time between streamed partial images")
+    args = parser.parse_args(argv)
+    if not _is_loopback(args.host):
+        print(f"warning: listening on {args.host}, not loopback; anyone who can reach it can use it",
+              file=sys.stderr)
+    try:
+        emulator = Emulator(legacy=args.legacy, latency_s=args.latency, partial_interval_s=args.partial_interval,
+                            host=args.host, port=args.port, allow_remote=True).start()
+    except (ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(emulator.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

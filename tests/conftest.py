@@ -1,0 +1,48 @@
+"""Shared fixtures: one emulator server per test session, with fresh state for every test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import openai
+import pytest
+
+from image_widget.emulator import Emulator
+
+
+@pytest.fixture(scope="session")
+def _emulator_server() -> Iterator[Emulator]:
+    with Emulator() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(_emulator_server: Emulator) -> Iterator[Emulator]:
+    """The session's emulator, reset: empty log, no pending faults, default config (legacy off)."""
+    _emulator_server.reset()
+    yield _emulator_server
+    _emulator_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _emulator_sync_client(_emulator_server: Emulator) -> Iterator[openai.OpenAI]:
+    # Shared: building a client (TLS context, connection pool) costs ~0.1 s each time.
+    client = openai.OpenAI(base_url=_emulator_server.url, api_key="sk-test", max_retries=0,
+                           _strict_response_validation=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def emulator_client(emulator: Emulator, _emulator_sync_client: openai.OpenAI) -> openai.OpenAI:
+    """A real openai client pointed at the (freshly reset) emulator: no retries, strict validation."""
+    return _emulator_sync_client
+
+
+@pytest.fixture
+async def async_emulator_client(emulator: Emulator) -> AsyncIterator[openai.AsyncOpenAI]:
+    """The async twin of `emulator_client`."""
+    client = openai.AsyncOpenAI(base_url=emulator.url, api_key="sk-test", max_retries=0,
+                                _strict_response_validation=True)
+    yield client
+    await client.close()
