@@ -262,3 +262,36 @@ def test_result_repr_names_count_and_cost(opts: dict[str, Any]) -> None:
     text = repr(iw.generate("a cat", n=2, **opts))
     assert "2 image(s)" in text
     assert KEY not in text
+
+
+def test_rerun_repeats_a_generation_with_overrides(emulator: Emulator, opts: dict[str, Any]) -> None:
+    first = iw.generate("a fox", size="1536x1024", quality="low", **opts)
+    again = iw.rerun(first.record, quality="high", base_url=opts["base_url"], api_key=KEY)
+    assert again.images[0].size == (1536, 1024)
+    assert again.record["params"]["quality"] == "high"
+    assert again.record["prompt"] == "a fox"
+    assert len(images_requests(emulator)) == 2
+
+
+def test_rerun_of_an_edit_sends_the_same_inputs_and_mask(emulator: Emulator, opts: dict[str, Any],
+                                                         tmp_path: Path) -> None:
+    mask = np.zeros((256, 256), dtype=bool)
+    mask[:64, :64] = True
+    first = iw.edit(photo(), "add a hat", mask=mask, **opts)
+    assert len(list((tmp_path / "inputs").iterdir())) == 2  # the image and the mask, by hash
+    again = iw.rerun(first.record["id"], store=tmp_path, base_url=opts["base_url"], api_key=KEY)
+    sent_first, sent_again = images_requests(emulator)
+    def digests(files: Any) -> list[str]:
+        return [f["sha256"] for f in (files if isinstance(files, list) else [files])]
+
+    assert digests(sent_again.params["image"]) == digests(sent_first.params["image"])
+    assert digests(sent_again.params["mask"]) == digests(sent_first.params["mask"])
+    assert again.record["mask_hash"] == first.record["mask_hash"]
+
+
+def test_reproduce_code_is_a_runnable_call(opts: dict[str, Any]) -> None:
+    result = iw.generate("a 'quoted' fox", size="1024x1536", n=2, **opts)
+    code = iw.reproduce_code(result.record)
+    assert "iw.generate(\"a 'quoted' fox\", size='1024x1536', n=2)" in code
+    edited = iw.edit(photo(), "add a hat", **opts)
+    assert f"iw.rerun({edited.record['id']!r}" in iw.reproduce_code(edited.record)

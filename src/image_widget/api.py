@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,6 +238,48 @@ def _run_args(opts: dict[str, Any]) -> dict[str, Any]:
         "max_retries": opts.get("max_retries", DEFAULT_MAX_RETRIES),
         "timeout": opts.get("timeout", DEFAULT_TIMEOUT_S),
     }
+
+
+def rerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,
+          **overrides: Any) -> Result:
+    """Run a saved request again (same endpoint, prompt, options and inputs); `overrides` change options."""
+    return run_sync(arerun(record, store=store, **overrides))
+
+
+async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,
+                 **overrides: Any) -> Result:
+    """Async twin of `rerun`. A string is an image id looked up in `store`."""
+    if isinstance(record, str):
+        record = _resolve_store(store).load(record)
+    if isinstance(record, StoredImage):
+        record = record.record
+    disk = _resolve_store(store if store is not None else Path(str(record["path"])).parent)
+    params = {**record.get("params", {}), **overrides}
+    prompt = params.pop("prompt", None)
+    files: dict[str, list[bytes]] = {}
+    for entry in record.get("input_hashes") or []:
+        role, digest = str(entry).split(":", 1)
+        files.setdefault(role, []).append(disk.load_input(digest))
+    endpoint = record.get("endpoint", "generate")
+    if endpoint == "generate":
+        return await agenerate(str(prompt), store=disk, **params)
+    if endpoint == "variation":
+        return await avary(files["image"][0], store=disk, legacy=True, **params)
+    if record.get("note") and str(record["note"]).startswith("variation made through"):
+        return await avary(files["image"][0], prompt, store=disk, **params)
+    mask, markup = (files.get(k, [None])[0] for k in ("mask", "markup"))
+    return await aedit(files["image"], str(prompt), mask=mask, markup=markup, store=disk, **params)
+
+
+def reproduce_code(record: Mapping[str, Any]) -> str:
+    """The Python call that recreates a result: the full call for generations, `rerun` for edits."""
+    params = {k: v for k, v in (record.get("params") or {}).items() if k != "prompt"}
+    if record.get("endpoint", "generate") == "generate":
+        args = "".join(f", {k}={v!r}" for k, v in params.items())
+        return f"import image_widget as iw\niw.generate({record.get('prompt')!r}{args})"
+    folder = str(Path(str(record.get("path", "."))).parent)
+    return (f"import image_widget as iw\n# {record.get('endpoint')} of saved inputs (kept in {folder}/inputs)\n"
+            f"iw.rerun({record.get('id')!r}, store={folder!r})")
 
 
 # --------------------------------------------------------------------------------------------- internals
@@ -479,6 +521,10 @@ def _finish(request: _Request, response: _Response, disk: Store, backend: Backen
         "request_id": response.request_id, "elapsed_s": round(elapsed, 3), "backend": backend.describe(),
         "cache_key": key, "response": _jsonable(response.meta), "partials": response.partials,
     }
+    for key_name in ("image", "mask", "markup"):  # kept by hash so the edit can be re-run later
+        value = request.files.get(key_name)
+        for item in value if isinstance(value, list) else [value] if value else []:
+            disk.save_input(item[1])
     asked = capabilities.parse_size(str(request.params.get("size", "")))
     problems: list[str] = []
     jobs: list[tuple[dict[str, Any], concurrent.futures.Future[Path], concurrent.futures.Future[Image] | None]] = []

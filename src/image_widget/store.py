@@ -8,8 +8,9 @@ Layout of the folder (one pair of files per image, nothing else is needed to rel
 
 Names are `<UTC yyyymmdd-HHMMSS>-<run_id 8 hex>-<index>[_<k>]` and never contain prompt text. Both
 files are written atomically (temporary file in the same folder, `os.replace`; fsync follows off the
-caller's path), the image first, so a killed process leaves at worst an image without a sidecar (PNGs are recovered from their
-chunk) or a hidden `.…tmp` file, which every reader ignores.
+caller's path), the image first, so a killed process leaves at worst an image without a sidecar (PNGs
+are recovered from their chunk) or a hidden `.…tmp` file, which every reader ignores. Input images and
+masks of edits are kept once each under `inputs/<sha256>.<ext>`, so any edit can be re-run.
 
 A run (one request, `run_id`) is *complete* when the images with indices 0 … count-1 all exist, where
 count is the record's `count` (the number of images the response actually returned, if the caller
@@ -69,6 +70,10 @@ _OUR_NAME_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{8}-\d+(?:_\d+)?$")
 _HEX_RE = re.compile(r"^[0-9a-f]{8,}$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+INPUTS_FOLDER = "inputs"
+_HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 class StoreError(OSError):
@@ -563,6 +568,36 @@ class Store:
                 self._pending.add(stem)
                 return path
         raise StoreError(self.folder, FileExistsError(f"no free name for {base}"))
+
+    # -- inputs (kept by content hash so edits can be re-run)
+
+    def save_input(self, data: bytes | bytearray) -> str:
+        """Keep an input image or mask under `inputs/<sha256>.<ext>`; returns the sha256 (hex).
+
+        Content-addressed, so the same photo used in a hundred edits is stored once.
+        """
+        data = bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        folder = self.folder / INPUTS_FOLDER
+        fmt = sniff_format(data) or "bin"
+        ext = _EXTENSIONS.get(fmt, fmt)
+        path = folder / f"{digest}.{ext}"
+        if not path.exists():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                _atomic_write(path, data)
+            except OSError as exc:
+                raise StoreError(self.folder, exc, "save an input image") from exc
+            _sync_later(path)
+        return digest
+
+    def load_input(self, digest: str) -> bytes:
+        """The bytes of an input kept by `save_input`; KeyError when it is not there."""
+        if not _HEX64_RE.match(digest):
+            raise KeyError(f"not an input hash: {digest!r}")
+        for path in (self.folder / INPUTS_FOLDER).glob(f"{digest}.*"):
+            return path.read_bytes()
+        raise KeyError(f"input {digest[:12]}… is not in {self.folder / INPUTS_FOLDER}")
 
     # -- index
 
