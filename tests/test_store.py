@@ -97,10 +97,16 @@ def test_save_writes_image_sidecar_and_png_chunk(folder: Path) -> None:
 def test_png_chunk_leaves_every_original_byte_in_place(folder: Path) -> None:
     data = png_bytes()
     saved = Store(folder).save(data, "png", record()).read_bytes()
-    iend = data.rindex(b"IEND") - 4
-    assert saved.startswith(data[:iend])  # signature, IHDR, IDAT: untouched
-    assert saved.endswith(data[iend:])  # IEND still last
-    assert b"iTXt" in saved[iend:-12]
+    idat = data.index(b"IDAT") - 4
+    assert saved.startswith(data[:idat])  # signature, IHDR: untouched
+    assert saved.endswith(data[idat:])  # the pixel data and IEND: untouched
+    assert b"iTXt" in saved[idat:len(saved) - len(data) + idat]  # the record sits before the pixels
+
+
+def test_png_record_readable_without_decoding_pixels(folder: Path) -> None:
+    path = Store(folder).save(png_bytes(), "png", record(prompt="no decode"))
+    with Image.open(path) as img:
+        assert json.loads(img.info["image_widget"])["prompt"] == "no decode"
 
 
 def test_non_png_formats_and_sniffing(folder: Path) -> None:

@@ -116,3 +116,14 @@ def test_to_pandas(run: dict[str, Any]) -> None:
 def test_bad_arguments_are_named(kwargs: dict[str, Any], needle: str, run: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=needle):
         sweeps.sweep("a {animal}", **kwargs, **run)
+
+
+def test_grid_axis_choice_and_single_axis_runs_across(run: dict[str, Any]) -> None:
+    result = sweeps.sweep("a {animal}", animal=["fox", "owl", "cat"], quality=["low", "high"],
+                          model="gpt-image-1-mini", size="1024x1024", **run)
+    default, swapped = result.grid(thumb=64), result.grid(thumb=64, rows="quality")
+    assert swapped.width > default.width  # 3 columns instead of 2
+    single = sweeps.sweep("a {animal}", animal=["fox", "owl", "cat"], **run).grid(thumb=64)
+    assert single.width > 3 * 64 > single.height
+    with pytest.raises(ValueError, match="not a varying value"):
+        result.grid(rows="model")

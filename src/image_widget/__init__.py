@@ -16,6 +16,7 @@ _LAZY: dict[str, str] = {
     "edit": "image_widget.api",
     "vary": "image_widget.api",
     "rerun": "image_widget.api",
+    "resolve_backend": "image_widget.backend",
     "arerun": "image_widget.api",
     "reproduce_code": "image_widget.api",
     "agenerate": "image_widget.api",
@@ -55,6 +56,7 @@ __all__ = [
     "generate",
     "reproduce_code",
     "rerun",
+    "resolve_backend",
     "sweep",
     "validate",
     "vary",
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
         rerun,
         vary,
     )
+    from image_widget.backend import resolve_backend
     from image_widget.capabilities import ValidationError, validate
     from image_widget.emulator import Emulator
     from image_widget.store import History, Store

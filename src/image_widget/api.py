@@ -28,7 +28,7 @@ from image_widget import capabilities, images
 from image_widget import cost as pricing
 from image_widget.backend import Backend, resolve_backend
 from image_widget.capabilities import Endpoint, FileTuple, caps_for
-from image_widget.store import Store, StoredImage, cache_key
+from image_widget.store import Store, StoredImage, StoreError, cache_key
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -94,6 +94,11 @@ class Result:
     def record(self) -> dict[str, Any]:
         """The run's shared fields (the first image's record)."""
         return self.records[0] if self.records else {}
+
+    @property
+    def code(self) -> str:
+        """The Python call that recreates this result."""
+        return reproduce_code(self.record)
 
     def __repr__(self) -> str:
         where = self.paths[0].parent if self.paths else "nowhere"
@@ -339,12 +344,16 @@ async def _run(request: _Request, client: Any, base_url: str | None, api_key: st
     n = int(request.params.get("n", 1))
     estimate = pricing.estimate(model, quality=request.params.get("quality"), size=request.params.get("size"),
                              n=n, endpoint=request.endpoint)
-    key = cache_key(request.endpoint, {**request.params, "backend": backend.base_url or backend.kind},
+    key = cache_key(request.endpoint, {**request.params, "backend": backend.cache_identity},
                     request.file_hashes())
     if cache:
         stored = disk.lookup(key)
         if stored is not None:
             return _cached_result(stored, backend, estimate)
+    try:  # a folder that cannot exist would lose every image this request pays for: fail before sending
+        disk.folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(disk.folder, exc, "create the folder") from exc
     sdk_client = backend.async_client(max_retries=max_retries, timeout=timeout)
     started = time.monotonic()
     run_id = uuid.uuid4().hex
@@ -517,7 +526,8 @@ def _finish(request: _Request, response: _Response, disk: Store, backend: Backen
         "endpoint": request.endpoint, "model": model, "prompt": request.params.get("prompt"),
         "params": _jsonable(request.params), "input_hashes": request.file_hashes(),
         "mask_hash": images.sha256(request.files["mask"][1]) if "mask" in request.files else None,
-        "usage": response.usage, "cost_estimate_usd": estimate.usd, "cost_usd": actual.usd,
+        "usage": response.usage, "cost_estimate_usd": _per_image(estimate.usd, n),
+        "cost_usd": _per_image(actual.usd, n), "run_cost_usd": actual.usd,
         "request_id": response.request_id, "elapsed_s": round(elapsed, 3), "backend": backend.describe(),
         "cache_key": key, "response": _jsonable(response.meta), "partials": response.partials,
     }
@@ -567,6 +577,11 @@ def _finish(request: _Request, response: _Response, disk: Store, backend: Backen
             retry_may_bill=True, hint="try again; the images that did arrive are on disk")
     return _result_from(saved, backend, estimate, actual, run_id, False, response.request_id,
                         response.partials, decoded_images)
+
+
+def _per_image(usd: float | None, n: int) -> float | None:
+    """Records are per image, so they carry the image's share (summing records gives the run's cost)."""
+    return None if usd is None else round(usd / max(n, 1), 6)
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:

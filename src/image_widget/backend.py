@@ -51,6 +51,11 @@ class Backend:
         """The client the caller passed in (OpenAI, AsyncOpenAI, AzureOpenAI, …), if any."""
         return self._client
 
+    @property
+    def cache_identity(self) -> str:
+        """What makes two backends' answers interchangeable for the cache (the emulator's port is not)."""
+        return "emulator" if self.kind == "emulator" else (self.base_url or self.kind)
+
     def describe(self) -> dict[str, Any]:
         """What the widget may show: kind, label, synthetic — never the key."""
         return {"kind": self.kind, "label": self.label, "synthetic": self.synthetic}

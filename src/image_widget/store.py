@@ -193,13 +193,14 @@ def _png_chunks(data: bytes) -> Iterator[tuple[int, bytes, int, int]]:
 
 
 def _png_with_record(data: bytes, text: str) -> bytes | None:
-    """`data` with an iTXt chunk holding `text` inserted just before IEND; None if not a sound PNG.
+    """`data` with an iTXt chunk holding `text` inserted before the first IDAT; None if not a sound PNG.
 
-    No re-encoding: every other byte, pixels included, stays as received.
+    No re-encoding: every other byte, pixels included, stays as received. Before the pixel data, so
+    `Image.open(path).text` shows the record without decoding the image.
     """
     body = CHUNK_KEY.encode("latin-1") + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + text.encode("utf-8")
     for pos, ctype, _start, _end in _png_chunks(data):
-        if ctype == b"IEND":
+        if ctype in (b"IDAT", b"IEND"):
             chunk = (len(body).to_bytes(4, "big") + b"iTXt" + body
                      + zlib.crc32(b"iTXt" + body).to_bytes(4, "big"))
             return data[:pos] + chunk + data[pos:]

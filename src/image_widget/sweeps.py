@@ -90,18 +90,21 @@ class Sweep:
             raise ImportError("Sweep.to_pandas() needs pandas: pip install pandas") from exc
         return pd.DataFrame(self.records)
 
-    def grid(self, thumb: int = 256) -> Image:
-        """One labelled contact sheet: the first varying value down the side, the rest across the top."""
+    def grid(self, thumb: int = 256, rows: str | None = None) -> Image:
+        """One labelled contact sheet. `rows` names the value that runs down the side (default: the first
+        varying one, or none when only one value varies, which then runs across)."""
         from image_widget.contact_sheet import contact_sheet
 
         varying = [k for k, v in self.axes.items() if len(v) > 1]
-        row_key = varying[0] if varying else None
-        col_keys = varying[1:]
-        rows = self.axes[row_key] if row_key else [None]
+        if rows is not None and rows not in varying:
+            raise ValueError(f"rows={rows!r} is not a varying value; choose one of {varying}")
+        row_key = rows if rows is not None else (varying[0] if len(varying) > 1 else None)
+        col_keys = [k for k in varying if k != row_key]
+        row_values = self.axes[row_key] if row_key else [None]
         cols = list(itertools.product(*(self.axes[k] for k in col_keys))) or [()]
         lookup = {_key(cell.values, varying): cell for cell in self.cells}
         tiles: list[list[list[Image] | str]] = []
-        for r in rows:
+        for r in row_values:
             line: list[list[Image] | str] = []
             for c in cols:
                 values = dict(zip(col_keys, c, strict=True))
@@ -113,7 +116,7 @@ class Sweep:
                 else:
                     line.append(cell.result.images)
             tiles.append(line)
-        row_labels = [f"{row_key}={r}" if row_key else "" for r in rows]
+        row_labels = [f"{row_key}={r}" if row_key else "" for r in row_values]
         col_labels = [", ".join(f"{k}={v}" for k, v in zip(col_keys, c, strict=True)) for c in cols]
         return contact_sheet(tiles, row_labels, col_labels, thumb=thumb, title=self.template)
 
