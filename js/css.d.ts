@@ -1,0 +1,2 @@
+// esbuild's css loader: `import "./widget.css"` bundles the styles into static/widget.css.
+declare module "*.css";

@@ -1,0 +1,175 @@
+"""Prompt and options: they follow `capabilities`, write whole `options` dicts, show `problems`."""
+
+from __future__ import annotations
+
+import pytest
+from widget_harness import DALLE_3_CAPS, GPT_IMAGE_2_CAPS, Harness
+
+pytestmark = pytest.mark.browser
+
+
+def control(name: str) -> str:
+    return f'.iw-compose [data-option="{name}"]'
+
+
+def test_option_change_writes_whole_dict(harness: Harness) -> None:
+    harness.mount()
+    harness.page.select_option(control("quality"), "high")
+    writes = harness.wait_sets("options", 1)
+    assert writes[-1] == {**harness.state("options"), "quality": "high"}
+    assert set(writes[-1]) >= {"prompt", "mode", "model", "size", "n", "output_compression"}
+    calls = harness.calls()
+    assert calls[calls.index("set") + 1 :].count("save_changes") >= 1
+
+    harness.page.check('input[data-mode="edit"]')
+    assert harness.wait_sets("options", 2)[-1]["mode"] == "edit"
+    harness.page.fill(control("n"), "3")
+    harness.page.press(control("n"), "Tab")
+    assert harness.wait_sets("options", 3)[-1]["n"] == 3
+    harness.page.select_option(control("partial_images"), "2")
+    assert harness.wait_sets("options", 4)[-1]["partial_images"] == 2
+
+
+def test_prompt_counter_and_debounced_write(harness: Harness) -> None:
+    harness.mount()
+    harness.page.fill(control("prompt"), "a lighthouse at dusk")
+    assert harness.page.text_content(".iw-count") == "20 / 32,000"
+    writes = harness.wait_sets("options", 1)
+    assert writes[-1]["prompt"] == "a lighthouse at dusk"
+    harness.set_trait("capabilities", {**GPT_IMAGE_2_CAPS, "prompt_max": 10})
+    harness.page.wait_for_selector(".iw-count.iw-over")
+
+
+def test_ctrl_enter_sends_generate_after_prompt(harness: Harness) -> None:
+    harness.mount()
+    harness.page.click(control("prompt"))
+    harness.page.keyboard.type("a cat")
+    harness.page.keyboard.press("Control+Enter")
+    msg = harness.wait_sent("generate", 1)[0]["content"]
+    # the prompt was written before the command (and rides along in it); no newline went into it
+    assert harness.sets("options")[-1]["prompt"] == "a cat"
+    assert msg["options"] == harness.state("options")
+    calls = harness.calls()
+    assert calls.index("send") > max(i for i, c in enumerate(calls) if c == "set")
+    harness.page.keyboard.press("Meta+Enter")
+    harness.wait_sent("generate", 2)
+
+
+def test_controls_follow_capabilities(harness: Harness) -> None:
+    harness.mount()
+    page = harness.page
+    # gpt-image-2: custom sizes allowed, compression off for png, no input_fidelity
+    assert page.is_visible(control("custom_size"))
+    assert page.is_disabled(control("output_compression"))
+    assert "webp" in (page.get_attribute(control("output_compression"), "title") or "")
+    assert page.is_disabled(control("input_fidelity"))
+    assert "input_fidelity" in (page.get_attribute(control("input_fidelity"), "title") or "")
+    assert page.is_enabled(control("background"))
+
+    page.select_option(control("output_format"), "webp")
+    harness.wait_sets("options", 1)
+    assert page.is_enabled(control("output_compression"))
+    page.fill(control("output_compression"), "70")
+    page.press(control("output_compression"), "Enter")
+    assert harness.wait_sets("options", 2)[-1]["output_compression"] == 70
+    page.select_option(control("output_format"), "jpeg")
+    harness.wait_sets("options", 3)
+    assert page.is_enabled(control("output_compression"))
+    assert page.input_value(control("output_compression")) == "70"
+    page.select_option(control("output_format"), "png")
+    last = harness.wait_sets("options", 4)[-1]
+    assert last["output_format"] == "png"
+    assert last["output_compression"] is None
+    assert page.is_disabled(control("output_compression"))
+
+    # a retired DALL·E 3: most options disabled, each with its reason
+    # as the kernel leaves options after a model switch: what the model lacks is reset or None
+    harness.set_options(
+        model="dall-e-3", size="1024x1024", quality="standard", output_format="png", background=None, moderation=None
+    )
+    harness.set_trait("capabilities", DALLE_3_CAPS)
+    assert page.is_hidden(control("custom_size"))
+    for name, reason in [
+        ("background", "no background"),
+        ("moderation", "no moderation"),
+        ("partial_images", "does not stream"),
+        ("n", "one image"),
+        ("output_format", "only returns png"),
+        ("input_fidelity", "input_fidelity"),
+    ]:
+        assert page.is_disabled(control(name)), name
+        assert reason in (page.get_attribute(control(name), "title") or ""), name
+    assert page.input_value(control("background")) == ""
+    assert page.eval_on_selector(control("moderation"), "s => s.selectedOptions[0].textContent") == "default"
+    assert page.is_disabled('input[data-mode="edit"]')
+    assert "no edit endpoint" in (page.get_attribute('input[data-mode="edit"]', "title") or "")
+    sizes = page.eval_on_selector(control("size"), "s => [...s.options].map(o => o.value)")
+    assert sizes == ["1024x1024", "1792x1024", "1024x1792"]
+    assert "retired" in (page.text_content('[data-role="model-note"]') or "")
+
+
+def test_input_fidelity_enabled_when_listed(harness: Harness) -> None:
+    harness.mount(capabilities={**GPT_IMAGE_2_CAPS, "input_fidelity": ["high", "low"]})
+    page = harness.page
+    assert page.is_enabled(control("input_fidelity"))
+    page.select_option(control("input_fidelity"), "high")
+    assert harness.wait_sets("options", 1)[-1]["input_fidelity"] == "high"
+    page.select_option(control("input_fidelity"), "")
+    assert harness.wait_sets("options", 2)[-1]["input_fidelity"] is None
+
+
+def test_custom_size(harness: Harness) -> None:
+    harness.mount()
+    page = harness.page
+    page.select_option(control("size"), "__custom__")
+    page.fill(control("custom_size"), "2048 x 1152")
+    page.press(control("custom_size"), "Enter")
+    assert harness.wait_sets("options", 1)[-1]["size"] == "2048x1152"
+    assert page.input_value(control("size")) == "__custom__"
+    harness.set_trait("capabilities", {**GPT_IMAGE_2_CAPS, "custom_size": False})
+    assert page.is_hidden(control("custom_size"))
+    assert "not available" in page.eval_on_selector(control("size"), "s => s.selectedOptions[0].textContent")
+
+
+def test_problems_next_to_their_control(harness: Harness) -> None:
+    harness.mount()
+    harness.set_trait(
+        "problems",
+        {
+            "size": "size='999x1' is not allowed for model gpt-image-2",
+            "output_compression": "output_compression works only with webp or jpeg",
+            "stream": "output_format gif cannot stream; turn partial previews off",
+            "svg": "svg options work only with output_format svg",
+            "prompt": "prompt is empty; describe the image you want",
+        },
+    )
+    page = harness.page
+    for field, text in [
+        ("size", "999x1"),
+        ("output_compression", "works only with webp"),
+        ("partial_images", "cannot stream"),
+        ("prompt", "prompt is empty"),
+    ]:
+        slot = page.locator(f'.iw-field[data-field="{field}"] .iw-problem[data-problem-for="{field}"]')
+        assert slot.is_visible(), field
+        assert text in (slot.text_content() or ""), field
+    general = page.locator(".iw-problems-general")
+    assert general.is_visible()
+    assert "svg options" in (general.text_content() or "")
+    assert page.get_attribute(control("prompt"), "aria-invalid") == "true"
+    harness.set_trait("problems", {})
+    assert page.is_hidden('.iw-problem[data-problem-for="size"]')
+    assert page.is_hidden(".iw-problems-general")
+    assert page.get_attribute(control("prompt"), "aria-invalid") is None
+
+
+def test_every_control_is_labelled(harness: Harness) -> None:
+    harness.mount()
+    unlabelled = harness.page.evaluate(
+        """() => [...document.querySelectorAll(
+                  '.image-widget :is(input, select, textarea, button, canvas[tabindex])')]
+              .filter(el => !el.hidden && !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                            && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+              .map(el => el.outerHTML.slice(0, 80))"""
+    )
+    assert unlabelled == []
