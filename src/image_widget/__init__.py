@@ -18,7 +18,7 @@ _LAZY: dict[str, str] = {
     "rerun": "image_widget.api",
     "resolve_backend": "image_widget.backend",
     "arerun": "image_widget.api",
-    "reproduce_code": "image_widget.api",
+    "reproduce_code": "image_widget.reproduce",
     "agenerate": "image_widget.api",
     "aedit": "image_widget.api",
     "avary": "image_widget.api",
@@ -72,13 +72,13 @@ if TYPE_CHECKING:
         avary,
         edit,
         generate,
-        reproduce_code,
         rerun,
         vary,
     )
     from image_widget.backend import resolve_backend
     from image_widget.capabilities import ValidationError, validate
     from image_widget.emulator import Emulator
+    from image_widget.reproduce import reproduce_code
     from image_widget.store import History, Store
     from image_widget.sweeps import BudgetError, Sweep, asweep, sweep
     from image_widget.widget import ImageWidget

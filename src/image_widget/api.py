@@ -28,6 +28,7 @@ from image_widget import capabilities, images
 from image_widget import cost as pricing
 from image_widget.backend import Backend, resolve_backend
 from image_widget.capabilities import Endpoint, FileTuple, caps_for
+from image_widget.reproduce import reproduce_code
 from image_widget.store import Store, StoredImage, StoreError, cache_key
 
 if TYPE_CHECKING:
@@ -274,17 +275,6 @@ async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store 
         return await avary(files["image"][0], prompt, store=disk, **params)
     mask, markup = (files.get(k, [None])[0] for k in ("mask", "markup"))
     return await aedit(files["image"], str(prompt), mask=mask, markup=markup, store=disk, **params)
-
-
-def reproduce_code(record: Mapping[str, Any]) -> str:
-    """The Python call that recreates a result: the full call for generations, `rerun` for edits."""
-    params = {k: v for k, v in (record.get("params") or {}).items() if k != "prompt"}
-    if record.get("endpoint", "generate") == "generate":
-        args = "".join(f", {k}={v!r}" for k, v in params.items())
-        return f"import image_widget as iw\niw.generate({record.get('prompt')!r}{args})"
-    folder = str(Path(str(record.get("path", "."))).parent)
-    return (f"import image_widget as iw\n# {record.get('endpoint')} of saved inputs (kept in {folder}/inputs)\n"
-            f"iw.rerun({record.get('id')!r}, store={folder!r})")
 
 
 # --------------------------------------------------------------------------------------------- internals

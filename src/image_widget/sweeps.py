@@ -75,10 +75,12 @@ class Sweep:
                     "error": cell.error, "cached": bool(cell.result and cell.result.cached)}
             base.update({f"option_{k}": v for k, v in cell.options.items() if k not in cell.values})
             if cell.result is None:
-                rows.append({**base, "image": None, "path": None, "cost_usd": None, "model": cell.options.get("model")})
+                rows.append({**base, "image": None, "id": None, "path": None, "cost_usd": None,
+                             "model": cell.options.get("model")})
                 continue
             for index, record in enumerate(cell.result.records):
-                rows.append({**base, "image": index, "path": record.get("path"), "model": record.get("model"),
+                rows.append({**base, "image": index, "id": record.get("id"), "path": record.get("path"),
+                             "model": record.get("model"),
                              "cost_usd": record.get("cost_usd"), "request_id": record.get("request_id")})
         return rows
 

@@ -1,0 +1,449 @@
+"""End-to-end fixtures: a real JupyterLab (and Notebook 7) server per session, driven by Chromium.
+
+Follows shared/BROWSER-TESTS.md: temp config/data/runtime/settings dirs, settings files that start
+the kernel and skip the news, a token, `/api/status` polled until the server answers, the notebook
+opened with `?reset`, the kernel awaited idle through `window.jupyterapp`, and a timer around every
+in-page await plus a limit on each whole test. The notebook's kernel makes the widget with no key,
+so it talks to its own in-process emulator; tests steer that emulator over HTTP
+(`/_emulator/config`, `/_emulator/faults`) at the URL a cell prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import Locator, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+BUNDLE = SRC / "image_widget" / "static" / "widget.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_S = 90.0
+TEST_LIMIT_S = 150.0
+"""The whole of one test, kernel start included."""
+STEP_S = 45.0
+"""Any single wait inside a test."""
+NOTEBOOK7_PAGE_ERRORS = ("reading 'schema'",)
+"""Harmless page errors Notebook 7.6 throws on load (BROWSER-TESTS.md)."""
+
+
+# ------------------------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a downloaded browser."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 1400}, "device_scale_factor": 1}
+
+
+# ------------------------------------------------------------------------------------------- bundle
+
+
+def _needs_build() -> bool:
+    if not BUNDLE.exists():
+        return True
+    built = BUNDLE.stat().st_mtime
+    sources = [*(ROOT / "js").rglob("*"), ROOT / "package.json"]
+    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Path:
+    """The front end must be built for Jupyter to load it; build once when missing or stale."""
+    if _needs_build():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed to build src/image_widget/static/widget.js")
+        if not (ROOT / "node_modules").exists():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+        subprocess.run([npm, "run", "build"], cwd=ROOT, check=True)
+    return BUNDLE
+
+
+# ------------------------------------------------------------------------------------------- servers
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """One Jupyter server process and what a test needs to reach it."""
+
+    kind: str  # "lab" or "notebook"
+    url: str
+    token: str
+    root: Path
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
+                                         headers={"Authorization": f"token {self.token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def shutdown_sessions(self, notebook: str) -> None:
+        """Stop the kernel a test started, so kernels do not pile up over the session."""
+        try:
+            for session in self.api("GET", "/api/sessions"):
+                if session.get("path", "").endswith(notebook):
+                    self.api("DELETE", f"/api/sessions/{session['id']}")
+        except (OSError, urllib.error.URLError, ValueError):
+            pass
+
+
+def _write_settings(settings: Path) -> None:
+    files = {
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"autoStartDefaultKernel": True},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+    }
+    for name, value in files.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+def _start(kind: str, base: Path) -> Server:
+    root = base / "root"
+    dirs = {name: base / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
+    for path in (root, *dirs.values()):
+        path.mkdir(parents=True, exist_ok=True)
+    _write_settings(dirs["settings"])
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL",
+                                                           "IMAGE_WIDGET_DIR", "JUPYTER_PATH")}
+    env.update(
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
+        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+        # The kernel imports the package from the work tree (CI also installs it with pip -e).
+        PYTHONPATH=os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        PYTHONUNBUFFERED="1",
+    )
+    module = "jupyterlab" if kind == "lab" else "notebook"
+    cmd = [sys.executable, "-m", module, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root}", "--expose-app-in-browser"]
+    if kind == "lab":
+        cmd += ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    log = base / f"{kind}-server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    server = Server(kind, f"http://127.0.0.1:{port}", token, root, log, proc)
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter {kind} exited with {proc.returncode}:\n{server.log_tail()}")
+        try:
+            server.api("GET", "/api/status")
+            return server
+        except (OSError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                _stop(server)
+                raise RuntimeError(f"jupyter {kind} did not answer within {SERVER_START_S:.0f} s:\n"
+                                   f"{server.log_tail()}") from None
+            time.sleep(0.2)
+
+
+def _stop(server: Server) -> None:
+    if server.proc.poll() is None:
+        os.killpg(server.proc.pid, signal.SIGTERM)
+        try:
+            server.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.proc.pid, signal.SIGKILL)
+            server.proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def lab_server(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = _start("lab", tmp_path_factory.mktemp("jupyterlab"))
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def notebook_server(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = _start("notebook", tmp_path_factory.mktemp("notebook7"))
+    yield server
+    _stop(server)
+
+
+# ------------------------------------------------------------------------------------------- the page
+
+
+class Deadline:
+    """The test's overall time limit; every wait gets the smaller of its own and what is left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def ms(self, step: float = STEP_S) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the test ran over its total time limit")
+        return 1000 * min(step, left)
+
+
+_RUN_CELL_JS = """
+async ([code, limitMs]) => {
+  const withTimer = (promise, what) => Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), limitMs)),
+  ]);
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  const notebook = panel.content;
+  const model = notebook.model;
+  const index = model.cells.length;
+  model.sharedModel.insertCell(index, { cell_type: "code", source: code });
+  notebook.activeCellIndex = index;
+  const cell = notebook.widgets[index];
+  await withTimer(app.commands.execute("notebook:run-cell"), "notebook:run-cell");
+  const start = Date.now();
+  while (cell.model.executionCount === null) {
+    if (Date.now() - start > limitMs) throw new Error("timed out: the cell did not finish");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const root = document.querySelector(".image-widget");
+  return {
+    outputs: cell.model.outputs.toJSON(),
+    state: root ? root.dataset.state : null,
+  };
+}
+"""
+
+_OPEN_JS = """
+async (limitMs) => {
+  const withTimer = (promise, what) => Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), limitMs)),
+  ]);
+  const app = window.jupyterapp;
+  await withTimer(app.started, "app.started");
+  await withTimer(app.restored, "app.restored");
+  const start = Date.now();
+  let panel = app.shell.currentWidget;
+  while (!panel || !panel.sessionContext) {
+    if (Date.now() - start > limitMs) throw new Error("timed out: no notebook panel");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    panel = app.shell.currentWidget;
+  }
+  await withTimer(panel.context.ready, "context.ready");
+  await withTimer(panel.sessionContext.ready, "sessionContext.ready");
+  return true;
+}
+"""
+
+_KERNEL_IDLE_JS = """
+() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session
+    && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
+}
+"""
+
+
+def output_text(outputs: list[dict[str, Any]]) -> str:
+    """The text a cell printed or returned; errors become their traceback header."""
+    parts: list[str] = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            text = out.get("text", "")
+            parts.append("".join(text) if isinstance(text, list) else text)
+        elif kind in ("execute_result", "display_data"):
+            text = out.get("data", {}).get("text/plain", "")
+            parts.append("".join(text) if isinstance(text, list) else text)
+        elif kind == "error":
+            parts.append(f"ERROR {out.get('ename')}: {out.get('evalue')}")
+    return "".join(parts)
+
+
+@dataclass
+class NotebookPage:
+    """A notebook open in the browser, with helpers that each wait with a bounded timer."""
+
+    page: Page
+    server: Server
+    name: str
+    deadline: Deadline
+    page_errors: list[str] = field(default_factory=list)
+    emulator: str = ""
+
+    @property
+    def widget(self) -> Locator:
+        return self.page.locator(".image-widget[data-ready='1']").first
+
+    def open(self) -> None:
+        path = "lab/tree" if self.server.kind == "lab" else "notebooks"
+        self.page.goto(f"{self.server.url}/{path}/{self.name}?token={self.server.token}&reset",
+                       timeout=self.deadline.ms())
+        self.page.wait_for_function("() => !!window.jupyterapp", timeout=self.deadline.ms())
+        self.page.evaluate(_OPEN_JS, self.deadline.ms())
+        self.page.wait_for_function(_KERNEL_IDLE_JS, timeout=self.deadline.ms(60))
+
+    def run_all(self) -> None:
+        self.page.evaluate(
+            """async (limitMs) => await Promise.race([
+                 window.jupyterapp.commands.execute("notebook:run-all-cells"),
+                 new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: run-all")), limitMs)),
+               ])""",
+            self.deadline.ms(),
+        )
+
+    def cell_output(self, index: int) -> str:
+        """Wait for cell `index` to have run, then return its text output."""
+        self.page.wait_for_function(
+            """(i) => {
+                 const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+                 return !!cell && cell.model.executionCount !== null && cell.model.outputs.length > 0;
+               }""",
+            arg=index, timeout=self.deadline.ms(),
+        )
+        outputs = self.page.evaluate(
+            "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()", index)
+        return output_text(outputs)
+
+    def run_cell(self, code: str) -> tuple[str, str | None]:
+        """Append a code cell, run it, wait for it; (its text output, the widget's data-state then)."""
+        result = self.page.evaluate(_RUN_CELL_JS, [code, self.deadline.ms()])
+        return output_text(result["outputs"]), result["state"]
+
+    def wait_state(self, *states: str, step: float = STEP_S) -> str:
+        """Wait until the widget's root `data-state` is one of `states`; return it."""
+        handle = self.page.wait_for_function(
+            """(states) => {
+                 const root = document.querySelector(".image-widget[data-ready='1']");
+                 return root && states.includes(root.dataset.state) ? root.dataset.state : false;
+               }""",
+            arg=list(states), timeout=self.deadline.ms(step), polling="raf",
+        )
+        return str(handle.json_value())
+
+    def finish(self) -> str:
+        """Wait for the run to end; the final state, with the banner's text when it failed."""
+        final = self.wait_state("done", "error", "cancelled")
+        if final == "error":
+            banner = self.widget.locator("[data-role='banner']")
+            return f"error: {banner.text_content(timeout=self.deadline.ms())}"
+        return final
+
+    def attr(self, name: str) -> str | None:
+        return self.widget.get_attribute(name, timeout=self.deadline.ms())
+
+    # ------------------------------------------------------------------ the kernel's emulator
+
+    def control(self, path: str, body: Any) -> Any:
+        """POST to the kernel's emulator control endpoint (e.g. /_emulator/config)."""
+        assert self.emulator, "the emulator URL was not read yet"
+        request = urllib.request.Request(f"{self.emulator}{path}", data=json.dumps(body).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+
+SETUP_CELLS = [
+    "import image_widget as iw\n"
+    "from image_widget import ImageWidget\n"
+    "from image_widget.emulator import shared_emulator\n"
+    "w = ImageWidget(folder={folder!r})\n"
+    "w",
+    'print("EMULATOR", shared_emulator().origin)',
+]
+
+
+def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    path = root / name
+    nbformat.write(nb, path)
+    return path
+
+
+def _open_widget_notebook(page: Page, server: Server, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
+    deadline = Deadline(TEST_LIMIT_S)
+    name = f"{request.node.name.replace('[', '_').replace(']', '_')}.ipynb"
+    folder = server.root / "out" / name.removesuffix(".ipynb")
+    write_notebook(server.root, name, [c.format(folder=str(folder)) for c in SETUP_CELLS])
+    nb = NotebookPage(page, server, name, deadline)
+    page.on("pageerror", lambda exc: nb.page_errors.append(str(exc)))
+    try:
+        nb.open()
+        nb.run_all()
+        nb.widget.wait_for(state="visible", timeout=deadline.ms())
+        printed = nb.cell_output(1)
+        assert printed.startswith("EMULATOR "), printed
+        nb.emulator = printed.split()[1]
+        yield nb
+        errors = [e for e in nb.page_errors if not any(s in e for s in NOTEBOOK7_PAGE_ERRORS)]
+        assert not errors, f"page errors: {errors}"
+    except Exception:
+        print(f"--- jupyter {server.kind} log (tail) ---\n{server.log_tail()}")
+        raise
+    finally:
+        server.shutdown_sessions(name)
+
+
+@pytest.fixture
+def lab(page: Page, lab_server: Server, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
+    """A fresh notebook in JupyterLab, all cells run: `w` is displayed and the emulator URL read."""
+    yield from _open_widget_notebook(page, lab_server, request)
+
+
+@pytest.fixture
+def notebook7(page: Page, notebook_server: Server, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
+    """The same in Notebook 7 (`/notebooks/NAME.ipynb`)."""
+    yield from _open_widget_notebook(page, notebook_server, request)
