@@ -46,3 +46,12 @@ async def async_emulator_client(emulator: Emulator) -> AsyncIterator[openai.Asyn
                                 _strict_response_validation=True)
     yield client
     await client.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the Chromium tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which breaks every asyncio test that comes after it."""
+    def needs_browser(item: pytest.Item) -> bool:
+        return item.get_closest_marker("browser") is not None or item.get_closest_marker("jupyter") is not None
+
+    items.sort(key=needs_browser)  # stable: keeps the order within each group

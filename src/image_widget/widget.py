@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from image_widget.api import Result
+    from image_widget.images import ImageInput
 
 __all__ = ["ImageWidget"]
 
@@ -220,6 +221,7 @@ class ImageWidget(anywidget.AnyWidget):
             "add_input_chunk": self._msg_add_input_chunk,
             "remove_input": self._msg_remove_input,
             "move_input": self._msg_move_input,
+            "compare": self._msg_compare,
         }
         self._ready = True
         self._refresh()
@@ -246,6 +248,31 @@ class ImageWidget(anywidget.AnyWidget):
     def folder(self) -> Path:
         """Where images and their records are saved."""
         return self._store.folder
+
+    def add_inputs(self, *images: ImageInput) -> None:
+        """Add input images from Python, exactly as if they had been uploaded in the browser.
+
+        Why: to prepare the painting canvas from a notebook — load or compute an image, add it, then
+        paint the mask over it in the widget (or set `w.mask`) without saving and uploading a file.
+        Takes anything `images.load_image` takes (PIL image, numpy array, encoded bytes, a path).
+        Each is normalised like an upload (format, size limit, thumbnail); the first input becomes
+        the mask canvas (`mask_base`, clearing any mask) and, in generate mode, the mode turns to edit.
+
+        Unlike a browser upload, which adds what it can and shows a notice, this is all or nothing:
+        `ImageInputError` when an image cannot be used, `ValueError` when the model's input limit
+        would be exceeded; nothing is added then.
+        """
+        if not images:
+            return
+        start = len(self._inputs)
+        limit = int(self.capabilities.get("max_input_images") or 16)
+        if start + len(images) > limit:
+            raise ValueError(f"model {self.options.get('model')} takes at most {limit} input images; "
+                             f"{start} already added, {len(images)} more given")
+        names = [_input_name(src, start + i) for i, src in enumerate(images)]
+        added = [self._normalise_input(name, src, start + i) for i, (name, src) in enumerate(zip(names, images,
+                                                                                                   strict=True))]
+        self._append_inputs(added)
 
     def generate(self, prompt: str | None = None, /, **options: Any) -> Result:
         """Run the current options (like pressing Generate), wait, and return the `api.Result`.
@@ -460,38 +487,63 @@ class ImageWidget(anywidget.AnyWidget):
         rest.insert(max(0, min(to, len(rest))), found[0])
         self._set_inputs(rest)
 
+    def _msg_compare(self, content: dict[str, Any], _buffers: list[bytes]) -> None:
+        """Two stored images side by side: their records, what differs, and both full images."""
+        ids, request_id = content.get("ids"), content.get("request_id")
+        reply: dict[str, Any] = {"type": "compare", "request_id": request_id, "items": [], "differences": []}
+        if not isinstance(ids, list) or len(ids) != 2 or not all(isinstance(i, str) for i in ids):
+            self.send({**reply, "error": "compare needs exactly two image ids"}, [])
+            return
+        try:
+            stored = [self._store.load(image_id) for image_id in ids]
+            data = [s.data() for s in stored]
+        except (KeyError, OSError) as exc:
+            self.send({**reply, "error": self._scrub(str(exc))}, [])
+            return
+        items = []
+        for s in stored:
+            fmt = str(s.record.get("format") or s.path.suffix.lstrip("."))
+            items.append({**state.compare_item(s.record), "mime": _MIME.get(fmt.lower(), "application/octet-stream")})
+        differences = state.compare_records(stored[0].record, stored[1].record)
+        self.send({**reply, "items": items, "differences": differences}, data)
+
     # ------------------------------------------------------------------------------------ inputs
 
     def _first_size(self) -> tuple[int, int] | None:
         return (self._inputs[0].width, self._inputs[0].height) if self._inputs else None
 
-    def _make_input(self, name: str, data: bytes, index: int) -> _Input | None:
+    def _make_input(self, name: str, data: Any, index: int) -> _Input | None:
         """Normalise one file like the API call will (format, size); report conversions as notices."""
+        from image_widget import images
+
+        try:
+            return self._normalise_input(name, data, index)
+        except (images.ImageInputError, OSError, ValueError) as exc:
+            self._notice(f"{name}: {exc}", "warning")
+            return None
+
+    def _normalise_input(self, name: str, data: Any, index: int) -> _Input:
+        """`_make_input` that raises (ImageInputError, OSError, ValueError) instead of noticing."""
         from image_widget import images
 
         limits = caps_mod.caps_for(str(self.options.get("model") or caps_mod.DEFAULT_MODEL))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            try:
-                upload = images.to_upload(data, param=f"image[{index}]", max_bytes=limits.input_image_max_bytes,
-                                          allowed=limits.input_formats)
-                info = caps_mod.image_info(upload[1])
-                thumb = images.thumbnail_bytes(upload[1], state.RESULT_THUMB_PX)
-            except (images.ImageInputError, OSError, ValueError) as exc:
-                self._notice(f"{name}: {exc}", "warning")
-                return None
+            upload = images.to_upload(data, param=f"image[{index}]", max_bytes=limits.input_image_max_bytes,
+                                      allowed=limits.input_formats)
+            info = caps_mod.image_info(upload[1])
+            thumb = images.thumbnail_bytes(upload[1], state.RESULT_THUMB_PX)
         for warning in caught:
             if issubclass(warning.category, UserWarning):
                 self._notice(f"{name}: {warning.message}")
         if info is None:
-            self._notice(f"{name}: could not be read as an image", "warning")
-            return None
+            raise images.ImageInputError("could not be read as an image")
         (width, height), _alpha = info
         upload_name = Path(name).stem or "image"
         upload = (f"{upload_name}.{upload[0].rsplit('.', 1)[-1]}", upload[1], upload[2])
         return _Input(uuid.uuid4().hex[:12], name, upload, width, height, thumb)
 
-    def _add_files(self, files: list[tuple[str, bytes]]) -> None:
+    def _add_files(self, files: list[tuple[str, Any]]) -> None:
         limit = int(self.capabilities.get("max_input_images") or 16)
         room = limit - len(self._inputs)
         if len(files) > room:
@@ -501,6 +553,10 @@ class ImageWidget(anywidget.AnyWidget):
             files = files[:max(room, 0)]
         added = [entry for i, (name, data) in enumerate(files)
                  if (entry := self._make_input(name, data, len(self._inputs) + i)) is not None]
+        self._append_inputs(added)
+
+    def _append_inputs(self, added: list[_Input]) -> None:
+        """Append normalised inputs; the first into an empty list switches generate to edit."""
         if not added:
             return
         was_empty = not self._inputs
@@ -677,6 +733,16 @@ class ImageWidget(anywidget.AnyWidget):
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _input_name(src: Any, index: int) -> str:
+    """The name an input added from Python is shown with: the file's name, else "image-<n>"."""
+    if isinstance(src, str | os.PathLike):
+        return Path(src).name or f"image-{index + 1}"
+    filename = src[0] if isinstance(src, tuple) and src else getattr(src, "filename", None)  # FileTuple / PIL
+    if isinstance(filename, str) and filename:
+        return Path(filename).name
+    return f"image-{index + 1}"
 
 
 def _mask_base_bytes(upload: FileTuple) -> bytes:

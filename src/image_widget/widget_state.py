@@ -248,6 +248,59 @@ def result_item(record: Mapping[str, Any], thumb: bytes, code: str) -> dict[str,
     }
 
 
+#: Record fields compared besides `params`, first in the differences list. `size` and `quality` fall
+#: back to what the response reported when the request left them to the API.
+COMPARE_FIELDS = ("prompt", "model", "endpoint", "size", "quality")
+_MISSING = object()
+
+
+def _compare_value(record: Mapping[str, Any], key: str) -> Any:
+    params: Mapping[str, Any] = record.get("params") or {}
+    if key in ("prompt", "model", "endpoint"):
+        value = record.get(key, _MISSING)
+        return params.get(key, _MISSING) if value is _MISSING else value
+    if key in params:
+        return params[key]
+    if key in ("size", "quality"):
+        response: Mapping[str, Any] = record.get("response") or {}
+        return response.get(key, _MISSING)
+    return _MISSING
+
+
+def compare_records(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The parameters two stored images differ in: `[{param, a, b}]`, for the compare view.
+
+    Looks at every key of either record's `params` plus prompt/model/endpoint/size/quality; a key
+    only one side has is a difference, with `None` (JSON null) for the side that lacks it. Fixed
+    fields come first, then params keys in the order they appear (A's, then B's).
+    """
+    params_a: Mapping[str, Any] = a.get("params") or {}
+    params_b: Mapping[str, Any] = b.get("params") or {}
+    keys = list(dict.fromkeys([*COMPARE_FIELDS, *params_a, *params_b]))
+    out: list[dict[str, Any]] = []
+    for key in keys:
+        va, vb = _compare_value(a, key), _compare_value(b, key)
+        if va is _MISSING and vb is _MISSING:
+            continue
+        if va is _MISSING or vb is _MISSING or va != vb or isinstance(va, bool) != isinstance(vb, bool):
+            out.append({"param": key, "a": None if va is _MISSING else va, "b": None if vb is _MISSING else vb})
+    return out
+
+
+def compare_item(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry of a `compare` reply's `items`: what the compare view shows under an image."""
+    return {
+        "id": str(record.get("id", "")),
+        "prompt": record.get("prompt") or "",
+        "model": record.get("model") or "",
+        "params": dict(record.get("params") or {}),
+        "created": str(record.get("created") or ""),
+        "cost_text": _money(record.get("cost_usd")),
+        "width": record.get("width"),
+        "height": record.get("height"),
+    }
+
+
 def history_run(records: Sequence[Mapping[str, Any]], thumbs: Sequence[bytes]) -> dict[str, Any]:
     """One entry of the `history` trait: a run and one small thumb per image."""
     first = records[0] if records else {}

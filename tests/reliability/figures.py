@@ -1,0 +1,106 @@
+"""One honest summary line per test module, e.g.
+`faults: 14 injected, 14 survived, 0 images lost, 0 duplicate paid requests` — and the folder audit
+those figures rest on.
+
+`figure_fixture` makes a module-scoped fixture that yields a `Counter`. Tests add to it as they run;
+at the end of the module the line is written to the terminal (also under `-q` and without `-s`) and
+the module's invariants are asserted, so a figure can never claim what the tests did not see.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from image_widget.store import INPUTS_FOLDER
+
+Render = Callable[[Counter[str]], str]
+Invariants = Callable[[Counter[str]], list[str]]
+
+
+def write_line(config: pytest.Config, line: str) -> None:
+    """Write to the terminal past pytest's output capture (as `capsys.disabled()` does)."""
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+        if reporter is not None:
+            if reporter._tw.width_of_current_line:  # after progress dots
+                reporter.write("\n")
+            reporter.write_line(line, bold=True)
+        else:  # only without the terminal plugin (e.g. -p no:terminal)
+            print(line, file=sys.__stdout__, flush=True)
+
+
+def broken(counts: Counter[str], **must_be_zero: str) -> list[str]:
+    """Messages for every counter named in `must_be_zero` (key → description) that is not zero."""
+    return [f"{counts[key]} {what}" for key, what in must_be_zero.items() if counts[key]]
+
+
+def figure_fixture(name: str, render: Render, invariants: Invariants) -> Callable[..., Iterator[Counter[str]]]:
+    """A module-scoped fixture called `name` yielding a Counter; prints `render(counts)` at teardown and
+    fails the module if `invariants(counts)` lists any broken promise."""
+
+    @pytest.fixture(scope="module", name=name)
+    def tally(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
+        counts: Counter[str] = Counter()
+        yield counts
+        write_line(request.config, render(counts))
+        problems = invariants(counts)
+        assert not problems, f"{name}: " + "; ".join(problems)
+
+    return tally
+
+
+def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[list[Path], list[str]]:
+    """(whole images that have a valid sidecar, every problem found) in a store folder.
+
+    Problems: temp files, empty files, images that do not decode or have no sidecar, sidecars that do
+    not parse or point nowhere, inputs whose bytes do not match their hash, anything unexpected.
+    `allow_placeholders` lets zero-byte image names through — the name a save reserves before its
+    first `os.replace`, left behind only when the process dies in between; every reader skips them.
+    """
+    whole: list[Path] = []
+    problems: list[str] = []
+    for path in sorted(folder.rglob("*")) if folder.exists() else []:
+        name = path.name
+        if path.is_dir():
+            if path != folder / INPUTS_FOLDER:
+                problems.append(f"unexpected folder {name}")
+        elif name.startswith(".") or name.endswith(".tmp"):
+            problems.append(f"temp file left: {name}")
+        elif path.parent == folder / INPUTS_FOLDER:  # edit inputs, kept by content hash
+            if hashlib.sha256(path.read_bytes()).hexdigest() != path.stem:
+                problems.append(f"input {name} is not whole (its hash does not match its name)")
+        elif path.parent != folder:
+            problems.append(f"unexpected file {path.relative_to(folder)}")
+        elif path.stat().st_size == 0:
+            if not (allow_placeholders and path.suffix != ".json"):
+                problems.append(f"empty file left: {name}")
+        elif path.suffix == ".json":
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                problems.append(f"unreadable sidecar {name}")
+                continue
+            if not Path(record["path"]).is_file() or Path(record["path"]).stem != path.stem:
+                problems.append(f"sidecar {name} points at a missing image")
+        else:
+            try:
+                with Image.open(path) as img:
+                    img.load()
+            except Exception as exc:  # noqa: BLE001 - any decode failure is a half-written file
+                problems.append(f"{name} does not decode: {exc}")
+                continue
+            if not path.with_suffix(".json").is_file():
+                problems.append(f"{name} has no sidecar")
+                continue
+            whole.append(path)
+    return whole, problems
