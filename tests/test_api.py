@@ -207,6 +207,7 @@ def test_stream_failures_are_clear(emulator: Emulator, opts: dict[str, Any], kin
     with pytest.raises(api.APIRequestError) as info:
         iw.generate("a cat", partial_images=1, max_retries=0, **opts)
     assert info.value.retry_may_bill is True
+    assert "could not reach the server" not in str(info.value)  # it was reached; it broke off mid-stream
 
 
 def test_empty_data_is_an_error(emulator: Emulator, opts: dict[str, Any], tmp_path: Path) -> None:

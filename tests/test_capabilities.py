@@ -323,3 +323,9 @@ def test_snapshots_share_base_rules() -> None:
 ])
 def test_sniff_format(data: bytes, fmt: str | None) -> None:
     assert caps.sniff_format(data) == fmt
+
+
+def test_legacy_variation_needs_a_square_image() -> None:
+    wide = validate("variation", {"model": "dall-e-2", "image": ("a.png", png((64, 32)), "image/png")},
+                    allow_retired=True)
+    assert "needs a square image" in only(wide, "image")

@@ -481,6 +481,10 @@ _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_pref
 """Saves and decodes run side by side: Pillow and file writes release the GIL, so n images use both cores."""
 
 
+_STREAM_BROKE_HINT = ("the connection was open and the server was answering when it broke off; try again "
+                      "(a retry may be billed), or turn partial previews off")
+
+
 def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, disk: Store, backend: Backend,
                    run_id: str, key: str, estimate: pricing.Cost, elapsed: float, model: str) -> APIRequestError:
     """A stream that broke after some images completed: save those (they are paid for), then say so.
@@ -494,8 +498,8 @@ def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, 
     where = f"{len(saved)} saved in {disk.folder}" if saved else "nothing was saved"
     error = APIRequestError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
                             status=exc.status, code=exc.code, param=exc.param,
-                            request_id=exc.request_id or arrived.request_id, hint=exc.hint, retry_may_bill=True,
-                            kind=exc.kind)
+                            request_id=exc.request_id or arrived.request_id, retry_may_bill=True, kind=exc.kind,
+                            hint=_STREAM_BROKE_HINT if exc.kind == "APIConnectionError" else exc.hint)
     error.saved = saved
     return error
 

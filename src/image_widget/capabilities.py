@@ -88,6 +88,8 @@ class ModelCaps:
     complexity: bool = True
     legacy_params: bool = False
     """Takes DALL·E-era `response_format` / `style` (legacy servers only)."""
+    square_variation_input: bool = False
+    """The legacy variations endpoint wants a square image."""
     known: bool = True
 
     @property
@@ -110,7 +112,7 @@ def _dalle(name: str, endpoints: frozenset[Endpoint], sizes: tuple[str, ...], qu
         sizes=SizeRule(fixed=sizes), qualities=qualities, output_formats=("png",), backgrounds=(),
         n_max=n_max, prompt_max=prompt_max, max_input_images=1, input_image_max_bytes=4 * MB,
         input_formats=("png",), moderation=False, streaming=False, max_partial_images=0, gif=False,
-        svg=False, complexity=False, legacy_params=True,
+        svg=False, complexity=False, legacy_params=True, square_variation_input="variation" in endpoints,
     )
 
 
@@ -381,6 +383,11 @@ class _Checker:
             self.add("image", f"{len(files)} input images given; model {self.caps.name} takes at most {limit}")
         for index, item in enumerate(files):
             self.one_file("image", index, item)
+        if self.endpoint == "variation" and self.caps.square_variation_input and _is_file(files[0]):
+            info = image_info(files[0][1])
+            if info is not None and info[0][0] != info[0][1]:
+                w, h = info[0]
+                self.add("image", f"image is {w}x{h}; the variations endpoint of {self.caps.name} needs a square image")
 
     def one_file(self, param: str, index: int, item: object) -> None:
         label = f"{param}[{index}]" if param == "image" else param
