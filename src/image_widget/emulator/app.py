@@ -371,19 +371,13 @@ MAX_RENDER_PIXELS = 2 * 3840 * 2160
 
 
 def _extra_problems(endpoint: Endpoint, params: Mapping[str, Any]) -> list[Problem]:
-    """Checks `capabilities.validate` does not make: the legacy variations endpoint's square-image rule,
-    and a size cap that keeps the emulator from drawing gigapixel images for unknown models."""
+    """A check `capabilities.validate` does not make: a size cap that keeps the emulator from drawing
+    gigapixel images for unknown models."""
     problems: list[Problem] = []
     wh = parse_size(str(params.get("size", "")))
     if wh is not None and wh[0] * wh[1] > MAX_RENDER_PIXELS:
         problems.append(Problem("size", f"size={params['size']!r} is larger than the emulator draws "
                                         f"({MAX_RENDER_PIXELS:,} pixels at most)"))
-    if endpoint == "variation":
-        for data in _files(params.get("image"))[:1]:
-            info = image_info(data)
-            if info is not None and info[0][0] != info[0][1]:
-                w, h = info[0]
-                problems.append(Problem("image", f"image is {w}x{h}; variations need a square image"))
     return problems
 
 
