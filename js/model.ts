@@ -137,11 +137,39 @@ export type Command =
   | { type: "add_inputs"; names: string[] }
   | { type: "add_input_chunk"; upload_id: string; index: number; total: number; name: string }
   | { type: "remove_input"; id: string }
-  | { type: "move_input"; id: string; to: number };
+  | { type: "move_input"; id: string; to: number }
+  | { type: "compare"; ids: [string, string]; request_id: string };
+
+/** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
+export interface CompareItem {
+  id: string;
+  prompt?: string;
+  model?: string;
+  params?: Record<string, unknown>;
+  created?: string;
+  cost_text?: string;
+  width?: number | null;
+  height?: number | null;
+  mime?: string | null;
+}
+
+/** A parameter the two compared images differ in; `null` = not set on that side. */
+export interface CompareDifference {
+  param: string;
+  a: unknown;
+  b: unknown;
+}
 
 export type Reply =
   | { type: "image"; id: string; request_id: string; mime?: string | null; error?: string }
-  | { type: "notice"; level?: "info" | "warning"; message: string };
+  | { type: "notice"; level?: "info" | "warning"; message: string }
+  | {
+      type: "compare";
+      request_id: string;
+      items?: CompareItem[];
+      differences?: CompareDifference[];
+      error?: string;
+    };
 
 export const DEFAULT_OPTIONS: Options = {
   prompt: "",

@@ -3,6 +3,7 @@
 
 import type { RenderProps } from "@anywidget/types";
 import "./widget.css";
+import { createCompare } from "./compare";
 import { createControls } from "./controls";
 import { h } from "./dom";
 import { createGallery } from "./gallery";
@@ -31,6 +32,8 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   views.push(mask);
   const gallery = createGallery(ctx);
   views.push(gallery);
+  const compare = createCompare(ctx, [gallery.results, gallery.history]);
+  views.push(compare);
 
   controls.actions.append(status.state);
   root.append(
@@ -43,6 +46,7 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
     status.preview,
     gallery.results,
     gallery.history,
+    compare.panel,
     status.notices,
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),
   );

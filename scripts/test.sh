@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-browser
-echo "== ruff";   ruff check src tests benchmarks
+echo "== ruff";   ruff check .
 echo "== mypy";   mypy
 echo "== tsc";    npm run --silent typecheck
 echo "== pytest"; python -m pytest "$@"

@@ -688,3 +688,141 @@ def test_job_runner_reports_errors() -> None:
             job.outcome()
     finally:
         runner.close()
+
+
+# ------------------------------------------------------------------------------------------- compare
+
+
+def test_compare_replies_with_records_differences_and_both_images(
+        make_widget: Callable[..., tuple[ImageWidget, Sent]]) -> None:
+    w, sent = make_widget(prompt="a <b>fox</b>", quality="low")
+    w.generate()
+    a = w.results[0]["id"]
+    w.generate(quality="medium")
+    b = w.results[0]["id"]
+    msg(w, {"type": "compare", "ids": [a, b], "request_id": "c1"})
+    (reply, buffers), = sent.custom("compare")
+    assert reply["type"] == "compare"
+    assert reply["request_id"] == "c1"
+    assert "error" not in reply
+    assert [item["id"] for item in reply["items"]] == [a, b]
+    for item in reply["items"]:
+        assert item["prompt"] == "a <b>fox</b>"
+        assert item["model"] == w.options["model"]
+        assert item["created"]
+        assert item["cost_text"].startswith("$")
+        assert item["mime"] == "image/png"
+    assert reply["items"][0]["params"]["quality"] == "low"
+    assert reply["items"][1]["params"]["quality"] == "medium"
+    assert reply["differences"] == [{"param": "quality", "a": "low", "b": "medium"}]
+    assert buffers == [(w.folder / f"{a}.png").read_bytes(), (w.folder / f"{b}.png").read_bytes()]
+    json.dumps(reply)  # the reply is plain JSON (buffers travel separately)
+
+
+def test_compare_an_unknown_id_replies_with_an_error_and_no_buffers(
+        make_widget: Callable[..., tuple[ImageWidget, Sent]]) -> None:
+    w, sent = make_widget(prompt="a fox")
+    w.generate()
+    known = w.results[0]["id"]
+    msg(w, {"type": "compare", "ids": [known, "20990101-000000-deadbeef-0"], "request_id": "c2"})
+    msg(w, {"type": "compare", "ids": [known], "request_id": "c3"})
+    msg(w, {"type": "compare", "ids": [known, "../../etc/passwd"], "request_id": "c4"})
+    replies = sent.custom("compare")
+    assert [r["request_id"] for r, _ in replies] == ["c2", "c3", "c4"]
+    for reply, buffers in replies:
+        assert reply["error"]
+        assert buffers == []
+        assert reply["items"] == []
+        assert reply["differences"] == []
+
+
+def test_compare_records_lists_every_differing_parameter() -> None:
+    from image_widget.widget_state import compare_records
+
+    base = {"prompt": "a fox", "model": "gpt-image-1-mini", "endpoint": "generate",
+            "params": {"prompt": "a fox", "size": "1024x1024", "quality": "low", "n": 1},
+            "response": {"size": "1024x1024", "quality": "low"}}
+    assert compare_records(base, base) == []
+    other = {**base, "prompt": "a <b>fox</b>", "model": "gpt-image-2", "endpoint": "edit",
+             "params": {**base["params"], "prompt": "a <b>fox</b>", "quality": "high", "background": "opaque"}}
+    other["params"].pop("n")
+    assert compare_records(base, other) == [
+        {"param": "prompt", "a": "a fox", "b": "a <b>fox</b>"},
+        {"param": "model", "a": "gpt-image-1-mini", "b": "gpt-image-2"},
+        {"param": "endpoint", "a": "generate", "b": "edit"},
+        {"param": "quality", "a": "low", "b": "high"},
+        {"param": "n", "a": 1, "b": None},  # only in A
+        {"param": "background", "a": None, "b": "opaque"},  # only in B
+    ]
+
+
+def test_compare_records_size_and_quality_fall_back_to_the_response() -> None:
+    from image_widget.widget_state import compare_records
+
+    # Left to the API: the response says what was used.
+    a = {"prompt": "x", "model": "m", "params": {"prompt": "x"}, "response": {"size": "1024x1024", "quality": "medium"}}
+    b = {"prompt": "x", "model": "m", "params": {"prompt": "x", "quality": "high"},
+         "response": {"size": "1536x1024", "quality": "high"}}
+    assert compare_records(a, b) == [{"param": "size", "a": "1024x1024", "b": "1536x1024"},
+                                     {"param": "quality", "a": "medium", "b": "high"}]
+    # Nothing known on either side: not a difference. Values of another type are.
+    assert compare_records({"params": {}}, {"params": {}}) == []
+    assert compare_records({"params": {"n": 1}}, {"params": {"n": True}}) == [{"param": "n", "a": 1, "b": True}]
+    assert compare_records({"params": {"x": [1, 2]}}, {"params": {"x": [1, 2]}}) == []
+
+
+# ------------------------------------------------------------------------------------------- add_inputs (Python)
+
+
+def test_add_inputs_from_python_is_like_an_upload(make_widget: Callable[..., tuple[ImageWidget, Sent]],
+                                                   tmp_path: Path) -> None:
+    w, _ = make_widget(prompt="add a hat")
+    path = tmp_path / "photo.png"
+    path.write_bytes(png((800, 600)))
+    arr = np.zeros((48, 64, 3), dtype=np.uint8)
+    pil = Image.new("RGB", (320, 240), (10, 200, 10))
+    jpeg = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 10, 10)).save(jpeg, format="JPEG")
+    w.add_inputs(path, pil)
+    assert [i["name"] for i in w.inputs] == ["photo.png", "image-2"]
+    assert [(i["width"], i["height"]) for i in w.inputs] == [(800, 600), (320, 240)]
+    assert all(max(Image.open(io.BytesIO(i["thumb"])).size) <= 160 for i in w.inputs)
+    assert Image.open(io.BytesIO(w.mask_base)).size == (800, 600)  # the first is the canvas
+    assert w.options["mode"] == "edit"
+    assert w.problems == {}
+    w.add_inputs(arr, jpeg.getvalue(), str(path))
+    assert [(i["width"], i["height"]) for i in w.inputs][2:] == [(64, 48), (640, 480), (800, 600)]
+    assert Image.open(io.BytesIO(w.mask_base)).size == (800, 600)  # appending keeps the canvas
+    # The same normalising as a browser upload: what the API gets is the same bytes.
+    browser, _ = make_widget(prompt="add a hat", folder=tmp_path / "other")
+    msg(browser, {"type": "add_inputs", "names": ["photo.png"]}, [path.read_bytes()])
+    assert browser._inputs[0].upload == w._inputs[0].upload
+    assert browser.inputs[0]["thumb"] == w.inputs[0]["thumb"]
+    assert browser.mask_base == w.mask_base
+
+
+def test_add_inputs_from_python_paints_and_edits(make_widget: Callable[..., tuple[ImageWidget, Sent]],
+                                                  emulator: Emulator) -> None:
+    w, _ = make_widget(prompt="a river")
+    w.add_inputs(Image.new("RGB", (64, 48), (1, 2, 3)))
+    w.mask = mask_png((64, 48), (10, 10, 20, 30))
+    w.generate()
+    request = image_requests(emulator)[-1]
+    assert request.endpoint == "edit"
+    assert "mask" in request.params
+
+
+def test_add_inputs_from_python_is_all_or_nothing(make_widget: Callable[..., tuple[ImageWidget, Sent]]) -> None:
+    from image_widget.images import ImageInputError
+
+    w, _ = make_widget()
+    with pytest.raises(ImageInputError):
+        w.add_inputs(png((32, 32)), b"not an image")
+    assert w.inputs == []
+    assert w.options["mode"] == "generate"
+    limit = w.capabilities["max_input_images"]
+    with pytest.raises(ValueError, match=f"at most {limit}"):
+        w.add_inputs(*[png((16, 16))] * (limit + 1))
+    assert w.inputs == []
+    w.add_inputs()  # nothing given: nothing happens
+    assert w.inputs == []
