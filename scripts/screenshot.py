@@ -25,16 +25,14 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.jupyter.conftest import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SETUP_CELLS,
     Deadline,
     NotebookPage,
-    _needs_build,
     _start,
     _stop,
     write_notebook,
 )
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, needs_build  # noqa: E402
 
 WIDTH = 1200
 """CSS px of the widget in the shot (device scale 1, so the PNG is this wide too)."""
@@ -63,7 +61,7 @@ def scene(width: int, height: int) -> bytes:
 
 
 def shoot(out: Path) -> None:
-    if _needs_build():  # as the test fixture does: build the front end when missing or stale
+    if needs_build():  # as the test fixture does: build the front end when missing or stale
         subprocess.run(["npm", "run", "build"], cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory(prefix="iw-screenshot-") as tmp:
         base = Path(tmp)

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
 
 from image_widget.emulator import Emulator
+from support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a downloaded browser."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Path:
+    """The front end, built once per session when missing or older than its sources."""
+    try:
+        return ensure_bundle()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,6 @@ the widget wrote.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,25 +25,9 @@ BUNDLE = STATIC / "widget.js"
 PAGE = Path(__file__).with_name("fake_model.html")
 ORIGIN = "http://widget.test"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # -------------------------------------------------------------------------------------- fixtures
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium, never a downloaded browser."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -54,25 +35,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "viewport": {"width": 1000, "height": 1500}, "device_scale_factor": 1}
 
 
-def _needs_build() -> bool:
-    if not BUNDLE.exists():
-        return True
-    built = BUNDLE.stat().st_mtime
-    sources = [*(ROOT / "js").rglob("*"), ROOT / "package.json", ROOT / "tsconfig.json"]
-    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
-
-
-@pytest.fixture(scope="session")
-def bundle() -> Path:
-    """Build the bundle once per session when it is missing or older than js/ sources."""
-    if _needs_build():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to build src/image_widget/static/widget.js")
-        if not (ROOT / "node_modules").exists():
-            subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
-        subprocess.run([npm, "run", "build"], cwd=ROOT, check=True, env={**os.environ})
-    return BUNDLE
 
 
 @pytest.fixture

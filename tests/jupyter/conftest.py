@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -33,17 +32,6 @@ from playwright.sync_api import Locator, Page
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 BUNDLE = SRC / "image_widget" / "static" / "widget.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_S = 90.0
 TEST_LIMIT_S = 150.0
 """The whole of one test, kernel start included."""
@@ -56,11 +44,6 @@ NOTEBOOK7_PAGE_ERRORS = ("reading 'schema'",)
 # ------------------------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium, never a downloaded browser."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
@@ -70,25 +53,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 # ------------------------------------------------------------------------------------------- bundle
 
 
-def _needs_build() -> bool:
-    if not BUNDLE.exists():
-        return True
-    built = BUNDLE.stat().st_mtime
-    sources = [*(ROOT / "js").rglob("*"), ROOT / "package.json"]
-    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
-
-
-@pytest.fixture(scope="session")
-def bundle() -> Path:
-    """The front end must be built for Jupyter to load it; build once when missing or stale."""
-    if _needs_build():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to build src/image_widget/static/widget.js")
-        if not (ROOT / "node_modules").exists():
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
-        subprocess.run([npm, "run", "build"], cwd=ROOT, check=True)
-    return BUNDLE
 
 
 # ------------------------------------------------------------------------------------------- servers
