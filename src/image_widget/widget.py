@@ -12,6 +12,7 @@ never starts a second paid request. The client, key and base_url live only in pr
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import logging
 import os
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anywidget
 import traitlets
 from ipywidgets.widgets.trait_types import bytes_serialization
+from PIL import Image as PILImage
 
 from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
@@ -93,6 +95,8 @@ class _MaskTrait(traitlets.TraitType[Any, Any]):
 
     def validate(self, obj: Any, value: Any) -> Any:
         widget = cast("ImageWidget", obj)
+        if value is not None and value is widget._trait_values.get(self.name):
+            return value  # traitlets re-validates after set_state (cross-validation): nothing to redo
         if value is None or (isinstance(value, bytes | bytearray | memoryview) and len(value) == 0):
             widget._mask_png, widget._mask_has_edit = b"", False
             return None
@@ -112,7 +116,24 @@ class _MaskTrait(traitlets.TraitType[Any, Any]):
             img = img.convert("RGBA")
         widget._mask_png = png
         widget._mask_has_edit = img.getchannel("A").getextrema()[0] == 0
-        return img
+        return _identity_compared(img)
+
+
+_THUMB_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-widget-thumbs")
+
+
+class _MaskImage(PILImage.Image):
+    """A PIL image that traitlets compares by identity: PIL's `==` compares every byte (~30 ms for a
+    1536x1024 mask on each stroke), and a new mask value is always a new object anyway."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _identity_compared(img: Image) -> Image:
+    if type(img) is PILImage.Image:
+        img.__class__ = _MaskImage
+    return img
 
 
 def _mask_to_json(value: Any, widget: Any) -> bytes:
@@ -641,20 +662,25 @@ class ImageWidget(anywidget.AnyWidget):
         """Results, history and cost of a finished run (job thread; no awaits, so no cancel midway)."""
         from image_widget.images import thumbnail_bytes
 
-        thumbs: list[bytes] = []
-        small: list[bytes] = []
         pil = list(result.images) if len(result.images) == len(result.paths) else None
-        for i, path in enumerate(result.paths):
+
+        def both_thumbs(i: int) -> tuple[bytes, bytes]:
+            path = result.paths[i]
             source: Any = pil[i] if pil is not None else None
             if source is None and path.suffix.lower() != ".svg":
                 source = path.read_bytes()
+            if source is None:
+                return b"", b""
             try:
-                thumbs.append(thumbnail_bytes(source, state.RESULT_THUMB_PX) if source is not None else b"")
-                small.append(thumbnail_bytes(source, state.HISTORY_THUMB_PX) if source is not None else b"")
+                thumb = thumbnail_bytes(source, state.RESULT_THUMB_PX)
+                return thumb, thumbnail_bytes(thumb, state.HISTORY_THUMB_PX)  # from the small one: cheap
             except Exception:  # a thumbnail must never hide a saved, paid-for image
                 log.exception("image_widget: thumbnail of %s failed", path)
-                thumbs.append(b"")
-                small.append(b"")
+                return b"", b""
+
+        pairs = list(_THUMB_WORKERS.map(both_thumbs, range(len(result.paths))))  # Pillow frees the GIL
+        thumbs = [t for t, _ in pairs]
+        small = [s for _, s in pairs]
         items = [state.result_item(record, thumb, code) for record, thumb in zip(result.records, thumbs,
                                                                                  strict=False)]
         with self._lock:
