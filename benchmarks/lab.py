@@ -35,18 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
-BUNDLE = SRC / "image_widget" / "static" / "widget.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
+
 VIEWPORT = {"width": 1280, "height": 1600}
 SERVER_START_S = 90.0
 STEP_S = 45.0
@@ -76,18 +67,6 @@ class Deadline:
 
     def ms(self, step: float = STEP_S) -> float:
         return 1000 * self.s(step)
-
-
-def ensure_bundle() -> Path:
-    """Jupyter loads the built front end; build it once if it is missing."""
-    if not BUNDLE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError(f"{BUNDLE} is missing and npm is not installed to build it")
-        if not (ROOT / "node_modules").exists():
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True, timeout=600)
-        subprocess.run([npm, "run", "build"], cwd=ROOT, check=True, timeout=300)
-    return BUNDLE
 
 
 def free_port() -> int:
