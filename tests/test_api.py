@@ -309,3 +309,11 @@ def test_reproduce_code_is_a_runnable_call(opts: dict[str, Any]) -> None:
     pointed = types.SimpleNamespace(edit=functools.partial(iw.edit, **opts))  # same server and folder
     again = eval(call, {"iw": pointed}, {})
     assert again.record["mask_hash"] == edited.record["mask_hash"]
+
+
+def test_variation_note_is_in_the_saved_record(opts: dict[str, Any], tmp_path: Path) -> None:
+    result = iw.vary(photo(), model="gpt-image-1.5", **opts)
+    on_disk = json.loads(result.paths[0].with_suffix(".json").read_text())
+    assert on_disk["note"].startswith("variation made through the edit endpoint")
+    assert History(tmp_path).entries[0].record["note"] == on_disk["note"]
+    assert iw.reproduce_code(on_disk).startswith("iw.vary(")

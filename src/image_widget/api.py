@@ -190,6 +190,14 @@ async def aedit(
 ) -> Result:
     """Edit images. `mask`: RGBA (alpha 0 = edit) or a greyscale/bool array (True/white = edit),
     resized to the first image. Other options as in `agenerate` (moderation excepted)."""
+    request = _edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial, options)
+    return await _run(request, client, base_url, api_key, store, cache, max_retries, timeout)
+
+
+def _edit_request(image: images.ImageInput | Sequence[images.ImageInput], prompt: str,
+                  mask: images.MaskInput | None, markup: images.ImageInput | None, input_fidelity: str | None,
+                  model: str | None, on_partial: PartialCallback | None, options: dict[str, Any]) -> _Request:
+    """Normalise the inputs (and the mask to the first image's size) into an edit request."""
     caps = caps_for(model or capabilities.DEFAULT_MODEL)
     files: dict[str, Any] = {"image": images.prepare_images(
         image, max_images=caps.max_input_images, max_bytes=caps.input_image_max_bytes,
@@ -200,8 +208,7 @@ async def aedit(
     if markup is not None:
         files["markup"] = images.to_upload(markup, param="markup", allowed=("png",))
     params = _params(prompt=prompt, model=model, input_fidelity=input_fidelity, **options)
-    return await _run(_Request("edit", params, files, on_partial), client, base_url, api_key, store, cache,
-                      max_retries, timeout)
+    return _Request("edit", params, files, on_partial)
 
 
 async def avary(
@@ -227,9 +234,11 @@ async def avary(
         params = _params(model=name, **options)
         request = _Request("variation", params, {"image": upload}, None, allow_retired=legacy)
         return await _run(request, **_run_args(run_opts))
-    result = await aedit(image, prompt or VARIATION_PROMPT, model=name, **options)
-    for record in result.records:
-        record["note"] = VARIATION_NOTE
+    run_opts = {k: options.pop(k) for k in _RUN_KEYS if k in options}
+    on_partial = options.pop("on_partial", None)
+    request = _edit_request(image, prompt or VARIATION_PROMPT, None, None, None, name, on_partial, options)
+    request.note = VARIATION_NOTE  # in the saved record too, so history and rerun know it was a variation
+    result = await _run(request, **_run_args(run_opts))
     result.notes.append(VARIATION_NOTE)
     return result
 
@@ -287,6 +296,7 @@ class _Request:
     files: dict[str, Any]
     on_partial: PartialCallback | None
     allow_retired: bool = False
+    note: str | None = None
 
     @property
     def stream(self) -> bool:
@@ -542,11 +552,12 @@ def _finish(request: _Request, response: _Response, disk: Store, backend: Backen
         if fmt != "svg" and info is None:
             problems.append(f"image {index}: not a readable {fmt} image")
             continue
-        record = {**shared, "index": index, "note": None,
+        record = {**shared, "index": index, "note": request.note,
                   "revised_prompt": response.revised_prompts[index] if index < len(response.revised_prompts)
                   else None}
         if info is not None and asked and info[0] != asked:
-            record["note"] = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
+            size_note = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
+            record["note"] = f"{request.note}; {size_note}" if request.note else size_note
         saving = _WORKERS.submit(disk.save, data, fmt, record)
         decoding = _WORKERS.submit(images.decode_image, data) if fmt != "svg" else None
         jobs.append((record, saving, decoding))
