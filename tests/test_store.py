@@ -462,3 +462,17 @@ def test_lookup_uses_count_over_n_and_skips_deleted_files(folder: Path) -> None:
     assert store.lookup("key-1") is not None
     paths[0].unlink()  # the user deleted a file: do not serve a broken run
     assert store.lookup("key-1") is None
+
+
+def test_history_add_run_puts_a_new_run_first_without_rereading(folder: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(folder)
+    save_run(store, run_id="a" * 32, n=1, created="2026-11-01T10:00:00+00:00")
+    history = History(folder)
+    newer = save_run(store, run_id="b" * 32, n=2, created="2026-11-01T11:00:00+00:00")
+    run = [store.load(p.stem) for p in reversed(newer)]
+    monkeypatch.setattr("image_widget.store._scan", lambda _folder: pytest.fail("the folder was read again"))
+    history.add_run(run)
+    assert [e.run_id for e in history.entries] == ["b" * 32, "b" * 32, "a" * 32]
+    assert [e.index for e in history.entries[:2]] == [0, 1]
+    assert len(history.runs()) == 2

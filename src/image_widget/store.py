@@ -715,6 +715,15 @@ class History:
         self.skipped, self.recovered, self.problems = scan.skipped, scan.recovered, scan.problems
         return self
 
+    def add_run(self, images: Sequence[StoredImage]) -> None:
+        """Put a run just saved by this process in front, without reading the folder again (a reload
+        costs one sidecar read per image ever saved there)."""
+        if not images:
+            return
+        run = Run(images[0].run_id or images[0].id, sorted(images, key=lambda s: (s.index, s.id)))
+        self._runs = [run, *(r for r in self._runs if r.run_id != run.run_id)]
+        self.entries = [img for r in self._runs for img in r.images]
+
     def runs(self) -> list[Run]:
         """Images grouped by request (run_id), newest first."""
         return list(self._runs)

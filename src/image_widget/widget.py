@@ -36,7 +36,7 @@ from image_widget import widget_state as state
 from image_widget.backend import resolve_backend
 from image_widget.capabilities import FileTuple
 from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError, JobRunner
-from image_widget.store import History, Store
+from image_widget.store import History, Store, StoredImage
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -692,7 +692,8 @@ class ImageWidget(anywidget.AnyWidget):
                 self._session.add(result.cost)
             self.results = items
             if self.history is not None:
-                self.history.reload()
+                self.history.add_run([StoredImage(str(r.get("id", p.stem)), p, r)
+                                      for r, p in zip(result.records, result.paths, strict=False)])
             self.send_state("history")
             self._publish_cost()
         elapsed = (_now_ms() - job.started_ms) / 1000
