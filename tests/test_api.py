@@ -317,3 +317,20 @@ def test_variation_note_is_in_the_saved_record(opts: dict[str, Any], tmp_path: P
     assert on_disk["note"].startswith("variation made through the edit endpoint")
     assert History(tmp_path).entries[0].record["note"] == on_disk["note"]
     assert iw.reproduce_code(on_disk).startswith("iw.vary(")
+
+
+async def test_astream_yields_previews_then_the_result(emulator: Emulator, opts: dict[str, Any]) -> None:
+    items = [item async for item in iw.astream("a fox", partial_images=2, **opts)]
+    assert [type(i).__name__ for i in items] == ["Partial", "Partial", "Result"]
+    assert [i.index for i in items[:2]] == [0, 1]  # type: ignore[union-attr]
+    assert isinstance(items[-1], api.Result)
+    assert items[-1].paths[0].exists()
+
+
+async def test_astream_edit_and_errors_reach_the_consumer(emulator: Emulator, opts: dict[str, Any]) -> None:
+    kinds = [type(i).__name__ async for i in iw.astream("a hat", image=photo(), partial_images=1, **opts)]
+    assert kinds == ["Partial", "Result"]
+    emulator.inject(Fault(status=400, message="nope"))
+    with pytest.raises(api.APIRequestError, match="nope"):
+        async for _ in iw.astream("a cat", **opts):
+            pass

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -241,6 +241,51 @@ async def avary(
     result = await _run(request, **_run_args(run_opts))
     result.notes.append(VARIATION_NOTE)
     return result
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A streamed preview: which one (0-based) and the image."""
+
+    index: int
+    image: Image
+
+
+async def astream(prompt: str, **options: Any) -> AsyncIterator[Partial | Result]:
+    """`agenerate` as an async iterator: each partial preview as it arrives, then the final `Result`.
+
+        async for item in iw.astream("a fox", partial_images=2):
+            display(item.image if isinstance(item, iw.Partial) else item.images[0])
+
+    `partial_images` defaults to 2 here; `image=` (one or a list) makes it an edit instead.
+    """
+    queue: asyncio.Queue[Partial | Result | BaseException] = asyncio.Queue()
+    options.setdefault("partial_images", 2)
+    image = options.pop("image", None)
+
+    def on_partial(index: int, preview: Image) -> None:
+        queue.put_nowait(Partial(index, preview))
+
+    async def run() -> None:
+        try:
+            if image is None:
+                queue.put_nowait(await agenerate(prompt, on_partial=on_partial, **options))
+            else:
+                queue.put_nowait(await aedit(image, prompt, on_partial=on_partial, **options))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who re-raises it
+            queue.put_nowait(exc)
+
+    task = asyncio.ensure_future(run())
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Result):
+                return
+    finally:
+        task.cancel()
 
 
 _RUN_KEYS = ("client", "base_url", "api_key", "store", "cache", "max_retries", "timeout")
