@@ -17,12 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 sys.path.insert(0, str(ROOT))
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
+from tests.support.jupyter_server import SERVER_START_S, JupyterServer, start_server, write_notebook  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 1600}
-SERVER_START_S = 90.0
 STEP_S = 45.0
 """Any single wait, unless the caller asks for more (never more than what is left of the total)."""
 HARMLESS_PAGE_ERRORS = ("reading 'schema'",)
@@ -69,12 +64,6 @@ class Deadline:
         return 1000 * self.s(step)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def post_json(url: str, body: Any, timeout: float = 10) -> Any:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
@@ -86,124 +75,18 @@ def post_json(url: str, body: Any, timeout: float = 10) -> Any:
 # ------------------------------------------------------------------------------------------- server
 
 
-@dataclass
-class LabServer:
-    url: str
-    token: str
-    root: Path
-    log: Path
-    proc: subprocess.Popen[bytes]
-
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read().decode()
-        return json.loads(text) if text else None
-
-    def log_text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:]) or "(no log)"
-
-    def shutdown_sessions(self, notebook: str) -> None:
-        """Stop the kernel of one notebook, so kernels do not pile up."""
-        try:
-            for session in self.api("GET", "/api/sessions"):
-                if session.get("path", "").endswith(notebook):
-                    self.api("DELETE", f"/api/sessions/{session['id']}")
-        except (OSError, urllib.error.URLError, ValueError):
-            pass
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-
-
-def _write_settings(settings: Path, save_widget_state: bool) -> None:
-    files: dict[str, Any] = {
-        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"autoStartDefaultKernel": True},
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
-        "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": save_widget_state},
-    }
-    for name, value in files.items():
-        path = settings / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value))
+LabServer = JupyterServer
 
 
 def start_lab(base: Path, *, env: Mapping[str, str] | None = None, save_widget_state: bool = True,
               timeout: float = SERVER_START_S) -> LabServer:
     """Start `jupyter lab` with everything under `base`; `env` is added to a clean environment.
 
-    OPENAI_API_KEY / OPENAI_BASE_URL / IMAGE_WIDGET_DIR are removed from the inherited environment,
-    so the kernel uses its own emulator unless `env` sets them.
+    OPENAI_API_KEY / OPENAI_BASE_URL / IMAGE_WIDGET_DIR are not inherited, so the kernel uses its own
+    emulator unless `env` sets them.
     """
     ensure_bundle()
-    root = base / "root"
-    dirs = {name: base / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
-    for path in (root, *dirs.values()):
-        path.mkdir(parents=True, exist_ok=True)
-    _write_settings(dirs["settings"], save_widget_state)
-    token = secrets.token_hex(16)
-    port = free_port()
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGE_WIDGET_DIR", "JUPYTER_PATH")}
-    clean.update(
-        JUPYTER_CONFIG_DIR=str(dirs["config"]),
-        JUPYTER_DATA_DIR=str(dirs["data"]),
-        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
-        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
-        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
-        IPYTHONDIR=str(dirs["ipython"]),
-        PYTHONPATH=os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        PYTHONUNBUFFERED="1",
-    )
-    clean.update(env or {})
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--expose-app-in-browser",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    log = base / "lab-server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=clean, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    server = LabServer(f"http://127.0.0.1:{port}", token, root, log, proc)
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{server.log_tail()}")
-        try:
-            server.api("GET", "/api/status")
-            return server
-        except (OSError, urllib.error.URLError):
-            if time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(f"jupyter lab did not answer within {timeout:.0f} s:\n{server.log_tail()}") \
-                    from None
-            time.sleep(0.2)
-
-
-def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    path = root / name
-    nbformat.write(nb, path)
-    return path
+    return start_server("lab", base, env=env, save_widget_state=save_widget_state, timeout=timeout)
 
 
 # ------------------------------------------------------------------------------------------- the page

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # what pytest does for the conftests this script reuses
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.jupyter.conftest import (  # noqa: E402

@@ -11,12 +11,6 @@ so it talks to its own in-process emulator; tests steer that emulator over HTTP
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from playwright.sync_api import Locator, Page
+
+from support.jupyter_server import JupyterServer, start_server, write_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 BUNDLE = SRC / "image_widget" / "static" / "widget.js"
-SERVER_START_S = 90.0
 TEST_LIMIT_S = 150.0
 """The whole of one test, kernel start included."""
 STEP_S = 45.0
@@ -58,114 +52,15 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 # ------------------------------------------------------------------------------------------- servers
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """One Jupyter server process and what a test needs to reach it."""
-
-    kind: str  # "lab" or "notebook"
-    url: str
-    token: str
-    root: Path
-    log: Path
-    proc: subprocess.Popen[bytes]
-
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read().decode()
-        return json.loads(text) if text else None
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def shutdown_sessions(self, notebook: str) -> None:
-        """Stop the kernel a test started, so kernels do not pile up over the session."""
-        try:
-            for session in self.api("GET", "/api/sessions"):
-                if session.get("path", "").endswith(notebook):
-                    self.api("DELETE", f"/api/sessions/{session['id']}")
-        except (OSError, urllib.error.URLError, ValueError):
-            pass
-
-
-def _write_settings(settings: Path) -> None:
-    files = {
-        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"autoStartDefaultKernel": True},
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
-    }
-    for name, value in files.items():
-        path = settings / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value))
+Server = JupyterServer
 
 
 def _start(kind: str, base: Path) -> Server:
-    root = base / "root"
-    dirs = {name: base / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
-    for path in (root, *dirs.values()):
-        path.mkdir(parents=True, exist_ok=True)
-    _write_settings(dirs["settings"])
-    token = secrets.token_hex(16)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL",
-                                                           "IMAGE_WIDGET_DIR", "JUPYTER_PATH")}
-    env.update(
-        JUPYTER_CONFIG_DIR=str(dirs["config"]),
-        JUPYTER_DATA_DIR=str(dirs["data"]),
-        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
-        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
-        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
-        IPYTHONDIR=str(dirs["ipython"]),
-        # The kernel imports the package from the work tree (CI also installs it with pip -e).
-        PYTHONPATH=os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        PYTHONUNBUFFERED="1",
-    )
-    module = "jupyterlab" if kind == "lab" else "notebook"
-    cmd = [sys.executable, "-m", module, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--expose-app-in-browser"]
-    if kind == "lab":
-        cmd += ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    log = base / f"{kind}-server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    server = Server(kind, f"http://127.0.0.1:{port}", token, root, log, proc)
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter {kind} exited with {proc.returncode}:\n{server.log_tail()}")
-        try:
-            server.api("GET", "/api/status")
-            return server
-        except (OSError, urllib.error.URLError):
-            if time.monotonic() > deadline:
-                _stop(server)
-                raise RuntimeError(f"jupyter {kind} did not answer within {SERVER_START_S:.0f} s:\n"
-                                   f"{server.log_tail()}") from None
-            time.sleep(0.2)
+    return start_server(kind, base)
 
 
 def _stop(server: Server) -> None:
-    if server.proc.poll() is None:
-        os.killpg(server.proc.pid, signal.SIGTERM)
-        try:
-            server.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.proc.pid, signal.SIGKILL)
-            server.proc.wait(5)
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -366,15 +261,6 @@ SETUP_CELLS = [
     "w",
     'print("EMULATOR", shared_emulator().origin)',
 ]
-
-
-def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    path = root / name
-    nbformat.write(nb, path)
-    return path
 
 
 def _open_widget_notebook(page: Page, server: Server, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
