@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import image_widget as iw
@@ -17,6 +20,25 @@ from common import Figure, interleaved_medians
 from image_widget.emulator import Emulator
 
 KEY = "sk-bench-not-a-real-key"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@contextlib.contextmanager
+def _emulator_process() -> Iterator[str]:
+    """The emulator in its own process, as a real server would be: in this process its thread would
+    compete for the GIL with the client's own threads (saves and decodes) and skew the comparison."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "image_widget.emulator", "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"the emulator did not start: {url!r}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def request_overhead(repeat: int = 15) -> list[Figure]:
@@ -25,8 +47,8 @@ def request_overhead(repeat: int = 15) -> list[Figure]:
     from PIL import Image
 
     figures = []
-    with Emulator() as emu, tempfile.TemporaryDirectory() as folder:
-        bare_client = openai.OpenAI(base_url=emu.url, api_key=KEY, max_retries=0)
+    with _emulator_process() as url, tempfile.TemporaryDirectory() as folder:
+        bare_client = openai.OpenAI(base_url=url, api_key=KEY, max_retries=0)
 
         for size in ("1024x1024", "1536x1024"):
             for n in (1, 4):
@@ -36,7 +58,7 @@ def request_overhead(repeat: int = 15) -> list[Figure]:
                         Image.open(io.BytesIO(base64.b64decode(item.b64_json or ""))).load()
 
                 def ours(size: str = size, n: int = n) -> None:
-                    iw.generate("a fox", model="gpt-image-1.5", size=size, n=n, base_url=emu.url, api_key=KEY,
+                    iw.generate("a fox", model="gpt-image-1.5", size=size, n=n, base_url=url, api_key=KEY,
                                 store=folder)
 
                 t_ours, t_bare = interleaved_medians(ours, bare, repeat)
