@@ -31,6 +31,7 @@ from PIL import Image
 
 from image_widget.api import DEFAULT_MAX_RETRIES
 from image_widget.emulator import Emulator
+from support.canary import Canary
 
 pytestmark = pytest.mark.jupyter
 
@@ -53,21 +54,8 @@ def _load_lab() -> Any:
 lab = _load_lab()
 
 
-def needles(secret: str) -> list[bytes]:
-    raw = secret.encode()
-    found = [raw, secret.encode("utf-16-le")]
-    for shift in range(3):
-        encoded = base64.b64encode(b"\x00" * shift + raw)
-        found.append(encoded[4:-4])  # the part that does not depend on the neighbouring bytes
-    return found
-
-
-NEEDLES = needles(CANARY)
-
-
-def sighted(blob: str | bytes) -> bool:
-    data = blob.encode("utf-8", "surrogatepass") if isinstance(blob, str) else bytes(blob)
-    return any(needle in data for needle in NEEDLES)
+_CANARY = Canary(CANARY)
+sighted = _CANARY.sighted
 
 
 def test_the_search_would_find_the_key() -> None:

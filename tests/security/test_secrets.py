@@ -37,6 +37,7 @@ from image_widget.emulator import Emulator, Fault
 from image_widget.images import ImageInputError
 from image_widget.store import StoreError
 from reliability.figures import broken, figure_fixture
+from support.canary import Canary
 
 CANARY = "sk-test-CANARY-7f3a9c1e5b"
 MODEL, SIZE = "gpt-image-2", "256x256"
@@ -50,22 +51,8 @@ secrets = figure_fixture(
 )
 
 
-def needles(secret: str) -> list[bytes]:
-    """The key as it could appear in bytes: UTF-8, UTF-16, and base64 at each of the 3 alignments."""
-    raw = secret.encode()
-    found = [raw, secret.encode("utf-16-le")]
-    for shift in range(3):
-        encoded = base64.b64encode(b"\x00" * shift + raw)
-        found.append(encoded[4:-4])  # the part that does not depend on the neighbouring bytes
-    return found
-
-
-NEEDLES = needles(CANARY)
-
-
-def sighted(blob: str | bytes) -> bool:
-    data = blob.encode("utf-8", "surrogatepass") if isinstance(blob, str) else bytes(blob)
-    return any(needle in data for needle in NEEDLES)
+_CANARY = Canary(CANARY)
+sighted = _CANARY.sighted
 
 
 def test_the_search_would_find_the_key() -> None:
