@@ -39,7 +39,6 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "partial_images": 0,
 }
 OPTION_KEYS = tuple(DEFAULT_OPTIONS)
-#: Values equal to the API's own defaults; left out of the reproducing code string.
 
 
 class ErrorBanner(TypedDict):
