@@ -46,10 +46,6 @@ VARIATION_NOTE = (
     "variation made through the edit endpoint: the variations endpoint served only DALL·E 2, "
     "which was retired on 2026-05-12"
 )
-_OPTION_NAMES = (
-    "model", "size", "quality", "n", "background", "output_format", "output_compression",
-    "moderation", "input_fidelity", "partial_images",
-)
 
 
 class APIRequestError(RuntimeError):
@@ -729,7 +725,3 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         future.cancel()
         raise
 
-
-def option_names() -> tuple[str, ...]:
-    """The request options the widget and sweeps expose."""
-    return _OPTION_NAMES
