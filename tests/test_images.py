@@ -209,9 +209,36 @@ def test_load_image_is_upright_without_warning() -> None:
     assert close(img.getpixel((10, 5)), RED)
 
 
-def test_orientation_1_jpeg_is_sent_unchanged() -> None:
+def test_orientation_1_jpeg_is_sent_without_its_exif_and_not_re_encoded() -> None:
     data = jpeg_with_orientation(1)
-    assert to_upload(data)[1] == data
+    sent = to_upload(data)[1]
+    assert b"Exif" in data
+    assert b"Exif" not in sent
+    assert sent.endswith(data[data.index(b"\xff\xda"):])  # the compressed pixels, byte for byte
+    with Image.open(io.BytesIO(sent)) as a, Image.open(io.BytesIO(data)) as b:
+        assert a.tobytes() == b.tobytes()
+
+
+def test_gps_location_never_leaves_in_an_upload() -> None:
+    exif = Image.Exif()
+    exif[0x8825] = {2: (48.0, 51.0, 24.0), 1: "N"}  # GPSInfo: latitude
+    exif[0x010F] = "CameraMaker"
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), RED).save(buf, "JPEG", exif=exif, quality=90)
+    data = buf.getvalue()
+    assert b"CameraMaker" in data
+    sent = to_upload(data)[1]
+    assert b"CameraMaker" not in sent
+    with Image.open(io.BytesIO(sent)) as img:
+        assert not img.getexif()
+
+
+def test_metadata_stripping_leaves_other_formats_and_odd_files_alone() -> None:
+    from image_widget.images import strip_private_metadata
+
+    png = encode(Image.new("RGB", (8, 8), RED), "PNG")
+    assert strip_private_metadata(png) == png
+    assert strip_private_metadata(b"\xff\xd8\x00garbage") == b"\xff\xd8\x00garbage"
 
 
 def test_cmyk_jpeg_becomes_rgb_with_warning() -> None:

@@ -401,7 +401,7 @@ def _prepare(src: object, param: str, max_bytes: int,
     img, notes = loaded.image, [n for n in (loaded.rotated, *loaded.notes) if n]
     fw, fh = loaded.full_size
     if loaded.data is not None and not notes and _sendable(loaded, formats, max_bytes):
-        return _file_tuple(param, loaded.data), img
+        return _file_tuple(param, strip_private_metadata(loaded.data)), img
     if img.width * img.height > MAX_INPUT_PIXELS or img.size != loaded.full_size:
         img = _resize(img, _fit_pixels(img.size, MAX_INPUT_PIXELS))
         notes.append(f"downscaled {fw}x{fh} ({fw * fh / 1e6:.0f} MP) → {img.width}x{img.height} "
@@ -417,6 +417,41 @@ def _prepare(src: object, param: str, max_bytes: int,
     data, size_note = _fit(img, fmt, max_bytes, formats, param, loaded.icc, known)
     _warn(param, [*notes, size_note] if size_note else notes)
     return _file_tuple(param, data), img
+
+
+_PRIVATE_JPEG_SEGMENTS = (0xE1, 0xED)
+"""APP1 (EXIF, XMP) and APP13 (IPTC): camera serial, GPS location, names. APP0/APP2/APP14 (JFIF, the ICC
+profile, Adobe colour transform) are kept: they change how the pixels look."""
+
+
+def strip_private_metadata(data: bytes) -> bytes:
+    """A JPEG without its EXIF/XMP/IPTC segments, pixels untouched (no re-encoding); other bytes as given.
+
+    Photos carry GPS location and camera details that the Images API does not need. Orientation is
+    already applied before this (a rotated JPEG is re-encoded upright), so dropping EXIF changes nothing
+    about how the image looks.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out = bytearray(b"\xff\xd8")
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return data  # not a segment boundary: leave the file alone rather than guess
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: the rest is image data
+            return bytes(out + data[pos:])
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        end = pos + 2 + length
+        if length < 2 or end > len(data):
+            return data
+        if marker not in _PRIVATE_JPEG_SEGMENTS:
+            out += data[pos:end]
+        pos = end
+    return data
 
 
 def _sendable(loaded: _Loaded, formats: Sequence[str], max_bytes: int) -> bool:
