@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,11 @@ def emulator(_emulator_server: Emulator) -> Iterator[Emulator]:
     """The session's emulator, reset: empty log, no pending faults, default config (legacy off)."""
     _emulator_server.reset()
     yield _emulator_server
-    _emulator_server.reset()
+    _emulator_server.reset()  # also cuts short the simulated wait of any request the test abandoned
+    deadline = time.monotonic() + 10.0
+    while _emulator_server.in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _emulator_server.in_flight == 0, "a request was still in flight on the emulator after the test"
 
 
 @pytest.fixture(scope="session")

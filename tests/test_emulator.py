@@ -580,3 +580,17 @@ def test_fault_arguments_are_checked() -> None:
         Fault(status=200)
     assert Fault(status=429).kind == "status"
     assert Fault.from_dict(Fault.rate_limit(2.0).to_dict()) == Fault(status=429, retry_after=2.0)
+
+
+def test_reset_cuts_short_a_request_the_client_abandoned(emulator: Emulator) -> None:
+    emulator.configure(latency_s=30.0)
+    client = openai.OpenAI(base_url=emulator.url, api_key="sk-test", max_retries=0, timeout=0.3)
+    with pytest.raises(openai.APITimeoutError):
+        client.images.generate(prompt="slow", model=FAST, size="256x256")
+    assert emulator.in_flight == 1  # the server is still "generating"
+    emulator.reset()
+    deadline = time.monotonic() + 5.0
+    while emulator.in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert emulator.in_flight == 0
+    client.close()

@@ -381,6 +381,15 @@ def _extra_problems(endpoint: Endpoint, params: Mapping[str, Any]) -> list[Probl
     return problems
 
 
+async def _pause(state: EmulatorState, seconds: float) -> None:
+    """The simulated model time; cut short by `reset()`, so a request a test abandoned (cancelled or
+    timed out on the client) does not stay in flight into the next test."""
+    generation = state.generation
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0 and state.generation == generation:
+        await asyncio.sleep(min(left, 0.05))
+
+
 def _b64(data: bytes, fault: Fault | None) -> str:
     text = b64encode(data).decode("ascii")
     if fault is not None and fault.kind == "truncated_b64":
@@ -553,7 +562,7 @@ class ImagesEndpoint:
             state.update(entry, fault=fault)
         delay = config.latency_s + (fault.seconds if fault else 0.0)
         if delay > 0:
-            await asyncio.sleep(delay)
+            await _pause(state, delay)
         model = str(params.get("model") or DEFAULT_MODEL)
         stream = params.get("stream") is True
         if fault is not None:

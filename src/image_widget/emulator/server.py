@@ -162,6 +162,8 @@ class EmulatorState:
         self._log: list[RequestLog] = []
         self._in_flight = 0
         self._max_in_flight = 0
+        self.generation = 0
+        """Bumped by `reset()`: simulated waits started before it end early."""
         self._files: OrderedDict[str, bytes] = OrderedDict()
 
     #: How many images answered with `response_format="url"` stay downloadable.
@@ -254,6 +256,7 @@ class EmulatorState:
             self._faults.clear()
             self._config = dataclasses.replace(self.defaults)
             self._max_in_flight = self._in_flight
+            self.generation += 1
 
 
 def _is_loopback(host: str) -> bool:
