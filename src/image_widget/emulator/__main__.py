@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -25,6 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not _is_loopback(args.host):
         print(f"warning: listening on {args.host}, not loopback; anyone who can reach it can use it",
               file=sys.stderr)
+    stop = threading.Event()
+    # Installed before the URL is printed: a Ctrl-C (or SIGTERM) that comes right after it, before the
+    # wait below begins, must still stop the server cleanly instead of escaping as KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         emulator = Emulator(legacy=args.legacy, latency_s=args.latency, partial_interval_s=args.partial_interval,
                             host=args.host, port=args.port, allow_remote=True).start()
@@ -33,9 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(emulator.url, flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        stop.wait()
     finally:
         emulator.stop()
     return 0
