@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 sys.path.insert(0, str(ROOT))
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
+from tests.support.jupyter_page import KERNEL_IDLE_JS, OPEN_JS, WITH_TIMER_JS, output_text  # noqa: E402
 from tests.support.jupyter_server import SERVER_START_S, JupyterServer, start_server, write_notebook  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 1600}
@@ -91,40 +92,6 @@ def start_lab(base: Path, *, env: Mapping[str, str] | None = None, save_widget_s
 
 # ------------------------------------------------------------------------------------------- the page
 
-WITH_TIMER_JS = """
-const withTimer = (promise, what, limitMs) => Promise.race([
-  promise,
-  new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), limitMs)),
-]);
-"""
-
-_OPEN_JS = WITH_TIMER_JS + """
-async (limitMs) => {
-  const app = window.jupyterapp;
-  await withTimer(app.started, "app.started", limitMs);
-  await withTimer(app.restored, "app.restored", limitMs);
-  const start = Date.now();
-  let panel = app.shell.currentWidget;
-  while (!panel || !panel.sessionContext) {
-    if (Date.now() - start > limitMs) throw new Error("timed out: no notebook panel");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    panel = app.shell.currentWidget;
-  }
-  await withTimer(panel.context.ready, "context.ready", limitMs);
-  await withTimer(panel.sessionContext.ready, "sessionContext.ready", limitMs);
-  return true;
-}
-"""
-
-_KERNEL_IDLE_JS = """
-() => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session
-    && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
-}
-"""
-
 _APPEND_CELL_JS = """
 (code) => {
   const notebook = window.jupyterapp.shell.currentWidget.content;
@@ -164,22 +131,6 @@ async (limitMs) => {
 """
 
 
-def output_text(outputs: list[dict[str, Any]]) -> str:
-    """The text a cell printed or returned; an error becomes `ERROR name: value`."""
-    parts: list[str] = []
-    for out in outputs:
-        kind = out.get("output_type")
-        if kind == "stream":
-            text = out.get("text", "")
-            parts.append("".join(text) if isinstance(text, list) else text)
-        elif kind in ("execute_result", "display_data"):
-            text = out.get("data", {}).get("text/plain", "")
-            parts.append("".join(text) if isinstance(text, list) else text)
-        elif kind == "error":
-            parts.append(f"ERROR {out.get('ename')}: {out.get('evalue')}")
-    return "".join(parts)
-
-
 class CellError(RuntimeError):
     """A cell raised (its text output is the message)."""
 
@@ -208,11 +159,11 @@ class Notebook:
         self.page.goto(f"{self.server.url}/lab/tree/{self.name}?token={self.server.token}&reset",
                        timeout=self.deadline.ms(60))
         self.page.wait_for_function("() => !!window.jupyterapp", timeout=self.deadline.ms())
-        self.page.evaluate(_OPEN_JS, self.deadline.ms(60))
+        self.page.evaluate(OPEN_JS, self.deadline.ms(60))
         self.wait_kernel_idle(60)
 
     def wait_kernel_idle(self, step: float = STEP_S) -> None:
-        self.page.wait_for_function(_KERNEL_IDLE_JS, timeout=self.deadline.ms(step))
+        self.page.wait_for_function(KERNEL_IDLE_JS, timeout=self.deadline.ms(step))
 
     def run_all(self, step: float = STEP_S) -> None:
         ms = self.deadline.ms(step)

@@ -387,12 +387,13 @@ def _nonempty(entry: os.DirEntry[str]) -> bool:
 # ----------------------------------------------------------------------------------------- atomic I/O
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX); best effort, as some filesystems refuse it."""
-    if os.name != "posix":
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (which makes a rename durable on POSIX); best effort, as
+    some filesystems refuse it."""
+    if os.name != "posix" and path.is_dir():
         return
     with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -405,15 +406,9 @@ _SYNCER_LOCK = threading.Lock()
 
 def _fsync_paths(*paths: Path) -> None:
     for path in paths:
-        with suppress(OSError):
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        _fsync(path)
     if paths:
-        with suppress(OSError):
-            _fsync_dir(paths[0].parent)
+        _fsync(paths[0].parent)
 
 
 def _sync_later(*paths: Path) -> None:

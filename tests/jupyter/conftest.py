@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page
 
+from support.jupyter_page import KERNEL_IDLE_JS, OPEN_JS, output_text
 from support.jupyter_server import JupyterServer, start_server, write_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,54 +122,6 @@ async ([code, limitMs]) => {
 }
 """
 
-_OPEN_JS = """
-async (limitMs) => {
-  const withTimer = (promise, what) => Promise.race([
-    promise,
-    new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), limitMs)),
-  ]);
-  const app = window.jupyterapp;
-  await withTimer(app.started, "app.started");
-  await withTimer(app.restored, "app.restored");
-  const start = Date.now();
-  let panel = app.shell.currentWidget;
-  while (!panel || !panel.sessionContext) {
-    if (Date.now() - start > limitMs) throw new Error("timed out: no notebook panel");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    panel = app.shell.currentWidget;
-  }
-  await withTimer(panel.context.ready, "context.ready");
-  await withTimer(panel.sessionContext.ready, "sessionContext.ready");
-  return true;
-}
-"""
-
-_KERNEL_IDLE_JS = """
-() => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session
-    && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
-}
-"""
-
-
-def output_text(outputs: list[dict[str, Any]]) -> str:
-    """The text a cell printed or returned; errors become their traceback header."""
-    parts: list[str] = []
-    for out in outputs:
-        kind = out.get("output_type")
-        if kind == "stream":
-            text = out.get("text", "")
-            parts.append("".join(text) if isinstance(text, list) else text)
-        elif kind in ("execute_result", "display_data"):
-            text = out.get("data", {}).get("text/plain", "")
-            parts.append("".join(text) if isinstance(text, list) else text)
-        elif kind == "error":
-            parts.append(f"ERROR {out.get('ename')}: {out.get('evalue')}")
-    return "".join(parts)
-
-
 @dataclass
 class NotebookPage:
     """A notebook open in the browser, with helpers that each wait with a bounded timer."""
@@ -189,8 +142,8 @@ class NotebookPage:
         self.page.goto(f"{self.server.url}/{path}/{self.name}?token={self.server.token}&reset",
                        timeout=self.deadline.ms())
         self.page.wait_for_function("() => !!window.jupyterapp", timeout=self.deadline.ms())
-        self.page.evaluate(_OPEN_JS, self.deadline.ms())
-        self.page.wait_for_function(_KERNEL_IDLE_JS, timeout=self.deadline.ms(60))
+        self.page.evaluate(OPEN_JS, self.deadline.ms())
+        self.page.wait_for_function(KERNEL_IDLE_JS, timeout=self.deadline.ms(60))
 
     def run_all(self) -> None:
         self.page.evaluate(
