@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from image_widget.jobs import BUSY_MESSAGE, JobBusyError, JobCancelledError, Job
 from image_widget.store import History
 from image_widget.widget import ImageWidget
 from image_widget.widget_state import OPTION_KEYS
+from support import waiting
 
 KEY = "sk-test-WIDGETSECRET0123456789"
 WAIT_S = 30.0
@@ -84,11 +84,7 @@ def finish(widget: ImageWidget) -> None:
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
     """Bounded poll for state owned by another thread or process (e.g. the emulator's log)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    waiting.wait_until(check, what, timeout)
 
 
 def png(size: tuple[int, int] = (1024, 1024), color: tuple[int, int, int] = (30, 120, 200)) -> bytes:

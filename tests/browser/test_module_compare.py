@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from widget_harness import Harness, jpeg_bytes, png_bytes
+from widget_harness import Harness, fake_results, jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.browser
 
 
-def results(n: int) -> list[dict[str, object]]:
-    colours = [(200, 60, 60), (60, 160, 90), (70, 90, 200)]
-    return [
-        {
-            "id": f"img-{i}",
-            "width": 1024,
-            "height": 1024,
-            "format": "png",
-            "thumb": jpeg_bytes(160, 160, colours[i % len(colours)]),
-            "prompt": f"prompt {i}",
-            "model": "gpt-image-2",
-            "size": "1024x1024",
-            "quality": "low",
-            "cost_text": "$0.011",
-            "code": "",
-        }
-        for i in range(n)
-    ]
+results = fake_results
 
 
 HISTORY = [

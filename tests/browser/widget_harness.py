@@ -217,3 +217,24 @@ def checksum(data: bytes) -> int:
     arr = np.frombuffer(data, np.uint8).astype(np.uint64)
     weights = (np.arange(len(arr), dtype=np.uint64) % 251) + 1
     return int((arr * weights).sum() % (2**32))
+
+
+def fake_results(n: int) -> list[dict[str, object]]:
+    """`n` entries of the `results` trait, each with its own colour, as the kernel would send them."""
+    colours = [(200, 60, 60), (60, 160, 90), (70, 90, 200), (200, 170, 40)]
+    return [
+        {
+            "id": f"img-{i}",
+            "width": 1024,
+            "height": 1024,
+            "format": "png",
+            "thumb": jpeg_bytes(160, 160, colours[i % len(colours)]),
+            "prompt": f"prompt {i}",
+            "model": "gpt-image-2",
+            "size": "1024x1024",
+            "quality": "low",
+            "cost_text": "$0.011",
+            "code": f"image_widget.generate('prompt {i}')",
+        }
+        for i in range(n)
+    ]

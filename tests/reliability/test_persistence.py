@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import image_widget
 import image_widget as iw
 from image_widget.emulator import Emulator
 from image_widget.store import History, Store, StoreError, read_png_record
+from support import waiting
 
 from .figures import audit_folder, broken, figure_fixture
 
@@ -90,11 +90,8 @@ class Child:
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    """Bounded poll for state owned by another thread or process (e.g. the emulator's log)."""
+    waiting.wait_until(check, what, timeout)
 
 
 @pytest.fixture(scope="module")
