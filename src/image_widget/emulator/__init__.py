@@ -7,6 +7,7 @@ told to misbehave (`Fault`). Importing this package is cheap: the web stack load
 
 from __future__ import annotations
 
-from image_widget.emulator.server import Config, Emulator, Fault, RequestLog, shared_emulator
+from image_widget.emulator.server import Emulator, shared_emulator
+from image_widget.emulator.state import Config, Fault, RequestLog
 
 __all__ = ["Config", "Emulator", "Fault", "RequestLog", "shared_emulator"]

@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from image_widget.emulator.server import Emulator, _is_loopback
+from image_widget.emulator.server import Emulator, is_loopback
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--partial-interval", type=float, default=0.05, metavar="S",
                         help="time between streamed partial images")
     args = parser.parse_args(argv)
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, not loopback; anyone who can reach it can use it",
               file=sys.stderr)
     stop = threading.Event()

@@ -68,17 +68,13 @@ class _LRU:
         self._items: OrderedDict[object, tuple[object, int]] = OrderedDict()
         self._total = 0
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def get_or_make(self, key: object, make: Callable[[], object], cost: Callable[[object], int]) -> object:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-                self.hits += 1
                 return found[0]
-            self.misses += 1
         value = make()  # outside the lock: renders for different keys run in parallel
         size = cost(value)
         with self._lock:
@@ -90,18 +86,8 @@ class _LRU:
                     self._total -= dropped
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._total = 0
-
 
 _CACHE = _LRU(max_bytes=256 * 1024 * 1024)
-
-
-def clear_cache() -> None:
-    """Forget every cached render (tests that time rendering use this)."""
-    _CACHE.clear()
 
 
 def _image_cost(value: object) -> int:
