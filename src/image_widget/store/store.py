@@ -1,0 +1,227 @@
+"""`Store`: writes every image and its record to the folder before anyone sees it, and serves the cache.
+
+See the package docstring for the folder layout. Finding what is already there is `FolderIndex`'s job;
+this module only adds to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+import uuid
+from contextlib import suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from image_widget.capabilities import image_info, sniff_format
+from image_widget.store.atomic import atomic_write, sync_later
+from image_widget.store.index import FolderIndex
+from image_widget.store.layout import ENV_VAR, INPUTS_FOLDER, default_folder, extension, image_stem, is_image_id
+from image_widget.store.png_chunk import png_with_record
+from image_widget.store.records import EPOCH, StoredImage, dumps, is_complete, now_iso, parse_time, stored_at
+
+_FORMAT_RE = re.compile(r"^[a-z0-9]{1,10}$")
+_HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class StoreError(OSError):
+    """Saving failed (read-only folder, disk full, …). Nothing partial is left behind.
+
+    `folder` is where it tried to write and `cause` the underlying OSError.
+    """
+
+    def __init__(self, folder: Path, cause: BaseException, action: str = "save the image") -> None:
+        self.folder = folder
+        self.cause = cause
+        reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+        super().__init__(
+            f"could not {action} in {folder}: {reason} ({type(cause).__name__}). "
+            f"Pass Store(folder=...) or set {ENV_VAR} to use another folder."
+        )
+        self.errno = getattr(cause, "errno", None)
+
+
+def _normalise_format(fmt: str, data: bytes) -> str:
+    """The format the bytes really are (so the file opens), else the one given."""
+    given = fmt.lower().lstrip(".")
+    given = "jpeg" if given == "jpg" else given
+    real = sniff_format(data)
+    chosen = real or given
+    if not _FORMAT_RE.match(chosen):
+        raise ValueError(f"format must be a short name such as 'png', got {fmt!r}")
+    return chosen
+
+
+class Store:
+    """Images and their records in one folder, plus an in-memory index for the cache.
+
+    The index (records only, never image bytes) is built by one scan on first use and then kept up
+    to date by `save`, so `lookup` and `load` cost a dict access. Files other processes add later are
+    found by `load` (which reads the sidecar) but not by `lookup` until `refresh()`.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.folder: Path = default_folder(folder)
+        self._lock = threading.Lock()
+        self._images = FolderIndex(self.folder)
+        self._pending: set[str] = set()  # stems being written by this instance (the sidecar is not there yet)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.folder)!r})"
+
+    # -- writing
+
+    def save(self, data: bytes | bytearray, fmt: str, record: dict[str, Any]) -> Path:
+        """Write the image and its record atomically; return the image path.
+
+        Fills `id`, `path`, `format`, `width`, `height` (and `created`, `run_id`, `index` when missing)
+        in `record` itself, after the files are safely on disk. Raises `StoreError` on any write
+        failure, leaving nothing of this save behind.
+        """
+        data = bytes(data)
+        if not data:
+            raise ValueError("no image bytes to save")
+        fmt_name = _normalise_format(fmt, data)
+        index = record.get("index", 0)
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ValueError(f"record index must be a whole number ≥ 0, got {index!r}")
+        filled: dict[str, Any] = {"index": index}
+        if not record.get("run_id"):
+            filled["run_id"] = uuid.uuid4().hex
+        if not record.get("created"):
+            filled["created"] = now_iso()
+        rec = {**record, **filled}
+        created = parse_time(rec["created"]) or datetime.now(UTC)
+        info = image_info(data)
+        width, height = info[0] if info else (None, None)
+
+        image_path = self._reserve(image_stem(created, rec["run_id"], index), extension(fmt_name))
+        stem = image_path.stem
+        sidecar = image_path.with_suffix(".json")
+        filled.update(id=stem, path=str(image_path), format=fmt_name, width=width, height=height)
+        rec.update(filled)
+        try:
+            text = dumps(rec)
+            payload = (png_with_record(data, text) if fmt_name == "png" else None) or data
+            atomic_write(image_path, payload)
+            atomic_write(sidecar, dumps(rec, indent=1).encode("utf-8"))
+            sync_later(image_path, sidecar)
+        except BaseException as exc:
+            for leftover in (sidecar, image_path):
+                with suppress(OSError):
+                    leftover.unlink()
+            if isinstance(exc, OSError):
+                raise StoreError(self.folder, exc) from exc
+            raise
+        finally:
+            with self._lock:
+                self._pending.discard(stem)
+        self._images.add(StoredImage(stem, image_path, json.loads(text)))
+        record.update(filled)
+        return image_path
+
+    def _reserve(self, base: str, ext: str) -> Path:
+        """Claim a free name with an exclusive create of the image file (an empty placeholder that
+        `os.replace` later overwrites), so two saves never share a name across threads or processes.
+        The stem is also checked against sidecars and this instance's in-flight saves, so an image
+        of another format cannot take the same sidecar name."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(self.folder, exc, "create the folder") from exc
+        with self._lock:
+            for attempt in range(10_000):
+                stem = base if attempt == 0 else f"{base}_{attempt}"
+                path = self.folder / f"{stem}.{ext}"
+                if stem in self._pending or path.with_suffix(".json").exists():
+                    continue
+                try:
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                except FileExistsError:
+                    continue
+                except OSError as exc:
+                    raise StoreError(self.folder, exc) from exc
+                self._pending.add(stem)
+                return path
+        raise StoreError(self.folder, FileExistsError(f"no free name for {base}"))
+
+    # -- inputs (kept by content hash so edits can be re-run)
+
+    def save_input(self, data: bytes | bytearray) -> str:
+        """Keep an input image or mask under `inputs/<sha256>.<ext>`; returns the sha256 (hex).
+
+        Content-addressed, so the same photo used in a hundred edits is stored once.
+        """
+        data = bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        folder = self.folder / INPUTS_FOLDER
+        path = folder / f"{digest}.{extension(sniff_format(data) or 'bin')}"
+        if not path.exists():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, data)
+            except OSError as exc:
+                raise StoreError(self.folder, exc, "save an input image") from exc
+            sync_later(path)
+        return digest
+
+    def load_input(self, digest: str) -> bytes:
+        """The bytes of an input kept by `save_input`; KeyError when it is not there."""
+        if not _HEX64_RE.match(digest):
+            raise KeyError(f"not an input hash: {digest!r}")
+        for path in (self.folder / INPUTS_FOLDER).glob(f"{digest}.*"):
+            return path.read_bytes()
+        raise KeyError(f"input {digest[:12]}… is not in {self.folder / INPUTS_FOLDER}")
+
+    # -- reading
+
+    def _index(self) -> dict[str, StoredImage]:
+        """Every image this store knows, by id (scans the folder on first use)."""
+        return {stored.id: stored for stored in self._images.images()}
+
+    def refresh(self) -> None:
+        """Forget the index; the next lookup rescans the folder (for files written elsewhere)."""
+        self._images.forget()
+
+    def lookup(self, cache_key: str) -> list[StoredImage] | None:
+        """The images (by index) of the most recent complete run saved with `cache_key`, or None.
+
+        Runs whose files have since been deleted are passed over.
+        """
+        candidates = self._images.runs_with_key(cache_key)
+        candidates.sort(key=lambda imgs: (imgs[0].created or EPOCH, imgs[0].id), reverse=True)
+        for images in candidates:
+            if is_complete({img.index for img in images}, images[0].record) and all(
+                    img.path.is_file() for img in images):
+                return images
+        return None
+
+    def load(self, image_id: str) -> StoredImage:
+        """One stored image by id; raises KeyError if there is none."""
+        if not is_image_id(image_id):
+            raise KeyError(f"{image_id!r} is not an image id")
+        found = self._images.get(image_id)
+        if found is not None:
+            return found
+        sidecar = self.folder / f"{image_id}.json"  # saved by another process since the scan
+        try:
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = None
+        if isinstance(record, dict):
+            for image in self.folder.glob(f"{image_id}.*"):
+                if image.suffix not in (".json", ".tmp") and image.stem == image_id:
+                    stored = stored_at(image_id, image, record)
+                    self._images.add(stored)
+                    return stored
+        raise KeyError(f"no image {image_id!r} in {self.folder}")
+
+    def __contains__(self, image_id: object) -> bool:
+        return image_id in self._images
+
+    def __len__(self) -> int:
+        return len(self._images)
