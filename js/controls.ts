@@ -360,7 +360,10 @@ export function createControls(ctx: Ctx): ControlsView {
 
     // Model status and notes (retired models, previews) as plain text.
     const bits: string[] = [];
-    if (c.status && c.status !== "current") {
+    const lifecycle = c.lifecycle_message ?? "";
+    if (lifecycle) {
+      bits.push(`${lifecycle.charAt(0).toUpperCase()}${lifecycle.slice(1)}.`);
+    } else if (c.status && c.status !== "current") {
       bits.push(`${name} is ${c.status}${c.replacement ? `; use ${c.replacement}` : ""}.`);
     }
     if (c.note) bits.push(c.note);

@@ -32,6 +32,8 @@ export interface Capabilities {
   status?: string;
   note?: string;
   replacement?: string | null;
+  shutdown_date?: string | null;
+  lifecycle_message?: string;
   endpoints?: string[];
   sizes?: string[];
   custom_size?: boolean;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,8 +11,14 @@ from typing import Any
 import openai
 import pytest
 
-from image_widget.emulator import Emulator
-from support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle
+# Tests run on a fixed day, so a model's shutdown date passing does not change what they check (tests of
+# the lifecycle set other days themselves). Set before anything starts: kernels and servers inherit it.
+# The fresh-environment notebook check (tests/fresh) runs on the real date, as a user would.
+TEST_TODAY = "2026-11-29"
+os.environ["IMAGE_WIDGET_TODAY"] = TEST_TODAY
+
+from image_widget.emulator import Emulator  # noqa: E402
+from support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
 
 
 @pytest.fixture(scope="session")

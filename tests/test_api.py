@@ -255,7 +255,7 @@ def test_cost_is_estimated_and_actual_for_priced_models(opts: dict[str, Any]) ->
     result = iw.generate("a", model="gpt-image-1-mini", quality="low", size="1024x1024", n=2, **opts)
     assert result.estimate.usd == pytest.approx(0.010)
     assert result.cost.usd is not None
-    unknown = iw.generate("a", model="gpt-image-2", **opts)
+    unknown = iw.generate("a", model="my-local-model", **opts)
     assert unknown.cost.usd is None
     assert unknown.cost.text == "unknown"
 
@@ -294,13 +294,13 @@ def test_rerun_of_an_edit_sends_the_same_inputs_and_mask(emulator: Emulator, opt
 def test_reproduce_code_is_a_runnable_call(opts: dict[str, Any]) -> None:
     result = iw.generate("a 'quoted' fox", size="1024x1536", n=2, **opts)
     code = iw.reproduce_code(result.record)
-    assert code == "iw.generate(\"a 'quoted' fox\", size='1024x1536', n=2)"
+    assert code == "iw.generate(\"a 'quoted' fox\", model='gpt-image-2', size='1024x1536', n=2)"
     mask = np.zeros((256, 256), dtype=bool)
     mask[:8, :8] = True
     edited = iw.edit(photo(), "add a hat", mask=mask, **opts)
     call = edited.code
     assert call.startswith("iw.edit('")
-    assert ", 'add a hat', mask='" in call
+    assert ", 'add a hat', " in call and "mask='" in call
     named = [p for p in (Path(opts["store"]) / "inputs").iterdir() if p.name in call]
     assert len(named) == 2  # the input image and the mask, as kept by the store
     import functools

@@ -132,7 +132,8 @@ def test_usage_scales_with_quality_size_and_n(emulator_client: openai.OpenAI) ->
 
     low = usage(quality="low", size="512x512")
     assert usage(quality="high", size="512x512") > low
-    assert usage(quality="low", size="1024x1024") == pytest.approx(4 * low, rel=0.01)
+    assert usage(quality="low", size="1024x1024") == 196  # OpenAI's published count for gpt-image-2
+    assert usage(quality="high", size="1024x1024") == 7024
     assert usage(quality="low", size="512x512", n=3) == 3 * low
 
 

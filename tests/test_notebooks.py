@@ -152,6 +152,8 @@ def test_quickstart_outputs(executed: Any) -> None:
     assert len(re.findall(r"^1536x1024$", out, flags=re.MULTILINE)) >= 2, "the two generated sizes"
     assert "iw.generate('a lighthouse" in out, "the widget's reproducing call"
     assert "variation made through the edit endpoint" in out
+    assert re.search(r"^gpt-image-1-mini +deprecated +2026-12-01 +gpt-image-2.6-sunburst", out, flags=re.MULTILINE), \
+        "the model list with dates"
     assert "'params': {'prompt': 'a watercolor fox" in out, "the record read back from the PNG"
     assert "cached=True" in out, "the cached re-run"
     assert run.count("application/vnd.jupyter.widget-view+json") >= 1, "the widget is displayed"
@@ -164,7 +166,7 @@ def test_teaching_outputs(executed: Any) -> None:
     run = executed("teaching")
     out = run.stdout()
     assert re.search(r"^A class of 30 students, 10 images each: \$\d+\.\d{3}$", out, flags=re.MULTILINE), out
-    assert "One image (gpt-image-1-mini, low quality, 1024x1024): $0.005" in out
+    assert "One image (gpt-image-2, low quality, 1024x1024): $0.006" in out
     assert "alpha values: [0, 255]" in out, "the mask as sent to the API"
     assert re.search(r"^1536x1024 {2}aspect 1\.50$", out, flags=re.MULTILINE)
     assert "nothing was billed" in out

@@ -58,7 +58,7 @@ def test_budget_over_max_cost_sends_nothing(emulator: Emulator, run: dict[str, A
 
 def test_unknown_price_with_budget_refuses(emulator: Emulator, run: dict[str, Any]) -> None:
     with pytest.raises(sweeps.BudgetError, match="cannot check max_cost"):
-        sweeps.sweep("a {animal}", animal=["fox"], model="gpt-image-2", max_cost=1.0, **run)
+        sweeps.sweep("a {animal}", animal=["fox"], model="gpt-image-2.6-flare", max_cost=1.0, **run)
     assert sent(emulator) == 0
 
 

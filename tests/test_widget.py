@@ -142,7 +142,7 @@ def test_initial_state_follows_the_protocol(make_widget: Callable[..., tuple[Ima
     assert w.mask is None
     assert w.mask_base == b""
     assert set(w.backend) == {"kind", "label", "synthetic"}
-    assert w.cost["estimate_usd"] == pytest.approx(0.012)  # 2 x low 1536x1024 of gpt-image-1-mini
+    assert w.cost["estimate_usd"] == pytest.approx(0.010)  # 2 x low 1536x1024 of gpt-image-2
     assert isinstance(w.history, History)
     assert w.images == []
 
@@ -260,7 +260,7 @@ def test_generate_message_runs_in_the_background(
         assert item["prompt"] == "a red fox"
         assert isinstance(item["thumb"], bytes)
         assert max(Image.open(io.BytesIO(item["thumb"])).size) <= 160
-        assert item["code"] == ("iw.generate('a red fox', model='gpt-image-1-mini', size='1024x1024', "
+        assert item["code"] == ("iw.generate('a red fox', model='gpt-image-2', size='1024x1024', "
                                 "quality='low', n=2)")
     files = sorted(p.name for p in w.folder.glob("*.png"))
     assert len(files) == 2

@@ -36,6 +36,10 @@ _LAZY: dict[str, str] = {
     "asweep": "image_widget.sweeps",
     "Sweep": "image_widget.sweeps",
     "BudgetError": "image_widget.sweeps",
+    "models": "image_widget.model_list",
+    "ModelInfo": "image_widget.model_list",
+    "set_price": "image_widget.prices",
+    "ModelDeprecationWarning": "image_widget.lifecycle",
 }
 
 __all__ = [
@@ -44,6 +48,8 @@ __all__ = [
     "Emulator",
     "History",
     "ImageWidget",
+    "ModelDeprecationWarning",
+    "ModelInfo",
     "Partial",
     "Result",
     "Store",
@@ -58,9 +64,11 @@ __all__ = [
     "avary",
     "edit",
     "generate",
+    "models",
     "reproduce_code",
     "rerun",
     "resolve_backend",
+    "set_price",
     "sweep",
     "validate",
     "vary",
@@ -84,6 +92,9 @@ if TYPE_CHECKING:
     from image_widget.backend import resolve_backend
     from image_widget.capabilities import ValidationError, validate
     from image_widget.emulator import Emulator
+    from image_widget.lifecycle import ModelDeprecationWarning
+    from image_widget.model_list import ModelInfo, models
+    from image_widget.prices import set_price
     from image_widget.reproduce import reproduce_code
     from image_widget.store import History, Store
     from image_widget.sweeps import BudgetError, Sweep, asweep, sweep

@@ -28,6 +28,10 @@ from image_widget import capabilities, images
 from image_widget import cost as pricing
 from image_widget.backend import Backend, resolve_backend
 from image_widget.capabilities import Endpoint, FileTuple, caps_for
+from image_widget.lifecycle import warn_once
+from image_widget.model_list import ensure_live
+from image_widget.prices import ModelPrice, as_overrides
+from image_widget.records import VARIATION_PROMPT, Call, record_call
 from image_widget.reproduce import reproduce_code
 from image_widget.store import Store, StoredImage, StoreError, cache_key
 
@@ -38,10 +42,6 @@ T = TypeVar("T")
 PartialCallback = Callable[[int, "Image"], Any]
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_RETRIES = 1
-VARIATION_PROMPT = (
-    "Create a variation of this image: keep the subject, composition and style, "
-    "and let details, lighting and small elements differ naturally."
-)
 VARIATION_NOTE = (
     "variation made through the edit endpoint: the variations endpoint served only DALL·E 2, "
     "which was retired on 2026-05-12"
@@ -150,6 +150,7 @@ async def agenerate(
     cache: bool = False,
     max_retries: int | None = DEFAULT_MAX_RETRIES,
     timeout: float | None = DEFAULT_TIMEOUT_S,
+    prices: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Result:
     """Generate images.
@@ -158,12 +159,13 @@ async def agenerate(
     stored result of an identical earlier request without a network call. `max_retries` defaults to 1
     because the API has no idempotency key: every retry of a generation may be billed. `extra` passes
     further API fields (complexity, frame_count, svg, safety_identifier, …); unknown ones are refused.
+    `prices` gives prices for models ({model: {"image_output": 30.0, …}}; see `set_price`).
     """
     params = _params(prompt=prompt, model=model, size=size, quality=quality, n=n, background=background,
                      output_format=output_format, output_compression=output_compression,
                      moderation=moderation, partial_images=partial_images, **extra)
     request = _Request("generate", params, {}, on_partial)
-    return await _run(request, client, base_url, api_key, store, cache, max_retries, timeout)
+    return await _run(request, client, base_url, api_key, store, cache, max_retries, timeout, prices)
 
 
 async def aedit(
@@ -182,12 +184,13 @@ async def aedit(
     cache: bool = False,
     max_retries: int | None = DEFAULT_MAX_RETRIES,
     timeout: float | None = DEFAULT_TIMEOUT_S,
+    prices: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> Result:
     """Edit images. `mask`: RGBA (alpha 0 = edit) or a greyscale/bool array (True/white = edit),
     resized to the first image. Other options as in `agenerate` (moderation excepted)."""
     request = _edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial, options)
-    return await _run(request, client, base_url, api_key, store, cache, max_retries, timeout)
+    return await _run(request, client, base_url, api_key, store, cache, max_retries, timeout, prices)
 
 
 def _edit_request(image: images.ImageInput | Sequence[images.ImageInput], prompt: str,
@@ -228,12 +231,13 @@ async def avary(
         upload = images.to_upload(image, param="image", max_bytes=caps.input_image_max_bytes,
                                   allowed=caps.input_formats)
         params = _params(model=name, **options)
-        request = _Request("variation", params, {"image": upload}, None, allow_retired=legacy)
+        request = _Request("variation", params, {"image": upload}, None, allow_retired=legacy, call="vary")
         return await _run(request, **_run_args(run_opts))
     run_opts = {k: options.pop(k) for k in _RUN_KEYS if k in options}
     on_partial = options.pop("on_partial", None)
     request = _edit_request(image, prompt or VARIATION_PROMPT, None, None, None, name, on_partial, options)
-    request.note = VARIATION_NOTE  # in the saved record too, so history and rerun know it was a variation
+    request.note = VARIATION_NOTE  # in the saved record too, for a person reading it
+    request.call = "vary"  # what reproduce and rerun read: the record says which call made it
     result = await _run(request, **_run_args(run_opts))
     result.notes.append(VARIATION_NOTE)
     return result
@@ -284,7 +288,7 @@ async def astream(prompt: str, **options: Any) -> AsyncIterator[Partial | Result
         task.cancel()
 
 
-_RUN_KEYS = ("client", "base_url", "api_key", "store", "cache", "max_retries", "timeout")
+_RUN_KEYS = ("client", "base_url", "api_key", "store", "cache", "max_retries", "timeout", "prices")
 
 
 def _run_args(opts: dict[str, Any]) -> dict[str, Any]:
@@ -292,7 +296,7 @@ def _run_args(opts: dict[str, Any]) -> dict[str, Any]:
         "client": opts.get("client"), "base_url": opts.get("base_url"), "api_key": opts.get("api_key"),
         "store": opts.get("store"), "cache": opts.get("cache", False),
         "max_retries": opts.get("max_retries", DEFAULT_MAX_RETRIES),
-        "timeout": opts.get("timeout", DEFAULT_TIMEOUT_S),
+        "timeout": opts.get("timeout", DEFAULT_TIMEOUT_S), "prices": opts.get("prices"),
     }
 
 
@@ -316,13 +320,12 @@ async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store 
     for entry in record.get("input_hashes") or []:
         role, digest = str(entry).split(":", 1)
         files.setdefault(role, []).append(disk.load_input(digest))
-    endpoint = record.get("endpoint", "generate")
-    if endpoint == "generate":
+    call = record_call(record)
+    if call == "generate":
         return await agenerate(str(prompt), store=disk, **params)
-    if endpoint == "variation":
-        return await avary(files["image"][0], store=disk, legacy=True, **params)
-    if record.get("note") and str(record["note"]).startswith("variation made through"):
-        return await avary(files["image"][0], prompt, store=disk, **params)
+    if call == "vary":
+        legacy = record.get("endpoint") == "variation"
+        return await avary(files["image"][0], None if legacy else prompt, store=disk, legacy=legacy, **params)
     mask, markup = (files.get(k, [None])[0] for k in ("mask", "markup"))
     return await aedit(files["image"], str(prompt), mask=mask, markup=markup, store=disk, **params)
 
@@ -338,6 +341,8 @@ class _Request:
     on_partial: PartialCallback | None
     allow_retired: bool = False
     note: str | None = None
+    call: Call | None = None
+    """Which public call made it (generate / edit / vary); a variation can go through the edit endpoint."""
 
     @property
     def stream(self) -> bool:
@@ -349,6 +354,16 @@ class _Request:
         if self.stream:
             wire["stream"] = True
         return wire
+
+    @property
+    def call_name(self) -> Call:
+        return self.call or ("vary" if self.endpoint == "variation" else self.endpoint)
+
+    def input_sizes(self) -> list[tuple[int, int]]:
+        """Width × height of each input image, for the estimate of what they cost as tokens."""
+        value = self.files.get("image")
+        uploads = value if isinstance(value, list) else [value] if value else []
+        return [_image_size(item) for item in uploads]
 
     def file_hashes(self) -> list[str]:
         hashes: list[str] = []
@@ -377,14 +392,22 @@ def _resolve_store(store: Store | str | Path | None) -> Store:
 
 async def _run(request: _Request, client: Any, base_url: str | None, api_key: str | None,
                store: Store | str | Path | None, cache: bool, max_retries: int | None,
-               timeout: float | None) -> Result:
-    capabilities.check(request.endpoint, request.wire_params(), allow_retired=request.allow_retired)
+               timeout: float | None, prices: Mapping[str, Any] | None = None) -> Result:
+    # Always name the model: a server's own default may be a retired model (DALL·E 2 at OpenAI).
+    request.params.setdefault("model", capabilities.DEFAULT_MODEL)
     backend = resolve_backend(client, base_url, api_key)
+    server = None if backend.synthetic else backend.cache_identity
+    if server is not None:  # the server's own model dates (once per session; a GET, never billed)
+        await ensure_live(backend)
+    capabilities.check(request.endpoint, request.wire_params(), allow_retired=request.allow_retired, server=server)
     disk = _resolve_store(store)
     model = str(request.params.get("model", capabilities.DEFAULT_MODEL))
+    warn_once(model, server)
+    overrides = as_overrides(prices)
     n = int(request.params.get("n", 1))
     estimate = pricing.estimate(model, quality=request.params.get("quality"), size=request.params.get("size"),
-                             n=n, endpoint=request.endpoint)
+                                n=n, endpoint=request.endpoint, inputs=request.input_sizes(),
+                                input_fidelity=request.params.get("input_fidelity"), prices=overrides)
     key = cache_key(request.endpoint, {**request.params, "backend": backend.cache_identity},
                     request.file_hashes())
     if cache:
@@ -404,9 +427,9 @@ async def _run(request: _Request, client: Any, base_url: str | None, api_key: st
         if exc._arrived is None:
             raise
         raise _broken_stream(exc, exc._arrived, request, disk, backend, run_id, key, estimate,
-                             time.monotonic() - started, model) from None
+                             time.monotonic() - started, model, overrides) from None
     elapsed = time.monotonic() - started
-    return _finish(request, response, disk, backend, run_id, key, estimate, elapsed, model)
+    return _finish(request, response, disk, backend, run_id, key, estimate, elapsed, model, overrides)
 
 
 @dataclass
@@ -537,14 +560,15 @@ _STREAM_BROKE_HINT = ("the connection was open and the server was answering when
 
 
 def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, disk: Store, backend: Backend,
-                   run_id: str, key: str, estimate: pricing.Cost, elapsed: float, model: str) -> APIRequestError:
+                   run_id: str, key: str, estimate: pricing.Cost, elapsed: float, model: str,
+                   prices: Mapping[str, ModelPrice]) -> APIRequestError:
     """A stream that broke after some images completed: save those (they are paid for), then say so.
 
     Their records keep the asked-for count, so the run stays incomplete and is never served from the cache.
     """
     wanted = int(request.params.get("n", 1))
     got = len(arrived.b64_images)
-    saved = _finish(request, arrived, disk, backend, run_id, key, estimate, elapsed, model,
+    saved = _finish(request, arrived, disk, backend, run_id, key, estimate, elapsed, model, prices,
                     count=wanted).paths if got else []
     where = f"{len(saved)} saved in {disk.folder}" if saved else "nothing was saved"
     error = APIRequestError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
@@ -556,7 +580,8 @@ def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, 
 
 
 def _finish(request: _Request, response: _Response, disk: Store, backend: Backend, run_id: str, key: str,
-            estimate: pricing.Cost, elapsed: float, model: str, count: int | None = None) -> Result:
+            estimate: pricing.Cost, elapsed: float, model: str, prices: Mapping[str, ModelPrice],
+            count: int | None = None) -> Result:
     """Save every readable image and decode it, in parallel; return only once all are on disk.
 
     A corrupt image is reported after the others are safely saved.
@@ -565,10 +590,11 @@ def _finish(request: _Request, response: _Response, disk: Store, backend: Backen
     n = len(response.b64_images)
     actual = pricing.actual(model, response.usage, quality=response.meta.get("quality") or
                             request.params.get("quality"), size=response.meta.get("size") or
-                            request.params.get("size"), n=n)
+                            request.params.get("size"), n=n, prices=prices)
     shared = {
         "run_id": run_id, "count": count or n, "created": datetime.now(UTC).isoformat(timespec="microseconds"),
-        "endpoint": request.endpoint, "model": model, "prompt": request.params.get("prompt"),
+        "call": request.call_name, "endpoint": request.endpoint, "model": model,
+        "price_source": pricing.price_source(model, prices), "prompt": request.params.get("prompt"),
         "params": _jsonable(request.params), "input_hashes": request.file_hashes(),
         "mask_hash": images.sha256(request.files["mask"][1]) if "mask" in request.files else None,
         "usage": response.usage, "cost_estimate_usd": _per_image(estimate.usd, n),
@@ -718,7 +744,13 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
     Interrupting the wait (Ctrl-C / the kernel's stop button) cancels the request.
     """
-    future = asyncio.run_coroutine_threadsafe(coro, _SYNC_LOOP.loop())
+    from image_widget.warn import forget_caller, remember_caller
+
+    token = remember_caller()  # warnings raised on the loop thread then name the caller's line
+    try:
+        future = asyncio.run_coroutine_threadsafe(coro, _SYNC_LOOP.loop())
+    finally:
+        forget_caller(token)
     try:
         return future.result()
     except BaseException:

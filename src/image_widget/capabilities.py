@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard
 
+from image_widget.lifecycle import Lifecycle, Status, lifecycle_of
+
 Endpoint = Literal["generate", "edit", "variation"]
-Status = Literal["current", "deprecated", "retired"]
 FileTuple = tuple[str, bytes, str]
 """How files travel: (filename, bytes, content type) — never bare bytes (octet-stream)."""
 
@@ -62,10 +63,9 @@ class ModelCaps:
     """One model's capabilities. `describe()` turns this into JSON for the widget."""
 
     name: str
-    status: Status = "current"
     note: str = ""
-    retired_on: str | None = None
-    replacement: str | None = None
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    """Announced dates (see `lifecycle.py`); filled in from the lifecycle table by `caps_for`."""
     endpoints: frozenset[Endpoint] = frozenset({"generate", "edit"})
     sizes: SizeRule = field(default_factory=SizeRule)
     qualities: tuple[str, ...] = GPT_QUALITIES
@@ -93,22 +93,28 @@ class ModelCaps:
     known: bool = True
 
     @property
+    def status(self) -> Status:
+        """current / deprecated / shut down, as of today (computed, never stored)."""
+        return self.lifecycle.status()
+
+    @property
     def usable(self) -> bool:
-        return self.status != "retired"
+        return self.status != "shut down"
+
+    @property
+    def replacement(self) -> str | None:
+        return self.lifecycle.replacement
 
 
 _GPT = ModelCaps(name="gpt-image")
 _CUSTOM_SIZES = SizeRule(custom=True)
-_SHUT_DOWN_GPT1 = "GPT Image 1 was shut down on October 23, 2026"
-_RETIRED_DALLE = "This model was retired on May 12, 2026"
 
 
 def _dalle(name: str, endpoints: frozenset[Endpoint], sizes: tuple[str, ...], qualities: tuple[str, ...],
            n_max: int, prompt_max: int) -> ModelCaps:
     """A retired DALL·E row: kept so errors can name the replacement and legacy servers still work."""
     return ModelCaps(
-        name=name, status="retired", retired_on="2026-05-12", note=_RETIRED_DALLE,
-        replacement="a GPT image model (e.g. gpt-image-2)", endpoints=endpoints,
+        name=name, endpoints=endpoints,
         sizes=SizeRule(fixed=sizes), qualities=qualities, output_formats=("png",), backgrounds=(),
         n_max=n_max, prompt_max=prompt_max, max_input_images=1, input_image_max_bytes=4 * MB,
         input_formats=("png",), moderation=False, streaming=False, max_partial_images=0, gif=False,
@@ -128,8 +134,7 @@ def _build_table() -> dict[str, ModelCaps]:
         replace(_GPT, name="gpt-image-2.6-flare"),
         replace(_GPT, name="gpt-image-1-mini", input_fidelity=("low",)),
         replace(_GPT, name="chatgpt-image-latest"),
-        replace(_GPT, name="gpt-image-1", status="retired", retired_on="2026-10-23",
-                replacement="gpt-image-2.5-sunburst or gpt-image-2.5-flare", note=_SHUT_DOWN_GPT1),
+        replace(_GPT, name="gpt-image-1"),
         _dalle("dall-e-2", frozenset(ENDPOINTS), ("256x256", "512x512", "1024x1024"), ("standard",), 10, 1000),
         _dalle("dall-e-3", frozenset({"generate"}), ("1024x1024", "1792x1024", "1024x1792"),
                ("standard", "hd"), 1, 4000),
@@ -137,7 +142,7 @@ def _build_table() -> dict[str, ModelCaps]:
     table = {row.name: row for row in rows}
     for snapshot, base in SNAPSHOTS.items():
         table[snapshot] = replace(table[base], name=snapshot)
-    return table
+    return {name: replace(row, lifecycle=lifecycle_of(name)) for name, row in table.items()}
 
 
 #: Dated snapshots share their base model's rules.
@@ -145,10 +150,11 @@ SNAPSHOTS: dict[str, str] = {
     "gpt-image-2-2026-04-21": "gpt-image-2",
     "gpt-image-2.5-sunburst-2026-09-08": "gpt-image-2.5-sunburst",
     "gpt-image-2.5-flare-2026-09-08": "gpt-image-2.5-flare",
+    "gpt-image-1.5-2025-12-16": "gpt-image-1.5",
 }
 MODELS: dict[str, ModelCaps] = _build_table()
-DEFAULT_MODEL = "gpt-image-1-mini"
-"""The cheapest current model, and the only one with published per-image prices."""
+DEFAULT_MODEL = "gpt-image-2"
+"""A current model with no announced shutdown (see the README's "Models and dates" for why this one)."""
 
 #: Rules for a model name we do not know (a custom OpenAI-compatible server): let the server decide.
 PERMISSIVE = ModelCaps(
@@ -164,10 +170,29 @@ PERMISSIVE = ModelCaps(
 )
 
 
-def caps_for(model: str) -> ModelCaps:
-    """The capabilities of `model`; the permissive profile for names not in the table."""
+LISTED_BY_SERVER_NOTE = "listed by the server but not in image_widget's table: only basic checks are applied"
+
+
+def caps_for(model: str, server: str | None = None) -> ModelCaps:
+    """The capabilities of `model`; the permissive profile for names not in the table.
+
+    `server` (a backend's cache identity) applies what that server's `GET /v1/models` said about the
+    model's dates, when it was read (see `image_widget.model_list`).
+    """
     found = MODELS.get(model)
-    return found if found is not None else replace(PERMISSIVE, name=model)
+    if found is None:
+        found = replace(PERMISSIVE, name=model)
+        if server is not None and model in (server_models(server) or {}):
+            found = replace(found, note=LISTED_BY_SERVER_NOTE)
+    if server is None:
+        return found
+    return replace(found, lifecycle=lifecycle_of(model, server))
+
+
+def server_models(server: str) -> dict[str, Lifecycle] | None:
+    from image_widget.lifecycle import server_lifecycles
+
+    return server_lifecycles(server)
 
 
 def current_models() -> list[str]:
@@ -255,7 +280,7 @@ class _Checker:
     def run(self) -> list[Problem]:
         caps = self.caps
         if not caps.usable and not self.allow_retired:
-            self.add("model", f"model {caps.name!r} is retired ({caps.note}); use {caps.replacement} instead")
+            self.add("model", caps.lifecycle.message(caps.name))
             return self.problems
         if self.endpoint not in caps.endpoints:
             hint = " (image_widget.vary() does variations through edit for GPT image models)" \
@@ -502,10 +527,12 @@ def image_info(data: bytes | bytearray) -> tuple[tuple[int, int], bool] | None:
         return None
 
 
-def validate(endpoint: Endpoint, params: Mapping[str, Any], *, allow_retired: bool = False) -> list[Problem]:
+def validate(endpoint: Endpoint, params: Mapping[str, Any], *, allow_retired: bool = False,
+             server: str | None = None) -> list[Problem]:
     """Every problem with a request as it would be sent, each naming the parameter and what is allowed.
 
     `allow_retired` is for legacy OpenAI-compatible servers that still serve DALL·E 2 (variations).
+    `server` applies that server's own model dates (see `caps_for`).
     """
     if endpoint not in ENDPOINTS:
         return [Problem("endpoint", f"endpoint must be one of {_fmt(ENDPOINTS)}, got {endpoint!r}")]
@@ -514,12 +541,13 @@ def validate(endpoint: Endpoint, params: Mapping[str, Any], *, allow_retired: bo
         model = DEFAULT_MODEL
     if not isinstance(model, str) or not model.strip():
         return [Problem("model", f"model must be a model name such as {DEFAULT_MODEL}, got {model!r}")]
-    return _Checker(endpoint, params, caps_for(model), allow_retired).run()
+    return _Checker(endpoint, params, caps_for(model, server), allow_retired).run()
 
 
-def check(endpoint: Endpoint, params: Mapping[str, Any], *, allow_retired: bool = False) -> None:
+def check(endpoint: Endpoint, params: Mapping[str, Any], *, allow_retired: bool = False,
+          server: str | None = None) -> None:
     """Raise `ValidationError` listing every problem; return quietly when the request is fine."""
-    problems = validate(endpoint, params, allow_retired=allow_retired)
+    problems = validate(endpoint, params, allow_retired=allow_retired, server=server)
     if problems:
         raise ValidationError(problems)
 
@@ -533,15 +561,17 @@ def size_warning(model: str, size: str | None) -> str | None:
     return None
 
 
-def describe(model: str) -> dict[str, Any]:
+def describe(model: str, server: str | None = None) -> dict[str, Any]:
     """JSON-ready capabilities of one model, for the widget's controls."""
-    caps = caps_for(model)
+    caps = caps_for(model, server)
     return {
         "model": model,
         "known": caps.known,
         "status": caps.status,
         "note": caps.note,
         "replacement": caps.replacement,
+        "shutdown_date": caps.lifecycle.shutdown,
+        "lifecycle_message": caps.lifecycle.message(model),
         "endpoints": sorted(caps.endpoints),
         "sizes": list(caps.sizes.fixed),
         "custom_size": caps.sizes.custom,

@@ -1,55 +1,35 @@
-"""Prices as data: an estimate before a request, the actual cost after it, and a session total.
+"""Costs: an estimate before a request, the actual cost after it, and a session total.
 
-The only published prices we can read are those of gpt-image-1-mini (see ../shared/API-NOTES.md).
-Every other model shows "unknown": a wrong price is worse than none, so nothing here is ever guessed.
-When a parameter is left to the server (`quality="auto"`, `size="auto"`) the estimate is the highest
-matching price and says "up to", a safe upper bound.
+The prices themselves are data in `prices.py` (each with its source). Nothing here is ever guessed:
+where no price or token count is published the cost is "unknown", and an unknown part keeps a total
+marked "some unknown". When a parameter is left to the server (`quality="auto"`, `size="auto"`) the
+estimate is the highest matching price and says "up to", a safe upper bound.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from image_widget.capabilities import STANDARD_SIZES
+from image_widget.capabilities import STANDARD_SIZES, parse_size
+from image_widget.prices import (
+    ModelPrice,
+    gpt_image_2_output_tokens,
+    input_image_tokens,
+    price_for,
+)
 
 __all__ = [
-    "PER_IMAGE_USD",
-    "TOKEN_RATES",
     "Cost",
     "SessionTotal",
-    "TokenRates",
     "actual",
     "add",
     "describe_price",
     "estimate",
     "format_usd",
 ]
-
-#: Published per-image prices in USD: model → quality → size. 1536x1024 and 1024x1536 cost the same.
-PER_IMAGE_USD: dict[str, dict[str, dict[str, float]]] = {
-    "gpt-image-1-mini": {
-        "low": {"1024x1024": 0.005, "1536x1024": 0.006, "1024x1536": 0.006},
-        "medium": {"1024x1024": 0.011, "1536x1024": 0.015, "1024x1536": 0.015},
-        "high": {"1024x1024": 0.036, "1536x1024": 0.052, "1024x1536": 0.052},
-    },
-}
-
-
-@dataclass(frozen=True)
-class TokenRates:
-    """USD per 1M tokens, as published; used for actual costs when the response reports usage."""
-
-    text_input: float
-    image_input: float
-    image_output: float
-
-
-TOKEN_RATES: dict[str, TokenRates] = {
-    "gpt-image-1-mini": TokenRates(text_input=2.00, image_input=2.50, image_output=8.00),
-}
 
 _UNKNOWN = "unknown"
 
@@ -131,49 +111,107 @@ def _count(n: int | None) -> int:
     return n
 
 
-def _per_image(model: str, quality: str | None, size: str | None) -> tuple[float | None, bool, str]:
+_HOW_TO_PRICE = "give a price with iw.set_price(model, ...) or prices={...}"
+_FORMULA_QUALITIES = ("low", "medium", "high")
+
+
+def _no_price(model: str) -> str:
+    return f"no published price for model {model}; {_HOW_TO_PRICE}"
+
+
+def _output_usd(row: ModelPrice, model: str, quality: str, size: str) -> float | None:
+    """One image's output at exactly this quality and size, from what is published."""
+    table = row.per_image.get(quality, {})
+    if size in table:
+        return table[size]
+    tokens = row.output_tokens.get(quality, {}).get(size)
+    if tokens is None and row.output_formula == "gpt-image-2":
+        wh = parse_size(size)
+        tokens = gpt_image_2_output_tokens(quality, *wh) if wh else None
+    if tokens is None or row.image_output is None:
+        return None
+    return tokens * row.image_output / 1_000_000
+
+
+def published_output_tokens(model: str, quality: str, size: tuple[int, int]) -> int | None:
+    """Output tokens of one image as published (a token table or the calculator rule), else None."""
+    row = price_for(model)
+    if row is None:
+        return None
+    key = f"{size[0]}x{size[1]}"
+    tokens = row.output_tokens.get(quality, {}).get(key)
+    if tokens is None and row.output_formula == "gpt-image-2":
+        tokens = gpt_image_2_output_tokens(quality, *size)
+    return tokens
+
+
+def _per_image(model: str, row: ModelPrice | None, quality: str | None,
+               size: str | None) -> tuple[float | None, bool, str]:
     """(price, is an upper bound, why unknown) for one image of `model` at `quality` × `size`."""
-    table = PER_IMAGE_USD.get(model)
-    if table is None:
-        return None, False, f"no published price for model {model}"
-    if quality in (None, "auto"):
-        qualities = list(table)
-    elif quality in table:
-        qualities = [quality]
-    else:
-        return None, False, f"no published price for quality={quality!r} on {model}"
-    if size in (None, "auto"):
-        sizes = list(STANDARD_SIZES)
-    elif size in STANDARD_SIZES:
-        sizes = [size]
-    else:
-        return None, False, f"no published price for size {size} on {model} (custom sizes are not listed)"
-    prices = [table[q][s] for q in qualities for s in sizes if s in table[q]]
-    if not prices:
-        return None, False, f"no published price for {quality} {size} on {model}"
-    return max(prices), len(prices) > 1, ""
+    if row is None:
+        return None, False, _no_price(model)
+    known_qualities = sorted({*row.per_image, *row.output_tokens,
+                              *(_FORMULA_QUALITIES if row.output_formula else ())})
+    if not known_qualities:
+        return None, False, (f"no published output-token counts or per-image prices for {model} "
+                             f"(only token rates, so the actual cost is known after the call); {_HOW_TO_PRICE}")
+    qualities = known_qualities if quality in (None, "auto") else [str(quality)]
+    sizes = list(STANDARD_SIZES) if size in (None, "auto") else [str(size)]
+    prices = [_output_usd(row, model, q, s) for q in qualities for s in sizes]
+    if any(p is None for p in prices):
+        return None, False, f"no published price for quality={quality!r} at size {size} on {model}; {_HOW_TO_PRICE}"
+    found = [p for p in prices if p is not None]
+    return max(found), len(found) > 1, ""
 
 
-def estimate(model: str, *, quality: str | None, size: str | None, n: int | None,
-             endpoint: str = "generate") -> Cost:
-    """What a request will cost before it is sent: per-image price × n, or unknown.
+def _inputs_usd(row: ModelPrice | None, inputs: Sequence[tuple[int, int]], fidelity: str | None) -> float | None:
+    """Input images of an edit, by the published token rule; None where no rule is published."""
+    if row is None or row.image_input is None:
+        return None
+    total = 0
+    for width, height in inputs:
+        tokens = input_image_tokens(row.input_rule, width, height, fidelity)
+        if tokens is None:
+            return None
+        total += tokens
+    return total * row.image_input / 1_000_000
+
+
+def _source_note(row: ModelPrice) -> str:
+    if row.confidence == "user":
+        return f"price {row.source}"
+    kind = "OpenAI" if row.confidence == "official" else "OpenAI, as quoted by"
+    return f"price: {kind} {row.source} (read {row.read_on})"
+
+
+def estimate(model: str, *, quality: str | None, size: str | None, n: int | None, endpoint: str = "generate",
+             inputs: Sequence[tuple[int, int]] | None = None, input_fidelity: str | None = None,
+             prices: Mapping[str, ModelPrice] | None = None, batch: bool = False) -> Cost:
+    """What a request will cost before it is sent: per-image output × n, plus the input images of an edit.
 
     `quality`/`size` of "auto" (or None) take the highest matching price: an upper bound ("up to").
-    Custom sizes and models without published prices are unknown. Edits and variations also bill
-    the input images as tokens, which cannot be known before the call, so their estimate only covers
-    the output and says "+ input images" (`partial=True`).
+    Edits and variations also bill their input images (`inputs`: width × height of each) as tokens:
+    estimated by the published rule where there is one, else the estimate says "+ input images".
     """
     count = _count(n)
-    price, upper, why = _per_image(model, quality, size)
-    if price is None:
+    row = price_for(model, prices, batch=batch)
+    price, upper, why = _per_image(model, row, quality, size)
+    if price is None or row is None:
         return Cost.unknown(why)
     usd = price * count
     notes = [f"{format_usd(price)} per image × {count}"]
     if upper:
         notes.append("quality or size is auto: the highest matching price is shown")
+    if batch:
+        notes.append("Batch API price (50% less)")
+    notes.append(_source_note(row))
     if endpoint == "generate":
         return Cost.of(usd, note="; ".join(notes), upper_bound=upper)
-    notes.append("input images are billed as tokens and are not known before the call")
+    input_usd = _inputs_usd(row, inputs or [], input_fidelity) if inputs else None
+    if input_usd is not None:
+        notes.append(f"{len(inputs or [])} input image(s): {format_usd(input_usd)} by the published token rule")
+        return Cost.of(usd + input_usd, note="; ".join(notes), upper_bound=upper)
+    notes.append("input images are billed as tokens; no published rule for this model, so not included")
     text = f"{_render(usd, upper, False)} + input images"
     return Cost(usd, text, "; ".join(notes), upper_bound=upper, partial=True)
 
@@ -196,48 +234,60 @@ def _tokens(value: object) -> int | None:
     return value
 
 
-def _from_tokens(model: str, usage: Mapping[str, Any]) -> Cost | None:
-    rates = TOKEN_RATES.get(model)
+def _from_tokens(row: ModelPrice, usage: Mapping[str, Any]) -> Cost | None:
     output = _tokens(usage.get("output_tokens"))
-    if rates is None or output is None:
+    if row.image_output is None or output is None:
         return None
     details = usage.get("input_tokens_details")
     details = details if isinstance(details, Mapping) else {}
     text_t, image_t = _tokens(details.get("text_tokens")), _tokens(details.get("image_tokens"))
     total_in = _tokens(usage.get("input_tokens"))
+    text_rate, image_rate = row.text_input, row.image_input
     upper = False
-    if text_t is not None and image_t is not None:
-        input_usd = text_t * rates.text_input + image_t * rates.image_input
+    if text_t is not None and image_t is not None and text_rate is not None and image_rate is not None:
+        input_usd = text_t * text_rate + image_t * image_rate
         note = f"{text_t} text + {image_t} image input tokens, {output} output tokens"
-    elif total_in is not None:
-        # No text/image split: price every input token at the higher (image) rate — an upper bound.
-        input_usd, upper = total_in * max(rates.text_input, rates.image_input), True
-        note = f"{total_in} input tokens (no text/image split, priced as image), {output} output tokens"
+    elif total_in is not None and (text_rate is not None or image_rate is not None):
+        # No text/image split: price every input token at the higher rate — an upper bound.
+        input_usd, upper = total_in * max(r for r in (text_rate, image_rate) if r is not None), True
+        note = f"{total_in} input tokens (no text/image split, priced at the higher rate), {output} output tokens"
     else:
         return None
-    usd = (input_usd + output * rates.image_output) / 1_000_000
-    return Cost.of(usd, note=note, upper_bound=upper and total_in != 0)
+    out_details = usage.get("output_tokens_details")
+    text_out = _tokens(out_details.get("text_tokens")) if isinstance(out_details, Mapping) else None
+    output_usd = output * row.image_output
+    if text_out and row.text_output is not None:  # text the model wrote is billed at the text rate
+        output_usd = (output - text_out) * row.image_output + text_out * row.text_output
+    usd = (input_usd + output_usd) / 1_000_000
+    return Cost.of(usd, note=f"{note}; {_source_note(row)}", upper_bound=upper and total_in != 0)
 
 
 def actual(model: str, usage: Mapping[str, Any] | None, *, quality: str | None, size: str | None,
-           n: int | None) -> Cost:
-    """What a finished request cost: from its token usage when the model has published token rates,
-    else the per-image price × n when known, else unknown.
+           n: int | None, prices: Mapping[str, ModelPrice] | None = None, batch: bool = False) -> Cost:
+    """What a finished request cost: from its token usage when the model has token rates, else the
+    per-image price × n when known, else unknown.
 
     `usage` is the response's usage for the whole request (all n images); an SDK usage object works
     too. Pass the quality and size the response reports, so "auto" resolves to an exact price.
     """
+    row = price_for(model, prices, batch=batch)
     found = _usage_dict(usage)
-    if found is not None:
-        from_tokens = _from_tokens(model, found)
+    if found is not None and row is not None:
+        from_tokens = _from_tokens(row, found)
         if from_tokens is not None:
             return from_tokens
     count = _count(n)
-    price, upper, why = _per_image(model, quality, size)
-    if price is None:
+    price, upper, why = _per_image(model, row, quality, size)
+    if price is None or row is None:
         return Cost.unknown(why)
     note = f"{format_usd(price)} per image × {count}" + ("; no token usage reported" if found is None else "")
-    return Cost.of(price * count, note=note, upper_bound=upper)
+    return Cost.of(price * count, note=f"{note}; {_source_note(row)}", upper_bound=upper)
+
+
+def price_source(model: str, prices: Mapping[str, ModelPrice] | None = None) -> str | None:
+    """For records: "official", "quoted" or "user" (given with set_price / prices=), None if unpriced."""
+    row = price_for(model, prices)
+    return row.confidence if row is not None else None
 
 
 class SessionTotal:
@@ -278,24 +328,24 @@ class SessionTotal:
         return f"SessionTotal({self.text}, {self.count} requests)"
 
 
-def describe_price(model: str) -> str:
-    """One paragraph for the UI tooltip: the published prices of `model`, or that none are known."""
-    table = PER_IMAGE_USD.get(model)
-    rates = TOKEN_RATES.get(model)
-    if table is None and rates is None:
-        return f"No published price for {model} is known here, so its costs show as unknown."
+def describe_price(model: str, prices: Mapping[str, ModelPrice] | None = None) -> str:
+    """One paragraph for the UI tooltip: the prices of `model` and their source, or that none are known."""
+    row = price_for(model, prices)
+    if row is None:
+        return f"No published price for {model} is known here, so its costs show as unknown ({_HOW_TO_PRICE})."
     parts: list[str] = []
-    if table is not None:
-        per = "; ".join(
-            f"{quality} " + " / ".join(f"{format_usd(p)} ({s})" for s, p in sizes.items())
-            for quality, sizes in table.items()
-        )
+    if row.per_image:
+        per = "; ".join(f"{quality} " + " / ".join(f"{format_usd(p)} ({s})" for s, p in sizes.items())
+                        for quality, sizes in row.per_image.items())
         parts.append(f"{model} per image: {per}.")
-    if rates is not None:
-        parts.append(
-            f"Per 1M tokens: text input ${rates.text_input:.2f}, image input ${rates.image_input:.2f}, "
-            f"image output ${rates.image_output:.2f}."
-        )
-    parts.append("quality/size 'auto' shows the highest price; edits also pay for input images; "
-                 "custom sizes are unknown.")
+    rates = [f"{label} ${value:.2f}" for label, value in (
+        ("text input", row.text_input), ("cached text", row.text_cached), ("image input", row.image_input),
+        ("cached image", row.image_cached), ("image output", row.image_output), ("text output", row.text_output))
+        if value is not None]
+    if rates:
+        parts.append(f"Per 1M tokens: {', '.join(rates)}.")
+    if not row.per_image and not row.output_tokens and not row.output_formula:
+        parts.append("No output-token counts are published, so estimates are unknown; actual costs come from "
+                     "the tokens the API reports.")
+    parts.append(f"Source: {_source_note(row)}. Batch API: 50% less.")
     return " ".join(parts)

@@ -614,10 +614,8 @@ def _as_list(srcs: object) -> tuple[list[Any], bool]:
 
 
 def _warn(param: str, notes: Sequence[str]) -> None:
-    """One `ImageInputWarning` for all notes, attributed to the first caller outside image_widget."""
-    if not notes:
-        return
-    level, frame = 2, sys._getframe(1)
-    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith("image_widget."):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(f"{param}: {'; '.join(notes)}", ImageInputWarning, stacklevel=level)
+    """One `ImageInputWarning` for all notes, attributed to the user's line (also from the loop thread)."""
+    if notes:
+        from image_widget.warn import warn_at_caller
+
+        warn_at_caller(f"{param}: {'; '.join(notes)}", ImageInputWarning)

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from image_widget.records import VARIATION_PROMPT, record_call
 from image_widget.store import INPUTS_FOLDER
 
 #: Values the API uses when a parameter is left out: not worth printing.
 _API_DEFAULTS = {"background": "auto", "moderation": "auto", "output_format": "png"}
 #: Printed first and always, so the call says what was asked even when it is the default.
 _ALWAYS_SHOWN = ("model", "size", "quality", "n")
-_VARIATION_NOTE = "variation made through"
 
 
 def _path_text(path: Path) -> str:
@@ -39,27 +39,27 @@ def _input_paths(record: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def reproduce_code(record: Mapping[str, Any], module: str = "iw") -> str:
-    """E.g. `iw.generate('a fox', model='gpt-image-1-mini', size='1024x1024', quality='low', n=2)`."""
+    """E.g. `iw.generate('a fox', model='gpt-image-2', size='1024x1024', quality='low', n=2)`."""
     params = {k: v for k, v in (record.get("params") or {}).items() if k != "prompt"}
     prompt = record.get("prompt")
     endpoint = record.get("endpoint", "generate")
-    is_variation = endpoint == "variation" or str(record.get("note") or "").startswith(_VARIATION_NOTE)
+    call = record_call(record)
     args: list[str] = []
-    if endpoint != "generate":
+    if call != "generate":
         files = _input_paths(record)
         images = files.get("image", [])
-        args.append(repr(images[0] if is_variation or len(images) == 1 else images))
+        args.append(repr(images[0] if call == "vary" or len(images) == 1 else images))
         if "mask" in files:
             params["mask"] = files["mask"][0]
         if "markup" in files:
             params["markup"] = files["markup"][0]
-    if not is_variation or (endpoint == "edit" and not str(record.get("note") or "")):
-        args.insert(0 if endpoint == "generate" else 1, repr(prompt))
+    # A variation's own default prompt is left out: `vary(image)` sends it again by itself.
+    if call != "vary" or (endpoint != "variation" and prompt and prompt != VARIATION_PROMPT):
+        args.insert(0 if call == "generate" else 1, repr(prompt))
     if endpoint == "variation":
         params["legacy"] = True
     shown = [k for k in _ALWAYS_SHOWN if k in params]
     shown += sorted(k for k in params if k not in _ALWAYS_SHOWN and k != "partial_images"
                     and _API_DEFAULTS.get(k, object()) != params[k])
     args += [f"{key}={params[key]!r}" for key in shown]
-    call = "vary" if is_variation else endpoint
     return f"{module}.{call}({', '.join(args)})"

@@ -195,7 +195,7 @@ def _plan_variation(model: str, prompt: str, common: dict[str, Any], options: Ma
     if "variation" in caps.endpoints and caps.usable and caps.known:
         kwargs = {"model": model, "size": common["size"], "n": common["n"]}
         return Plan("variation", "variation", {"image": first[0] if first else None}, "vary", prompt, kwargs)
-    from image_widget.api import VARIATION_PROMPT
+    from image_widget.records import VARIATION_PROMPT
 
     kwargs = {**common, "input_fidelity": _opt(options, "input_fidelity")}
     wire = {"prompt": prompt.strip() or VARIATION_PROMPT, "image": first}

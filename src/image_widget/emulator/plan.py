@@ -102,6 +102,17 @@ def _image_tokens(data: bytes) -> int:
     return 65 + 129 * math.ceil(w * scale / 512) * math.ceil(h * scale / 512)
 
 
+def _output_tokens(model: str, quality: str, size: tuple[int, int]) -> int:
+    """Output tokens of one image: the published count where there is one (so estimates and the bill
+    agree, as they do at OpenAI), else a count that grows with quality and area."""
+    from image_widget.cost import published_output_tokens
+
+    published = published_output_tokens(model, quality, size)
+    if published is not None:
+        return published
+    return max(1, round(_OUTPUT_TOKENS.get(quality, 1056) * size[0] * size[1] / 1024 ** 2))
+
+
 def _usage(params: Mapping[str, Any], images: list[bytes], quality: str, size: tuple[int, int], n: int,
            ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(usage for the whole response, usage for one image in a stream event)."""
@@ -110,7 +121,7 @@ def _usage(params: Mapping[str, Any], images: list[bytes], quality: str, size: t
     image = sum(_image_tokens(data) for data in images)
     if images and params.get("input_fidelity") == "high":
         image += _HIGH_FIDELITY_TOKENS
-    per_image = max(1, round(_OUTPUT_TOKENS.get(quality, 1056) * size[0] * size[1] / 1024 ** 2))
+    per_image = _output_tokens(str(params.get("model") or ""), quality, size)
     details_in = {"text_tokens": text, "image_tokens": image}
     total = {
         "input_tokens": text + image,
