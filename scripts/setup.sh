@@ -21,9 +21,11 @@ if [ ! -f "$bundle" ] || [ -n "$(find js package.json -newer "$bundle" -print -q
   npm run --silent build
 fi
 
-# Python package (editable) with the test extra. The bundle exists, so the build hook skips npm.
-extra=""
+# Python package (editable): with the notebooks extra (what the demo notebooks import, and JupyterLab), or
+# with the test extra for the tests. The bundle exists, so the build hook skips npm.
+extra="[notebooks]"
 [ "${1:-}" = "--with-browser" ] && extra="[test]"
-if ! python -c "import image_widget, anywidget, openai" >/dev/null 2>&1 || [ -n "$extra" ]; then
+if ! python -c "import image_widget, anywidget, openai, numpy, pandas, jupyterlab" >/dev/null 2>&1 \
+   || [ "$extra" = "[test]" ]; then
   python -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".${extra}"
 fi

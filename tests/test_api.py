@@ -300,7 +300,8 @@ def test_reproduce_code_is_a_runnable_call(opts: dict[str, Any]) -> None:
     edited = iw.edit(photo(), "add a hat", mask=mask, **opts)
     call = edited.code
     assert call.startswith("iw.edit('")
-    assert ", 'add a hat', " in call and "mask='" in call
+    assert ", 'add a hat', " in call
+    assert "mask='" in call
     named = [p for p in (Path(opts["store"]) / "inputs").iterdir() if p.name in call]
     assert len(named) == 2  # the input image and the mask, as kept by the store
     import functools

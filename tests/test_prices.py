@@ -8,7 +8,7 @@ import pytest
 import image_widget as iw
 from image_widget import prices
 from image_widget.capabilities import MODELS
-from image_widget.cost import actual, estimate
+from image_widget.cost import estimate
 from image_widget.lifecycle import lifecycle_of
 from image_widget.prices import PRICES, ModelPrice, gpt_image_2_output_tokens, input_image_tokens
 
@@ -29,8 +29,9 @@ def test_every_model_that_will_exist_has_token_prices_and_a_dated_source() -> No
     assert LASTING, "the table must list current models"
     for name in LASTING:
         row = PRICES[name]
-        assert row.image_output == 30.00 and row.image_input == 8.00 and row.text_input == 5.00, name
-        assert row.source.startswith("https://") and row.read_on == "2026-11-29", name
+        assert (row.image_output, row.image_input, row.text_input) == (30.00, 8.00, 5.00), name
+        assert row.source.startswith("https://"), name
+        assert row.read_on == "2026-11-29", name
     assert PRICES["gpt-image-2.6-sunburst"].confidence == "official"
     assert PRICES["gpt-image-2.6-sunburst"].text_cached == 1.25
     assert PRICES["gpt-image-2.6-sunburst"].image_cached == 2.00
@@ -49,14 +50,17 @@ def test_gpt_image_2_estimates_standard_and_custom_sizes() -> None:
     assert estimate("gpt-image-2", quality="high", size="1536x1024", n=2).usd == pytest.approx(0.330)
     custom = estimate("gpt-image-2", quality="high", size="3840x2160", n=1)
     assert custom.usd == pytest.approx(13342 * 30 / 1e6)
-    assert "quoted" in custom.note and "read 2026-11-29" in custom.note
+    assert "quoted" in custom.note
+    assert "read 2026-11-29" in custom.note
 
 
 @pytest.mark.parametrize("model", ESTIMABLE)
 def test_estimate_and_cost_are_numbers_where_counts_are_published(model: str) -> None:
     result = iw.generate("a cat", model=model, quality="low")
-    assert result.estimate.usd is not None and result.estimate.usd > 0
-    assert result.cost.usd is not None and result.cost.usd > 0
+    assert result.estimate.usd is not None
+    assert result.estimate.usd > 0
+    assert result.cost.usd is not None
+    assert result.cost.usd > 0
     assert result.cost.usd == pytest.approx(result.estimate.usd, rel=0.05)  # the bill matches the estimate
 
 
@@ -64,8 +68,10 @@ def test_estimate_and_cost_are_numbers_where_counts_are_published(model: str) ->
 def test_models_without_published_counts_have_a_cost_but_say_why_no_estimate(model: str) -> None:
     result = iw.generate("a cat", model=model, quality="low")
     assert result.estimate.usd is None
-    assert "no published output-token counts" in result.estimate.note and "set_price" in result.estimate.note
-    assert result.cost.usd is not None and result.cost.usd > 0  # from the tokens the API reports
+    assert "no published output-token counts" in result.estimate.note
+    assert "set_price" in result.estimate.note
+    assert result.cost.usd is not None
+    assert result.cost.usd > 0
 
 
 def test_input_image_rule() -> None:
@@ -79,7 +85,8 @@ def test_input_image_rule() -> None:
 
 def test_edit_estimate_includes_input_images_where_the_rule_is_published() -> None:
     base = estimate("gpt-image-1-mini", quality="low", size="1024x1024", n=1, endpoint="edit")
-    assert base.partial and base.text.endswith("+ input images")
+    assert base.partial
+    assert base.text.endswith("+ input images")
     with_inputs = estimate("gpt-image-1-mini", quality="low", size="1024x1024", n=1, endpoint="edit",
                            inputs=[(1024, 1024), (1024, 1536)])
     assert not with_inputs.partial
@@ -88,7 +95,8 @@ def test_edit_estimate_includes_input_images_where_the_rule_is_published() -> No
                     inputs=[(1024, 1024)], input_fidelity="high")
     assert high.usd == pytest.approx(0.009 + (194 + 4160) * 8.00 / 1e6)
     no_rule = estimate("gpt-image-2", quality="low", size="1024x1024", n=1, endpoint="edit", inputs=[(1024, 1024)])
-    assert no_rule.partial and "no published rule" in no_rule.note
+    assert no_rule.partial
+    assert "no published rule" in no_rule.note
 
 
 def test_batch_price_is_half() -> None:
@@ -133,4 +141,5 @@ def test_bad_prices_name_the_argument(kwargs: dict[str, object], match: str) -> 
 
 def test_a_user_row_is_a_model_price() -> None:
     row = prices.set_price("x", image_output=1.0)
-    assert isinstance(row, ModelPrice) and row.confidence == "user"
+    assert isinstance(row, ModelPrice)
+    assert row.confidence == "user"

@@ -40,7 +40,8 @@ class ModelInfo:
     """False for a model only the server lists: the permissive profile applies (basic checks only)."""
 
     def __repr__(self) -> str:
-        when = f", shuts down {self.shutdown_date}" if self.shutdown_date else ""
+        verb = "shut down on" if self.status == "shut down" else "shuts down"
+        when = f", {verb} {self.shutdown_date}" if self.shutdown_date else ""
         extra = "" if self.known else ", not in our table"
         return f"ModelInfo({self.id!r}, {self.status}{when}{extra})"
 

@@ -13,13 +13,14 @@ import asyncio
 import itertools
 import string
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from image_widget import api, capabilities
 from image_widget import cost as pricing
 from image_widget.api import APIRequestError, Result
+from image_widget.prices import as_overrides
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONCURRENCY = 4
 BACKOFF_S = (1.0, 2.0, 4.0)
-_RUN_KEYS = {"client", "base_url", "api_key", "store", "max_retries", "timeout"}
+_RUN_KEYS = {"client", "base_url", "api_key", "store", "max_retries", "timeout", "prices"}
 
 
 class BudgetError(ValueError):
@@ -162,15 +163,18 @@ def plan(template: str, **axes: Any) -> tuple[dict[str, list[Any]], list[Cell], 
     return lists, cells, run
 
 
-def estimate_cells(cells: Sequence[Cell]) -> pricing.Cost:
-    """Sum of per-cell estimates; unknown if any cell's price is unknown."""
+def estimate_cells(cells: Sequence[Cell], prices: Mapping[str, Any] | None = None) -> pricing.Cost:
+    """Sum of per-cell estimates; unknown (naming the model) if any cell's price is unknown."""
     total = 0.0
+    overrides = as_overrides(prices)
     for cell in cells:
         o = cell.options
-        each = pricing.estimate(str(o.get("model", capabilities.DEFAULT_MODEL)), quality=o.get("quality"),
-                             size=o.get("size"), n=int(o.get("n", 1)))
+        model = str(o.get("model", capabilities.DEFAULT_MODEL))
+        each = pricing.estimate(model, quality=o.get("quality"), size=o.get("size"), n=int(o.get("n", 1)),
+                                prices=overrides)
         if each.usd is None:
-            return pricing.Cost(None, f"unknown (no published price for {o.get('model', capabilities.DEFAULT_MODEL)})")
+            return pricing.Cost.unknown(f"model {model} (quality={o.get('quality')!r}, size={o.get('size')!r}): "
+                                        f"{each.note}")
         total += each.usd
     return pricing.Cost(total, f"${total:.3f}")
 
@@ -185,11 +189,13 @@ async def asweep(template: str, *, max_cost: float | None = None, concurrency: i
                 for p in capabilities.validate("generate", {"prompt": c.prompt, **c.options})]
     if problems:
         raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
-    estimate = estimate_cells(cells)
+    estimate = estimate_cells(cells, run.get("prices"))
     if max_cost is not None:
         if estimate.usd is None:
-            raise BudgetError(f"cannot check max_cost=${max_cost:.2f}: the estimate is {estimate.text}; "
-                              "pass max_cost=None to run anyway")
+            raise BudgetError(f"cannot check max_cost=${max_cost:.2f}: no price is known for {estimate.note}. "
+                              "Ways out: give the price (iw.set_price(model, ...) or prices={model: {...}}), "
+                              "pick a model with published prices (e.g. gpt-image-2), or pass max_cost=None "
+                              "to run without a budget check; nothing was sent")
         if estimate.usd > max_cost:
             raise BudgetError(f"the sweep's estimate {estimate.text} for {len(cells)} cells is over "
                               f"max_cost=${max_cost:.2f}; nothing was sent — reduce the combinations, "

@@ -217,15 +217,16 @@ class ImageWidget(anywidget.AnyWidget):
         resolved = resolve_backend(client, base_url, api_key)
         self._backend = resolved
         self._synthetic = resolved.synthetic
+        self._server = None if resolved.synthetic else resolved.cache_identity
 
         explicit = {k: v for k, v in options.items() if v is not None or k in ("output_compression",
                                                                                 "input_fidelity")}
         model = str(explicit.get("model") or caps_mod.DEFAULT_MODEL)
-        described = caps_mod.describe(model)
+        described = caps_mod.describe(model, self._server)
         merged = {**state.clamp_options(state.merge_options({"model": model}), described), **explicit}
         super().__init__(
             options=merged,
-            models=self._model_list(model),
+            models=state.models_for_picker(model, self._server),
             capabilities=described,
             backend=resolved.describe(),
             status={"state": "idle", "message": "", "job_id": None, "started_ms": None},
@@ -248,6 +249,8 @@ class ImageWidget(anywidget.AnyWidget):
         self._refresh()
         self.history = History(self._store.folder)
         threading.Thread(target=self._load_history_thumbs, name="image-widget-history", daemon=True).start()
+        if self._server is not None:  # the server's own model list and dates, without delaying the first render
+            threading.Thread(target=self._load_server_models, name="image-widget-models", daemon=True).start()
 
     # ------------------------------------------------------------------------------------ Python API
 
@@ -358,9 +361,9 @@ class ImageWidget(anywidget.AnyWidget):
         old = change["old"] or {}
         merged = state.merge_options(new, old)
         if merged["model"] != old.get("model"):
-            described = caps_mod.describe(str(merged["model"]))
+            described = caps_mod.describe(str(merged["model"]), self._server)
             self.capabilities = described
-            self.models = self._model_list(str(merged["model"]))
+            self.models = state.models_for_picker(str(merged["model"]), self._server)
             merged = state.clamp_options(merged, described)
         if merged != new:
             self.options = merged  # re-enters this observer, which then refreshes
@@ -379,10 +382,12 @@ class ImageWidget(anywidget.AnyWidget):
     def _refresh(self) -> None:
         """Problems and the cost estimate for the options as they are now."""
         plan = self._plan()
-        self.problems = state.problems_of(plan)
-        if not self.problems and self.error.get("code") == "invalid_options" and not self._runner.running:
-            self.error = {}  # the refusal it reported is fixed
-            self.status = {**self.status, "state": "idle", "message": ""}
+        problems = state.problems_of(plan)
+        with self._lock:  # the job thread writes status under this lock too: a check here cannot go stale
+            self.problems = problems
+            if not problems and self.error.get("code") == "invalid_options" and not self._runner.running:
+                self.error = {}  # the refusal it reported is fixed
+                self.status = {**self.status, "state": "idle", "message": ""}
         opts = self.options
         try:
             estimate = cost_mod.estimate(str(opts.get("model")), quality=opts.get("quality"),
@@ -397,10 +402,19 @@ class ImageWidget(anywidget.AnyWidget):
         session = self._session.total if self._session.count else None
         self.cost = state.cost_payload(self._estimate, self._last_cost, session, synthetic=self._synthetic)
 
-    @staticmethod
-    def _model_list(model: str) -> list[str]:
-        names = state.models_for_picker()
-        return names if model in names else [model, *names]
+    def _load_server_models(self) -> None:
+        """Background: ask the server for its models once, then refresh the picker and the model's dates."""
+        from image_widget.api import run_sync
+        from image_widget.model_list import ensure_live
+
+        try:
+            run_sync(ensure_live(self._backend))
+        except Exception:  # ensure_live already falls back silently; this is belt and braces
+            log.debug("image_widget: the model list could not be read", exc_info=True)
+        with self._lock:
+            model = str(self.options.get("model"))
+            self.models = state.models_for_picker(model, self._server)
+            self.capabilities = caps_mod.describe(model, self._server)
 
     # ------------------------------------------------------------------------------------ messages
 
@@ -628,10 +642,11 @@ class ImageWidget(anywidget.AnyWidget):
         n = plan.kwargs.get("n", 1)
         what = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of"}[plan.call]
         noun = "image" if plan.call == "vary" else f"{n} image{'s' if n != 1 else ''}"
-        self.error = {}
-        self.preview = b""
-        self.status = {"state": "running", "message": f"{what} {noun} with {plan.kwargs.get('model')}…",
-                       "job_id": job.id, "started_ms": job.started_ms}
+        with self._lock:
+            self.error = {}
+            self.preview = b""
+            self.status = {"state": "running", "message": f"{what} {noun} with {plan.kwargs.get('model')}…",
+                           "job_id": job.id, "started_ms": job.started_ms}
         return self._run(job, plan, uploads, mask_png)
 
     async def _run(self, job: Job, plan: state.Plan, uploads: list[FileTuple], mask_png: bytes | None) -> Result:
@@ -655,8 +670,10 @@ class ImageWidget(anywidget.AnyWidget):
         from image_widget.images import thumbnail_bytes
 
         total = self.options.get("partial_images") or "?"
-        self.preview = thumbnail_bytes(image, state.PREVIEW_PX)
-        self.status = {**self.status, "message": f"Preview {index + 1} of {total}…"}
+        preview = thumbnail_bytes(image, state.PREVIEW_PX)
+        with self._lock:
+            self.preview = preview
+            self.status = {**self.status, "message": f"Preview {index + 1} of {total}…"}
 
     def _show_result(self, job: Job, result: Result, code: str) -> None:
         """Results, history and cost of a finished run (job thread; no awaits, so no cancel midway)."""
@@ -704,6 +721,10 @@ class ImageWidget(anywidget.AnyWidget):
 
     def _job_finished(self, job: Job) -> None:
         """Job thread: the final status, after results are in place (waiters see this state)."""
+        with self._lock:
+            self._write_final_status(job)
+
+    def _write_final_status(self, job: Job) -> None:
         base = {"job_id": job.id, "started_ms": job.started_ms}
         self.preview = b""
         if job.cancelled:

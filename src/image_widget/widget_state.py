@@ -62,10 +62,16 @@ def notice(message: str, level: Literal["info", "warning"] = "info") -> Notice:
 # --------------------------------------------------------------------------------------------- options
 
 
-def models_for_picker() -> list[str]:
-    """Current models first, then the retired ones (still useful with legacy servers)."""
-    current = capabilities.current_models()
-    return [*current, *(name for name in capabilities.MODELS if name not in current)]
+def models_for_picker(model: str | None = None, server: str | None = None) -> list[str]:
+    """The chosen model, current models, models only the server lists, then the retired ones (legacy servers)."""
+    from image_widget.lifecycle import server_lifecycles
+
+    current = [name for name in capabilities.MODELS if capabilities.caps_for(name, server).usable]
+    listed = server_lifecycles(server) if server is not None else None
+    only_server = sorted(name for name, life in (listed or {}).items()
+                         if name not in capabilities.MODELS and life.status() != "shut down")
+    names = [*current, *only_server, *(name for name in capabilities.MODELS if name not in current)]
+    return names if model is None or model in names else [model, *names]
 
 
 def merge_options(options: Mapping[str, Any] | None, base: Mapping[str, Any] | None = None) -> dict[str, Any]:

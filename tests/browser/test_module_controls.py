@@ -173,3 +173,16 @@ def test_every_control_is_labelled(harness: Harness) -> None:
               .map(el => el.outerHTML.slice(0, 80))"""
     )
     assert unlabelled == []
+
+
+def test_the_shutdown_date_shows_next_to_the_model_picker(harness: Harness) -> None:
+    from image_widget.capabilities import describe
+    from widget_harness import default_state
+
+    options = {**default_state()["options"], "model": "gpt-image-1-mini"}
+    harness.mount(options=options, capabilities=describe("gpt-image-1-mini"))
+    note = harness.page.locator('[data-role="model-note"]')
+    assert note.is_visible()
+    text = note.text_content() or ""
+    assert "Model gpt-image-1-mini shuts down on 2026-12-01 (in 2 days)" in text
+    assert "use gpt-image-2.6-sunburst or gpt-image-2.6-flare instead" in text

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_widget.emulator.control import control_routes
+from image_widget.emulator.model_routes import model_routes
 from image_widget.emulator.routes import REQUEST_ID_KEY, ImagesEndpoint, UnknownPath, new_request_id
 from image_widget.emulator.state import EmulatorState
 
@@ -48,6 +49,7 @@ def create_app(state: EmulatorState) -> Starlette:
         Route("/v1/images/generations", ImagesEndpoint(state, "generate"), methods=["POST"]),
         Route("/v1/images/edits", ImagesEndpoint(state, "edit"), methods=["POST"]),
         Route("/v1/images/variations", ImagesEndpoint(state, "variation"), methods=["POST"]),
+        *model_routes(state),
         *control_routes(state),
         Route("/v1/{rest:path}", UnknownPath(state), methods=_ALL_METHODS),
     ]

@@ -19,7 +19,7 @@ from image_widget.emulator.state import Config, EmulatorState, Fault
 
 def _config_json(config: Config) -> dict[str, Any]:
     return {"latency_s": config.latency_s, "partial_interval_s": config.partial_interval_s,
-            "legacy": config.legacy, "seed": config.seed}
+            "legacy": config.legacy, "seed": config.seed, "models": dict(config.models)}
 
 
 def control_routes(state: EmulatorState) -> list[Route]:

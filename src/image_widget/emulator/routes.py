@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
+from image_widget.emulator.model_routes import is_shut_down
 from image_widget.emulator.parsing import ParseError, loggable, parse_params
 from image_widget.emulator.plan import VARIATION_DEFAULT_MODEL, extra_problems, plan_request
 from image_widget.emulator.responses import (
@@ -136,6 +137,10 @@ class ImagesEndpoint:
             if fault.kind == "error_event" and not stream:
                 return fault_response(Fault(status=500, message=fault.message, code=fault.code), model)
 
+        gone = is_shut_down(state, str(params.get("model") or ""))
+        if gone is not None:
+            return error_response(404, f"The model '{params.get('model')}' was shut down on {gone}.",
+                                  param="model", code="model_not_found")
         problems = validate(endpoint, params, allow_retired=config.legacy) + extra_problems(endpoint, params)
         if problems:
             return error_response(400, "; ".join(p.message for p in problems), param=problems[0].param,

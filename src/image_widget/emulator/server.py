@@ -239,7 +239,7 @@ class Emulator:
         return self.state.config
 
     def configure(self, **changes: Any) -> Config:
-        """Change latency_s, partial_interval_s, legacy or seed until the next reset()."""
+        """Change latency_s, partial_interval_s, legacy, seed or models (model → shutdown date) until reset()."""
         return self.state.configure(**changes)
 
     def inject(self, *faults: Fault) -> None:

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal, get_args
 
 FaultKind = Literal[
@@ -127,6 +128,9 @@ class Config:
     partial_interval_s: float = 0.05
     legacy: bool = False
     seed: int = 0
+    models: dict[str, str | None] = field(default_factory=dict)
+    """What GET /v1/models says beyond the table: model → shutdown_date (YYYY-MM-DD, or None for none).
+    A model named here is listed (also one the table lacks) and refused from its shutdown date on."""
 
     def update(self, changes: Mapping[str, Any]) -> Config:
         """A checked copy with `changes` applied: bad values from the HTTP control fail here, not mid-request."""
@@ -136,6 +140,9 @@ class Config:
             raise ValueError(f"unknown config field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
         values = dataclasses.asdict(self)
         for key, value in changes.items():
+            if key == "models":
+                values[key] = _checked_models(value)
+                continue
             if key == "legacy":
                 if not isinstance(value, bool):
                     raise ValueError(f"legacy must be true or false, got {value!r}")
@@ -146,6 +153,26 @@ class Config:
                 raise ValueError(f"{key} must be a number of seconds >= 0, got {value!r}")
             values[key] = value
         return Config(**values)
+
+
+def _checked_models(value: Any) -> dict[str, str | None]:
+    """`models` config: {model id: "YYYY-MM-DD" or None}; anything else is refused with the reason."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"models must be a mapping of model id to shutdown date, got {type(value).__name__}")
+    checked: dict[str, str | None] = {}
+    for model, day in value.items():
+        if day is not None and not (isinstance(day, str) and _is_day(day)):
+            raise ValueError(f"models[{model!r}] must be a date like 2026-12-01 or None, got {day!r}")
+        checked[str(model)] = day
+    return checked
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 class EmulatorState:
