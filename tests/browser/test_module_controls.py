@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from widget_harness import DALLE_3_CAPS, GPT_IMAGE_2_CAPS, Harness
+from widget_harness import DALLE_3_CAPS, GPT_IMAGE_2_CAPS, Harness, default_state
+
+from image_widget.capabilities import describe
 
 pytestmark = pytest.mark.browser
 
@@ -176,9 +178,6 @@ def test_every_control_is_labelled(harness: Harness) -> None:
 
 
 def test_the_shutdown_date_shows_next_to_the_model_picker(harness: Harness) -> None:
-    from image_widget.capabilities import describe
-    from widget_harness import default_state
-
     options = {**default_state()["options"], "model": "gpt-image-1-mini"}
     harness.mount(options=options, capabilities=describe("gpt-image-1-mini"))
     note = harness.page.locator('[data-role="model-note"]')
