@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -36,6 +36,7 @@ from image_widget import widget_state as state
 from image_widget.backend import resolve_backend
 from image_widget.capabilities import FileTuple
 from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError, JobRunner
+from image_widget.prices import as_overrides
 from image_widget.store import History, Store, StoredImage
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ export default {
 """
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp",
          "gif": "image/gif", "svg": "image/svg+xml"}
-_CONNECTION_KWARGS = ("client", "base_url", "api_key", "folder", "max_retries", "timeout", "cache")
+_CONNECTION_KWARGS = ("client", "base_url", "api_key", "folder", "max_retries", "timeout", "cache", "prices")
 _MAX_CHUNKED_BYTES = 64 * 1024 * 1024
 _MAX_PENDING_UPLOADS = 8
 
@@ -183,6 +184,7 @@ class ImageWidget(anywidget.AnyWidget):
         max_retries: int | None = None,
         timeout: float | None = None,
         cache: bool = False,
+        prices: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
         unknown = sorted(set(options) - set(state.OPTION_KEYS))
@@ -194,7 +196,8 @@ class ImageWidget(anywidget.AnyWidget):
         self._client = client
         self._base_url = base_url
         self._api_key = api_key
-        self._run_options: dict[str, Any] = {"cache": cache}
+        self._prices = as_overrides(prices)  # checked now: a bad price is an error at construction
+        self._run_options: dict[str, Any] = {"cache": cache, "prices": self._prices}
         if max_retries is not None:
             self._run_options["max_retries"] = max_retries
         if timeout is not None:
@@ -390,8 +393,11 @@ class ImageWidget(anywidget.AnyWidget):
                 self.status = {**self.status, "state": "idle", "message": ""}
         opts = self.options
         try:
+            inputs = [(item.width, item.height) for item in self._inputs] if plan.endpoint != "generate" else None
             estimate = cost_mod.estimate(str(opts.get("model")), quality=opts.get("quality"),
-                                         size=opts.get("size"), n=opts.get("n"), endpoint=plan.endpoint)
+                                         size=opts.get("size"), n=opts.get("n"), endpoint=plan.endpoint,
+                                         inputs=inputs, input_fidelity=opts.get("input_fidelity"),
+                                         prices=self._prices)
         except (TypeError, ValueError):
             estimate = cost_mod.Cost.unknown("n is not a whole number")
         with self._lock:
