@@ -1,16 +1,25 @@
-// Entry point: builds the root `div.image-widget`, hands one Ctx to each view and returns a cleanup
-// that undoes everything (DOM listeners, model handlers, timers, object URLs). See docs/PROTOCOL.md.
+// Entry point: builds the root `div.image-widget`, hands one Ctx to each view (views/, mask/) and
+// returns a cleanup that undoes everything: each view's own cleanup, then the Ctx's (DOM listeners,
+// model handlers, timers, object URLs, open requests). See docs/PROTOCOL.md.
 
 import type { RenderProps } from "@anywidget/types";
 import "./widget.css";
-import { createCompare } from "./compare";
-import { createControls } from "./controls";
+import { Ctx, type View } from "./ctx";
 import { h } from "./dom";
-import { createGallery } from "./gallery";
-import { createInputs } from "./inputs";
-import { createMask } from "./mask";
-import { Ctx, type View, type WidgetModel } from "./model";
-import { createStatus } from "./status";
+import { renderMask } from "./mask/view";
+import type { WidgetModel } from "./protocol";
+import { renderActions } from "./views/actions";
+import { renderBanner } from "./views/banner";
+import { renderCompare } from "./views/compare";
+import { renderCompose } from "./views/compose";
+import { renderHeader } from "./views/header";
+import { renderHistory } from "./views/history";
+import { renderInputs } from "./views/inputs";
+import { Lightbox } from "./views/lightbox";
+import { renderNotices } from "./views/notices";
+import { renderPreview } from "./views/preview";
+import { renderResults } from "./views/results";
+import { renderRunState } from "./views/run-state";
 
 function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   // data-lm-suppress-shortcuts: while focus is inside the widget, JupyterLab/Notebook command-mode
@@ -21,33 +30,36 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   root.dataset.results = "0";
   root.dataset.preview = "0";
 
-  const views: View[] = [];
-  const status = createStatus(ctx);
-  views.push(status);
-  const controls = createControls(ctx);
-  views.push(controls);
-  const inputs = createInputs(ctx);
-  views.push(inputs);
-  const mask = createMask(ctx);
-  views.push(mask);
-  const gallery = createGallery(ctx);
-  views.push(gallery);
-  const compare = createCompare(ctx, [gallery.results, gallery.history]);
-  views.push(compare);
+  const notices = renderNotices(ctx);
+  const header = renderHeader(ctx);
+  const runState = renderRunState(ctx);
+  const banner = renderBanner(ctx);
+  const preview = renderPreview(ctx);
+  const compose = renderCompose(ctx);
+  const actions = renderActions(ctx, compose.flushPrompt);
+  const inputs = renderInputs(ctx);
+  const mask = renderMask(ctx);
+  const lightbox = new Lightbox(ctx);
+  const results = renderResults(ctx, lightbox);
+  const history = renderHistory(ctx, lightbox);
+  const compare = renderCompare(ctx, [results.el, history.el]);
+  const views: View[] = [
+    notices, header, runState, banner, preview, compose, actions, inputs, mask, lightbox, results, history, compare,
+  ];
 
-  controls.actions.append(status.state);
+  actions.el.append(runState.el);
   root.append(
-    status.header,
-    controls.compose,
-    inputs.section,
-    mask.section,
-    controls.actions,
-    status.banner,
-    status.preview,
-    gallery.results,
-    gallery.history,
-    compare.panel,
-    status.notices,
+    header.el,
+    compose.el,
+    inputs.el,
+    mask.el,
+    actions.el,
+    banner.el,
+    preview.el,
+    results.el,
+    history.el,
+    compare.el,
+    notices.el,
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),
   );
   el.append(root);
@@ -58,7 +70,7 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
     if (cleaned) return;
     cleaned = true;
     signal?.removeEventListener("abort", cleanup);
-    for (const view of views) view.dispose?.();
+    for (const view of views) view.cleanup();
     ctx.dispose();
     root.remove();
   };

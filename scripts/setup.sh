@@ -15,7 +15,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # Front end: TypeScript → src/image_widget/static/ (not committed). Rebuilt when a source is newer.
-[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+# npm ci again when the lockfile is newer than the install (a new devDependency, e.g. vitest).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 bundle=src/image_widget/static/widget.js
 if [ ! -f "$bundle" ] || [ -n "$(find js package.json -newer "$bundle" -print -quit)" ]; then
   npm run --silent build

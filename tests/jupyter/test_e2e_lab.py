@@ -104,7 +104,7 @@ def test_upload_paint_mask_and_edit(lab: NotebookPage, tmp_path: Path) -> None:
         timeout=lab.deadline.ms(),
     )
 
-    def native(point: tuple[float, float]) -> tuple[int, int]:  # the page's own mapping (mask.ts)
+    def native(point: tuple[float, float]) -> tuple[int, int]:  # the page's own mapping (mask/stage.ts)
         return (int((point[0] - box["x"]) * width // box["width"]),
                 int((point[1] - box["y"]) * height // box["height"]))
 

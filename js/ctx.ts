@@ -1,0 +1,269 @@
+// The context every view receives: a typed wrapper over the anywidget model that remembers each
+// handler, listener, timer, object URL and open request, so one `dispose()` undoes all of it. Only
+// get/set/on/off/save_changes/send are used on the model (the subset every host implements).
+
+import type { AnyModel } from "@anywidget/types";
+import { blobOf, randomId, toBytes } from "./bytes";
+import {
+  type Capabilities,
+  type Command,
+  DEFAULT_OPTIONS,
+  REPLY_TYPE,
+  type Options,
+  type Reply,
+  type RequestCommand,
+  type RequestReplies,
+  type RequestType,
+  type Status,
+  type WidgetModel,
+} from "./protocol";
+
+type Handler = (...args: unknown[]) => void;
+export type Level = "info" | "warning";
+
+/** A piece of the UI: its root element (placed by widget.ts) and what to undo before Ctx.dispose. */
+export interface View<E extends HTMLElement = HTMLElement> {
+  el: E;
+  cleanup: () => void;
+}
+
+/** What a request resolves to: the matching reply and its buffers as byte views. */
+export interface Answer<T extends RequestType> {
+  reply: RequestReplies[T];
+  buffers: Uint8Array[];
+}
+
+interface Pending {
+  /** The reply type expected. */
+  type: Reply["type"];
+  resolve: (reply: Reply, buffers: Uint8Array[]) => void;
+  reject: (reason: Error) => void;
+}
+
+/** The rejection of a request that was superseded, aborted or outlived its view. */
+export function abortError(): Error {
+  return new DOMException("request aborted", "AbortError");
+}
+
+export class Ctx {
+  readonly signal: AbortSignal;
+  private readonly abort = new AbortController();
+  private readonly handlers: [string, Handler][] = [];
+  private readonly timeouts = new Set<number>();
+  private readonly intervals = new Set<number>();
+  private readonly urls = new Set<string>();
+  private readonly pending = new Map<string, Pending>();
+  private noticeSink: ((message: string, level: Level) => void) | null = null;
+  disposed = false;
+
+  constructor(
+    readonly model: AnyModel<WidgetModel>,
+    readonly root: HTMLElement,
+  ) {
+    this.signal = this.abort.signal;
+    this.onMessage((msg, buffers) => this.route(msg, buffers));
+  }
+
+  // ------------------------------------------------------------------------------------ traits
+  options(): Options {
+    const raw = this.model.get("options");
+    return { ...DEFAULT_OPTIONS, ...(raw && typeof raw === "object" ? raw : {}) };
+  }
+  caps(): Capabilities {
+    return this.model.get("capabilities") ?? {};
+  }
+  problems(): Record<string, string> {
+    return this.model.get("problems") ?? {};
+  }
+  status(): Status {
+    const s = this.model.get("status");
+    return s && typeof s === "object" && s.state ? s : { state: "idle" };
+  }
+  running(): boolean {
+    return this.status().state === "running";
+  }
+  list<K extends "models" | "inputs" | "results" | "history">(name: K): WidgetModel[K] {
+    const v = this.model.get(name);
+    return (Array.isArray(v) ? v : []) as WidgetModel[K];
+  }
+  bytes(name: "mask_base" | "mask" | "preview"): Uint8Array {
+    return toBytes(this.model.get(name));
+  }
+
+  /** Write a whole new options dict (never mutate the one the model holds) and sync it. */
+  setOptions(patch: Partial<Options>): void {
+    if (this.disposed) return;
+    this.model.set("options", { ...this.options(), ...patch });
+    this.model.save_changes();
+  }
+
+  setBytes(name: "mask", bytes: Uint8Array): void {
+    if (this.disposed) return;
+    this.model.set(name, new DataView(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
+    this.model.save_changes();
+  }
+
+  // ---------------------------------------------------------------------------------- messages
+  send(msg: Command, buffers?: ArrayBuffer[]): void {
+    if (this.disposed) return;
+    if (buffers && buffers.length) this.model.send(msg, undefined, buffers);
+    else this.model.send(msg);
+  }
+
+  /**
+   * Send a command that the kernel answers with one reply carrying the same `request_id` (added here,
+   * as `<tag>-<uuid>`). Resolves with that reply; rejects with an AbortError when `signal` aborts or
+   * the view is disposed first, so a stale or late reply never reaches the caller. (A caller that
+   * aborts should still check its signal in the continuation, which runs a microtask later.)
+   */
+  request<T extends RequestType>(
+    command: RequestCommand<T> & { type: T },
+    opts: { signal?: AbortSignal; tag?: string } = {},
+  ): Promise<Answer<T>> {
+    return new Promise<Answer<T>>((resolve, reject) => {
+      const { signal } = opts;
+      if (this.disposed || signal?.aborted) {
+        reject(abortError());
+        return;
+      }
+      const id = randomId(opts.tag ?? command.type);
+      const onAbort = (): void => {
+        if (this.pending.delete(id)) reject(abortError());
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.pending.set(id, {
+        type: REPLY_TYPE[command.type],
+        resolve: (reply, buffers) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve({ reply: reply as RequestReplies[T], buffers });
+        },
+        reject: (reason) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(reason);
+        },
+      });
+      this.send({ ...command, request_id: id } as Command);
+    });
+  }
+
+  private route(msg: Reply, buffers: DataView[] | undefined): void {
+    if (!msg || !("request_id" in msg)) return;
+    const waiting = this.pending.get(msg.request_id);
+    if (!waiting || waiting.type !== msg.type) return;
+    this.pending.delete(msg.request_id);
+    waiting.resolve(msg, (buffers ?? []).map(toBytes));
+  }
+
+  // ----------------------------------------------------------------------------------- events
+  /** model.on("change:name"), remembered for model.off at cleanup. */
+  onChange(names: (keyof WidgetModel & string)[], fn: () => void): void {
+    for (const name of names) this.track(`change:${name}`, fn as Handler);
+  }
+  onMessage(fn: (msg: Reply, buffers: DataView[]) => void): void {
+    this.track("msg:custom", fn as Handler);
+  }
+  private track(event: string, fn: Handler): void {
+    this.model.on(event, fn);
+    this.handlers.push([event, fn]);
+  }
+
+  /** addEventListener bound to the view's lifetime. */
+  listen<E extends Event = Event>(
+    target: EventTarget,
+    type: string,
+    fn: (event: E) => void,
+    opts: AddEventListenerOptions = {},
+  ): void {
+    target.addEventListener(type, fn as EventListener, { ...opts, signal: this.signal });
+  }
+
+  // ----------------------------------------------------------------------------------- timers
+  timeout(fn: () => void, ms: number): number {
+    const id = window.setTimeout(() => {
+      this.timeouts.delete(id);
+      fn();
+    }, ms);
+    this.timeouts.add(id);
+    return id;
+  }
+  clearTimeout(id: number | null): void {
+    if (id === null) return;
+    window.clearTimeout(id);
+    this.timeouts.delete(id);
+  }
+  interval(fn: () => void, ms: number): number {
+    const id = window.setInterval(fn, ms);
+    this.intervals.add(id);
+    return id;
+  }
+  clearInterval(id: number | null): void {
+    if (id === null) return;
+    window.clearInterval(id);
+    this.intervals.delete(id);
+  }
+
+  // ------------------------------------------------------------------------------ object URLs
+  url(bytes: Uint8Array, mime?: string): string {
+    const url = URL.createObjectURL(blobOf(bytes, mime));
+    this.urls.add(url);
+    return url;
+  }
+  revoke(url: string | null | undefined): void {
+    if (!url || !this.urls.has(url)) return;
+    URL.revokeObjectURL(url);
+    this.urls.delete(url);
+  }
+
+  // ---------------------------------------------------------------------------------- notices
+  setNoticeSink(fn: (message: string, level: Level) => void): void {
+    this.noticeSink = fn;
+  }
+  notice(message: string, level: Level = "info"): void {
+    this.noticeSink?.(message, level);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.abort.abort();
+    for (const [event, fn] of this.handlers) this.model.off(event, fn);
+    this.handlers.length = 0;
+    for (const id of this.timeouts) window.clearTimeout(id);
+    for (const id of this.intervals) window.clearInterval(id);
+    this.timeouts.clear();
+    this.intervals.clear();
+    for (const url of this.urls) URL.revokeObjectURL(url);
+    this.urls.clear();
+    const open = [...this.pending.values()];
+    this.pending.clear();
+    for (const waiting of open) waiting.reject(abortError());
+    this.noticeSink = null;
+  }
+}
+
+/**
+ * The object URLs of one rendering of a list: `render` builds the new DOM with fresh URLs and only
+ * then revokes the previous rendering's, so an image never loses its source while still shown.
+ */
+export class UrlBatch {
+  private urls: string[] = [];
+
+  constructor(private readonly ctx: Ctx) {}
+
+  render(build: (url: (bytes: Uint8Array) => string) => void): void {
+    const old = this.urls;
+    this.urls = [];
+    build((bytes) => {
+      const url = this.ctx.url(bytes);
+      this.urls.push(url);
+      return url;
+    });
+    for (const url of old) this.ctx.revoke(url);
+  }
+}
+
+/** Ignore the rejection of an aborted request; anything else is a real error. */
+export function ignoreAbort(err: unknown): void {
+  if (err instanceof DOMException && err.name === "AbortError") return;
+  throw err;
+}

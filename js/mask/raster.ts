@@ -1,0 +1,187 @@
+// The mask as bits at the image's native resolution (1 = edit), plus the RGBA overlay that shows them.
+// Painted with exact integer geometry — discs and capsules (a disc swept along a segment), never
+// anti-aliased canvas strokes — so the mask is strictly binary. Pure logic: no DOM, no canvas.
+//
+// A pixel (x, y) is painted by a brush of diameter D centred at integer (cx, cy) when
+// 4·((x−cx)² + (y−cy)²) ≤ D², and by a stroke segment when its distance to the segment is ≤ D/2.
+
+/** Long segments are split so the integer products stay far below 2^53. */
+const MAX_SEGMENT = 1024;
+/** Overlay colour of painted pixels (the overlay canvas's CSS opacity makes it translucent). */
+export const OVERLAY_RGB: readonly [number, number, number] = [236, 30, 110];
+
+/**
+ * An edit of the mask. Every op is its own inverse: "flip" toggles the listed pixels (the ones a
+ * stroke or a clear changed), "invert" toggles all of them. Undo and redo just apply an op again.
+ */
+export type Op = { kind: "flip"; idx: Uint32Array } | { kind: "invert" };
+
+/** Inclusive pixel bounds. */
+export interface Rect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** One RGBA pixel as the platform's Uint32 reads it from an RGBA byte array. */
+export function rgba32(r: number, g: number, b: number, a: number): number {
+  return LITTLE_ENDIAN ? ((a << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | a) >>> 0;
+}
+const PAINT_PIXEL = rgba32(...OVERLAY_RGB, 255);
+
+export class MaskRaster {
+  /** One byte per pixel, row-major: 1 = edit here, 0 = keep. */
+  readonly bits: Uint8Array;
+  /** RGBA overlay pixels (painted = OVERLAY_RGB opaque, else transparent), for an ImageData. */
+  readonly overlay: Uint8ClampedArray<ArrayBuffer>;
+  private readonly ov32: Uint32Array;
+  /** How many pixels are 1. */
+  count = 0;
+  /** Bounds of the pixels changed since the last `takeDirty()`. */
+  dirty: Rect | null = null;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.bits = new Uint8Array(width * height);
+    this.overlay = new Uint8ClampedArray(width * height * 4);
+    this.ov32 = new Uint32Array(this.overlay.buffer);
+  }
+
+  /** The changed area since the last call (to redraw), and forget it. */
+  takeDirty(): Rect | null {
+    const d = this.dirty;
+    this.dirty = null;
+    return d;
+  }
+
+  private touch(x0: number, y0: number, x1: number, y1: number): void {
+    const d = this.dirty;
+    if (!d) this.dirty = { x0, y0, x1, y1 };
+    else {
+      d.x0 = Math.min(d.x0, x0);
+      d.y0 = Math.min(d.y0, y0);
+      d.x1 = Math.max(d.x1, x1);
+      d.y1 = Math.max(d.y1, y1);
+    }
+  }
+
+  private touchAll(): void {
+    this.touch(0, 0, this.width - 1, this.height - 1);
+  }
+
+  private set(i: number, value: number, changed: number[] | null): void {
+    if (this.bits[i] === value) return;
+    this.bits[i] = value;
+    this.ov32[i] = value ? PAINT_PIXEL : 0;
+    this.count += value ? 1 : -1;
+    changed?.push(i);
+  }
+
+  /**
+   * Paint (value 1) or erase (value 0) every pixel within diameter/2 of the segment a–b (a disc when
+   * a = b); the index of every pixel that changed is pushed to `changed`.
+   */
+  segment(ax: number, ay: number, bx: number, by: number, diameter: number, value: 0 | 1, changed: number[]): void {
+    const len = Math.hypot(bx - ax, by - ay);
+    if (len <= MAX_SEGMENT) {
+      this.capsule(ax, ay, bx, by, diameter, value, changed);
+      return;
+    }
+    const parts = Math.ceil(len / MAX_SEGMENT);
+    let px = ax;
+    let py = ay;
+    for (let k = 1; k <= parts; k++) {
+      const qx = k === parts ? bx : Math.round(ax + ((bx - ax) * k) / parts);
+      const qy = k === parts ? by : Math.round(ay + ((by - ay) * k) / parts);
+      this.capsule(px, py, qx, qy, diameter, value, changed);
+      px = qx;
+      py = qy;
+    }
+  }
+
+  private capsule(ax: number, ay: number, bx: number, by: number, d: number, value: 0 | 1, changed: number[]): void {
+    const W = this.width;
+    const r = d / 2;
+    const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - r));
+    const x1 = Math.min(W - 1, Math.ceil(Math.max(ax, bx) + r));
+    const y0 = Math.max(0, Math.floor(Math.min(ay, by) - r));
+    const y1 = Math.min(this.height - 1, Math.ceil(Math.max(ay, by) + r));
+    if (x0 > x1 || y0 > y1) return;
+    const d2 = d * d;
+    const dx = bx - ax;
+    const dy = by - ay;
+    const L2 = dx * dx + dy * dy;
+    const d2L2 = d2 * L2;
+    for (let y = y0; y <= y1; y++) {
+      const py = y - ay;
+      const qy = y - by;
+      const row = y * W;
+      for (let x = x0; x <= x1; x++) {
+        const px = x - ax;
+        const pp = px * px + py * py;
+        let inside: boolean;
+        if (L2 === 0) inside = 4 * pp <= d2;
+        else {
+          const dot = px * dx + py * dy;
+          if (dot <= 0) inside = 4 * pp <= d2;
+          else if (dot >= L2) {
+            const qx = x - bx;
+            inside = 4 * (qx * qx + qy * qy) <= d2;
+          } else inside = 4 * (pp * L2 - dot * dot) <= d2L2;
+        }
+        if (inside) this.set(row + x, value, changed);
+      }
+    }
+    this.touch(x0, y0, x1, y1);
+  }
+
+  /** Apply an op (to do it, or — being its own inverse — to undo it). */
+  apply(op: Op): void {
+    if (op.kind === "invert") {
+      const { bits } = this;
+      for (let i = 0; i < bits.length; i++) this.set(i, bits[i] ? 0 : 1, null);
+      this.touchAll();
+      return;
+    }
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (const i of op.idx) {
+      this.set(i, this.bits[i] ? 0 : 1, null);
+      const x = i % this.width;
+      const y = (i - x) / this.width;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    if (op.idx.length) this.touch(x0, y0, x1, y1);
+  }
+
+  /** The op that clears every painted pixel. */
+  clearOp(): Op {
+    const idx = new Uint32Array(this.count);
+    let k = 0;
+    for (let i = 0; i < this.bits.length; i++) if (this.bits[i]) idx[k++] = i;
+    return { kind: "flip", idx };
+  }
+
+  /** Replace the whole mask with `bits` (one 0/1 per pixel, e.g. from a decoded PNG). */
+  load(bits: Uint8Array): void {
+    for (let i = 0; i < this.bits.length; i++) this.set(i, bits[i] ? 1 : 0, null);
+    this.touchAll();
+  }
+
+  /** Nothing painted. */
+  reset(): void {
+    this.bits.fill(0);
+    this.ov32.fill(0);
+    this.count = 0;
+    this.touchAll();
+  }
+}

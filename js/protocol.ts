@@ -1,0 +1,214 @@
+// Trait and message types shared with the kernel (docs/PROTOCOL.md). Types and constants only: no DOM,
+// no model access, so every module (and the unit tests) can import it.
+
+export type Mode = "generate" | "edit" | "variation";
+export type State = "idle" | "running" | "done" | "error" | "cancelled";
+/** Bytes as a host delivers them: ipywidgets gives DataView (mind byteOffset). */
+export type Bytes = DataView | Uint8Array | ArrayBuffer;
+
+export interface Options {
+  prompt: string;
+  mode: Mode;
+  model: string;
+  size: string;
+  quality: string | null;
+  n: number;
+  background: string | null;
+  output_format: string;
+  output_compression: number | null;
+  moderation: string | null;
+  input_fidelity: string | null;
+  partial_images: number;
+  [key: string]: unknown;
+}
+
+export interface Capabilities {
+  model?: string;
+  known?: boolean;
+  status?: string;
+  note?: string;
+  replacement?: string | null;
+  shutdown_date?: string | null;
+  lifecycle_message?: string;
+  endpoints?: string[];
+  sizes?: string[];
+  custom_size?: boolean;
+  qualities?: string[];
+  output_formats?: string[];
+  backgrounds?: string[];
+  n_max?: number;
+  prompt_max?: number;
+  max_input_images?: number;
+  mask?: boolean;
+  markup?: boolean;
+  input_fidelity?: string[];
+  moderation?: boolean;
+  streaming?: boolean;
+  max_partial_images?: number;
+  compressible_formats?: string[];
+  transparent_formats?: string[];
+}
+
+export interface InputItem {
+  id: string;
+  name: string;
+  width: number;
+  height: number;
+  thumb: Bytes;
+}
+
+export interface Status {
+  state: State;
+  message?: string;
+  job_id?: string | null;
+  started_ms?: number | null;
+}
+
+export interface ErrorInfo {
+  title?: string;
+  message?: string;
+  hint?: string;
+  code?: string | null;
+  status?: number | null;
+}
+
+export interface ResultItem {
+  id: string;
+  width?: number;
+  height?: number;
+  format?: string;
+  thumb: Bytes;
+  prompt?: string;
+  model?: string;
+  size?: string;
+  quality?: string;
+  cost_text?: string;
+  code?: string;
+}
+
+export interface HistoryRun {
+  run_id: string;
+  prompt?: string;
+  created?: string;
+  model?: string;
+  items: { id: string; thumb: Bytes }[];
+}
+
+export interface Backend {
+  kind?: "openai" | "custom" | "emulator" | string;
+  label?: string;
+  synthetic?: boolean;
+}
+
+export interface Cost {
+  estimate_text?: string;
+  last_text?: string;
+  session_text?: string;
+  estimate_usd?: number | null;
+  last_usd?: number | null;
+  session_usd?: number | null;
+}
+
+export interface WidgetModel {
+  options: Options;
+  models: string[];
+  capabilities: Capabilities;
+  problems: Record<string, string>;
+  inputs: InputItem[];
+  mask_base: Bytes;
+  mask: Bytes;
+  status: Status;
+  preview: Bytes;
+  error: ErrorInfo;
+  results: ResultItem[];
+  history: HistoryRun[];
+  backend: Backend;
+  cost: Cost;
+  [key: string]: unknown;
+}
+
+// ------------------------------------------------------------------------------------ messages
+
+export type Command =
+  | { type: "generate"; options?: Options }
+  | { type: "cancel" }
+  | { type: "fetch_image"; id: string; request_id: string }
+  | { type: "use_as_input"; id: string; role: "edit" | "reference" }
+  | { type: "add_inputs"; names: string[] }
+  | { type: "add_input_chunk"; upload_id: string; index: number; total: number; name: string }
+  | { type: "remove_input"; id: string }
+  | { type: "move_input"; id: string; to: number }
+  | { type: "compare"; ids: [string, string]; request_id: string };
+
+/** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
+export interface CompareItem {
+  id: string;
+  prompt?: string;
+  model?: string;
+  params?: Record<string, unknown>;
+  created?: string;
+  cost_text?: string;
+  width?: number | null;
+  height?: number | null;
+  mime?: string | null;
+}
+
+/** A parameter the two compared images differ in; `null` = not set on that side. */
+export interface CompareDifference {
+  param: string;
+  a: unknown;
+  b: unknown;
+}
+
+/** Reply to `fetch_image`: one buffer with the full image, or none and `error`. */
+export interface ImageReply {
+  type: "image";
+  id: string;
+  request_id: string;
+  mime?: string | null;
+  error?: string;
+}
+
+/** Reply to `compare`: two buffers (A, B) in the order of `items`, or `error`. */
+export interface CompareReply {
+  type: "compare";
+  request_id: string;
+  items?: CompareItem[];
+  differences?: CompareDifference[];
+  error?: string;
+}
+
+/** Unsolicited short message for the notices area. */
+export interface NoticeReply {
+  type: "notice";
+  level?: "info" | "warning";
+  message: string;
+}
+
+export type Reply = ImageReply | NoticeReply | CompareReply;
+
+/** Commands answered by exactly one reply with the same `request_id`, and the reply each gets. */
+export interface RequestReplies {
+  fetch_image: ImageReply;
+  compare: CompareReply;
+}
+export type RequestType = keyof RequestReplies;
+/** The `type` of the reply each request command gets. */
+export const REPLY_TYPE: { [T in RequestType]: RequestReplies[T]["type"] } = { fetch_image: "image", compare: "compare" };
+/** A request command as a view writes it: Ctx.request adds the `request_id`. */
+export type RequestCommand<T extends RequestType> = Omit<Extract<Command, { type: T }>, "request_id">;
+
+export const DEFAULT_OPTIONS: Options = {
+  prompt: "",
+  mode: "generate",
+  model: "",
+  size: "auto",
+  quality: "auto",
+  n: 1,
+  background: "auto",
+  output_format: "png",
+  output_compression: null,
+  moderation: "auto",
+  input_fidelity: null,
+  partial_images: 0,
+};

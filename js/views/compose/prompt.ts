@@ -1,0 +1,58 @@
+// The prompt: a textarea with a code-point counter against the model's limit. Typing is written to
+// `options.prompt` after a short pause (or on change/blur, before a run, and at cleanup).
+
+import type { Ctx } from "../../ctx";
+import { fmtInt, h } from "../../dom";
+import type { Capabilities, Options } from "../../protocol";
+import { type Field, field } from "./fields";
+
+const DEBOUNCE_MS = 250;
+
+export class PromptField {
+  readonly field: Field;
+  readonly textarea = h("textarea", {
+    class: "iw-prompt",
+    attrs: { rows: 3, placeholder: "Describe the image…  (Ctrl+Enter to generate)", "data-option": "prompt" },
+  });
+  private readonly count = h("span", { class: "iw-count", attrs: { "aria-live": "off" } });
+  /** The pending debounced write, if any. */
+  private timer: number | null = null;
+
+  constructor(private readonly ctx: Ctx) {
+    this.field = field("prompt", "Prompt", this.textarea);
+    this.field.wrap.classList.add("iw-field-prompt");
+    this.field.wrap.querySelector("label")?.after(this.count);
+    ctx.listen(this.textarea, "input", () => {
+      this.updateCount(ctx.caps());
+      ctx.clearTimeout(this.timer);
+      this.timer = ctx.timeout(() => this.flush(), DEBOUNCE_MS);
+    });
+    ctx.listen(this.textarea, "change", () => this.flush());
+    ctx.listen(this.textarea, "blur", () => this.flush());
+  }
+
+  get pending(): boolean {
+    return this.timer !== null;
+  }
+
+  /** Write what was typed now (cancelling the pending write). */
+  flush(): void {
+    this.ctx.clearTimeout(this.timer);
+    this.timer = null;
+    if (this.textarea.value !== this.ctx.options().prompt) this.ctx.setOptions({ prompt: this.textarea.value });
+  }
+
+  /** Follow the trait, unless a typed value is still waiting to be written. */
+  sync(o: Options, c: Capabilities): void {
+    if (this.timer === null && this.textarea.value !== (o.prompt ?? "")) this.textarea.value = o.prompt ?? "";
+    this.updateCount(c);
+  }
+
+  private updateCount(c: Capabilities): void {
+    const max = c.prompt_max;
+    const len = [...this.textarea.value].length; // code points, as Python's len() counts them
+    this.count.textContent = max ? `${fmtInt(len)} / ${fmtInt(max)}` : fmtInt(len);
+    this.count.classList.toggle("iw-over", !!max && len > max);
+    this.count.setAttribute("aria-label", max ? `${len} of at most ${max} characters` : `${len} characters`);
+  }
+}

@@ -1,0 +1,124 @@
+// Results of the latest run side by side, each with Edit / Use as reference / Download / Copy code and
+// an enlarge button that opens the lightbox. Thumbnails only live in traits; full images stay in the
+// kernel until asked for.
+
+import { toBytes } from "../bytes";
+import { type Ctx, UrlBatch, type View } from "../ctx";
+import { button, h, thumbImg, uid } from "../dom";
+import type { ResultItem } from "../protocol";
+import { downloadImage } from "./full-image";
+import type { Lightbox } from "./lightbox";
+
+function describe(r: ResultItem): string {
+  const dims = r.width && r.height ? `${r.width}×${r.height}` : r.size ?? "";
+  return [dims, r.model, r.quality, r.format, r.cost_text].filter(Boolean).join(" · ");
+}
+
+function card(r: ResultItem, index: number, total: number, url: (b: Uint8Array) => string): HTMLElement {
+  const alt = r.prompt ? `Result ${index + 1}: ${r.prompt}` : `Result ${index + 1}`;
+  const img = thumbImg(toBytes(r.thumb), { alt, draggable: "false" }, url);
+  const enlarge = h("button", {
+    class: "iw-result-thumb",
+    attrs: { type: "button", "data-action": "enlarge", "aria-label": `Enlarge result ${index + 1} of ${total}` },
+  }, [img]);
+  const copy = button("Copy code", { attrs: { "data-action": "copy-code", title: "Copy the Python call that reproduces this image" } });
+  if (!r.code) {
+    copy.disabled = true;
+    copy.title = "No code for this result";
+  }
+  const actions = h("div", { class: "iw-result-actions" }, [
+    button("Edit this", { attrs: { "data-action": "edit", title: "Make this the image to edit (mode → edit)" } }),
+    button("Use as reference", { attrs: { "data-action": "reference", title: "Add this to the input images" } }),
+    button("Download", { attrs: { "data-action": "download", title: "Download the full-resolution image" } }),
+    copy,
+  ]);
+  return h("li", { class: "iw-result", attrs: { "data-result-id": r.id, "data-index": index } }, [
+    enlarge,
+    h("p", { class: "iw-result-meta", text: describe(r) }),
+    actions,
+  ]);
+}
+
+/** Copy with the clipboard API, or select the code in a textarea on the card for Ctrl+C. */
+function copyCode(ctx: Ctx, code: string, li: HTMLElement): void {
+  const fallback = (): void => {
+    let box = li.querySelector<HTMLTextAreaElement>("textarea.iw-code");
+    if (!box) {
+      box = h("textarea", {
+        class: "iw-code",
+        attrs: { readonly: true, rows: 4, "aria-label": "Python code for this image", spellcheck: "false" },
+      });
+      li.append(box);
+    }
+    box.value = code;
+    box.hidden = false;
+    box.focus();
+    box.select();
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch {
+      copied = false;
+    }
+    ctx.notice(copied ? "Code copied" : "Code selected: press Ctrl+C to copy");
+  };
+  const clip = navigator.clipboard as Clipboard | undefined;
+  if (clip && typeof clip.writeText === "function") {
+    clip.writeText(code).then(
+      () => ctx.notice("Code copied"),
+      () => fallback(),
+    );
+  } else fallback();
+}
+
+export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
+  const list = h("ol", { class: "iw-results-list", attrs: { "aria-label": "Results" } });
+  const headId = uid("results");
+  const count = h("span", { class: "iw-hint" });
+  const el = h("section", { class: "iw-results", attrs: { "aria-labelledby": headId } }, [
+    h("div", { class: "iw-section-head" }, [h("h3", { text: "Results", attrs: { id: headId } }), count]),
+    list,
+  ]);
+  const urls = new UrlBatch(ctx);
+
+  const render = (): void => {
+    const items = ctx.list("results");
+    urls.render((url) => list.replaceChildren(...items.map((r, i) => card(r, i, items.length, url))));
+    el.hidden = items.length === 0;
+    count.textContent = items.length ? `${items.length} image${items.length === 1 ? "" : "s"}` : "";
+    ctx.root.dataset.results = String(items.length);
+  };
+
+  ctx.listen<MouseEvent>(list, "click", (e) => {
+    const btn = (e.target as Element | null)?.closest<HTMLButtonElement>("button[data-action]");
+    const li = btn?.closest<HTMLElement>("[data-result-id]");
+    if (!btn || !li || btn.disabled) return;
+    const r = ctx.list("results")[Number(li.dataset.index)];
+    if (!r || r.id !== li.dataset.resultId) return;
+    switch (btn.dataset.action) {
+      case "enlarge": {
+        const shown = { id: r.id, thumb: toBytes(r.thumb), title: r.prompt ?? "", detail: describe(r) };
+        lightbox.open({ ...shown, format: r.format, width: r.width, height: r.height }, btn);
+        break;
+      }
+      case "edit":
+        ctx.send({ type: "use_as_input", id: r.id, role: "edit" });
+        break;
+      case "reference":
+        ctx.send({ type: "use_as_input", id: r.id, role: "reference" });
+        break;
+      case "download":
+        downloadImage(ctx, r.id, r.format);
+        break;
+      case "copy-code":
+        copyCode(ctx, r.code ?? "", li);
+        break;
+      default:
+        break;
+    }
+  });
+
+  ctx.onChange(["results"], render);
+  render();
+  return { el, cleanup: () => undefined };
+}
