@@ -75,11 +75,13 @@ def test_the_wheel_carries_the_bundle_and_runs_every_notebook(wheel: Path, tmp_p
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"{wheel}[notebooks]"],
                    check=True, timeout=INSTALL_TIMEOUT_S, env=env)
     probe = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import image_widget.widget as w, pathlib; print(pathlib.Path(str(w.ImageWidget._esm)))"],
+                            "import image_widget.widget as w; print(w._STATIC / 'widget.js'); "
+                            "print(w.ImageWidget._esm is not w._FALLBACK_ESM)"],
                            env=env, capture_output=True, text=True, check=True, timeout=120, cwd=tmp_path)
-    installed = Path(probe.stdout.strip())
-    assert installed.name == "widget.js"
-    assert str(venv) in str(installed), "the widget loads the bundle installed from the wheel"
+    installed, uses_bundle = probe.stdout.split()
+    assert installed.startswith(str(venv)), "the package is the one installed from the wheel"
+    assert Path(installed).is_file()
+    assert uses_bundle == "True", "the widget loads the bundle, not the fallback"
     _run_notebooks(venv, env, tmp_path)
 
 
@@ -113,7 +115,8 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
                 pass
             assert time.monotonic() < deadline, "demo.sh did not start JupyterLab in time"
             time.sleep(1)
-        yield venv, env, f"{url}/api/contents/notebooks/quickstart.ipynb?token={token}&content=0"
+        # JupyterLab opened on a file serves that file's folder: the quickstart is at the top.
+        yield venv, env, f"{url}/api/contents/quickstart.ipynb?token={token}&content=0"
     finally:
         demo.terminate()
         try:
