@@ -8,7 +8,7 @@ the note's wording lost the prompt of `iw.vary(img, "make it blue")` when it was
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypedDict, get_args
 
 Call = Literal["generate", "edit", "vary"]
 CALLS: tuple[Call, ...] = get_args(Call)
@@ -19,6 +19,52 @@ VARIATION_PROMPT = (
 """What `vary()` asks for when no prompt is given (GPT image models make variations through edit)."""
 _OLD_VARIATION_NOTE = "variation made through"
 """How records written before `call` existed marked a variation made through the edit endpoint."""
+
+
+class ImageRecord(TypedDict, total=False):
+    """One saved image's record: the JSON sidecar and the PNG chunk. docs/CONTRACTS.md lists these keys
+    and a test keeps the two in step. Older records may lack `call` and `price_source`."""
+
+    id: str
+    run_id: str
+    index: int
+    count: int
+    """Images the request asked for: fewer on disk means the run is incomplete (never served from cache)."""
+    created: str
+    """ISO 8601, UTC."""
+    call: Call
+    endpoint: str
+    """The HTTP endpoint used: generate / edit / variation (a `vary` may go through edit)."""
+    model: str
+    prompt: str | None
+    params: dict[str, Any]
+    """The request's parameters as sent, without file bytes."""
+    input_hashes: list[str]
+    """role:sha256 of each input file (image, mask, markup), kept under inputs/ for re-runs."""
+    mask_hash: str | None
+    usage: dict[str, Any] | None
+    cost_estimate_usd: float | None
+    cost_usd: float | None
+    """This image's share of the run's cost; summing a run's records gives `run_cost_usd`."""
+    run_cost_usd: float | None
+    price_source: Literal["official", "quoted", "user"] | None
+    request_id: str | None
+    elapsed_s: float
+    backend: dict[str, Any]
+    """kind, label, synthetic — never a key."""
+    cache_key: str
+    response: dict[str, Any]
+    """What the response said of size, quality, background, output_format."""
+    partials: int
+    note: str | None
+    revised_prompt: str | None
+    path: str
+    format: str
+    width: int
+    height: int
+
+
+RECORD_KEYS: tuple[str, ...] = tuple(ImageRecord.__annotations__)
 
 
 def record_call(record: Mapping[str, Any]) -> Call:
