@@ -23,7 +23,7 @@ from common import Figure
 from lab import WIDGET, Lab, Notebook, lab_session
 
 PROMPT = "a lighthouse on a cliff at dusk"
-MODEL, SIZE, QUALITY = "gpt-image-1-mini", "1024x1024", "low"
+MODEL, SIZE, QUALITY = "gpt-image-2", "1024x1024", "low"
 
 
 def setup_cells(folder: Path, extra: str = "") -> list[str]:

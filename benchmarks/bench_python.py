@@ -53,12 +53,12 @@ def request_overhead(repeat: int = 15) -> list[Figure]:
         for size in ("1024x1024", "1536x1024"):
             for n in (1, 4):
                 def bare(size: str = size, n: int = n) -> None:
-                    response = bare_client.images.generate(prompt="a fox", model="gpt-image-1.5", size=size, n=n)
+                    response = bare_client.images.generate(prompt="a fox", model="gpt-image-2", size=size, n=n)
                     for item in response.data or []:
                         Image.open(io.BytesIO(base64.b64decode(item.b64_json or ""))).load()
 
                 def ours(size: str = size, n: int = n) -> None:
-                    iw.generate("a fox", model="gpt-image-1.5", size=size, n=n, base_url=url, api_key=KEY,
+                    iw.generate("a fox", model="gpt-image-2", size=size, n=n, base_url=url, api_key=KEY,
                                 store=folder)
 
                 t_ours, t_bare = interleaved_medians(ours, bare, repeat)
@@ -90,7 +90,7 @@ def import_cost(repeat: int = 7) -> list[Figure]:
 def sweep_concurrency(cells: int = 40, latency_s: float = 2.0) -> list[Figure]:
     """7. A 40-cell sweep with 2 s simulated latency vs running the same cells one by one."""
     with Emulator(latency_s=latency_s) as emu, tempfile.TemporaryDirectory() as folder:
-        common = {"base_url": emu.url, "api_key": KEY, "store": folder, "model": "gpt-image-1-mini",
+        common = {"base_url": emu.url, "api_key": KEY, "store": folder, "model": "gpt-image-2",
                   "size": "1024x1024", "quality": "low"}
         start = time.perf_counter()
         for i in range(cells):

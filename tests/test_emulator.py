@@ -486,7 +486,7 @@ def test_request_id_header_matches_log(emulator: Emulator, emulator_client: open
 
 def test_unknown_v1_path_is_a_json_404(emulator: Emulator, emulator_client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as info:
-        emulator_client.models.list()
+        emulator_client.moderations.create(input="x")  # an endpoint the emulator does not serve
     assert "Invalid URL" in info.value.message
     assert last(emulator).status == 404
 

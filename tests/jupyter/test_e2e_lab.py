@@ -63,7 +63,7 @@ def test_prompt_and_generate_two_images(lab: NotebookPage) -> None:
     assert int(count) == 2
     assert ast.literal_eval(sizes) == [(1024, 1024), (1024, 1024)]
     code, _ = lab.run_cell("print(w.results[0]['code'])")
-    assert code.strip() == ("iw.generate('a red fox in the snow', model='gpt-image-1-mini', size='1024x1024', "
+    assert code.strip() == ("iw.generate('a red fox in the snow', model='gpt-image-2', size='1024x1024', "
                             "quality='low', n=2)")
 
 
