@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+_DIST = "image_widget"
 
 _LAZY: dict[str, str] = {
     "generate": "image_widget.api",
@@ -75,6 +75,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    __version__: str
     from image_widget.api import (
         APIRequestError,
         Partial,
@@ -103,11 +104,42 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
-    if module is None:
+    if name == "__version__":
+        value: Any = _version()
+    elif module is None:
         raise AttributeError(f"module 'image_widget' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    else:
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _version() -> str:
+    """The installed version, from the package metadata, so pyproject.toml holds the only copy.
+
+    Computed on first use: reading metadata costs ~20 ms, `import image_widget` under 1 ms.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(_DIST)
+    except PackageNotFoundError:
+        return _checkout_version()
+
+
+def _checkout_version() -> str:
+    """A source checkout run without installing (PYTHONPATH=src): read its pyproject.toml."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "0+unknown"
+    if project.get("name") != _DIST or not isinstance(project.get("version"), str):
+        return "0+unknown"
+    return str(project["version"])
 
 
 def __dir__() -> list[str]:

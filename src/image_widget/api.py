@@ -130,7 +130,7 @@ def vary(image: images.ImageInput, prompt: str | None = None, **options: Any) ->
     return run_sync(avary(image, prompt, **options))
 
 
-async def agenerate(
+async def agenerate(  # noqa: PLR0913 - public keyword options mirror the API
     prompt: str,
     *,
     model: str | None = None,
@@ -168,7 +168,7 @@ async def agenerate(
     return await _run(request, client, base_url, api_key, store, cache, max_retries, timeout, prices)
 
 
-async def aedit(
+async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
     image: images.ImageInput | Sequence[images.ImageInput],
     prompt: str,
     *,
@@ -390,7 +390,7 @@ def _resolve_store(store: Store | str | Path | None) -> Store:
     return store if isinstance(store, Store) else Store(store)
 
 
-async def _run(request: _Request, client: Any, base_url: str | None, api_key: str | None,
+async def _run(request: _Request, client: Any, base_url: str | None, api_key: str | None,  # noqa: PLR0913 - api.py is being split into client/ (issue 9); reshape it there
                store: Store | str | Path | None, cache: bool, max_retries: int | None,
                timeout: float | None, prices: Mapping[str, Any] | None = None) -> Result:
     # Always name the model: a server's own default may be a retired model (DALL·E 2 at OpenAI).
@@ -559,7 +559,7 @@ _STREAM_BROKE_HINT = ("the connection was open and the server was answering when
                       "(a retry may be billed), or turn partial previews off")
 
 
-def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, disk: Store, backend: Backend,
+def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, disk: Store, backend: Backend,  # noqa: PLR0913 - api.py is being split into client/ (issue 9); reshape it there
                    run_id: str, key: str, estimate: pricing.Cost, elapsed: float, model: str,
                    prices: Mapping[str, ModelPrice]) -> APIRequestError:
     """A stream that broke after some images completed: save those (they are paid for), then say so.
@@ -579,7 +579,7 @@ def _broken_stream(exc: APIRequestError, arrived: _Response, request: _Request, 
     return error
 
 
-def _finish(request: _Request, response: _Response, disk: Store, backend: Backend, run_id: str, key: str,
+def _finish(request: _Request, response: _Response, disk: Store, backend: Backend, run_id: str, key: str,  # noqa: PLR0913 - api.py is being split into client/ (issue 9); reshape it there
             estimate: pricing.Cost, elapsed: float, model: str, prices: Mapping[str, ModelPrice],
             count: int | None = None) -> Result:
     """Save every readable image and decode it, in parallel; return only once all are on disk.
@@ -660,7 +660,7 @@ def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(value, default=str))  # type: ignore[no-any-return]
 
 
-def _result_from(saved: list[StoredImage], backend: Backend, estimate: pricing.Cost, actual: pricing.Cost,
+def _result_from(saved: list[StoredImage], backend: Backend, estimate: pricing.Cost, actual: pricing.Cost,  # noqa: PLR0913 - api.py is being split into client/ (issue 9); reshape it there
                  run_id: str, cached: bool, request_id: str | None, partials: int = 0,
                  decoded: list[Image] | None = None) -> Result:
     records = [s.record for s in saved]

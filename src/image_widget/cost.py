@@ -184,7 +184,7 @@ def _source_note(row: ModelPrice) -> str:
     return f"price: {kind} {row.source} (read {row.read_on})"
 
 
-def estimate(model: str, *, quality: str | None, size: str | None, n: int | None, endpoint: str = "generate",
+def estimate(model: str, *, quality: str | None, size: str | None, n: int | None, endpoint: str = "generate",  # noqa: PLR0913 - public keyword options mirror a request's
              inputs: Sequence[tuple[int, int]] | None = None, input_fidelity: str | None = None,
              prices: Mapping[str, ModelPrice] | None = None, batch: bool = False) -> Cost:
     """What a request will cost before it is sent: per-image output × n, plus the input images of an edit.

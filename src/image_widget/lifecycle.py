@@ -23,7 +23,6 @@ __all__ = [
     "ModelDeprecationWarning",
     "Status",
     "lifecycle_of",
-    "status_of",
     "today",
     "warn_once",
 ]
@@ -136,10 +135,6 @@ def lifecycle_of(model: str, server: str | None = None) -> Lifecycle:
         if live is not None:
             return replace(live, replacement=live.replacement or table.replacement)
     return table
-
-
-def status_of(model: str, server: str | None = None) -> Status:
-    return lifecycle_of(model, server).status()
 
 
 _warned_lock = threading.Lock()

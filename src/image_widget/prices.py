@@ -59,10 +59,6 @@ class ModelPrice:
     confidence: Confidence = "official"
     read_on: str = READ_ON
 
-    @property
-    def has_token_rates(self) -> bool:
-        return self.image_output is not None
-
     def batch(self) -> ModelPrice:
         """The same row at the Batch API's price."""
         def half(value: float | None) -> float | None:

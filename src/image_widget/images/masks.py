@@ -1,0 +1,79 @@
+"""Edit masks in the API's convention: a black RGBA PNG the size of the first image, alpha 0 = edit.
+
+People paint or compute masks in every convention (alpha, white = edit, bool arrays); this turns each
+into the one the API reads, and refuses a mask that marks nothing, before a paid request is sent.
+"""
+
+from __future__ import annotations
+
+from PIL import Image, ImageOps
+
+from image_widget.formats import MB, FileTuple
+from image_widget.images.common import ImageInputError, MaskInput, encode, extrema, size_text, warn_notes
+from image_widget.images.loading import load
+from image_widget.model_table import INPUT_FORMATS
+
+EDIT_THRESHOLD = 128
+"""Mask pixels with alpha below this (or, without alpha, grey at or above it) are edited."""
+
+
+def prepare_mask(mask: MaskInput, size: tuple[int, int], *, max_bytes: int = 4 * MB) -> FileTuple:
+    """The `mask` upload: an RGBA PNG of `size` (the first image's), black, alpha 0 = EDIT, 255 = keep.
+
+    Input conventions: an image with alpha (RGBA PNG/PIL, HxWx4 array) is used as is, alpha below 128
+    meaning edit. Without alpha (L/RGB image, HxW array) white means edit; in a bool array True means
+    edit. The mask is resized with nearest-neighbour (with a warning) and thresholded to alpha 0 or 255.
+    Raises `ImageInputError` when nothing is marked for editing or the PNG is not under `max_bytes`.
+    """
+    width, height = _check_size(size)
+    loaded = load(mask, "mask", INPUT_FORMATS, None)
+    notes = [n for n in (loaded.rotated, *loaded.notes) if n]
+    edit = _edit_area(loaded.image)
+    if edit.size != (width, height):
+        notes.append(f"resized {edit.width}x{edit.height} → {width}x{height} (the first image's size) "
+                     "with nearest-neighbour")
+        edit = edit.resize((width, height), Image.Resampling.NEAREST)
+    if extrema(edit)[1] == 0:
+        how = "transparent (alpha 0)" if loaded.image.mode == "RGBA" else "white / True"
+        raise ImageInputError(f"mask marks nothing to edit: no pixel is {how}; the area to edit must be "
+                              "transparent in an RGBA mask, or white / True in a greyscale or bool mask")
+    data = encode(_mask_image(edit), "png", optimize=True)
+    if len(data) >= max_bytes:
+        raise ImageInputError(f"mask is {size_text(len(data))} as an optimised PNG; it must be under "
+                              f"{size_text(max_bytes)}: use fewer, simpler shapes")
+    warn_notes("mask", notes)
+    return ("mask.png", data, "image/png")
+
+
+def mask_from_png(png: bytes) -> Image.Image:
+    """The widget's painted mask (PNG bytes) as a binary RGBA image at its own size, alpha 0 = edit.
+
+    Same conventions as `prepare_mask` (alpha if present, else white = edit); an empty mask is allowed
+    here (nothing painted yet) — `prepare_mask` rejects it when the request is built.
+    """
+    return _mask_image(_edit_area(load(png, "mask", INPUT_FORMATS, None).image))
+
+
+def _edit_area(img: Image.Image) -> Image.Image:
+    """L image, 255 where the mask says edit: alpha < 128 with alpha, else grey >= 128 (white / True)."""
+    if img.mode == "RGBA":
+        return img.getchannel("A").point(lambda v: 255 if v < EDIT_THRESHOLD else 0)
+    return img.convert("L").point(lambda v: 255 if v >= EDIT_THRESHOLD else 0)
+
+
+def _mask_image(edit: Image.Image) -> Image.Image:
+    """The API's mask: black RGBA, alpha 0 where `edit` is 255, alpha 255 elsewhere."""
+    mask = Image.new("RGBA", edit.size, (0, 0, 0, 255))
+    mask.putalpha(ImageOps.invert(edit))
+    return mask
+
+
+def _check_size(size: tuple[int, int]) -> tuple[int, int]:
+    """A (width, height) pair of positive ints, or an error naming the mask."""
+    try:
+        width, height = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ImageInputError(f"mask size must be (width, height), got {size!r}") from None
+    if width <= 0 or height <= 0:
+        raise ImageInputError(f"mask size must be positive, got {width}x{height}")
+    return width, height
