@@ -14,17 +14,16 @@ import base64
 import binascii
 import concurrent.futures
 import json
-import threading
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, images
+from image_widget import capabilities, images, runtime
 from image_widget import cost as pricing
 from image_widget.backend import Backend, resolve_backend
 from image_widget.capabilities import Endpoint, FileTuple, caps_for
@@ -33,12 +32,13 @@ from image_widget.model_list import ensure_live
 from image_widget.prices import ModelPrice, as_overrides
 from image_widget.records import VARIATION_PROMPT, Call, record_call
 from image_widget.reproduce import reproduce_code
+from image_widget.runtime import SYNC_LOOP as _SYNC_LOOP  # noqa: F401 - its old name, for callers
+from image_widget.runtime import run_sync as run_sync  # noqa: PLC0414 - re-exported: callers use api.run_sync
 from image_widget.store import Store, StoredImage, StoreError, cache_key
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-T = TypeVar("T")
 PartialCallback = Callable[[int, "Image"], Any]
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_RETRIES = 1
@@ -551,10 +551,6 @@ def _from_images_response(raw: Any) -> _Response:
                      [item.revised_prompt for item in data])
 
 
-_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-widget-io")
-"""Saves and decodes run side by side: Pillow and file writes release the GIL, so n images use both cores."""
-
-
 _STREAM_BROKE_HINT = ("the connection was open and the server was answering when it broke off; try again "
                       "(a retry may be billed), or turn partial previews off")
 
@@ -625,8 +621,8 @@ def _finish(request: _Request, response: _Response, disk: Store, backend: Backen
         if info is not None and asked and info[0] != asked:
             size_note = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
             record["note"] = f"{request.note}; {size_note}" if request.note else size_note
-        saving = _WORKERS.submit(disk.save, data, fmt, record)
-        decoding = _WORKERS.submit(images.decode_image, data) if fmt != "svg" else None
+        saving = runtime.io_pool().submit(disk.save, data, fmt, record)
+        decoding = runtime.io_pool().submit(images.decode_image, data) if fmt != "svg" else None
         jobs.append((record, saving, decoding))
     saved: list[StoredImage] = []
     decoded_images: list[Image] = []
@@ -716,44 +712,3 @@ def translate_error(exc: BaseException, backend: Backend) -> APIRequestError:
     return APIRequestError(backend.scrub(f"{name}: {message}"), status=status, code=str(code) if code else None,
                            param=param, request_id=request_id, hint=hint,
                            retry_may_bill=name in _MAY_BILL or (status or 0) >= 500, kind=kind)
-
-
-# --------------------------------------------------------------------------------------------- sync bridge
-
-class _LoopThread:
-    """One event loop in a daemon thread for all sync calls, so SDK clients and connections are reused."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._loop.is_closed():
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="image-widget-sync", daemon=True).start()
-                self._loop = loop
-            return self._loop
-
-
-_SYNC_LOOP = _LoopThread()
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from sync code — also inside Jupyter, whose event loop is already running.
-
-    Interrupting the wait (Ctrl-C / the kernel's stop button) cancels the request.
-    """
-    from image_widget.warn import forget_caller, remember_caller
-
-    token = remember_caller()  # warnings raised on the loop thread then name the caller's line
-    try:
-        future = asyncio.run_coroutine_threadsafe(coro, _SYNC_LOOP.loop())
-    finally:
-        forget_caller(token)
-    try:
-        return future.result()
-    except BaseException:
-        future.cancel()
-        raise
-

@@ -21,6 +21,7 @@ from image_widget import api, capabilities
 from image_widget import cost as pricing
 from image_widget.api import APIRequestError, Result
 from image_widget.prices import as_overrides
+from image_widget.runtime import run_sync
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -248,7 +249,7 @@ def _progress(total: int) -> Any:
 
 def sweep(template: str, **kwargs: Any) -> Sweep:
     """Run a sweep and wait for it (also inside Jupyter). See `asweep` for the arguments."""
-    return api.run_sync(asweep(template, **kwargs))
+    return run_sync(asweep(template, **kwargs))
 
 
 __all__ = ["BudgetError", "Cell", "Sweep", "asweep", "plan", "sweep"]

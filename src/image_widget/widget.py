@@ -12,7 +12,6 @@ never starts a second paid request. The client, key and base_url live only in pr
 
 from __future__ import annotations
 
-import concurrent.futures
 import io
 import logging
 import os
@@ -32,6 +31,7 @@ from PIL import Image as PILImage
 
 from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
+from image_widget import runtime
 from image_widget import widget_state as state
 from image_widget.backend import resolve_backend
 from image_widget.capabilities import FileTuple
@@ -118,9 +118,6 @@ class _MaskTrait(traitlets.TraitType[Any, Any]):
         widget._mask_png = png
         widget._mask_has_edit = img.getchannel("A").getextrema()[0] == 0
         return _identity_compared(img)
-
-
-_THUMB_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-widget-thumbs")
 
 
 class _MaskImage(PILImage.Image):
@@ -251,9 +248,9 @@ class ImageWidget(anywidget.AnyWidget):
         self._ready = True
         self._refresh()
         self.history = History(self._store.folder)
-        threading.Thread(target=self._load_history_thumbs, name="image-widget-history", daemon=True).start()
+        runtime.spawn(self._load_history_thumbs, "image-widget-history")
         if self._server is not None:  # the server's own model list and dates, without delaying the first render
-            threading.Thread(target=self._load_server_models, name="image-widget-models", daemon=True).start()
+            runtime.spawn(self._load_server_models, "image-widget-models")
 
     # ------------------------------------------------------------------------------------ Python API
 
@@ -410,11 +407,10 @@ class ImageWidget(anywidget.AnyWidget):
 
     def _load_server_models(self) -> None:
         """Background: ask the server for its models once, then refresh the picker and the model's dates."""
-        from image_widget.api import run_sync
         from image_widget.model_list import ensure_live
 
         try:
-            run_sync(ensure_live(self._backend))
+            runtime.run_sync(ensure_live(self._backend))
         except Exception:  # ensure_live already falls back silently; this is belt and braces
             log.debug("image_widget: the model list could not be read", exc_info=True)
         with self._lock:
@@ -701,7 +697,7 @@ class ImageWidget(anywidget.AnyWidget):
                 log.exception("image_widget: thumbnail of %s failed", path)
                 return b"", b""
 
-        pairs = list(_THUMB_WORKERS.map(both_thumbs, range(len(result.paths))))  # Pillow frees the GIL
+        pairs = list(runtime.io_pool().map(both_thumbs, range(len(result.paths))))  # Pillow frees the GIL
         thumbs = [t for t, _ in pairs]
         small = [s for _, s in pairs]
         items = [state.result_item(record, thumb, code) for record, thumb in zip(result.records, thumbs,
