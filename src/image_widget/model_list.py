@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from image_widget import capabilities
-from image_widget.backend import Backend, resolve_backend
+from image_widget.client.backend import Backend, resolve_backend
 from image_widget.lifecycle import Lifecycle, Status, server_lifecycles, set_server_lifecycles
 
 __all__ = ["LIVE_TIMEOUT_S", "ModelInfo", "ensure_live", "models"]

@@ -33,8 +33,9 @@ from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
 from image_widget import runtime
 from image_widget import widget_state as state
-from image_widget.backend import resolve_backend
 from image_widget.capabilities import FileTuple
+from image_widget.client.backend import resolve_backend
+from image_widget.errors import scrub
 from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError, JobRunner
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store, StoredImage
@@ -42,7 +43,7 @@ from image_widget.store import History, Store, StoredImage
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from image_widget.api import Result
+    from image_widget.client.api import Result
     from image_widget.images import ImageInput
 
 __all__ = ["ImageWidget"]
@@ -652,7 +653,7 @@ class ImageWidget(anywidget.AnyWidget):
         return self._run(job, plan, uploads, mask_png)
 
     async def _run(self, job: Job, plan: state.Plan, uploads: list[FileTuple], mask_png: bytes | None) -> Result:
-        from image_widget import api
+        from image_widget.client import api
 
         kwargs: dict[str, Any] = {**plan.kwargs, **self._run_options, "client": self._client,
                                   "base_url": self._base_url, "api_key": self._api_key, "store": self._store}
@@ -778,7 +779,7 @@ class ImageWidget(anywidget.AnyWidget):
         return [s for s in found if isinstance(s, str)]
 
     def _scrub(self, text: str) -> str:
-        return state.scrub(text, self._secrets())
+        return scrub(text, self._secrets())
 
 
 def _now_ms() -> int:
