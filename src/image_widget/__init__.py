@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING, Any
 _DIST = "image_widget"
 
 _LAZY: dict[str, str] = {
-    "generate": "image_widget.api",
-    "edit": "image_widget.api",
-    "vary": "image_widget.api",
-    "rerun": "image_widget.api",
-    "astream": "image_widget.api",
-    "Partial": "image_widget.api",
-    "resolve_backend": "image_widget.backend",
-    "arerun": "image_widget.api",
+    "generate": "image_widget.client.api",
+    "edit": "image_widget.client.api",
+    "vary": "image_widget.client.api",
+    "rerun": "image_widget.client.api",
+    "astream": "image_widget.client.api",
+    "Partial": "image_widget.client.api",
+    "resolve_backend": "image_widget.client.backend",
+    "arerun": "image_widget.client.api",
     "reproduce_code": "image_widget.reproduce",
-    "agenerate": "image_widget.api",
-    "aedit": "image_widget.api",
-    "avary": "image_widget.api",
-    "Result": "image_widget.api",
-    "APIRequestError": "image_widget.api",
+    "agenerate": "image_widget.client.api",
+    "aedit": "image_widget.client.api",
+    "avary": "image_widget.client.api",
+    "Result": "image_widget.client.api",
+    "APIRequestError": "image_widget.errors",
     "ValidationError": "image_widget.capabilities",
     "validate": "image_widget.capabilities",
     "Store": "image_widget.store",
@@ -76,8 +76,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     __version__: str
-    from image_widget.api import (
-        APIRequestError,
+    from image_widget.capabilities import ValidationError, validate
+    from image_widget.client.api import (
         Partial,
         Result,
         aedit,
@@ -90,9 +90,9 @@ if TYPE_CHECKING:
         rerun,
         vary,
     )
-    from image_widget.backend import resolve_backend
-    from image_widget.capabilities import ValidationError, validate
+    from image_widget.client.backend import resolve_backend
     from image_widget.emulator import Emulator
+    from image_widget.errors import APIRequestError
     from image_widget.lifecycle import ModelDeprecationWarning
     from image_widget.model_list import ModelInfo, models
     from image_widget.prices import set_price

@@ -1,130 +1,16 @@
-"""Which server answers: OpenAI, a custom OpenAI-compatible server, or the offline emulator.
+"""Compatibility: the backend moved to `image_widget.client.backend`; this name is that very module.
 
-The key lives only inside the client objects built here. `Backend` never shows it: not in `repr`,
-not in `label`, not in `describe()` (which is what the widget puts in its state).
+It is aliased rather than re-exported so that setting a module global here (tests reset
+`_notice_shown`) changes the one the code reads.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
-import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
-if TYPE_CHECKING:
-    from openai import AsyncOpenAI, OpenAI
+from image_widget.client import backend as _moved
+from image_widget.client.backend import EMULATOR_LABEL, EMULATOR_NOTICE, Backend, BackendKind, resolve_backend, safe_url
 
-BackendKind = Literal["openai", "custom", "emulator"]
-EMULATOR_NOTICE = "image_widget: no OPENAI_API_KEY set — using the offline emulator; images are synthetic."
-EMULATOR_LABEL = "Offline emulator — images are synthetic"
-_EMULATOR_KEY = "sk-emulator-offline"
-_notice_lock = threading.Lock()
-_CLIENTS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], AsyncOpenAI]] = weakref.WeakKeyDictionary()
-_notice_shown = False
+__all__ = ["EMULATOR_LABEL", "EMULATOR_NOTICE", "Backend", "BackendKind", "resolve_backend", "safe_url"]
 
-
-def safe_url(url: str) -> str:
-    """A base URL without user:password@ or query string, fit to show a person."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
-
-
-@dataclass(frozen=True)
-class Backend:
-    """A resolved server plus how to build clients for it. Safe to print and to show."""
-
-    kind: BackendKind
-    label: str
-    synthetic: bool
-    base_url: str | None = None
-    _api_key: str | None = field(default=None, repr=False, compare=False)
-    _client: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def user_client(self) -> Any:
-        """The client the caller passed in (OpenAI, AsyncOpenAI, AzureOpenAI, …), if any."""
-        return self._client
-
-    @property
-    def cache_identity(self) -> str:
-        """What makes two backends' answers interchangeable for the cache (the emulator's port is not)."""
-        return "emulator" if self.kind == "emulator" else (self.base_url or self.kind)
-
-    def describe(self) -> dict[str, Any]:
-        """What the widget may show: kind, label, synthetic — never the key."""
-        return {"kind": self.kind, "label": self.label, "synthetic": self.synthetic}
-
-    def async_client(self, *, max_retries: int | None, timeout: float | None) -> AsyncOpenAI | OpenAI:
-        """A client with our money-protecting retry and timeout settings applied.
-
-        A caller's own client is copied with `with_options`, so their object is left as it was. Clients we
-        build are kept per event loop and settings: building one costs ~40 ms (TLS context) and a kept
-        one reuses its connections.
-        """
-        options: dict[str, Any] = {}
-        if max_retries is not None:
-            options["max_retries"] = max_retries
-        if timeout is not None:
-            options["timeout"] = timeout
-        if self._client is not None:
-            return self._client.with_options(**options) if options else self._client  # type: ignore[no-any-return]
-        import asyncio
-
-        from openai import AsyncOpenAI
-
-        per_loop = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
-        key = (self.base_url, self._api_key, max_retries, timeout)
-        client = per_loop.get(key)
-        if client is None:
-            client = per_loop[key] = AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, **options)
-        return client
-
-    def scrub(self, text: str) -> str:
-        """Remove the key from any text that may reach a person, a log or a saved file."""
-        return scrub_secret(text, self._api_key)
-
-
-def scrub_secret(text: str, secret: str | None) -> str:
-    """Replace `secret` (and anything shaped like an OpenAI key) with a placeholder."""
-    import re
-
-    if secret and len(secret) >= 6:
-        text = text.replace(secret, "[redacted key]")
-    return re.sub(r"sk-[A-Za-z0-9_\-]{8,}", "sk-[redacted]", text)
-
-
-def _show_emulator_notice() -> None:
-    global _notice_shown  # noqa: PLW0603 - a once-per-process notice
-    with _notice_lock:
-        if _notice_shown:
-            return
-        _notice_shown = True
-    print(EMULATOR_NOTICE, file=sys.stderr)
-
-
-def resolve_backend(client: Any = None, base_url: str | None = None, api_key: str | None = None) -> Backend:
-    """Pick the server: a given client wins, then base_url, then OPENAI_API_KEY, else the emulator."""
-    if client is not None:
-        url = str(getattr(client, "base_url", "") or "")
-        kind: BackendKind = "openai" if "api.openai.com" in url else "custom"
-        label = "OpenAI" if kind == "openai" else f"Custom client ({type(client).__name__}, {safe_url(url)})"
-        return Backend(kind, label, False, url or None, None, client)
-    key = api_key or os.environ.get("OPENAI_API_KEY") or None
-    server = base_url or os.environ.get("OPENAI_BASE_URL") or None
-    if server is not None:
-        kind = "openai" if "api.openai.com" in server else "custom"
-        label = "OpenAI" if kind == "openai" else f"Custom server {safe_url(server)}"
-        return Backend(kind, label, False, server, key or "sk-no-key-needed")
-    if key is not None:
-        return Backend("openai", "OpenAI", False, None, key)
-    from image_widget.emulator import shared_emulator
-
-    emulator = shared_emulator()
-    _show_emulator_notice()
-    return Backend("emulator", EMULATOR_LABEL, True, emulator.url, _EMULATOR_KEY)
+sys.modules[__name__] = _moved

@@ -1,10 +1,10 @@
 """A background job runner: one job at a time, on a private asyncio loop, cancellable from any thread.
 
-Why a thread with its own loop: the kernel's own event loop is busy while a cell runs (and a cell that
-blocks would block it), so the widget's request must not depend on it. The loop thread lives as long
-as the runner, so an async client or connection pool created for one job is never used from another
-loop. Cancelling cancels the asyncio task (via `loop.call_soon_threadsafe`), which abandons the HTTP
-request at its next await.
+Why a thread with its own loop (a `runtime.LoopThread`): the kernel's own event loop is busy while a
+cell runs (and a cell that blocks would block it), so the widget's request must not depend on it. The
+loop thread lives as long as the runner, so an async client or connection pool created for one job is
+never used from another loop. Cancelling cancels the asyncio task (via `loop.call_soon_threadsafe`),
+which abandons the HTTP request at its next await.
 
 The finished job (result, error or cancelled) is handed to `on_finish` in the loop thread *before*
 `Job.wait()` returns, so a waiter always sees the final state the callback wrote.
@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
+
+from image_widget import runtime
 
 __all__ = ["Job", "JobBusyError", "JobCancelledError", "JobRunner"]
 
@@ -81,10 +83,8 @@ class JobRunner:
     """Runs at most one coroutine at a time on a daemon thread's event loop."""
 
     def __init__(self, name: str = "image-widget-jobs") -> None:
-        self._name = name
+        self._loops = runtime.LoopThread(name)
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._current: Job | None = None
         self._closed = False
 
@@ -102,7 +102,7 @@ class JobRunner:
 
     @property
     def loop_thread(self) -> threading.Thread | None:
-        return self._thread
+        return self._loops.thread
 
     def start(self, factory: JobFactory, on_finish: FinishCallback | None = None) -> Job:
         """Schedule `factory(job)` on the loop and return at once. Raises `JobBusyError` if one runs.
@@ -114,7 +114,7 @@ class JobRunner:
                 raise RuntimeError("the job runner is closed")
             if self._current is not None and not self._current.done:
                 raise JobBusyError
-            loop = self._ensure_loop()
+            loop = self._loops.loop()
             job = Job(id=f"job-{next(_ids)}", started_ms=int(time.time() * 1000))
             self._current = job
         loop.call_soon_threadsafe(self._launch, job, factory, on_finish)
@@ -123,7 +123,7 @@ class JobRunner:
     def cancel(self) -> bool:
         """Ask the running job to stop; True if there was one. Returns at once (wait on the job)."""
         with self._lock:
-            job, loop = self._current, self._loop
+            job, loop = self._current, self._loops.current
             if job is None or job.done or loop is None:
                 return False
             job._cancel_requested = True
@@ -131,53 +131,22 @@ class JobRunner:
             loop.call_soon_threadsafe(self._cancel_task, job)
         return True
 
-    def call(self, fn: Callable[[], Any]) -> None:
-        """Run a small callable in the loop thread (never while blocking a job for long)."""
-        with self._lock:
-            loop = self._ensure_loop()
-        loop.call_soon_threadsafe(fn)
-
     def close(self, timeout: float = 5.0) -> None:
         """Cancel any job, stop the loop and join the thread (bounded by `timeout`)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+            thread = self._loops.thread
+        if thread is None:
             return
         self.cancel()
         job = self._current
         if job is not None and threading.current_thread() is not thread:
             job.wait(timeout)
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(loop.stop)
-        if threading.current_thread() is not thread:
-            thread.join(timeout)
+        self._loops.stop(timeout)
 
     # ------------------------------------------------------------------ loop thread
-
-    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is not None:
-            return self._loop
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.call_soon(ready.set)
-            try:
-                loop.run_forever()
-            finally:
-                with contextlib.suppress(Exception):
-                    loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
-
-        thread = threading.Thread(target=serve, name=self._name, daemon=True)
-        thread.start()
-        ready.wait(10)
-        self._loop, self._thread = loop, thread
-        return loop
 
     def _launch(self, job: Job, factory: JobFactory, on_finish: FinishCallback | None) -> None:
         try:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from image_widget import capabilities
-from image_widget.backend import Backend, resolve_backend
+from image_widget.client.backend import Backend, resolve_backend
 from image_widget.lifecycle import Lifecycle, Status, server_lifecycles, set_server_lifecycles
 
 __all__ = ["LIVE_TIMEOUT_S", "ModelInfo", "ensure_live", "models"]
@@ -149,7 +149,7 @@ def models(*, client: Any = None, base_url: str | None = None, api_key: str | No
     With a real server (a key, a client or a base_url) its `GET /v1/models` is read first (once per
     session; `refresh=True` asks again).
     """
-    from image_widget.api import run_sync
+    from image_widget.runtime import run_sync
 
     backend = resolve_backend(client, base_url, api_key)
     if backend.synthetic:

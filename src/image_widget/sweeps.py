@@ -17,10 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from image_widget import api, capabilities
+from image_widget import capabilities
 from image_widget import cost as pricing
-from image_widget.api import APIRequestError, Result
+from image_widget.client import api
+from image_widget.client.api import Result
+from image_widget.client.options import RUN_KEYS
+from image_widget.errors import APIRequestError
 from image_widget.prices import as_overrides
+from image_widget.runtime import run_sync
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONCURRENCY = 4
 BACKOFF_S = (1.0, 2.0, 4.0)
-_RUN_KEYS = {"client", "base_url", "api_key", "store", "max_retries", "timeout", "prices"}
+_RUN_KEYS = set(RUN_KEYS) - {"cache"}  # a sweep has its own `cache` (on by default)
 
 
 class BudgetError(ValueError):
@@ -248,7 +252,7 @@ def _progress(total: int) -> Any:
 
 def sweep(template: str, **kwargs: Any) -> Sweep:
     """Run a sweep and wait for it (also inside Jupyter). See `asweep` for the arguments."""
-    return api.run_sync(asweep(template, **kwargs))
+    return run_sync(asweep(template, **kwargs))
 
 
 __all__ = ["BudgetError", "Cell", "Sweep", "asweep", "plan", "sweep"]

@@ -12,7 +12,6 @@ never starts a second paid request. The client, key and base_url live only in pr
 
 from __future__ import annotations
 
-import concurrent.futures
 import io
 import logging
 import os
@@ -32,9 +31,11 @@ from PIL import Image as PILImage
 
 from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
+from image_widget import runtime
 from image_widget import widget_state as state
-from image_widget.backend import resolve_backend
 from image_widget.capabilities import FileTuple
+from image_widget.client.backend import resolve_backend
+from image_widget.errors import scrub
 from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError, JobRunner
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store, StoredImage
@@ -42,7 +43,7 @@ from image_widget.store import History, Store, StoredImage
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from image_widget.api import Result
+    from image_widget.client.api import Result
     from image_widget.images import ImageInput
 
 __all__ = ["ImageWidget"]
@@ -118,9 +119,6 @@ class _MaskTrait(traitlets.TraitType[Any, Any]):
         widget._mask_png = png
         widget._mask_has_edit = img.getchannel("A").getextrema()[0] == 0
         return _identity_compared(img)
-
-
-_THUMB_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-widget-thumbs")
 
 
 class _MaskImage(PILImage.Image):
@@ -251,9 +249,9 @@ class ImageWidget(anywidget.AnyWidget):
         self._ready = True
         self._refresh()
         self.history = History(self._store.folder)
-        threading.Thread(target=self._load_history_thumbs, name="image-widget-history", daemon=True).start()
+        runtime.spawn(self._load_history_thumbs, "image-widget-history")
         if self._server is not None:  # the server's own model list and dates, without delaying the first render
-            threading.Thread(target=self._load_server_models, name="image-widget-models", daemon=True).start()
+            runtime.spawn(self._load_server_models, "image-widget-models")
 
     # ------------------------------------------------------------------------------------ Python API
 
@@ -410,11 +408,10 @@ class ImageWidget(anywidget.AnyWidget):
 
     def _load_server_models(self) -> None:
         """Background: ask the server for its models once, then refresh the picker and the model's dates."""
-        from image_widget.api import run_sync
         from image_widget.model_list import ensure_live
 
         try:
-            run_sync(ensure_live(self._backend))
+            runtime.run_sync(ensure_live(self._backend))
         except Exception:  # ensure_live already falls back silently; this is belt and braces
             log.debug("image_widget: the model list could not be read", exc_info=True)
         with self._lock:
@@ -656,7 +653,7 @@ class ImageWidget(anywidget.AnyWidget):
         return self._run(job, plan, uploads, mask_png)
 
     async def _run(self, job: Job, plan: state.Plan, uploads: list[FileTuple], mask_png: bytes | None) -> Result:
-        from image_widget import api
+        from image_widget.client import api
 
         kwargs: dict[str, Any] = {**plan.kwargs, **self._run_options, "client": self._client,
                                   "base_url": self._base_url, "api_key": self._api_key, "store": self._store}
@@ -701,7 +698,7 @@ class ImageWidget(anywidget.AnyWidget):
                 log.exception("image_widget: thumbnail of %s failed", path)
                 return b"", b""
 
-        pairs = list(_THUMB_WORKERS.map(both_thumbs, range(len(result.paths))))  # Pillow frees the GIL
+        pairs = list(runtime.io_pool().map(both_thumbs, range(len(result.paths))))  # Pillow frees the GIL
         thumbs = [t for t, _ in pairs]
         small = [s for _, s in pairs]
         items = [state.result_item(record, thumb, code) for record, thumb in zip(result.records, thumbs,
@@ -782,7 +779,7 @@ class ImageWidget(anywidget.AnyWidget):
         return [s for s in found if isinstance(s, str)]
 
     def _scrub(self, text: str) -> str:
-        return state.scrub(text, self._secrets())
+        return scrub(text, self._secrets())
 
 
 def _now_ms() -> int:

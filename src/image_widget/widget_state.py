@@ -7,13 +7,13 @@ Nothing here touches traits, threads or the network.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from image_widget import capabilities
 from image_widget.capabilities import Endpoint, FileTuple, Problem, caps_for
+from image_widget.errors import APIRequestError, banner_text, scrub
 
 Mode = Literal["generate", "edit", "variation"]
 MODES: tuple[Mode, ...] = ("generate", "edit", "variation")
@@ -141,7 +141,7 @@ def clamp_options(options: Mapping[str, Any], caps: Mapping[str, Any]) -> dict[s
 class Plan:
     """What the current options would send: the validation view and the `api` call to make.
 
-    `endpoint`/`wire` mirror what `api._run` validates (files as upload tuples, `stream` added), so
+    `endpoint`/`wire` mirror what `client.request.run` validates (files as upload tuples, `stream` added), so
     the problems the widget shows are the ones the API call would raise. `call` names the api
     function (`generate`, `edit`, `vary`) and `kwargs` are its keyword options (files excluded).
     """
@@ -195,7 +195,7 @@ def plan_request(options: Mapping[str, Any], uploads: Sequence[FileTuple], mask_
 
 def _plan_variation(model: str, prompt: str, common: dict[str, Any], options: Mapping[str, Any],
                     uploads: Sequence[FileTuple]) -> Plan:
-    """Mirror `api.avary`: the real variations endpoint only for a usable model that has it, else edit."""
+    """Mirror `client.api.avary`: the real variations endpoint only for a usable model that has it, else edit."""
     caps = caps_for(model)
     first = list(uploads[:1])
     if "variation" in caps.endpoints and caps.usable and caps.known:
@@ -219,9 +219,6 @@ def problems_dict(problems: Sequence[Problem]) -> dict[str, str]:
         out[problem.param] = f"{out[problem.param]}; {problem.message}" if problem.param in out \
             else problem.message
     return out
-
-
-# --------------------------------------------------------------------------------------------- code
 
 
 # --------------------------------------------------------------------------------------------- payloads
@@ -346,21 +343,12 @@ def cost_payload(estimate: Any, last: Any, session: Any, *, synthetic: bool) -> 
 
 # --------------------------------------------------------------------------------------------- errors
 
-_KEY_RE = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
-ORG_SETTINGS_URL = "https://platform.openai.com/settings/organization/general"
-
-
-def scrub(text: str, secrets: Sequence[str | None] = ()) -> str:
-    """Remove every configured secret and anything shaped like an OpenAI key from `text`."""
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "[redacted key]")
-    return _KEY_RE.sub("sk-[redacted]", text)
-
 
 def error_banner(exc: BaseException, secrets: Sequence[str | None] = ()) -> ErrorBanner:
-    """The `error` trait for an exception: a title, what happened, and what to do next. Never a key."""
-    from image_widget.api import APIRequestError
+    """The `error` trait for an exception: a title, what happened, and what to do next. Never a key.
+
+    API failures read their title and next step from `errors.ADVICE` (via `errors.banner_text`).
+    """
     from image_widget.images import ImageInputError
     from image_widget.store import StoreError
 
@@ -369,7 +357,9 @@ def error_banner(exc: BaseException, secrets: Sequence[str | None] = ()) -> Erro
                              hint="Fix the options marked in the form; nothing was sent to the API.",
                              code="invalid_options", status=None)
     elif isinstance(exc, APIRequestError):
-        banner = _api_banner(exc)
+        title, message, hint = banner_text(exc)
+        banner = ErrorBanner(title=title, message=message, hint=hint, code=exc.code or exc.kind or None,
+                             status=exc.status)
     elif isinstance(exc, ImageInputError):
         banner = ErrorBanner(title="Unusable input image", message=str(exc),
                              hint="Use a PNG, JPEG or WebP image (under 50 MB); nothing was sent.",
@@ -386,43 +376,3 @@ def error_banner(exc: BaseException, secrets: Sequence[str | None] = ()) -> Erro
     banner["message"] = scrub(banner["message"], secrets)
     banner["hint"] = scrub(banner["hint"], secrets)
     return banner
-
-
-def _api_banner(exc: Any) -> ErrorBanner:
-    status: int | None = exc.status
-    code: str | None = exc.code
-    kind = str(getattr(exc, "kind", "") or "")
-    message = str(getattr(exc, "detail", "") or exc)
-    lowered = message.lower()
-    retry_note = " A retry may be billed." if exc.retry_may_bill else ""
-    title, hint = "Request failed", exc.hint or "Try again."
-    if code == "moderation_blocked" or ("moderation" in lowered and status == 400):
-        title, hint = "Blocked by moderation", ("Rephrase the prompt (and check the input images): "
-                                                "the safety system refused this request.")
-    elif status == 403 and ("verif" in lowered or code in ("organization_not_verified", "org_not_verified")):
-        title, hint = "Organisation not verified", (
-            f"Verify your organisation at {ORG_SETTINGS_URL} — image models need it; access can take "
-            "up to 15 minutes to arrive after verifying.")
-    elif status == 403:
-        title, hint = "Permission denied", exc.hint or "Check that your project may use this model."
-    elif status == 401:
-        title, hint = "Authentication failed", "Check OPENAI_API_KEY (or the api_key you passed)."
-    elif status == 429 and code == "insufficient_quota":
-        title, hint = "Quota exceeded", "Add credit or raise the limit in your OpenAI billing settings."
-    elif status == 429:
-        title, hint = "Rate limited", ("Wait a minute before trying again; each retry of an image request "
-                                       "may be billed.")
-    elif "timeout" in kind.lower() or "timed out" in lowered:
-        title, hint = "Request timed out", ("Try a smaller size or lower quality (or raise timeout=)."
-                                            + retry_note)
-    elif "connection" in kind.lower():
-        title, hint = "Connection failed", "Check the network connection and the base_url." + retry_note
-    elif status == 400:
-        title = "Invalid request"
-        hint = (f"Fix the option '{exc.param}' and try again." if exc.param
-                else "Fix the option named in the message and try again.")
-    elif status == 404:
-        title, hint = "Not found", exc.hint or "Check the model name and the base_url."
-    elif status is not None and status >= 500:
-        title, hint = "Server error", "The server failed; try again in a moment." + retry_note
-    return ErrorBanner(title=title, message=message, hint=hint, code=code or kind or None, status=status)

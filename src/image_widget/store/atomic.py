@@ -1,4 +1,4 @@
-"""Atomic file writes, made durable by one background fsync thread per process.
+"""Atomic file writes, made durable by one background fsync thread per process (`runtime.fsync_pool`).
 
 `atomic_write` guarantees a file is either absent or complete under its final name (temp file in the same
 folder, then `os.replace`); `sync_later` adds durability against power loss without the caller waiting for
@@ -7,15 +7,12 @@ the disk; `flush` waits for that when it matters (tests, benchmarks, shutdown).
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import tempfile
-import threading
 from contextlib import suppress
 from pathlib import Path
 
-_SYNCER: concurrent.futures.ThreadPoolExecutor | None = None
-_SYNCER_LOCK = threading.Lock()
+from image_widget import runtime
 
 
 def _fsync(path: Path) -> None:
@@ -40,19 +37,12 @@ def _fsync_paths(*paths: Path) -> None:
 
 def sync_later(*paths: Path) -> None:
     """fsync files and their folder on a background thread: durable within milliseconds, at no latency."""
-    global _SYNCER  # noqa: PLW0603 - one lazily started worker per process
-    with _SYNCER_LOCK:
-        if _SYNCER is None:
-            _SYNCER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-widget-fsync")
-    _SYNCER.submit(_fsync_paths, *paths)
+    runtime.fsync_pool().submit(_fsync_paths, *paths)
 
 
 def flush() -> None:
     """Wait until every saved file has been fsynced (tests, benchmarks, before shutdown)."""
-    with _SYNCER_LOCK:
-        syncer = _SYNCER
-    if syncer is not None:
-        syncer.submit(lambda: None).result()
+    runtime.wait_for_fsync()
 
 
 def atomic_write(path: Path, data: bytes) -> None:

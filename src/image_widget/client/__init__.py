@@ -1,0 +1,15 @@
+"""The request side of image_widget: from a call to saved images, over the openai SDK.
+
+Modules, in the order a request meets them:
+
+* `api` — the public calls (`generate`, `edit`, `vary`, `rerun`, their async twins, `astream`);
+* `options` — `RunOptions`, the connection and run keyword arguments, parsed once;
+* `request` — `Request` and `run`, the one request path (validate, cache, send, save);
+* `backend` — which server answers (OpenAI, a custom server, the offline emulator) and its clients;
+* `sdk` — the openai SDK adapter (calls, streaming, errors translated);
+* `persist` — records, saved images and inputs, cost per image;
+* `result` — `Result`.
+
+Failures are `image_widget.errors`; threads and loops are `image_widget.runtime`. Nothing is imported
+here, so `import image_widget.client.backend` stays light.
+"""

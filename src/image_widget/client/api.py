@@ -1,0 +1,212 @@
+"""The public calls: `generate`, `edit`, `vary`, `rerun` (each with an async twin) and `astream`.
+
+Each builds a `Request`, takes its run options (`RunOptions`: client, base_url, api_key, store, cache,
+max_retries, timeout, prices) out of its keyword arguments once, and hands both to `request.run`,
+the one request path. The sync versions run their coroutine on the sync bridge (`runtime.run_sync`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from image_widget import capabilities, images
+from image_widget.capabilities import caps_for
+from image_widget.client.options import RunOptions
+from image_widget.client.request import (
+    PartialCallback,
+    Request,
+    edit_request,
+    request_params,
+    resolve_store,
+    run,
+)
+from image_widget.client.result import Result
+from image_widget.records import VARIATION_PROMPT, record_call
+from image_widget.runtime import run_sync
+from image_widget.store import Store, StoredImage
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+__all__ = ["Partial", "Result", "aedit", "agenerate", "arerun", "astream", "avary", "edit", "generate", "rerun",
+           "vary"]
+
+VARIATION_NOTE = (
+    "variation made through the edit endpoint: the variations endpoint served only DALL·E 2, "
+    "which was retired on 2026-05-12"
+)
+
+
+def generate(prompt: str, **options: Any) -> Result:
+    """Generate images from a prompt. See `agenerate` for the options."""
+    return run_sync(agenerate(prompt, **options))
+
+
+def edit(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, **options: Any) -> Result:
+    """Edit one or more images (the mask applies to the first). See `aedit` for the options."""
+    return run_sync(aedit(image, prompt, **options))
+
+
+def vary(image: images.ImageInput, prompt: str | None = None, **options: Any) -> Result:
+    """Variations of an image. See `avary`."""
+    return run_sync(avary(image, prompt, **options))
+
+
+async def agenerate(  # noqa: PLR0913 - public keyword options mirror the API
+    prompt: str,
+    *,
+    model: str | None = None,
+    size: str | None = None,
+    quality: str | None = None,
+    n: int | None = None,
+    background: str | None = None,
+    output_format: str | None = None,
+    output_compression: int | None = None,
+    moderation: str | None = None,
+    partial_images: int | None = None,
+    on_partial: PartialCallback | None = None,
+    **options: Any,
+) -> Result:
+    """Generate images.
+
+    `partial_images` (0–3) streams previews to `on_partial(index, image)`. The run options — client,
+    base_url, api_key, store, cache=False, max_retries=1, timeout=300.0, prices — are described on
+    `RunOptions`: `cache=True` returns the stored result of an identical earlier request without a
+    network call; `max_retries` defaults to 1 because the API has no idempotency key (every retry of a
+    generation may be billed). Other keywords pass further API fields (complexity, frame_count, svg,
+    safety_identifier, …); unknown ones are refused.
+    """
+    run_options = RunOptions.pop_from(options)
+    params = request_params(prompt=prompt, model=model, size=size, quality=quality, n=n, background=background,
+                            output_format=output_format, output_compression=output_compression,
+                            moderation=moderation, partial_images=partial_images, **options)
+    return await run(Request("generate", params, {}, on_partial), run_options)
+
+
+async def aedit(
+    image: images.ImageInput | Sequence[images.ImageInput],
+    prompt: str,
+    *,
+    mask: images.MaskInput | None = None,
+    markup: images.ImageInput | None = None,
+    input_fidelity: str | None = None,
+    model: str | None = None,
+    on_partial: PartialCallback | None = None,
+    **options: Any,
+) -> Result:
+    """Edit images. `mask`: RGBA (alpha 0 = edit) or a greyscale/bool array (True/white = edit),
+    resized to the first image. Other options (run options included) as in `agenerate`, moderation excepted."""
+    run_options = RunOptions.pop_from(options)
+    request = edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial, options)
+    return await run(request, run_options)
+
+
+async def avary(
+    image: images.ImageInput,
+    prompt: str | None = None,
+    *,
+    model: str | None = None,
+    legacy: bool = False,
+    **options: Any,
+) -> Result:
+    """Variations of one image.
+
+    GPT image models have no variations endpoint, so this goes through edit with a variation prompt
+    (and says so in the record's `note`). A model whose table row has the variation endpoint (DALL·E 2
+    on a legacy OpenAI-compatible server, with `legacy=True`) uses the real endpoint.
+    """
+    name = model or capabilities.DEFAULT_MODEL
+    caps = caps_for(name)
+    run_options = RunOptions.pop_from(options)
+    if "variation" in caps.endpoints and (caps.usable or legacy) and caps.known:
+        upload = images.to_upload(image, param="image", max_bytes=caps.input_image_max_bytes,
+                                  allowed=caps.input_formats)
+        params = request_params(model=name, **options)
+        request = Request("variation", params, {"image": upload}, None, allow_retired=legacy, call="vary")
+        return await run(request, run_options)
+    on_partial = options.pop("on_partial", None)
+    request = edit_request(image, prompt or VARIATION_PROMPT, None, None, None, name, on_partial, options)
+    request.note = VARIATION_NOTE  # in the saved record too, for a person reading it
+    request.call = "vary"  # what reproduce and rerun read: the record says which call made it
+    result = await run(request, run_options)
+    result.notes.append(VARIATION_NOTE)
+    return result
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A streamed preview: which one (0-based) and the image."""
+
+    index: int
+    image: Image
+
+
+async def astream(prompt: str, **options: Any) -> AsyncIterator[Partial | Result]:
+    """`agenerate` as an async iterator: each partial preview as it arrives, then the final `Result`.
+
+        async for item in iw.astream("a fox", partial_images=2):
+            display(item.image if isinstance(item, iw.Partial) else item.images[0])
+
+    `partial_images` defaults to 2 here; `image=` (one or a list) makes it an edit instead.
+    """
+    queue: asyncio.Queue[Partial | Result | BaseException] = asyncio.Queue()
+    options.setdefault("partial_images", 2)
+    image = options.pop("image", None)
+
+    def on_partial(index: int, preview: Image) -> None:
+        queue.put_nowait(Partial(index, preview))
+
+    async def produce() -> None:
+        try:
+            if image is None:
+                queue.put_nowait(await agenerate(prompt, on_partial=on_partial, **options))
+            else:
+                queue.put_nowait(await aedit(image, prompt, on_partial=on_partial, **options))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, who re-raises it
+            queue.put_nowait(exc)
+
+    task = asyncio.ensure_future(produce())
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Result):
+                return
+    finally:
+        task.cancel()
+
+
+def rerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,
+          **overrides: Any) -> Result:
+    """Run a saved request again (same endpoint, prompt, options and inputs); `overrides` change options."""
+    return run_sync(arerun(record, store=store, **overrides))
+
+
+async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,
+                 **overrides: Any) -> Result:
+    """Async twin of `rerun`. A string is an image id looked up in `store`."""
+    if isinstance(record, str):
+        record = resolve_store(store).load(record)
+    if isinstance(record, StoredImage):
+        record = record.record
+    disk = resolve_store(store if store is not None else Path(str(record["path"])).parent)
+    params = {**record.get("params", {}), **overrides}
+    prompt = params.pop("prompt", None)
+    files: dict[str, list[bytes]] = {}
+    for entry in record.get("input_hashes") or []:
+        role, digest = str(entry).split(":", 1)
+        files.setdefault(role, []).append(disk.load_input(digest))
+    call = record_call(record)
+    if call == "generate":
+        return await agenerate(str(prompt), store=disk, **params)
+    if call == "vary":
+        legacy = record.get("endpoint") == "variation"
+        return await avary(files["image"][0], None if legacy else prompt, store=disk, legacy=legacy, **params)
+    mask, markup = (files.get(k, [None])[0] for k in ("mask", "markup"))
+    return await aedit(files["image"], str(prompt), mask=mask, markup=markup, store=disk, **params)

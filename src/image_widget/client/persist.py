@@ -1,0 +1,188 @@
+"""From an answer to files on disk: records, saved images and inputs, and what each image cost.
+
+Every readable image is written (atomically, by the store) before it is decoded for the caller, in
+parallel on `runtime.io_pool()`; `save` returns only once all are on disk. Inputs of edits are kept by
+hash so the edit can be run again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import concurrent.futures
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from image_widget import capabilities, images, runtime
+from image_widget import cost as pricing
+from image_widget.client.result import Result
+from image_widget.errors import BrokenStreamError, CorruptImageError
+from image_widget.store import Store, StoredImage
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from image_widget.client.backend import Backend
+    from image_widget.client.request import Request
+    from image_widget.client.sdk import SDKResponse
+    from image_widget.prices import ModelPrice
+
+_Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None"]
+
+
+@dataclass
+class Saving:
+    """One sent request on its way to disk: everything `save` needs besides the answer."""
+
+    request: Request
+    disk: Store
+    backend: Backend
+    model: str
+    key: str
+    """The cache key, so an identical request can be answered from disk."""
+    estimate: pricing.Cost
+    prices: Mapping[str, ModelPrice]
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.monotonic)
+    """When the request was sent (the record's `elapsed_s` counts from here)."""
+
+
+def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result:
+    """Save every readable image and decode it, in parallel; return only once all are on disk.
+
+    A corrupt image is reported after the others are safely saved. `count` is the run's size when it
+    differs from what arrived (a broken stream), so the run stays incomplete for the cache.
+    """
+    elapsed = time.monotonic() - run.started
+    request, disk = run.request, run.disk
+    fmt = str(response.meta.get("output_format") or request.params.get("output_format") or "png")
+    n = len(response.b64_images)
+    actual = pricing.actual(run.model, response.usage, quality=response.meta.get("quality") or
+                            request.params.get("quality"), size=response.meta.get("size") or
+                            request.params.get("size"), n=n, prices=run.prices)
+    shared = _shared_record(run, response, actual, count or n, elapsed)
+    for key_name in ("image", "mask", "markup"):  # kept by hash so the edit can be re-run later
+        for item in request.uploads(key_name):
+            disk.save_input(item[1])
+    problems: list[str] = []
+    jobs = _submit(run, response, fmt, shared, problems)
+    saved, decoded = _collect(jobs, problems)
+    if problems:
+        raise CorruptImageError(
+            f"{len(problems)} of {n} returned images were corrupt ({'; '.join(problems)}); "
+            f"{len(saved)} were saved in {disk.folder}", request_id=response.request_id)
+    return _result_from(saved, run.backend, run.estimate, actual, run.run_id, False, response.request_id,
+                        response.partials, decoded)
+
+
+def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, count: int,
+                   elapsed: float) -> dict[str, Any]:
+    """The fields every image of the run shares."""
+    request, n = run.request, len(response.b64_images)
+    return {
+        "run_id": run.run_id, "count": count, "created": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "call": request.call_name, "endpoint": request.endpoint, "model": run.model,
+        "price_source": pricing.price_source(run.model, run.prices), "prompt": request.params.get("prompt"),
+        "params": _jsonable(request.params), "input_hashes": request.file_hashes(),
+        "mask_hash": images.sha256(request.files["mask"][1]) if "mask" in request.files else None,
+        "usage": response.usage, "cost_estimate_usd": _per_image(run.estimate.usd, n),
+        "cost_usd": _per_image(actual.usd, n), "run_cost_usd": actual.usd,
+        "request_id": response.request_id, "elapsed_s": round(elapsed, 3), "backend": run.backend.describe(),
+        "cache_key": run.key, "response": _jsonable(response.meta), "partials": response.partials,
+    }
+
+
+def _submit(run: Saving, response: SDKResponse, fmt: str, shared: dict[str, Any], problems: list[str]) -> list[_Job]:
+    """Start saving (and decoding) each readable image; unreadable ones go to `problems`."""
+    request = run.request
+    asked = capabilities.parse_size(str(request.params.get("size", "")))
+    pool = runtime.io_pool()
+    jobs: list[_Job] = []
+    for index, b64 in enumerate(response.b64_images):
+        try:
+            data = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            problems.append(f"image {index}: {exc}")
+            continue
+        info = capabilities.image_info(data) if fmt != "svg" else None
+        if fmt != "svg" and info is None:
+            problems.append(f"image {index}: not a readable {fmt} image")
+            continue
+        record = {**shared, "index": index, "note": request.note,
+                  "revised_prompt": response.revised_prompts[index] if index < len(response.revised_prompts)
+                  else None}
+        if info is not None and asked and info[0] != asked:
+            size_note = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
+            record["note"] = f"{request.note}; {size_note}" if request.note else size_note
+        saving = pool.submit(run.disk.save, data, fmt, record)
+        decoding = pool.submit(images.decode_image, data) if fmt != "svg" else None
+        jobs.append((record, saving, decoding))
+    return jobs
+
+
+def _collect(jobs: list[_Job], problems: list[str]) -> tuple[list[StoredImage], list[Image]]:
+    """Wait for every save, even after a failure (nothing half-done), then re-raise the first failure."""
+    saved: list[StoredImage] = []
+    decoded: list[Image] = []
+    failure: BaseException | None = None
+    for record, saving, decoding in jobs:
+        try:
+            saved.append(StoredImage(id="", path=saving.result(), record=record))
+            if decoding is not None:
+                decoded.append(decoding.result())
+        except images.ImageInputError as exc:
+            problems.append(f"image {record['index']}: {exc}")
+        except BaseException as exc:  # noqa: BLE001 - re-raised below once all saves have finished
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return saved, decoded
+
+
+def save_broken(run: Saving, exc: BrokenStreamError) -> BrokenStreamError:
+    """A stream that broke after some images completed: save those (they are paid for), then say so.
+
+    Their records keep the asked-for count, so the run stays incomplete and is never served from the cache.
+    """
+    arrived = exc.arrived
+    wanted = int(run.request.params.get("n", 1))
+    got = len(arrived.b64_images) if arrived is not None else 0
+    saved = save(run, arrived, count=wanted).paths if arrived is not None and got else []
+    where = f"{len(saved)} saved in {run.disk.folder}" if saved else "nothing was saved"
+    request_id = exc.request_id or (arrived.request_id if arrived is not None else None)
+    return BrokenStreamError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
+                             status=exc.status, code=exc.code, param=exc.param, request_id=request_id,
+                             hint=exc.hint, origin=exc.origin, saved=saved)
+
+
+def cached_result(stored: list[StoredImage], backend: Backend, estimate: pricing.Cost) -> Result:
+    """A complete earlier run answered from disk: free, and marked as cached."""
+    run_id = str(stored[0].record.get("run_id", ""))
+    free = pricing.Cost(0.0, "$0.000 (cached)")
+    return _result_from(stored, backend, estimate, free, run_id, True, stored[0].record.get("request_id"))
+
+
+def _result_from(  # noqa: PLR0913 - the fields of a Result, named
+        saved: list[StoredImage], backend: Backend, estimate: pricing.Cost, actual: pricing.Cost,
+                 run_id: str, cached: bool, request_id: str | None, partials: int = 0,
+                 decoded: list[Image] | None = None) -> Result:
+    records = [s.record for s in saved]
+    paths = [Path(s.record["path"]) if s.record.get("path") else s.path for s in saved]
+    pil = decoded if decoded is not None else [images.decode_image(p.read_bytes()) for p in paths
+                                               if p.suffix != ".svg"]
+    return Result(pil, records, paths, run_id, cached, actual, estimate, backend, request_id, partials)
+
+
+def _per_image(usd: float | None, n: int) -> float | None:
+    """Records are per image, so they carry the image's share (summing records gives the run's cost)."""
+    return None if usd is None else round(usd / max(n, 1), 6)
+
+
+def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(value, default=str))  # type: ignore[no-any-return]

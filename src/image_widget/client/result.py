@@ -1,0 +1,51 @@
+"""`Result`: what a request produced. Its own module so the public functions and `persist` share it."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from image_widget import cost as pricing
+from image_widget.reproduce import reproduce_code
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from image_widget.client.backend import Backend
+
+
+@dataclass
+class Result:
+    """What a request produced: PIL images, their records and where they are on disk."""
+
+    images: list[Image]
+    records: list[dict[str, Any]]
+    paths: list[Path]
+    run_id: str
+    cached: bool
+    cost: pricing.Cost
+    estimate: pricing.Cost
+    backend: Backend
+    request_id: str | None = None
+    partials: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The run's shared fields (the first image's record)."""
+        return self.records[0] if self.records else {}
+
+    @property
+    def code(self) -> str:
+        """The Python call that recreates this result."""
+        return reproduce_code(self.record)
+
+    def __repr__(self) -> str:
+        where = self.paths[0].parent if self.paths else "nowhere"
+        return (f"Result({len(self.images)} image(s), model={self.record.get('model')!r}, "
+                f"cost={self.cost.text}, cached={self.cached}, folder={str(where)!r})")
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"

@@ -1,0 +1,145 @@
+"""The openai SDK adapter: one call, sync or async client alike, streamed or not, with errors translated.
+
+Whatever the SDK returns becomes an `SDKResponse` (the same for plain and streamed calls); whatever it
+raises becomes an `errors.APIRequestError`. A stream that breaks after it began raises a
+`BrokenStreamError` carrying what arrived whole, so the request path can save it (it is paid for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from image_widget import images
+from image_widget.errors import (
+    APIRequestError,
+    BrokenStreamError,
+    EmptyResponseError,
+    IncompleteStreamError,
+    ResponseFormatError,
+    translate_error,
+)
+
+if TYPE_CHECKING:
+    from image_widget.client.backend import Backend
+    from image_widget.client.request import Request
+
+_METHODS = {"generate": "generate", "edit": "edit", "variation": "create_variation"}
+_META_KEYS = ("size", "quality", "background", "output_format")
+
+
+@dataclass
+class SDKResponse:
+    """The parts of an SDK response we keep, the same for plain and streamed calls."""
+
+    b64_images: list[str]
+    usage: dict[str, Any] | None
+    request_id: str | None
+    meta: dict[str, Any]
+    revised_prompts: list[str | None]
+    partials: int = 0
+
+
+class SDKCall:
+    """One call through the SDK for `request`, on the caller's client (sync or async) or ours."""
+
+    def __init__(self, client: Any, request: Request, backend: Backend) -> None:
+        self.client = client
+        self.request = request
+        self.backend = backend
+        from openai.resources.images import AsyncImages
+
+        self.is_async = isinstance(client.images, AsyncImages)
+
+    async def execute(self) -> SDKResponse:
+        fn = getattr(self.client.images, _METHODS[self.request.endpoint])
+        kwargs = self.request.wire_params()
+        try:
+            if self.request.stream:
+                return await self._streamed(fn, kwargs)
+            raw = await self._call(fn, kwargs)
+            return _from_images_response(raw)
+        except (APIRequestError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes one readable error type
+            raise translate_error(exc, self.backend) from None
+
+    async def _call(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # create_variation is marked deprecated
+            if self.is_async:
+                return await fn(**kwargs)
+            return await asyncio.to_thread(fn, **kwargs)
+
+    async def _streamed(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> SDKResponse:
+        stream = await self._call(fn, kwargs)
+        response = SDKResponse([], None, stream.response.headers.get("x-request-id"), {}, [])
+        try:
+            if self.is_async:
+                async with stream:
+                    async for event in stream:
+                        self._event(event, response)
+            else:
+                await asyncio.to_thread(self._drain_sync, stream, response)
+        except Exception as exc:  # noqa: BLE001 - broke mid-stream: the request path keeps what completed
+            error = exc if isinstance(exc, APIRequestError) else translate_error(exc, self.backend)
+            raise BrokenStreamError.carrying(error, response) from None
+        if not response.b64_images:
+            raise IncompleteStreamError("the stream ended without a final image", request_id=response.request_id)
+        return response
+
+    def _drain_sync(self, stream: Any, response: SDKResponse) -> None:
+        with stream:
+            for event in stream:
+                self._event(event, response)
+
+    def _event(self, event: Any, response: SDKResponse) -> None:
+        kind = str(getattr(event, "type", ""))
+        if kind.endswith("partial_image"):
+            response.partials += 1
+            if self.request.on_partial is not None:
+                preview = images.decode_image(base64.b64decode(event.b64_json))
+                self.request.on_partial(int(event.partial_image_index), preview)
+        elif kind.endswith("completed"):
+            response.b64_images.append(event.b64_json)
+            response.revised_prompts.append(None)
+            usage = getattr(event, "usage", None)
+            if usage is not None:
+                response.usage = _add_usage(response.usage, usage.model_dump())
+            response.meta = {k: getattr(event, k, None) for k in _META_KEYS}
+
+
+def _add_usage(total: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, Any]:
+    """Usage summed over a stream's completed images (nested token counts included)."""
+    if total is None:
+        return more
+    merged: dict[str, Any] = {}
+    for key in set(total) | set(more):
+        a, b = total.get(key), more.get(key)
+        if isinstance(a, dict) or isinstance(b, dict):
+            merged[key] = _add_usage(a or {}, b or {})
+        elif isinstance(a, int | float) or isinstance(b, int | float):
+            merged[key] = (a or 0) + (b or 0)
+        else:
+            merged[key] = a if a is not None else b
+    return merged
+
+
+def _from_images_response(raw: Any) -> SDKResponse:
+    data = list(raw.data or [])
+    if not data:
+        raise EmptyResponseError("the API answered with no images (empty data)",
+                                 request_id=getattr(raw, "_request_id", None))
+    b64: list[str] = []
+    for index, item in enumerate(data):
+        if item.b64_json is None:
+            raise ResponseFormatError(f"image {index} came back as a URL, not base64 data")
+        b64.append(item.b64_json)
+    usage = raw.usage.model_dump() if raw.usage is not None else None
+    meta = {k: getattr(raw, k, None) for k in _META_KEYS}
+    return SDKResponse(b64, usage, getattr(raw, "_request_id", None), meta,
+                       [item.revised_prompt for item in data])

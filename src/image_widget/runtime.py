@@ -1,0 +1,153 @@
+"""The one owner of the package's background event loops, threads and thread pools.
+
+Everything that runs off the caller's thread starts here, so there is one place to read what runs where:
+
+* `run_sync` — the sync bridge: `iw.generate()` and friends run their coroutine on one private loop
+  thread (`SYNC_LOOP`), also inside Jupyter, whose own loop is already running. One loop for every sync
+  call means SDK clients and their connections are reused.
+* `LoopThread` — an asyncio loop in a daemon thread; the sync bridge has one and each widget's job
+  runner (`jobs.JobRunner`) has its own, which it stops when the widget closes.
+* `io_pool()` — saves, decodes and thumbnails side by side (Pillow and file writes release the GIL, so
+  n images use every core).
+* `fsync_pool()` / `wait_for_fsync()` — one worker that makes saved files durable off the caller's path.
+* `spawn` — a one-off daemon thread (the widget's history thumbnails and model list).
+
+Nothing here imports more than the standard library, so `import image_widget` stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal, TypeVar
+
+__all__ = ["SYNC_LOOP", "LoopThread", "fsync_pool", "io_pool", "run_sync", "spawn", "wait_for_fsync"]
+
+T = TypeVar("T")
+PoolName = Literal["io", "fsync"]
+_POOLS: dict[PoolName, tuple[int, str]] = {
+    "io": (4, "image-widget-io"),
+    "fsync": (1, "image-widget-fsync"),  # one worker: fsyncs queue up in the order files were written
+}
+_pools: dict[PoolName, concurrent.futures.ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+class LoopThread:
+    """An asyncio event loop running forever in a daemon thread, started on first use.
+
+    A loop that was stopped (or closed) is replaced by a fresh one on the next `loop()`; owners that must
+    not restart (a closed job runner) check their own state first.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread the loop runs in (None before the first `loop()`)."""
+        return self._thread
+
+    @property
+    def current(self) -> asyncio.AbstractEventLoop | None:
+        """The loop if one was started, without starting one."""
+        return self._loop
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop, started (and waited for) if there is none yet."""
+        with self._lock:
+            if self._loop is not None and not self._loop.is_closed():
+                return self._loop
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            thread = threading.Thread(target=self._serve, args=(loop, ready), name=self.name, daemon=True)
+            thread.start()
+            ready.wait(10)
+            self._loop, self._thread = loop, thread
+            return loop
+
+    @staticmethod
+    def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        try:
+            loop.run_forever()
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the loop and join its thread (bounded by `timeout`; never joins from inside it)."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(RuntimeError):  # already closed
+            loop.call_soon_threadsafe(loop.stop)
+        if threading.current_thread() is not thread:
+            thread.join(timeout)
+
+
+SYNC_LOOP = LoopThread("image-widget-sync")
+"""The sync bridge's loop: every `iw.generate()`, `iw.sweep()`, `iw.models()` … runs its coroutine here."""
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from sync code — also inside Jupyter, whose event loop is already running.
+
+    Interrupting the wait (Ctrl-C / the kernel's stop button) cancels the request.
+    """
+    from image_widget.warn import forget_caller, remember_caller
+
+    token = remember_caller()  # warnings raised on the loop thread then name the caller's line
+    try:
+        future = asyncio.run_coroutine_threadsafe(coro, SYNC_LOOP.loop())
+    finally:
+        forget_caller(token)
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
+
+
+def _pool(name: PoolName) -> concurrent.futures.ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(name)
+        if pool is None:
+            workers, prefix = _POOLS[name]
+            pool = _pools[name] = concurrent.futures.ThreadPoolExecutor(max_workers=workers,
+                                                                         thread_name_prefix=prefix)
+        return pool
+
+
+def io_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads for saving, decoding and thumbnailing images side by side (started on first use)."""
+    return _pool("io")
+
+
+def fsync_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The one worker that fsyncs saved files, so durability costs the caller no latency."""
+    return _pool("fsync")
+
+
+def wait_for_fsync() -> None:
+    """Wait until every fsync queued so far has run (nothing to wait for if none ever was)."""
+    with _pools_lock:
+        pool = _pools.get("fsync")
+    if pool is not None:
+        pool.submit(lambda: None).result()
+
+
+def spawn(target: Callable[[], object], name: str) -> threading.Thread:
+    """Run `target` once in a daemon thread (work that must not hold up the caller nor keep Python alive)."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
