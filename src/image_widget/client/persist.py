@@ -121,9 +121,21 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, shared: dict[str, Any]
             size_note = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
             record["note"] = f"{request.note}; {size_note}" if request.note else size_note
         saving = pool.submit(run.disk.save, data, fmt, record)
-        decoding = pool.submit(images.decode_image, data) if fmt != "svg" else None
+        last = index == len(response.b64_images) - 1
+        decoding = None if fmt == "svg" else _decode_here(data) if last else pool.submit(images.decode_image, data)
         jobs.append((record, saving, decoding))
     return jobs
+
+
+def _decode_here(data: bytes) -> concurrent.futures.Future[Image]:
+    """Decode the last image on this thread while the pool saves it: one thread hand-off fewer per run
+    (the caller waits for the save anyway, and nothing is returned before it is on disk)."""
+    done: concurrent.futures.Future[Image] = concurrent.futures.Future()
+    try:
+        done.set_result(images.decode_image(data))
+    except BaseException as exc:  # noqa: BLE001 - handed to _collect, which reports it like a pool failure
+        done.set_exception(exc)
+    return done
 
 
 def _collect(jobs: list[_Job], problems: list[str]) -> tuple[list[StoredImage], list[Image]]:
