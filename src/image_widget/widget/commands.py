@@ -1,0 +1,203 @@
+"""Commands from the page (`model.send({type, …}, buffers)`): one handler per type, see docs/PROTOCOL.md.
+
+The TypedDicts say what each command should carry; the page is not trusted to send it, so every
+handler checks the fields it uses. A handler that fails becomes a warning notice with secrets
+scrubbed, never an exception in the kernel. Types that are not ours (anywidget's own) are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from image_widget.widget.inputs import UploadTooLargeError
+from image_widget.widget.options import merge_options
+from image_widget.widget.payloads import compare_item, compare_records, mime_of
+
+if TYPE_CHECKING:
+    from image_widget.widget.core import ImageWidget
+
+log = logging.getLogger(__name__)
+
+
+class Generate(TypedDict, total=False):
+    type: Literal["generate"]
+    options: dict[str, Any]  # the page's options: a state update sent just before may still be held back
+
+
+class Cancel(TypedDict):
+    type: Literal["cancel"]
+
+
+class FetchImage(TypedDict):
+    type: Literal["fetch_image"]
+    id: str
+    request_id: Any
+
+
+class UseAsInput(TypedDict, total=False):
+    type: Literal["use_as_input"]
+    id: str
+    role: Literal["edit", "reference"]
+
+
+class AddInputs(TypedDict):
+    type: Literal["add_inputs"]
+    names: list[str]  # one per buffer
+
+
+class AddInputChunk(TypedDict):
+    type: Literal["add_input_chunk"]
+    upload_id: str
+    index: int
+    total: int
+    name: str
+
+
+class RemoveInput(TypedDict):
+    type: Literal["remove_input"]
+    id: str
+
+
+class MoveInput(TypedDict):
+    type: Literal["move_input"]
+    id: str
+    to: int
+
+
+class Compare(TypedDict):
+    type: Literal["compare"]
+    ids: list[str]  # exactly two image ids
+    request_id: Any
+
+
+def _generate(w: ImageWidget, msg: Generate, _buffers: list[bytes]) -> None:
+    # ipywidgets holds a state update back while an earlier one is unanswered, but sends custom
+    # messages at once: a snapshot of the options in the message cannot be overtaken.
+    snapshot = msg.get("options")
+    if isinstance(snapshot, dict) and not w._runner.running:
+        merged = merge_options(snapshot, w.options)
+        if merged != w.options:
+            w.options = merged
+    w._runs.start(from_python=False)
+
+
+def _cancel(w: ImageWidget, _msg: Cancel, _buffers: list[bytes]) -> None:
+    if not w._runner.cancel():
+        w._notice("Nothing is running.")
+
+
+def _fetch_image(w: ImageWidget, msg: FetchImage, _buffers: list[bytes]) -> None:
+    """Reply with one stored image at full resolution; an unknown id gets `mime: null` and no buffer."""
+    image_id, request_id = str(msg.get("id", "")), msg.get("request_id")
+    reply: dict[str, Any] = {"type": "image", "id": image_id, "request_id": request_id}
+    try:
+        stored = w._store.load(image_id)
+        data = stored.data()
+    except (KeyError, OSError) as exc:
+        w.send({**reply, "mime": None, "error": w._connection.scrub(str(exc))}, [])
+        return
+    w.send({**reply, "mime": mime_of(stored.record, stored.path)}, [data])
+
+
+def _use_as_input(w: ImageWidget, msg: UseAsInput, _buffers: list[bytes]) -> None:
+    """`edit`: the inputs become this image (mode → edit); `reference`: it is appended."""
+    image_id = str(msg.get("id", ""))
+    try:
+        stored = w._store.load(image_id)
+        data = stored.data()
+    except (KeyError, OSError) as exc:
+        w._notice(f"Cannot use {image_id} as input: {exc}", "warning")
+        return
+    entry = w._inputs.make(f"{image_id}{stored.path.suffix}", data, index=0)
+    if entry is None:
+        return
+    if msg.get("role", "edit") == "reference":
+        w._inputs.replace([*w._inputs, entry])
+        return
+    w._inputs.replace([entry])  # a new first input: the mask is cleared
+    if w.options.get("mode") != "edit":
+        w.options = {**w.options, "mode": "edit"}
+
+
+def _add_inputs(w: ImageWidget, msg: AddInputs, buffers: list[bytes]) -> None:
+    names = msg.get("names") or []
+    if len(names) != len(buffers):
+        w._notice(f"add_inputs: {len(names)} names but {len(buffers)} files; nothing added", "warning")
+        return
+    w._inputs.add_files(list(zip((str(n) for n in names), buffers, strict=True)))
+
+
+def _add_input_chunk(w: ImageWidget, msg: AddInputChunk, buffers: list[bytes]) -> None:
+    upload_id = str(msg.get("upload_id", ""))
+    index, total = msg.get("index"), msg.get("total")
+    if not upload_id or not isinstance(index, int) or not isinstance(total, int) or not 0 <= index < total \
+            or len(buffers) != 1:
+        w._notice("add_input_chunk: malformed chunk ignored", "warning")
+        return
+    try:
+        done = w._inputs.chunks.add(upload_id, index, total, str(msg.get("name", "upload")), buffers[0])
+    except UploadTooLargeError as exc:
+        w._notice(str(exc), "warning")
+        return
+    if done is not None:
+        w._inputs.add_files([done])
+
+
+def _remove_input(w: ImageWidget, msg: RemoveInput, _buffers: list[bytes]) -> None:
+    w._inputs.remove(msg.get("id"))
+
+
+def _move_input(w: ImageWidget, msg: MoveInput, _buffers: list[bytes]) -> None:
+    to = msg.get("to")
+    if isinstance(to, int):
+        w._inputs.move(msg.get("id"), to)
+
+
+def _compare(w: ImageWidget, msg: Compare, _buffers: list[bytes]) -> None:
+    """Two stored images side by side: their records, what differs, and both full images."""
+    ids, request_id = msg.get("ids"), msg.get("request_id")
+    reply: dict[str, Any] = {"type": "compare", "request_id": request_id, "items": [], "differences": []}
+    if not isinstance(ids, list) or len(ids) != 2 or not all(isinstance(i, str) for i in ids):
+        w.send({**reply, "error": "compare needs exactly two image ids"}, [])
+        return
+    try:
+        stored = [w._store.load(image_id) for image_id in ids]
+        data = [s.data() for s in stored]
+    except (KeyError, OSError) as exc:
+        w.send({**reply, "error": w._connection.scrub(str(exc))}, [])
+        return
+    items = [{**compare_item(s.record), "mime": mime_of(s.record, s.path)} for s in stored]
+    differences = compare_records(stored[0].record, stored[1].record)
+    w.send({**reply, "items": items, "differences": differences}, data)
+
+
+#: Each handler takes its own TypedDict; the table can only promise "a dict with this `type`".
+Handler = Callable[["ImageWidget", Any, list[bytes]], None]
+HANDLERS: dict[str, Handler] = {
+    "generate": _generate,
+    "cancel": _cancel,
+    "fetch_image": _fetch_image,
+    "use_as_input": _use_as_input,
+    "add_inputs": _add_inputs,
+    "add_input_chunk": _add_input_chunk,
+    "remove_input": _remove_input,
+    "move_input": _move_input,
+    "compare": _compare,
+}
+
+
+def dispatch(w: ImageWidget, content: Any, buffers: Sequence[Any] | None) -> None:
+    """The widget's `on_msg` callback: run the handler for `content["type"]`, if it is one of ours."""
+    if not isinstance(content, dict):
+        return
+    kind = content.get("type")
+    handler = HANDLERS.get(kind) if isinstance(kind, str) else None
+    if handler is None:
+        return  # anywidget's own commands and unknown types are not ours
+    try:
+        handler(w, content, [bytes(b) for b in buffers or []])
+    except Exception as exc:
+        log.exception("image_widget: %s message failed", kind)
+        w._notice(f"{kind} failed: {w._connection.scrub(str(exc))}", "warning")

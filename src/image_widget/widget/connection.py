@@ -1,0 +1,65 @@
+"""Where the widget's requests go, and the secrets to keep out of everything it shows.
+
+The client, key and base_url live only here, in one private object of the widget: never in a trait, a
+message or a repr. Every text the page is sent from an exception goes through `scrub`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from image_widget.client.backend import Backend, resolve_backend
+from image_widget.errors import scrub
+
+log = logging.getLogger(__name__)
+
+
+class Connection:
+    """The connection arguments given to `ImageWidget`, the backend they resolve to, and run options."""
+
+    def __init__(self, client: Any, base_url: str | None, api_key: str | None, run_options: dict[str, Any]) -> None:
+        self._client = client
+        self._base_url = base_url
+        self._api_key = api_key
+        self.run_options = run_options
+        self.backend: Backend = resolve_backend(client, base_url, api_key)
+
+    @property
+    def synthetic(self) -> bool:
+        """True for the offline emulator: images are synthetic and nothing is billed."""
+        return self.backend.synthetic
+
+    @property
+    def server(self) -> str | None:
+        """The server's identity for its own model list and dates; None for the emulator."""
+        return None if self.backend.synthetic else self.backend.cache_identity
+
+    def read_server_models(self) -> None:
+        """Ask the server for its model list and dates once (`model_list.ensure_live`); never raises."""
+        from image_widget.model_list import ensure_live
+        from image_widget.runtime import run_sync
+
+        try:
+            run_sync(ensure_live(self.backend))
+        except Exception:  # ensure_live already falls back silently; this is belt and braces
+            log.debug("image_widget: the model list could not be read", exc_info=True)
+
+    def request_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments every `api` call of the widget gets (besides the request's own)."""
+        return {**self.run_options, "client": self._client, "base_url": self._base_url, "api_key": self._api_key}
+
+    def secrets(self) -> list[str]:
+        """Every key this widget could have used, including one the environment supplied."""
+        found = [self._api_key, os.environ.get("OPENAI_API_KEY"),
+                 getattr(self._client, "api_key", None) if self._client is not None else None,
+                 self.backend._api_key]
+        return [s for s in found if isinstance(s, str)]
+
+    def scrub(self, text: str) -> str:
+        """`text` with every secret (and anything shaped like a key) removed."""
+        return scrub(text, self.secrets())
+
+    def __repr__(self) -> str:
+        return f"Connection({self.backend.label!r})"

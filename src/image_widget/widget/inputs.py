@@ -1,0 +1,236 @@
+"""Input images: normalised like the API call will send them, kept in Python, listed in `inputs`.
+
+Whatever the source (a browser upload, a chunked upload, a stored result, `w.add_inputs` from Python),
+an image goes through the same `normalise`, so the page and the request see the same thing. The
+first input is the mask canvas: when it changes, `mask_base` is replaced and the mask cleared.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from image_widget import capabilities as caps_mod
+from image_widget.capabilities import FileTuple
+from image_widget.widget.payloads import RESULT_THUMB_PX
+
+if TYPE_CHECKING:
+    from image_widget.images import ImageInput
+    from image_widget.widget.core import ImageWidget
+
+MAX_CHUNKED_BYTES = 64 * 1024 * 1024
+MAX_PENDING_UPLOADS = 8
+
+
+@dataclass
+class InputImage:
+    """One input image as the API will get it: normalised upload bytes, kept in Python only."""
+
+    id: str
+    name: str
+    upload: FileTuple
+    width: int
+    height: int
+    thumb: bytes
+
+    def item(self) -> dict[str, Any]:
+        """Its entry in the `inputs` trait (no upload bytes: the page only needs the thumbnail)."""
+        return {"id": self.id, "name": self.name, "width": self.width, "height": self.height,
+                "thumb": self.thumb}
+
+
+def normalise(name: str, data: Any, index: int, model: str, note: Callable[[str], None]) -> InputImage:
+    """One file as `model` takes it (format, size limit) with its thumbnail; conversions go to `note`.
+
+    Raises `ImageInputError`, `OSError` or `ValueError` when it cannot be used.
+    """
+    from image_widget import images
+
+    limits = caps_mod.caps_for(model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        upload = images.to_upload(data, param=f"image[{index}]", max_bytes=limits.input_image_max_bytes,
+                                  allowed=limits.input_formats)
+        info = caps_mod.image_info(upload[1])
+        thumb = images.thumbnail_bytes(upload[1], RESULT_THUMB_PX)
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            note(f"{name}: {warning.message}")
+    if info is None:
+        raise images.ImageInputError("could not be read as an image")
+    (width, height), _alpha = info
+    upload_name = Path(name).stem or "image"
+    upload = (f"{upload_name}.{upload[0].rsplit('.', 1)[-1]}", upload[1], upload[2])
+    return InputImage(uuid.uuid4().hex[:12], name, upload, width, height, thumb)
+
+
+def input_name(src: Any, index: int) -> str:
+    """The name an input added from Python is shown with: the file's name, else "image-<n>"."""
+    if isinstance(src, str | os.PathLike):
+        return Path(src).name or f"image-{index + 1}"
+    filename = src[0] if isinstance(src, tuple) and src else getattr(src, "filename", None)  # FileTuple / PIL
+    if isinstance(filename, str) and filename:
+        return Path(filename).name
+    return f"image-{index + 1}"
+
+
+def mask_base_bytes(upload: FileTuple) -> bytes:
+    """The first input for the mask canvas: PNG or JPEG as uploaded, anything else re-encoded as PNG."""
+    data = upload[1]
+    if caps_mod.sniff_format(data) in ("png", "jpeg"):
+        return data
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(data)) as img:
+        out = io.BytesIO()
+        img.save(out, format="PNG")
+        return out.getvalue()
+
+
+class UploadTooLargeError(ValueError):
+    """A chunked upload grew past `MAX_CHUNKED_BYTES`; its parts were dropped."""
+
+
+@dataclass
+class _Pending:
+    name: str
+    total: int
+    parts: dict[int, bytes] = field(default_factory=dict)
+    size: int = 0
+
+
+class ChunkedUploads:
+    """Files the browser sends in pieces (each message stays under 8 MiB), put back together.
+
+    Bounded: at most `MAX_PENDING_UPLOADS` unfinished files (the oldest is dropped) and
+    `MAX_CHUNKED_BYTES` per file, so an abandoned or hostile upload cannot fill the kernel's memory.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[str, _Pending] = {}
+
+    def add(self, upload_id: str, index: int, total: int, name: str, data: bytes) -> tuple[str, bytes] | None:
+        """Keep one part; `(name, whole file)` once every part is in, else None."""
+        pending = self._pending.setdefault(upload_id, _Pending(name, total))
+        pending.parts[index] = data
+        pending.size += len(data)
+        if pending.size > MAX_CHUNKED_BYTES:
+            del self._pending[upload_id]
+            raise UploadTooLargeError(f"{pending.name} is over {MAX_CHUNKED_BYTES // 2**20} MB; not added")
+        while len(self._pending) > MAX_PENDING_UPLOADS:
+            self._pending.pop(next(iter(self._pending)))
+        if len(pending.parts) < pending.total:
+            return None
+        del self._pending[upload_id]
+        return pending.name, b"".join(pending.parts[i] for i in range(pending.total))
+
+
+class Inputs:
+    """The widget's input images, and what changing them does to its traits.
+
+    A sequence of `InputImage` (the first is the one the mask applies to). Changes go through
+    `replace`, which keeps `inputs`, `mask_base` and `mask` consistent with the list.
+    """
+
+    def __init__(self, widget: ImageWidget) -> None:
+        self._widget = widget
+        self._items: list[InputImage] = []
+        self.chunks = ChunkedUploads()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int) -> InputImage:
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[InputImage]:
+        return iter(self._items)
+
+    def first_size(self) -> tuple[int, int] | None:
+        """The mask canvas's size (the first input's), None without inputs."""
+        return (self._items[0].width, self._items[0].height) if self._items else None
+
+    def uploads(self) -> list[FileTuple]:
+        return [item.upload for item in self._items]
+
+    def _model(self) -> str:
+        return str(self._widget.options.get("model") or caps_mod.DEFAULT_MODEL)
+
+    def _limit(self) -> int:
+        return int(self._widget.capabilities.get("max_input_images") or 16)
+
+    def normalise(self, name: str, data: Any, index: int) -> InputImage:
+        """`normalise` for the current model, conversions shown as notices; raises when unusable."""
+        return normalise(name, data, index, self._model(), self._widget._notice)
+
+    def make(self, name: str, data: Any, index: int) -> InputImage | None:
+        """`normalise` that reports an unusable file as a warning notice (None) instead of raising."""
+        from image_widget import images
+
+        try:
+            return self.normalise(name, data, index)
+        except (images.ImageInputError, OSError, ValueError) as exc:
+            self._widget._notice(f"{name}: {exc}", "warning")
+            return None
+
+    def add_files(self, files: list[tuple[str, Any]]) -> None:
+        """Browser uploads: add what fits the model's limit and can be used; notices for the rest."""
+        limit = self._limit()
+        room = limit - len(self._items)
+        if len(files) > room:
+            dropped = ", ".join(name for name, _ in files[max(room, 0):])
+            self._widget._notice(f"Model {self._widget.options.get('model')} takes at most {limit} input "
+                                 f"images; not added: {dropped}", "warning")
+            files = files[:max(room, 0)]
+        added = [entry for i, (name, data) in enumerate(files)
+                 if (entry := self.make(name, data, len(self._items) + i)) is not None]
+        self.append(added)
+
+    def add_from_python(self, sources: Sequence[ImageInput]) -> None:
+        """`ImageWidget.add_inputs`: like `add_files`, but all or nothing, and raising instead of noticing."""
+        if not sources:
+            return
+        start = len(self._items)
+        limit = self._limit()
+        if start + len(sources) > limit:
+            raise ValueError(f"model {self._widget.options.get('model')} takes at most {limit} input images; "
+                             f"{start} already added, {len(sources)} more given")
+        added = [self.normalise(input_name(src, start + i), src, start + i) for i, src in enumerate(sources)]
+        self.append(added)
+
+    def append(self, added: list[InputImage]) -> None:
+        """Append normalised inputs; the first into an empty list switches generate to edit."""
+        if not added:
+            return
+        was_empty = not self._items
+        self.replace([*self._items, *added])
+        if was_empty and self._widget.options.get("mode") == "generate":
+            self._widget.options = {**self._widget.options, "mode": "edit"}
+
+    def replace(self, new: list[InputImage]) -> None:
+        """Replace the inputs; a new first image gets a new mask base and clears the mask."""
+        widget = self._widget
+        old_first = self._items[0].id if self._items else None
+        self._items = new
+        if (new[0].id if new else None) != old_first:
+            widget.mask = None
+            widget.mask_base = mask_base_bytes(new[0].upload) if new else b""
+        widget.inputs = [item.item() for item in new]
+
+    def remove(self, input_id: object) -> None:
+        self.replace([item for item in self._items if item.id != input_id])
+
+    def move(self, input_id: object, to: int) -> None:
+        """Move one input to index `to` (clamped); an unknown id changes nothing."""
+        found = [item for item in self._items if item.id == input_id]
+        if not found:
+            return
+        rest = [item for item in self._items if item.id != input_id]
+        rest.insert(max(0, min(to, len(rest))), found[0])
+        self.replace(rest)

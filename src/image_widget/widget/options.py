@@ -1,0 +1,119 @@
+"""The `options` trait's rules: every key present, and only choices the chosen model has.
+
+Pure functions (no traits, threads or network), so the rules can be tested without a kernel. The
+widget applies them whenever `options` changes (see `ImageWidget._options_changed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from image_widget import capabilities
+from image_widget.capabilities import caps_for
+
+Mode = Literal["generate", "edit", "variation"]
+MODES: tuple[Mode, ...] = ("generate", "edit", "variation")
+
+#: The `options` trait with every key present. `size`/`quality` default to the cheapest priced choice.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "prompt": "",
+    "mode": "generate",
+    "model": capabilities.DEFAULT_MODEL,
+    "size": "1024x1024",
+    "quality": "low",
+    "n": 1,
+    "background": "auto",
+    "output_format": "png",
+    "output_compression": None,
+    "moderation": "auto",
+    "input_fidelity": None,
+    "partial_images": 0,
+}
+OPTION_KEYS = tuple(DEFAULT_OPTIONS)
+#: Options where an explicit None means "unset" rather than "use the default".
+_NULLABLE = ("output_compression", "input_fidelity")
+
+
+def models_for_picker(model: str | None = None, server: str | None = None) -> list[str]:
+    """The chosen model, current models, models only the server lists, then the retired ones (legacy servers)."""
+    from image_widget.lifecycle import server_lifecycles
+
+    current = [name for name in capabilities.MODELS if capabilities.caps_for(name, server).usable]
+    listed = server_lifecycles(server) if server is not None else None
+    only_server = sorted(name for name, life in (listed or {}).items()
+                         if name not in capabilities.MODELS and life.status() != "shut down")
+    names = [*current, *only_server, *(name for name in capabilities.MODELS if name not in current)]
+    return names if model is None or model in names else [model, *names]
+
+
+def initial_options(given: Mapping[str, Any], server: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`(options, capabilities)` for a new widget: the defaults fitted to the model, then what was given.
+
+    What the caller passed explicitly is kept as is (even when the model lacks it), so `problems`
+    reports it instead of the widget silently changing it.
+    """
+    explicit = {k: v for k, v in given.items() if v is not None or k in _NULLABLE}
+    model = str(explicit.get("model") or capabilities.DEFAULT_MODEL)
+    described = capabilities.describe(model, server)
+    return {**clamp_options(merge_options({"model": model}), described), **explicit}, described
+
+
+def merge_options(options: Mapping[str, Any] | None, base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every option key present: `options` over `base` over the defaults; unknown keys are dropped."""
+    merged = {**DEFAULT_OPTIONS, **(base or {})}
+    for key, value in (options or {}).items():
+        if key in DEFAULT_OPTIONS:
+            merged[key] = value
+    return merged
+
+
+def _first_available(preferred: Sequence[str], allowed: Sequence[str]) -> str | None:
+    for value in preferred:
+        if value in allowed:
+            return value
+    return allowed[0] if allowed else None
+
+
+def clamp_options(options: Mapping[str, Any], caps: Mapping[str, Any]) -> dict[str, Any]:
+    """Reset options the model (described by `capabilities.describe`) lacks to sensible defaults.
+
+    Used when the model changes, so switching models never leaves an impossible choice selected.
+    """
+    out = dict(options)
+    model = str(caps.get("model") or out.get("model") or capabilities.DEFAULT_MODEL)
+    rule = caps_for(model).sizes
+    size = out.get("size")
+    size_ok = isinstance(size, str) and (
+        size in caps["sizes"]
+        or (caps["custom_size"] and (wh := capabilities.parse_size(size)) is not None
+            and not capabilities.custom_size_problem(wh[0], wh[1], rule)))
+    if not size_ok:
+        out["size"] = _first_available(("1024x1024", "auto"), caps["sizes"])
+    if out.get("quality") not in caps["qualities"]:
+        out["quality"] = _first_available(("low", "auto"), caps["qualities"])
+    n = out.get("n")
+    n_max = int(caps["n_max"])
+    out["n"] = min(max(n, 1), n_max) if isinstance(n, int) and not isinstance(n, bool) else 1
+    if out.get("output_format") not in caps["output_formats"]:
+        out["output_format"] = _first_available(("png",), caps["output_formats"])
+    backgrounds = caps["backgrounds"]
+    if out.get("background") not in backgrounds:
+        out["background"] = _first_available(("auto",), backgrounds)
+    if out.get("background") == "transparent" and out.get("output_format") not in caps["transparent_formats"]:
+        out["background"] = _first_available(("auto",), backgrounds)
+    if out.get("output_format") not in caps["compressible_formats"]:
+        out["output_compression"] = None
+    if not caps["moderation"]:
+        out["moderation"] = None
+    elif out.get("moderation") is None:
+        out["moderation"] = "auto"
+    if out.get("input_fidelity") not in caps["input_fidelity"]:
+        out["input_fidelity"] = None
+    partial = out.get("partial_images")
+    top = int(caps["max_partial_images"]) if caps["streaming"] else 0
+    out["partial_images"] = min(max(partial, 0), top) if isinstance(partial, int) and not isinstance(
+        partial, bool) else 0
+    if out.get("mode") not in MODES:
+        out["mode"] = "generate"
+    return out

@@ -1,0 +1,188 @@
+"""A run of the widget: checked, started in the background, previewed, shown, and paid for.
+
+The request runs on the widget's `JobRunner` thread so the kernel stays free. Every trait write from
+that thread holds the widget's lock, which `ImageWidget._refresh` holds too: a refresh can never undo
+the job's `running` status with a stale check.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from image_widget import capabilities as caps_mod
+from image_widget import cost as cost_mod
+from image_widget.capabilities import FileTuple
+from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
+from image_widget.store import StoredImage
+from image_widget.widget.banners import error_banner
+from image_widget.widget.payloads import PREVIEW_PX, cost_payload, history_run, result_item
+from image_widget.widget.plan import Plan, problems_dict
+from image_widget.widget.serialization import edit_png, with_run
+from image_widget.widget.thumbs import result_thumbs
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from image_widget.client.api import Result
+    from image_widget.prices import ModelPrice
+    from image_widget.widget.core import ImageWidget
+
+_VERBS = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of"}
+
+
+class CostMeter:
+    """The `cost` trait's three numbers: the current options' estimate, the last run, the session.
+
+    Unknown stays unknown (`null`), never guessed; cached results are not added to the session.
+    """
+
+    def __init__(self, prices: Mapping[str, ModelPrice] | None, synthetic: bool) -> None:
+        self._prices = prices
+        self._synthetic = synthetic
+        self.estimate: cost_mod.Cost | None = None
+        self._last: cost_mod.Cost | None = None
+        self._session = cost_mod.SessionTotal()
+
+    def estimate_for(self, options: Mapping[str, Any], endpoint: str,
+                     inputs: Sequence[tuple[int, int]] | None) -> cost_mod.Cost:
+        """What `options` would cost at `endpoint` with input images of these sizes."""
+        try:
+            return cost_mod.estimate(str(options.get("model")), quality=options.get("quality"),
+                                     size=options.get("size"), n=options.get("n"), endpoint=endpoint,
+                                     inputs=inputs, input_fidelity=options.get("input_fidelity"),
+                                     prices=self._prices)
+        except (TypeError, ValueError):
+            return cost_mod.Cost.unknown("n is not a whole number")
+
+    def record(self, cost: cost_mod.Cost, *, cached: bool) -> None:
+        self._last = cost
+        if not cached:
+            self._session.add(cost)
+
+    def payload(self) -> dict[str, Any]:
+        session = self._session.total if self._session.count else None
+        return cost_payload(self.estimate, self._last, session, synthetic=self._synthetic)
+
+
+class Runs:
+    """Starts the widget's runs and writes what the page sees of them (status, preview, results…)."""
+
+    def __init__(self, widget: ImageWidget) -> None:
+        self._widget = widget
+        self.latest_paths: list[Path] = []
+        self._done_message = ""
+
+    def start(self, *, from_python: bool) -> Job | None:
+        """Validate, then start the request in the background. Nothing is sent when it is invalid.
+
+        From the page a refusal is a notice or the error banner; from Python it also raises.
+        """
+        w = self._widget
+        if w._runner.running:
+            w._notice(BUSY_MESSAGE, "warning")
+            if from_python:
+                raise JobBusyError
+            return None
+        plan = w._plan()
+        problems = caps_mod.validate(plan.endpoint, plan.wire)
+        w.problems = problems_dict(problems)
+        if problems:
+            exc = caps_mod.ValidationError(problems)
+            w.error = dict(error_banner(exc, w._connection.secrets()))
+            w.status = {**w.status, "state": "error", "message": "Not sent: fix the marked options"}
+            if from_python:
+                raise exc
+            return None
+        uploads = w._inputs.uploads()
+        mask_png = edit_png(w.mask) if plan.use_mask else None
+        try:
+            return w._runner.start(lambda job: self.job(job, plan, uploads, mask_png), self.finished)
+        except JobBusyError:
+            w._notice(BUSY_MESSAGE, "warning")
+            if from_python:
+                raise
+            return None
+
+    def job(self, job: Job, plan: Plan, uploads: list[FileTuple],
+            mask_png: bytes | None) -> Coroutine[Any, Any, Result]:
+        """Job thread: show `running`, then return the coroutine that does the work."""
+        w = self._widget
+        n = plan.kwargs.get("n", 1)
+        noun = "image" if plan.call == "vary" else f"{n} image{'s' if n != 1 else ''}"
+        with w._lock:
+            w.error = {}
+            w.preview = b""
+            w.status = {"state": "running",
+                        "message": f"{_VERBS[plan.call]} {noun} with {plan.kwargs.get('model')}…",
+                        "job_id": job.id, "started_ms": job.started_ms}
+        return self._run(job, plan, uploads, mask_png)
+
+    async def _run(self, job: Job, plan: Plan, uploads: list[FileTuple], mask_png: bytes | None) -> Result:
+        from image_widget.client import api
+
+        w = self._widget
+        kwargs: dict[str, Any] = {**plan.kwargs, **w._connection.request_kwargs(), "store": w._store}
+        if plan.endpoint != "variation":
+            kwargs["on_partial"] = self._on_partial
+        if plan.call == "generate":
+            result = await api.agenerate(plan.prompt, **kwargs)
+        elif plan.call == "edit":
+            result = await api.aedit([u[1] for u in uploads], plan.prompt,
+                                     mask=mask_png if plan.use_mask else None, **kwargs)
+        else:
+            result = await api.avary(uploads[0][1], plan.prompt.strip() or None, **kwargs)
+        self._show_result(job, result)
+        return result
+
+    def _on_partial(self, index: int, image: Image) -> None:
+        """Job thread: a streamed partial image becomes the `preview`."""
+        from image_widget.images import thumbnail_bytes
+
+        w = self._widget
+        total = w.options.get("partial_images") or "?"
+        preview = thumbnail_bytes(image, PREVIEW_PX)
+        with w._lock:
+            w.preview = preview
+            w.status = {**w.status, "message": f"Preview {index + 1} of {total}…"}
+
+    def _show_result(self, job: Job, result: Result) -> None:
+        """Results, history and cost of a finished run (job thread; no awaits, so no cancel midway)."""
+        w = self._widget
+        pairs = result_thumbs(result)
+        items = [result_item(record, thumb, result.code)
+                 for record, (thumb, _small) in zip(result.records, pairs, strict=False)]
+        run = history_run(result.records, [small for _thumb, small in pairs][:len(result.records)])
+        stored = [StoredImage(str(r.get("id", p.stem)), p, r) for r, p in zip(result.records, result.paths,
+                                                                               strict=False)]
+        with w._lock:
+            self.latest_paths = list(result.paths)
+            w._costs.record(result.cost, cached=result.cached)
+            w.results = items
+            if w.history is not None:
+                w.history = with_run(w.history, stored, run)
+            w.cost = w._costs.payload()
+        elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
+        count = len(result.paths)
+        self._done_message = (f"{count} image{'s' if count != 1 else ''} in {elapsed:.1f} s"
+                              + (" (from the cache, not billed)" if result.cached else "")
+                              + (" — synthetic (emulator)" if result.backend.synthetic else ""))
+
+    def finished(self, job: Job) -> None:
+        """Job thread: the final status, after results are in place (waiters see this state)."""
+        w = self._widget
+        with w._lock:
+            base = {"job_id": job.id, "started_ms": job.started_ms}
+            w.preview = b""
+            if job.cancelled:
+                w.status = {**base, "state": "cancelled",
+                            "message": "Cancelled — the request was abandoned (the API may still bill it)"}
+            elif job.error is not None:
+                if isinstance(job.error, caps_mod.ValidationError):  # caught by the API layer's own check
+                    w.problems = problems_dict(job.error.problems)
+                w.error = dict(error_banner(job.error, w._connection.secrets()))
+                w.status = {**base, "state": "error", "message": w.error["title"]}
+            else:
+                w.status = {**base, "state": "done", "message": self._done_message}

@@ -1,0 +1,136 @@
+"""The two traits whose Python value differs from what goes on the wire: `mask` and `history`.
+
+Each value carries everything its serializer needs, so `to_json` is a function of the value alone and
+a change is always a new value, which traitlets (and so ipywidgets) sends by itself:
+
+* `mask` is a `MaskImage`: a PIL RGBA image (alpha 0 = edit) that keeps the exact PNG it came from.
+* `history` is a `WidgetHistory`: a `store.History` that also holds the runs the page lists, with
+  their small thumbnails. It is replaced, never changed in place.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import traitlets
+from PIL import Image as PILImage
+
+from image_widget.store import History, StoredImage
+from image_widget.widget.payloads import HISTORY_RUNS, history_run, merge_history
+
+if TYPE_CHECKING:
+    from image_widget.widget.core import ImageWidget
+
+__all__ = ["MaskImage", "MaskTrait", "WidgetHistory", "edit_png", "history_to_json", "mask_to_json", "with_run"]
+
+
+class MaskImage(PILImage.Image):
+    """The painted mask in Python: an RGBA image, plus `png` (the bytes it was made from, sent back out
+    unchanged so the browser's own write is recognised as an echo) and `has_edit` (any alpha-0 pixel).
+
+    Compared by identity: PIL's `==` compares every byte (~30 ms for a 1536x1024 mask on each stroke),
+    and a new mask value is always a new object anyway. `copy()` and other PIL operations return plain
+    images, so a user's edited copy never claims the old PNG.
+    """
+
+    png: bytes
+    has_edit: bool
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    @classmethod
+    def adopt(cls, img: PILImage.Image, png: bytes) -> MaskImage:
+        """`img` (RGBA, freshly decoded from `png`) as a MaskImage; no pixel is copied."""
+        if type(img) is not PILImage.Image:
+            img = img.copy()  # a format-specific subclass (PngImageFile…): turn into a plain image first
+        img.__class__ = cls
+        mask = cast("MaskImage", img)
+        mask.png = png
+        mask.has_edit = img.getchannel("A").getextrema()[0] == 0
+        return mask
+
+
+class MaskTrait(traitlets.TraitType[Any, Any]):
+    """The painted mask: PNG bytes on the wire, a `MaskImage` (or None) in Python.
+
+    Accepts what the browser writes (PNG bytes / memoryview; empty = no mask) and, from Python, a PIL
+    image, an array (True/white = edit) or a path, fitted to the first input's size. Validation only
+    builds the value: nothing on the widget changes here.
+    """
+
+    default_value = None
+    allow_none = True
+    info_text = "PNG bytes (RGBA, alpha 0 = edit), a PIL image, an array, a path or None"
+
+    def validate(self, obj: Any, value: Any) -> MaskImage | None:
+        if isinstance(value, MaskImage) and value is obj._trait_values.get(self.name):
+            return value  # traitlets re-validates after set_state (cross-validation): nothing to redo
+        if value is None or (isinstance(value, bytes | bytearray | memoryview) and len(value) == 0):
+            return None
+        from image_widget import images
+
+        try:
+            if isinstance(value, bytes | bytearray | memoryview):
+                png = bytes(value)
+            else:
+                first = cast("ImageWidget", obj)._inputs.first_size()
+                size = first or images.load_image(value, param="mask").size
+                png = images.prepare_mask(value, size)[1]
+            img = images.mask_from_png(png)
+        except (images.ImageInputError, OSError, ValueError) as exc:
+            raise traitlets.TraitError(f"mask: {exc}") from exc
+        return MaskImage.adopt(img if img.mode == "RGBA" else img.convert("RGBA"), png)
+
+
+def mask_to_json(value: MaskImage | None, _widget: Any) -> bytes:
+    """The PNG the mask was made from; empty bytes for no mask."""
+    return value.png if value is not None else b""
+
+
+def edit_png(value: MaskImage | None) -> bytes | None:
+    """The mask PNG to send with an edit, or None when nothing is marked for editing."""
+    return value.png if value is not None and value.has_edit else None
+
+
+class WidgetHistory(History):
+    """The `history` trait's value: everything saved in the folder (`store.History`) plus `shown`, the
+    latest runs (newest first, at most `HISTORY_RUNS`) with the small thumbnails the page lists.
+
+    Replaced rather than changed in place (`with_run` and `with_loaded` return a new value), so
+    assigning it is what sends it: no hand-made `send_state("history")`.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        super().__init__(folder)
+        self.shown: tuple[dict[str, Any], ...] = ()
+
+    def with_loaded(self, runs: Sequence[dict[str, Any]]) -> WidgetHistory:
+        """Runs read back from disk (after a restart) behind the ones already shown."""
+        new = copy.copy(self)
+        new.shown = tuple(merge_history(self.shown, runs))
+        return new
+
+
+def with_run(history: History, images: Sequence[StoredImage], run: dict[str, Any]) -> History:
+    """A new `history` value with a run this kernel just made (`run`: its `history_run` entry) in front.
+
+    A shallow copy is enough: `History` never mutates its lists, it rebinds them.
+    """
+    new = copy.copy(history)
+    new.add_run(images)
+    if isinstance(new, WidgetHistory):
+        new.shown = tuple(merge_history([run], new.shown))
+    return new
+
+
+def history_to_json(value: History | None, _widget: Any) -> list[dict[str, Any]]:
+    """The runs the page lists. A plain `History` (assigned by hand) is listed without thumbnails."""
+    if value is None:
+        return []
+    if isinstance(value, WidgetHistory):
+        return list(value.shown)
+    return [history_run([s.record for s in run.images], [b""] * len(run.images))
+            for run in value.runs()[:HISTORY_RUNS]]
