@@ -7,7 +7,6 @@ import { blobOf, randomId, toBytes } from "./bytes";
 import {
   type Capabilities,
   type Command,
-  DEFAULT_OPTIONS,
   REPLY_TYPE,
   type Options,
   type Reply,
@@ -65,9 +64,11 @@ export class Ctx {
   }
 
   // ------------------------------------------------------------------------------------ traits
+  /** The options as the kernel wrote them: it always sends every key, with its defaults (widget/options.py
+   * is the one place they live), so the page has no defaults of its own. */
   options(): Options {
     const raw = this.model.get("options");
-    return { ...DEFAULT_OPTIONS, ...(raw && typeof raw === "object" ? raw : {}) };
+    return (raw && typeof raw === "object" ? raw : {}) as Options;
   }
   caps(): Capabilities {
     return this.model.get("capabilities") ?? {};

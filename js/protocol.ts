@@ -197,18 +197,3 @@ export type RequestType = keyof RequestReplies;
 export const REPLY_TYPE: { [T in RequestType]: RequestReplies[T]["type"] } = { fetch_image: "image", compare: "compare" };
 /** A request command as a view writes it: Ctx.request adds the `request_id`. */
 export type RequestCommand<T extends RequestType> = Omit<Extract<Command, { type: T }>, "request_id">;
-
-export const DEFAULT_OPTIONS: Options = {
-  prompt: "",
-  mode: "generate",
-  model: "",
-  size: "auto",
-  quality: "auto",
-  n: 1,
-  background: "auto",
-  output_format: "png",
-  output_compression: null,
-  moderation: "auto",
-  input_fidelity: null,
-  partial_images: 0,
-};
