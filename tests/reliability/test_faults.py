@@ -14,7 +14,6 @@ The module ends with `faults: N injected, N survived, 0 images lost, 0 duplicate
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections import Counter
@@ -23,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -31,6 +29,7 @@ import image_widget as iw
 from image_widget import api
 from image_widget.emulator import Emulator, Fault
 from image_widget.store import History
+from support.images import png
 
 from .figures import audit_folder, broken, figure_fixture
 
@@ -144,13 +143,6 @@ CASES = [
 # ------------------------------------------------------------------------------------------- helpers
 
 
-def photo(size: tuple[int, int] = (64, 64)) -> bytes:
-    ramp = np.linspace(0, 255, size[0] * size[1] * 3).reshape(size[1], size[0], 3).astype(np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(ramp, "RGB").save(out, "PNG")
-    return out.getvalue()
-
-
 def paid_requests(emulator: Emulator) -> int:
     """Images requests that reached the emulator (each may be billed by the real API)."""
     return sum(1 for entry in emulator.log if entry.endpoint is not None)
@@ -167,8 +159,8 @@ def call(case: Case, emulator: Emulator, folder: Path) -> api.Result:
     if case.endpoint == "edit":
         options.setdefault("size", "64x64")
         if case.use_async:
-            return api.run_sync(iw.aedit(photo(), "add a red scarf", **options))
-        return iw.edit(photo(), "add a red scarf", **options)
+            return api.run_sync(iw.aedit(png(), "add a red scarf", **options))
+        return iw.edit(png(), "add a red scarf", **options)
     options.setdefault("size", SIZE)
     if case.use_async:
         return api.run_sync(iw.agenerate("a watercolor fox", **options))
