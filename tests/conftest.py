@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ TEST_TODAY = "2026-11-29"
 os.environ["IMAGE_WIDGET_TODAY"] = TEST_TODAY
 
 from image_widget.emulator import Emulator  # noqa: E402
+from support import waiting  # noqa: E402
 from support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
 
 
@@ -48,10 +48,8 @@ def emulator(_emulator_server: Emulator) -> Iterator[Emulator]:
     _emulator_server.reset()
     yield _emulator_server
     _emulator_server.reset()  # also cuts short the simulated wait of any request the test abandoned
-    deadline = time.monotonic() + 10.0
-    while _emulator_server.in_flight and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _emulator_server.in_flight == 0, "a request was still in flight on the emulator after the test"
+    waiting.wait_until(lambda: _emulator_server.in_flight == 0,
+                       "the requests a test left in flight on the emulator to end", 10.0)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from image_widget.emulator import Emulator, Fault, RequestLog, render, shared_emulator
+from support import waiting
 from support.images import decode as decode_bytes
 from support.images import encode, mask_png, photo
 
@@ -412,10 +413,7 @@ async def test_concurrent_requests_overlap(emulator: Emulator, async_emulator_cl
     assert sorted(e.in_flight_at_start for e in emulator.log) == [0, 1, 2, 3]
     # The server books a request as finished just after its last byte leaves, which can be after the
     # client has read it: wait (bounded) for the books to close rather than race them.
-    deadline = time.monotonic() + 5.0
-    while emulator.in_flight and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    assert emulator.in_flight == 0
+    await waiting.await_until(lambda: emulator.in_flight == 0, "the emulator to book all four as finished", 5.0)
     starts = [e.started for e in emulator.log]
     finishes = [e.finished or 0.0 for e in emulator.log]
     assert max(starts) < min(finishes)  # all four were in flight at once
@@ -569,8 +567,5 @@ def test_reset_cuts_short_a_request_the_client_abandoned(emulator: Emulator) -> 
         client.images.generate(prompt="slow", model=FAST, size="256x256")
     assert emulator.in_flight == 1  # the server is still "generating"
     emulator.reset()
-    deadline = time.monotonic() + 5.0
-    while emulator.in_flight and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert emulator.in_flight == 0
+    waiting.wait_until(lambda: emulator.in_flight == 0, "reset to end the abandoned request", 5.0)
     client.close()

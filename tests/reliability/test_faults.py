@@ -15,7 +15,6 @@ The module ends with `faults: N injected, N survived, 0 images lost, 0 duplicate
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import image_widget as iw
 from image_widget import api
 from image_widget.emulator import Emulator, Fault
 from image_widget.store import History
+from support import waiting
 from support.images import png
 
 from .figures import audit_folder, broken, figure_fixture
@@ -176,9 +176,8 @@ def _faulty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
         iw.generate("warm up", base_url=server.url, api_key=KEY, store=tmp_path_factory.mktemp("warm"),
                     model=MODEL, size=SIZE)
         yield server
-        deadline = time.monotonic() + SLOW_S + 10  # let stalled requests finish: a clean shutdown
-        while server.in_flight and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # let stalled requests finish: a clean shutdown
+        waiting.wait_until(lambda: server.in_flight == 0, "stalled requests to finish", SLOW_S + 10, interval=0.05)
 
 
 @pytest.fixture
