@@ -17,7 +17,7 @@ TEST_TODAY = "2026-11-29"
 os.environ["IMAGE_WIDGET_TODAY"] = TEST_TODAY
 
 from image_widget.emulator import Emulator  # noqa: E402
-from support import waiting  # noqa: E402
+from support import figures, waiting  # noqa: E402
 from support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
 
 
@@ -74,6 +74,11 @@ async def async_emulator_client(emulator: Emulator) -> AsyncIterator[openai.Asyn
                                 _strict_response_validation=True)
     yield client
     await client.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The suite figures (support/figures.py) of every module that ran, after the results."""
+    figures.report(terminalreporter)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

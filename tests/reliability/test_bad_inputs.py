@@ -26,9 +26,8 @@ from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
 from image_widget.images import ImageInputError, ImageInputWarning
 from image_widget.store import Store
+from support.figures import broken, figure_fixture
 from support.images import decode, encode, mask_png, photo, png
-
-from .figures import broken, figure_fixture
 
 KEY = "sk-test-inputs-0123456789abcdef"
 MODEL, SIZE = "gpt-image-2", "256x256"

@@ -29,9 +29,10 @@ from image_widget import api
 from image_widget.emulator import Emulator, Fault
 from image_widget.store import History
 from support import waiting
+from support.figures import broken, figure_fixture
 from support.images import png
 
-from .figures import audit_folder, broken, figure_fixture
+from .figures import audit_folder
 
 KEY = "sk-test-faults-0123456789abcdef"
 FAST = 10  # retry-after-ms on 5xx answers: keeps the SDK's back-off short without changing the policy

@@ -31,8 +31,9 @@ import image_widget as iw
 from image_widget.emulator import Emulator
 from image_widget.store import History, Store, StoreError, read_png_record
 from support import waiting
+from support.figures import broken, figure_fixture
 
-from .figures import audit_folder, broken, figure_fixture
+from .figures import audit_folder
 
 KEY = "sk-test-persist-0123456789abcdef"
 MODEL, SIZE = "gpt-image-2", "256x256"

@@ -36,8 +36,8 @@ from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator, Fault
 from image_widget.images import ImageInputError
 from image_widget.store import StoreError
-from reliability.figures import broken, figure_fixture
 from support.canary import Canary
+from support.figures import broken, figure_fixture
 from support.images import png
 
 CANARY = "sk-test-CANARY-7f3a9c1e5b"
