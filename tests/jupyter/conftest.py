@@ -40,7 +40,7 @@ NOTEBOOK7_PAGE_ERRORS = ("reading 'schema'",)
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # as the root conftest's: Playwright lives for one module
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "viewport": {"width": 1280, "height": 1400}, "device_scale_factor": 1}
 
