@@ -20,8 +20,9 @@ TEST_TODAY = "2026-11-29"
 os.environ["IMAGE_WIDGET_TODAY"] = TEST_TODAY
 
 from image_widget.emulator import Emulator  # noqa: E402
-from support import figures, waiting  # noqa: E402
+from support import figures  # noqa: E402
 from support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
+from support.held import release  # noqa: E402
 
 # --------------------------------------------------------------------------------- Playwright, per module
 #
@@ -128,9 +129,7 @@ def emulator(_emulator_server: Emulator) -> Iterator[Emulator]:
     """The session's emulator, reset: empty log, no pending faults, default config (legacy off)."""
     _emulator_server.reset()
     yield _emulator_server
-    _emulator_server.reset()  # also cuts short the simulated wait of any request the test abandoned
-    waiting.wait_until(lambda: _emulator_server.in_flight == 0,
-                       "the requests a test left in flight on the emulator to end", 10.0)
+    release(_emulator_server)  # resets, cutting short the simulated wait of any request the test abandoned
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ from image_widget import api
 from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator, Fault
 from image_widget.store import History, Store
+from support import waiting
+from support.held import aheld
 from support.images import encode, photo
 
 KEY = "sk-test-RECOGNISABLE-0123456789abcdef"
@@ -127,11 +129,14 @@ def test_streaming_calls_on_partial_before_the_final_image(emulator: Emulator, o
 
 
 async def test_async_twins_run_concurrently(tmp_path: Path) -> None:
-    with Emulator(latency_s=0.3) as own:  # its own server: no request of another test can be in flight
+    with Emulator() as own:  # its own server: no request of another test can be in flight
         opts = {"base_url": own.url, "api_key": KEY, "store": tmp_path}
-        results = await asyncio.gather(*(iw.agenerate(f"cat {i}", **opts) for i in range(3)))
-        assert own.max_in_flight == 3
-    assert len(results) == 3
+        async with aheld(own):  # each request stays in flight until all three have been seen at once
+            calls = asyncio.gather(*(iw.agenerate(f"cat {i}", **opts) for i in range(3)))
+            await waiting.await_until(lambda: own.in_flight == 3, "all three requests in flight at once", 30.0)
+            assert own.max_in_flight == 3
+        results = await calls
+    assert [len(r.images) for r in results] == [1, 1, 1]
 
 
 def test_sync_call_works_inside_a_running_event_loop(opts: dict[str, Any]) -> None:

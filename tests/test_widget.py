@@ -25,6 +25,7 @@ from image_widget.store import History
 from image_widget.widget import ImageWidget
 from image_widget.widget_state import OPTION_KEYS
 from support import waiting
+from support.held import held
 from support.images import decode, jpeg, mask_png, png
 
 KEY = "sk-test-WIDGETSECRET0123456789"
@@ -218,13 +219,16 @@ def test_edit_without_inputs_is_a_problem(make_widget: Callable[..., tuple[Image
 
 def test_generate_message_runs_in_the_background(
         make_widget: Callable[..., tuple[ImageWidget, Sent]], emulator: Emulator) -> None:
-    emulator.configure(latency_s=1.0)
     w, _ = make_widget(prompt="a red fox", n=2)
     states: list[str] = []
     w.observe(lambda change: states.append(change["new"]["state"]), "status")
-    msg(w, {"type": "generate"})
-    # The handler returned while the request is still in the emulator (1 s latency): the kernel is free.
-    assert w.running
+    with held(emulator):
+        msg(w, {"type": "generate"})
+        # The handler returned while the request is still in the emulator (held there): the kernel is free.
+        assert w.running
+        wait_until(lambda: [r.params.get("n") for r in image_requests(emulator)] == [2],
+                   "one request, for n=2, to reach the emulator")
+        assert w.running
     finish(w)
     assert states[0] == "running"
     assert states[-1] == "done"
@@ -250,9 +254,7 @@ def test_generate_message_runs_in_the_background(
     assert [i["id"] for i in history[0]["items"]] == [r["id"] for r in w.results]
     assert all(max(decode(i["thumb"]).size) <= 96 for i in history[0]["items"])
     assert len(w.history) == 2
-    requests = image_requests(emulator)
-    assert len(requests) == 1
-    assert requests[0].params["n"] == 2
+    assert image_requests(emulator) == []  # (the release cleared the log) nothing was sent after that one
 
 
 def test_generate_message_may_carry_the_options(
@@ -302,16 +304,18 @@ def test_partial_previews_reach_the_preview_trait(
 
 def test_second_generate_while_running_sends_a_notice(
         make_widget: Callable[..., tuple[ImageWidget, Sent]], emulator: Emulator) -> None:
-    emulator.configure(latency_s=1.5)
     w, sent = make_widget(prompt="a bridge")
-    msg(w, {"type": "generate"})
-    msg(w, {"type": "generate"})
-    assert BUSY_MESSAGE in sent.notices()
-    with pytest.raises(JobBusyError):
-        w.generate()
+    with held(emulator):  # the first run stays in flight while the second is asked for
+        msg(w, {"type": "generate"})
+        msg(w, {"type": "generate"})
+        assert BUSY_MESSAGE in sent.notices()
+        with pytest.raises(JobBusyError):
+            w.generate()
+        wait_until(lambda: emulator.in_flight == 1, "the first run's request to reach the emulator")
+        assert len(image_requests(emulator)) == 1
     finish(w)
     assert w.status["state"] == "done"
-    assert len(image_requests(emulator)) == 1
+    assert image_requests(emulator) == []  # (the release cleared the log) nothing was sent after the first
 
 
 def test_cancel_abandons_the_request(

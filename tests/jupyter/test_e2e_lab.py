@@ -152,14 +152,14 @@ def test_partial_previews_appear_while_streaming(lab: NotebookPage) -> None:
 
 
 def test_cancel(lab: NotebookPage) -> None:
-    lab.control("/_emulator/config", {"latency_s": 30})
+    lab.hold()
     try:
         _generate(lab, "a very slow snail")
         lab.wait_state("running")
         lab.widget.locator("button[data-action='cancel']").click(timeout=lab.deadline.ms())
         assert lab.wait_state("cancelled", "done", "error", step=10) == "cancelled"
     finally:
-        lab.control("/_emulator/config", {"latency_s": 0})
+        lab.release()  # the abandoned request too
     printed, _ = lab.run_cell("print(w.status['state'], len(w.results))")
     assert printed.split() == ["cancelled", "0"]
 
@@ -176,16 +176,16 @@ def test_injected_error_shows_the_banner(lab: NotebookPage) -> None:
 
 
 def test_kernel_stays_free_while_generating(lab: NotebookPage) -> None:
-    lab.control("/_emulator/config", {"latency_s": 5})
+    lab.hold()  # the request stays in flight however long the cell below takes to run
     try:
         _generate(lab, "a patient heron")
         lab.wait_state("running")
         printed, state_then = lab.run_cell('print("free")')
         assert printed.strip() == "free"
         assert state_then == "running"
-        assert lab.finish() == "done"
     finally:
-        lab.control("/_emulator/config", {"latency_s": 0})
+        lab.release()
+    assert lab.finish() == "done"
 
 
 def test_result_thumbnail_is_a_real_image(lab: NotebookPage) -> None:
