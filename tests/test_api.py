@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,9 @@ from image_widget import api
 from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator, Fault
 from image_widget.store import History, Store
+from support import waiting
+from support.held import aheld
+from support.images import encode, photo
 
 KEY = "sk-test-RECOGNISABLE-0123456789abcdef"
 
@@ -30,11 +32,6 @@ def opts(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
 
 def images_requests(emulator: Emulator) -> list[Any]:
     return [entry for entry in emulator.log if "/images/" in entry.path]
-
-
-def photo(size: tuple[int, int] = (256, 256)) -> Image.Image:
-    gradient = np.linspace(0, 255, size[0] * size[1] * 3).reshape(size[1], size[0], 3).astype(np.uint8)
-    return Image.fromarray(gradient, "RGB")
 
 
 def test_generate_returns_pil_images_saved_with_records(emulator: Emulator, opts: dict[str, Any],
@@ -102,9 +99,7 @@ def test_edit_with_mask_changes_only_masked_area(emulator: Emulator, opts: dict[
 
 
 def test_edit_uploads_typed_files_never_octet_stream(emulator: Emulator, opts: dict[str, Any]) -> None:
-    buf = io.BytesIO()
-    photo((64, 64)).save(buf, "JPEG")
-    iw.edit([buf.getvalue(), photo((64, 64))], "combine them", **opts)
+    iw.edit([encode(photo((64, 64)), "JPEG"), photo((64, 64))], "combine them", **opts)
     files = images_requests(emulator)[0].params["image"]
     assert [f["content_type"] for f in files] == ["image/jpeg", "image/png"]
 
@@ -134,11 +129,14 @@ def test_streaming_calls_on_partial_before_the_final_image(emulator: Emulator, o
 
 
 async def test_async_twins_run_concurrently(tmp_path: Path) -> None:
-    with Emulator(latency_s=0.3) as own:  # its own server: no request of another test can be in flight
+    with Emulator() as own:  # its own server: no request of another test can be in flight
         opts = {"base_url": own.url, "api_key": KEY, "store": tmp_path}
-        results = await asyncio.gather(*(iw.agenerate(f"cat {i}", **opts) for i in range(3)))
-        assert own.max_in_flight == 3
-    assert len(results) == 3
+        async with aheld(own):  # each request stays in flight until all three have been seen at once
+            calls = asyncio.gather(*(iw.agenerate(f"cat {i}", **opts) for i in range(3)))
+            await waiting.await_until(lambda: own.in_flight == 3, "all three requests in flight at once", 30.0)
+            assert own.max_in_flight == 3
+        results = await calls
+    assert [len(r.images) for r in results] == [1, 1, 1]
 
 
 def test_sync_call_works_inside_a_running_event_loop(opts: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -10,18 +9,10 @@ from PIL import Image
 
 from image_widget import capabilities as caps
 from image_widget.capabilities import ValidationError, check, validate
+from support.images import encode, jpeg, png
 
-
-def png(size: tuple[int, int] = (64, 64), mode: str = "RGBA") -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def jpeg(size: tuple[int, int] = (64, 64)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size).save(buf, "JPEG")
-    return buf.getvalue()
+PNG = png(mode="RGBA")  # 64x64 with an alpha channel: fits as an image, a mask or a markup
+JPEG = jpeg()
 
 
 def gen(**params: Any) -> list[caps.Problem]:
@@ -29,7 +20,7 @@ def gen(**params: Any) -> list[caps.Problem]:
 
 
 def edit(**params: Any) -> list[caps.Problem]:
-    base = {"prompt": "a cat", "model": "gpt-image-1.5", "image": [("a.png", png(), "image/png")]}
+    base = {"prompt": "a cat", "model": "gpt-image-1.5", "image": [("a.png", PNG, "image/png")]}
     return validate("edit", {**base, **params})
 
 
@@ -203,83 +194,82 @@ def test_edit_needs_an_image() -> None:
 
 
 def test_edit_image_limit() -> None:
-    many = [("a.png", png((8, 8)), "image/png")] * 17
+    many = [("a.png", png((8, 8), mode="RGBA"), "image/png")] * 17
     assert "at most 16" in only(edit(image=many), "image")
 
 
 def test_octet_stream_upload_rejected() -> None:
-    message = only(edit(image=[("upload", png(), "application/octet-stream")]), "image")
+    message = only(edit(image=[("upload", PNG, "application/octet-stream")]), "image")
     assert "image/png" in message
 
 
 def test_raw_bytes_upload_rejected() -> None:
-    assert "tuple" in only(edit(image=[png()]), "image")
+    assert "tuple" in only(edit(image=[PNG]), "image")
 
 
 def test_input_format_sniffed_not_trusted() -> None:
-    gif = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(gif, "GIF")
-    message = only(edit(image=[("a.png", gif.getvalue(), "image/png")]), "image")
+    gif = encode(Image.new("RGB", (8, 8)), "GIF")
+    message = only(edit(image=[("a.png", gif, "image/png")]), "image")
     assert "gif" in message
     assert "png, webp, jpeg" in message
 
 
 def test_input_size_limit() -> None:
-    big = png() + b"\0" * (50 * caps.MB)
+    big = PNG + b"\0" * (50 * caps.MB)
     assert "under 50 MB" in only(edit(image=[("a.png", big, "image/png")]), "image")
 
 
 def test_input_fidelity_per_model() -> None:
     assert edit(input_fidelity="high") == []
     mini = validate("edit", {"prompt": "x", "model": "gpt-image-1-mini", "input_fidelity": "high",
-                             "image": [("a.png", png(), "image/png")]})
+                             "image": [("a.png", PNG, "image/png")]})
     assert "allowed: low" in only(mini, "input_fidelity")
     two = validate("edit", {"prompt": "x", "model": "gpt-image-2", "input_fidelity": "low",
-                            "image": [("a.png", png(), "image/png")]})
+                            "image": [("a.png", PNG, "image/png")]})
     assert "omit it" in only(two, "input_fidelity")
 
 
 def test_mask_same_size_as_first_image() -> None:
-    message = only(edit(mask=("mask.png", png((32, 32)), "image/png")), "mask")
+    message = only(edit(mask=("mask.png", png((32, 32), mode="RGBA"), "image/png")), "mask")
     assert message == "mask is 32x32 but the first image is 64x64; they must be the same size"
 
 
 def test_mask_needs_alpha() -> None:
-    assert "no alpha channel" in only(edit(mask=("mask.png", png(mode="RGB"), "image/png")), "mask")
+    assert "no alpha channel" in only(edit(mask=("mask.png", png(), "image/png")), "mask")
 
 
 def test_mask_must_be_png() -> None:
-    message = only(edit(mask=("mask.jpg", jpeg(), "image/jpeg")), "mask")
+    message = only(edit(mask=("mask.jpg", JPEG, "image/jpeg")), "mask")
     assert "allowed: png" in message
 
 
 def test_mask_size_limit() -> None:
-    big = png() + b"\0" * (4 * caps.MB)
+    big = PNG + b"\0" * (4 * caps.MB)
     assert "under 4 MB" in only(edit(mask=("m.png", big, "image/png")), "mask")
 
 
 def test_markup_only_on_25_models_and_never_with_mask() -> None:
-    assert "gpt-image-2.5-sunburst" in only(edit(markup=("m.png", png(), "image/png")), "markup")
+    assert "gpt-image-2.5-sunburst" in only(edit(markup=("m.png", PNG, "image/png")), "markup")
     both = validate("edit", {"prompt": "x", "model": "gpt-image-2.5-flare",
-                             "image": [("a.png", png(), "image/png")],
-                             "mask": ("m.png", png(), "image/png"), "markup": ("k.png", png(), "image/png")})
+                             "image": [("a.png", PNG, "image/png")],
+                             "mask": ("m.png", PNG, "image/png"), "markup": ("k.png", PNG, "image/png")})
     assert "cannot be combined" in only(both, "markup")
 
 
 def test_gif_has_no_mask() -> None:
     assert "gif does not support a mask" in only(
-        edit(output_format="gif", mask=("m.png", png(), "image/png")), "mask")
+        edit(output_format="gif", mask=("m.png", PNG, "image/png")), "mask")
 
 
 def test_variation_endpoint_only_for_legacy_models() -> None:
-    message = only(validate("variation", {"model": "gpt-image-2", "image": ("a.png", png(), "image/png")}), "model")
+    message = only(validate("variation", {"model": "gpt-image-2", "image": ("a.png", PNG, "image/png")}), "model")
     assert "through edit" in message
-    ok = validate("variation", {"model": "dall-e-2", "image": ("a.png", png(), "image/png")}, allow_retired=True)
+    ok = validate("variation", {"model": "dall-e-2", "image": ("a.png", PNG, "image/png")}, allow_retired=True)
     assert ok == []
 
 
 def test_variation_takes_one_image() -> None:
-    two = [("a.png", png(), "image/png")] * 2
+    two = [("a.png", PNG, "image/png")] * 2
     problems = validate("variation", {"model": "dall-e-2", "image": two}, allow_retired=True)
     assert "at most 1" in only(problems, "image")
 
@@ -318,7 +308,7 @@ def test_snapshots_share_base_rules() -> None:
 
 
 @pytest.mark.parametrize(("data", "fmt"), [
-    (png(), "png"), (jpeg(), "jpeg"), (b"RIFF\0\0\0\0WEBPVP8 ", "webp"), (b"GIF89a...", "gif"),
+    (PNG, "png"), (JPEG, "jpeg"), (b"RIFF\0\0\0\0WEBPVP8 ", "webp"), (b"GIF89a...", "gif"),
     (b"<svg xmlns='x'/>", "svg"), (b"%PDF-1.7", "pdf"), (b"", None), (b"hello", None),
 ])
 def test_sniff_format(data: bytes, fmt: str | None) -> None:
@@ -326,6 +316,6 @@ def test_sniff_format(data: bytes, fmt: str | None) -> None:
 
 
 def test_legacy_variation_needs_a_square_image() -> None:
-    wide = validate("variation", {"model": "dall-e-2", "image": ("a.png", png((64, 32)), "image/png")},
+    wide = validate("variation", {"model": "dall-e-2", "image": ("a.png", png((64, 32), mode="RGBA"), "image/png")},
                     allow_retired=True)
     assert "needs a square image" in only(wide, "image")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
+import dataclasses
 import json
 import os
 import signal
@@ -14,14 +14,20 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
-from PIL import Image, ImageChops, ImageDraw, ImageStat
+from PIL import Image, ImageChops, ImageStat
 
 from image_widget.emulator import Emulator, Fault, RequestLog, render, shared_emulator
+from support import waiting
+from support.held import aheld
+from support.images import decode as decode_bytes
+from support.images import encode, mask_png, photo
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 FAST = "gpt-image-2"  # takes custom sizes, so tests can ask for small, quick images
@@ -32,29 +38,7 @@ FAST = "gpt-image-2"  # takes custom sizes, so tests can ask for small, quick im
 
 def decode(b64: str | None) -> Image.Image:
     assert b64 is not None
-    img = Image.open(io.BytesIO(base64.b64decode(b64)))
-    img.load()
-    return img
-
-
-def png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
-def photo(size: tuple[int, int] = (256, 256), shift: int = 0) -> Image.Image:
-    """A deterministic RGB test picture with no flat mid-grey areas."""
-    ramp = Image.linear_gradient("L").resize(size)
-    return Image.merge("RGB", (ramp, ramp.transpose(Image.Transpose.ROTATE_90).resize(size),
-                               Image.new("L", size, (40 + shift) % 256)))
-
-
-def mask_with_hole(size: tuple[int, int], box: tuple[int, int, int, int]) -> bytes:
-    """RGBA PNG mask: opaque everywhere except `box`, which is alpha 0 (= edit here)."""
-    mask = Image.new("RGBA", size, (0, 0, 0, 255))
-    ImageDraw.Draw(mask).rectangle(box, fill=(0, 0, 0, 0))
-    return png(mask)
+    return decode_bytes(base64.b64decode(b64))
 
 
 def control(emulator: Emulator, method: str, path: str, body: Any = None) -> tuple[int, Any, dict[str, str]]:
@@ -153,20 +137,44 @@ def test_gif_and_svg_outputs(emulator_client: openai.OpenAI) -> None:
     assert svg.output_format == "svg"
 
 
-def test_render_is_fast_and_cached() -> None:
-    # CPU time of this thread, so a busy machine does not make the test flaky.
-    spec = render.Spec(prompt="timing", index=0, size=(1024, 1024))
-    render.render("generate", spec)  # warm up the code paths
-    best = min(_cpu_time(lambda i=i: render.render("generate", render.Spec(f"timing {i}", 0, (1024, 1024))))
-               for i in range(3))
-    assert best < 0.1  # typically ~30 ms
-    assert _cpu_time(lambda: render.render("generate", spec)) < 0.005
+def test_render_is_fast_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast: the pixels are Pillow's C code, so the Python a render runs does not grow with the image
+    (counted in lines executed, not timed: a count does not depend on how busy the machine is). Cached:
+    asking again returns the same bytes without drawing or encoding anything."""
+    render.render("generate", render.Spec("warm up", 0, (64, 64)))  # first-use imports and plugin set-up
+    small = _python_lines(lambda: render.render("generate", render.Spec("lines 64", 0, (64, 64))))
+    big = _python_lines(lambda: render.render("generate", render.Spec("lines 2048", 0, (2048, 2048))))
+    assert big < small + 500, (small, big)  # 1024x the pixels; a Python loop over just the rows adds 2048
+
+    made: Counter[str] = Counter()
+    for name in ("_generate_canvas", "encode"):
+        original = getattr(render, name)
+        monkeypatch.setattr(render, name, lambda *a, _f=original, _n=name, **kw: (made.update([_n]), _f(*a, **kw))[1])
+    spec = render.Spec(prompt="cached", index=0, size=(1024, 1024))
+    first = render.render("generate", spec)
+    assert made == Counter(_generate_canvas=1, encode=1)
+    assert render.render("generate", spec) is first
+    assert made == Counter(_generate_canvas=1, encode=1), "a repeated render drew or encoded again"
+    render.render("generate", dataclasses.replace(spec, fmt="jpeg"))
+    assert made == Counter(_generate_canvas=1, encode=2), "another format of one picture drew it again"
 
 
-def _cpu_time(fn: Any) -> float:
-    start = time.thread_time()
-    fn()
-    return time.thread_time() - start
+def _python_lines(fn: Callable[[], object]) -> int:
+    """Lines of Python that `fn` executes on this thread (sys.settrace; any earlier tracer is put back)."""
+    count = 0
+
+    def trace(_frame: Any, event: str, _arg: Any) -> Any:
+        nonlocal count
+        count += event == "line"
+        return trace
+
+    before = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        fn()
+    finally:
+        sys.settrace(before)
+    return count
 
 
 # ---------------------------------------------------------------------------------------------- edits
@@ -174,10 +182,10 @@ def _cpu_time(fn: Any) -> float:
 
 def test_edit_with_mask_changes_only_the_masked_area(emulator: Emulator, emulator_client: openai.OpenAI) -> None:
     source = photo((512, 512))
-    hole = (128, 128, 255, 255)
+    hole = (128, 128, 256, 256)
     resp = emulator_client.images.edit(
-        image=("photo.png", png(source), "image/png"), prompt="add a red scarf", model=FAST,
-        mask=("mask.png", mask_with_hole((512, 512), hole), "image/png"),
+        image=("photo.png", encode(source), "image/png"), prompt="add a red scarf", model=FAST,
+        mask=("mask.png", mask_png((512, 512), hole), "image/png"),
     )
     out = decode(resp.data[0].b64_json).convert("RGB")
     assert out.size == (512, 512)  # size auto keeps the input's size when the model takes it
@@ -193,7 +201,7 @@ def test_edit_with_mask_changes_only_the_masked_area(emulator: Emulator, emulato
 
 def test_multi_image_edit_puts_extra_inputs_in_strips(emulator: Emulator, emulator_client: openai.OpenAI) -> None:
     colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
-    files = [(f"in{i}.png", png(Image.new("RGB", (300, 300), c)), "image/png") for i, c in enumerate(colours)]
+    files = [(f"in{i}.png", encode(Image.new("RGB", (300, 300), c)), "image/png") for i, c in enumerate(colours)]
     resp = emulator_client.images.edit(image=files, prompt="combine them", model=FAST, size="384x384",
                                        output_format="png")
     out = decode(resp.data[0].b64_json).convert("RGB")
@@ -204,7 +212,7 @@ def test_multi_image_edit_puts_extra_inputs_in_strips(emulator: Emulator, emulat
 
 
 def test_edit_form_fields_are_converted_back(emulator: Emulator, emulator_client: openai.OpenAI) -> None:
-    image = ("a.png", png(photo((256, 256))), "image/png")
+    image = ("a.png", encode(photo((256, 256))), "image/png")
     emulator_client.images.edit(image=image, prompt="vector", model=FAST, output_format="svg",
                                 svg={"model": "svg-model", "reasoning": {"effort": "low"}})
     params = last(emulator).params
@@ -218,7 +226,7 @@ def test_edit_form_fields_are_converted_back(emulator: Emulator, emulator_client
 
 
 def test_edit_auto_size_picks_standard_size_for_other_shapes(emulator_client: openai.OpenAI) -> None:
-    image = ("wide.png", png(photo((300, 200))), "image/png")
+    image = ("wide.png", encode(photo((300, 200))), "image/png")
     resp = emulator_client.images.edit(image=image, prompt="wider", model="gpt-image-1-mini")
     assert resp.size == "1536x1024"
     assert decode(resp.data[0].b64_json).size == (1536, 1024)
@@ -259,7 +267,7 @@ def test_stream_without_partials_sends_only_completed(emulator_client: openai.Op
 
 async def test_stream_edit_async(emulator: Emulator, async_emulator_client: openai.AsyncOpenAI) -> None:
     stream = await async_emulator_client.images.edit(
-        image=("a.png", png(photo((256, 256))), "image/png"), prompt="edit", model=FAST, stream=True,
+        image=("a.png", encode(photo((256, 256))), "image/png"), prompt="edit", model=FAST, stream=True,
         partial_images=2)
     types = [event.type async for event in stream]
     assert types == ["image_edit.partial_image"] * 2 + ["image_edit.completed"]
@@ -348,23 +356,23 @@ def test_sdk_retry_is_visible_in_the_log(emulator: Emulator) -> None:
 
 def test_octet_stream_upload_is_rejected(emulator_client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        emulator_client.images.edit(image=png(photo()), prompt="raw bytes", model=FAST)
+        emulator_client.images.edit(image=encode(photo()), prompt="raw bytes", model=FAST)
     assert info.value.param == "image"
     assert "application/octet-stream" in info.value.message
 
 
 def test_mask_of_wrong_size_is_rejected(emulator_client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        emulator_client.images.edit(image=("a.png", png(photo((256, 256))), "image/png"), prompt="x", model=FAST,
-                                    mask=("m.png", mask_with_hole((128, 128), (0, 0, 9, 9)), "image/png"))
+        emulator_client.images.edit(image=("a.png", encode(photo((256, 256))), "image/png"), prompt="x", model=FAST,
+                                    mask=("m.png", mask_png((128, 128), (0, 0, 10, 10)), "image/png"))
     assert info.value.param == "mask"
     assert "same size" in info.value.message
 
 
 def test_mask_without_alpha_is_rejected(emulator_client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        emulator_client.images.edit(image=("a.png", png(photo((256, 256))), "image/png"), prompt="x", model=FAST,
-                                    mask=("m.png", png(Image.new("RGB", (256, 256))), "image/png"))
+        emulator_client.images.edit(image=("a.png", encode(photo((256, 256))), "image/png"), prompt="x", model=FAST,
+                                    mask=("m.png", encode(Image.new("RGB", (256, 256))), "image/png"))
     assert info.value.param == "mask"
     assert "alpha" in info.value.message
 
@@ -374,7 +382,7 @@ def test_unknown_parameter_is_rejected(emulator_client: openai.OpenAI) -> None:
         emulator_client.images.generate(prompt="x", model=FAST, extra_body={"colour_scheme": "warm"})
     assert (info.value.param, info.value.code) == ("colour_scheme", "unknown_parameter")
     with pytest.raises(openai.BadRequestError) as info:
-        emulator_client.images.edit(image=("a.png", png(photo()), "image/png"), prompt="x", model=FAST,
+        emulator_client.images.edit(image=("a.png", encode(photo()), "image/png"), prompt="x", model=FAST,
                                     extra_body={"strength": 0.5})
     assert info.value.param == "strength"
 
@@ -397,7 +405,7 @@ def test_retired_model_is_rejected(emulator_client: openai.OpenAI) -> None:
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 def test_variations_only_on_legacy_servers(emulator: Emulator, emulator_client: openai.OpenAI) -> None:
-    square = ("sq.png", png(photo((256, 256))), "image/png")
+    square = ("sq.png", encode(photo((256, 256))), "image/png")
     with pytest.raises(openai.NotFoundError) as info:
         emulator_client.images.create_variation(image=square, model="dall-e-2")
     assert "retired" in info.value.message
@@ -411,10 +419,10 @@ def test_variations_only_on_legacy_servers(emulator: Emulator, emulator_client: 
     assert urls.data is not None
     assert urls.data[0].url is not None
     with urllib.request.urlopen(urls.data[0].url, timeout=5) as download:
-        assert Image.open(io.BytesIO(download.read())).size == (256, 256)
+        assert decode_bytes(download.read()).size == (256, 256)
     assert "model" not in last(emulator).params  # the log shows what was sent; the server defaults to dall-e-2
     with pytest.raises(openai.BadRequestError, match="square"):
-        emulator_client.images.create_variation(image=("w.png", png(photo((256, 128))), "image/png"))
+        emulator_client.images.create_variation(image=("w.png", encode(photo((256, 128))), "image/png"))
     with pytest.raises(openai.BadRequestError) as bad:
         emulator_client.images.create_variation(image=square, model="gpt-image-2")
     assert bad.value.param == "model"
@@ -426,20 +434,14 @@ def test_variations_only_on_legacy_servers(emulator: Emulator, emulator_client: 
 
 
 async def test_concurrent_requests_overlap(emulator: Emulator, async_emulator_client: openai.AsyncOpenAI) -> None:
-    emulator.configure(latency_s=0.5)  # long enough for all four to arrive on a busy machine
-    await asyncio.gather(*(async_emulator_client.images.generate(prompt=f"cat {i}", model=FAST, size="256x256")
-                           for i in range(4)))
-    assert emulator.max_in_flight == 4
-    assert sorted(e.in_flight_at_start for e in emulator.log) == [0, 1, 2, 3]
-    # The server books a request as finished just after its last byte leaves, which can be after the
-    # client has read it: wait (bounded) for the books to close rather than race them.
-    deadline = time.monotonic() + 5.0
-    while emulator.in_flight and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    assert emulator.in_flight == 0
-    starts = [e.started for e in emulator.log]
-    finishes = [e.finished or 0.0 for e in emulator.log]
-    assert max(starts) < min(finishes)  # all four were in flight at once
+    async with aheld(emulator):  # each request stays in flight until all four have been seen at once
+        calls = asyncio.gather(*(async_emulator_client.images.generate(prompt=f"cat {i}", model=FAST,
+                                                                       size="256x256") for i in range(4)))
+        await waiting.await_until(lambda: emulator.in_flight == 4, "all four requests in flight at once", 30.0)
+        assert emulator.max_in_flight == 4
+        assert sorted(e.in_flight_at_start for e in emulator.log) == [0, 1, 2, 3]
+    responses = await calls  # released: each completes normally
+    assert [len(r.data or []) for r in responses] == [1, 1, 1, 1]
 
 
 # ---------------------------------------------------------------------------------------------- control
@@ -590,8 +592,5 @@ def test_reset_cuts_short_a_request_the_client_abandoned(emulator: Emulator) -> 
         client.images.generate(prompt="slow", model=FAST, size="256x256")
     assert emulator.in_flight == 1  # the server is still "generating"
     emulator.reset()
-    deadline = time.monotonic() + 5.0
-    while emulator.in_flight and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert emulator.in_flight == 0
+    waiting.wait_until(lambda: emulator.in_flight == 0, "reset to end the abandoned request", 5.0)
     client.close()

@@ -26,6 +26,7 @@ from image_widget.images import (
     to_upload,
     warn_if_transparent,
 )
+from support.images import decode, encode, noise
 
 # Any ImageInputWarning a test does not expect fails it.
 pytestmark = pytest.mark.filterwarnings("error::image_widget.images.ImageInputWarning")
@@ -33,16 +34,8 @@ pytestmark = pytest.mark.filterwarnings("error::image_widget.images.ImageInputWa
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
 
-def encode(img: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    img.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
 def decoded(upload: tuple[str, bytes, str]) -> Image.Image:
-    img = Image.open(io.BytesIO(upload[1]))
-    img.load()
-    return img
+    return decode(upload[1])
 
 
 def assert_consistent(upload: tuple[str, bytes, str], fmt: str) -> None:
@@ -58,12 +51,6 @@ def two_colour(size: tuple[int, int] = (40, 20)) -> Image.Image:
     img = Image.new("RGB", size, RED)
     img.paste(BLUE, (size[0] // 2, 0, size[0], size[1]))
     return img
-
-
-def noise(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
-    rng = np.random.default_rng(0)
-    channels = len(mode)
-    return Image.fromarray(rng.integers(0, 256, (size[1], size[0], channels), dtype=np.uint8))
 
 
 def close(a: tuple[int, ...], b: tuple[int, ...], tol: int = 12) -> bool:
@@ -91,7 +78,7 @@ def test_pil_image_becomes_png_upload() -> None:
 
 
 def test_pil_image_from_jpeg_stays_jpeg() -> None:
-    img = Image.open(io.BytesIO(encode(two_colour(), "JPEG")))
+    img = decode(encode(two_colour(), "JPEG"))
     assert_consistent(to_upload(img), "jpeg")
 
 
@@ -223,9 +210,7 @@ def test_gps_location_never_leaves_in_an_upload() -> None:
     exif = Image.Exif()
     exif[0x8825] = {2: (48.0, 51.0, 24.0), 1: "N"}  # GPSInfo: latitude
     exif[0x010F] = "CameraMaker"
-    buf = io.BytesIO()
-    Image.new("RGB", (32, 32), RED).save(buf, "JPEG", exif=exif, quality=90)
-    data = buf.getvalue()
+    data = encode(Image.new("RGB", (32, 32), RED), "JPEG", exif=exif, quality=90)
     assert b"CameraMaker" in data
     sent = to_upload(data)[1]
     assert b"CameraMaker" not in sent
@@ -253,7 +238,7 @@ def test_cmyk_jpeg_becomes_rgb_with_warning() -> None:
 
 def test_16_bit_png_is_scaled_to_8_bit() -> None:
     data = encode(Image.fromarray(np.array([[0, 65535], [30000, 257]], np.uint16)), "PNG")
-    assert Image.open(io.BytesIO(data)).mode == "I;16"
+    assert decode(data).mode == "I;16"
     with pytest.warns(ImageInputWarning, match="scaled to 8-bit"):
         upload = to_upload(data)
     img = decoded(upload)
@@ -555,13 +540,13 @@ def test_decode_image_refuses_svg_and_corrupt_data() -> None:
 def test_thumbnail_is_small_jpeg_or_png_with_alpha() -> None:
     thumb = thumbnail_bytes(encode(noise((800, 400)), "PNG"))
     assert sniff_format(thumb) == "jpeg"
-    assert Image.open(io.BytesIO(thumb)).size == (160, 80)
+    assert decode(thumb).size == (160, 80)
     assert len(thumb) < 20_000
     rgba = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
     thumb = thumbnail_bytes(rgba, max_side=64)
     assert sniff_format(thumb) == "png"
-    assert Image.open(io.BytesIO(thumb)).size == (64, 64)
-    assert Image.open(io.BytesIO(thumbnail_bytes(jpeg_with_orientation(6)))).size == (20, 40)
+    assert decode(thumb).size == (64, 64)
+    assert decode(thumbnail_bytes(jpeg_with_orientation(6))).size == (20, 40)
 
 
 def test_sha256_is_hex_digest() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import io
 import json
 import os
 import re
@@ -20,6 +19,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from support.images import decode
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -111,14 +112,6 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _png(data: str) -> Any:
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(base64.b64decode(data)))
-    image.load()
-    return image
-
-
 # ----------------------------------------------------------------------------------------------- every notebook
 
 
@@ -180,7 +173,7 @@ def test_prompt_iteration_outputs(executed: Any) -> None:
     assert "failed cells: 0" in out
     sheets = run.data(run.tagged("contact-sheet"), "image/png")
     assert len(sheets) == 1, "the contact sheet is shown"
-    sheet = _png(sheets[0])
+    sheet = decode(base64.b64decode(sheets[0]))
     assert sheet.width > 600, sheet.size
     assert sheet.height > 400, sheet.size
     tables = run.data(run.tagged("records-table"), "text/html")

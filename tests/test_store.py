@@ -10,26 +10,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
 from image_widget import store as store_mod
 from image_widget.store import History, Store, StoreError, cache_key, read_png_record
+from support.images import encode, jpeg, noise
 
 
 def png_bytes(size: tuple[int, int] = (48, 32), seed: int = 0) -> bytes:
-    rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 256, (size[1], size[0], 4), dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(pixels, "RGBA").save(buf, "PNG")
-    return buf.getvalue()
-
-
-def jpeg_bytes(size: tuple[int, int] = (40, 24)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (200, 10, 10)).save(buf, "JPEG")
-    return buf.getvalue()
+    """Incompressible RGBA pixels: each seed its own content."""
+    return encode(noise(size, "RGBA", seed))
 
 
 def record(**overrides: Any) -> dict[str, Any]:
@@ -112,7 +103,7 @@ def test_png_record_readable_without_decoding_pixels(folder: Path) -> None:
 def test_non_png_formats_and_sniffing(folder: Path) -> None:
     store = Store(folder)
     rec = record()
-    path = store.save(jpeg_bytes(), "jpeg", rec)
+    path = store.save(jpeg((40, 24)), "jpeg", rec)
     assert path.suffix == ".jpg"
     assert (rec["format"], rec["width"], rec["height"]) == ("jpeg", 40, 24)
     # the bytes decide the extension, so the file opens with the right decoder
@@ -162,13 +153,13 @@ def test_names_are_collision_free(folder: Path) -> None:
     # each sidecar belongs to its own image
     for seed, path in enumerate(paths):
         assert json.loads(path.with_suffix(".json").read_text())["id"] == path.stem
-        assert Image.open(path).tobytes() == Image.open(io.BytesIO(png_bytes(seed=seed))).tobytes()
+        assert Image.open(path).tobytes() == noise((48, 32), "RGBA", seed).tobytes()
 
 
 def test_different_formats_never_share_a_sidecar(folder: Path) -> None:
     store = Store(folder)
     first = store.save(png_bytes(), "png", record())
-    second = store.save(jpeg_bytes(), "jpeg", record())
+    second = store.save(jpeg((40, 24)), "jpeg", record())
     assert first.stem != second.stem
     assert len(History(folder)) == 2
 
@@ -181,7 +172,7 @@ def test_concurrent_saves_do_not_collide(folder: Path) -> None:
         paths.append(store.save(png_bytes(), "png", record()))
 
     def work_jpeg() -> None:
-        paths.append(store.save(jpeg_bytes(), "jpeg", record()))
+        paths.append(store.save(jpeg((40, 24)), "jpeg", record()))
 
     threads = [threading.Thread(target=work if i % 2 else work_jpeg) for i in range(8)]
     for t in threads:

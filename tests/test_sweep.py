@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 
 from image_widget import sweeps
 from image_widget.emulator import Emulator, Fault
+from support import waiting
+from support.held import held
 
 KEY = "sk-test-sweep-0123456789"
 
@@ -69,9 +72,17 @@ def test_invalid_cell_refused_before_sending(emulator: Emulator, run: dict[str, 
 
 
 def test_concurrency_is_bounded(run: dict[str, Any]) -> None:
-    with Emulator(latency_s=0.2) as own:  # its own server: no request of another test can be in flight
-        sweeps.sweep("cat {i}", i=list(range(8)), concurrency=3, **{**run, "base_url": own.url})
-        assert own.max_in_flight == 3
+    with Emulator() as own, ThreadPoolExecutor(1) as caller:  # its own server: nobody else's requests
+        with held(own):  # the first cells stay in flight: the sweep fills its three slots and waits
+            running = caller.submit(sweeps.sweep, "cat {i}", i=list(range(8)), concurrency=3,
+                                    **{**run, "base_url": own.url})
+            waiting.wait_until(lambda: own.in_flight == 3, "three cells in flight at once", 30.0)
+            assert own.max_in_flight == 3
+            assert len(own.log) == 3  # the other five wait for a slot
+        result = running.result(timeout=60)  # released: the rest run, never more than three at once
+        assert own.max_in_flight <= 3
+    assert len(result.cells) == 8
+    assert result.failures == []
 
 
 def test_a_failing_cell_does_not_lose_the_others(emulator: Emulator, run: dict[str, Any]) -> None:

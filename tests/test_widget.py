@@ -6,7 +6,6 @@ Background jobs are awaited with `Job.wait` / bounded polls on the emulator's lo
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +25,8 @@ from image_widget.store import History
 from image_widget.widget import ImageWidget
 from image_widget.widget_state import OPTION_KEYS
 from support import waiting
+from support.held import held
+from support.images import decode, jpeg, mask_png, png
 
 KEY = "sk-test-WIDGETSECRET0123456789"
 WAIT_S = 30.0
@@ -85,28 +86,6 @@ def finish(widget: ImageWidget) -> None:
 def wait_until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
     """Bounded poll for state owned by another thread or process (e.g. the emulator's log)."""
     waiting.wait_until(check, what, timeout)
-
-
-def png(size: tuple[int, int] = (1024, 1024), color: tuple[int, int, int] = (30, 120, 200)) -> bytes:
-    arr = np.zeros((size[1], size[0], 3), dtype=np.uint8)
-    arr[..., 0] = color[0]
-    arr[..., 1] = np.linspace(0, 255, size[0], dtype=np.uint8)[None, :]
-    arr[..., 2] = color[2]
-    out = io.BytesIO()
-    Image.fromarray(arr, "RGB").save(out, format="PNG")
-    return out.getvalue()
-
-
-def mask_png(size: tuple[int, int], box: tuple[int, int, int, int]) -> bytes:
-    """RGBA mask as the browser paints it: alpha 0 inside `box` (edit), 255 elsewhere."""
-    alpha = np.full((size[1], size[0]), 255, dtype=np.uint8)
-    x0, y0, x1, y1 = box
-    alpha[y0:y1, x0:x1] = 0
-    rgba = np.zeros((size[1], size[0], 4), dtype=np.uint8)
-    rgba[..., 3] = alpha
-    out = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(out, format="PNG")
-    return out.getvalue()
 
 
 def image_requests(emulator: Emulator) -> list[Any]:
@@ -240,13 +219,16 @@ def test_edit_without_inputs_is_a_problem(make_widget: Callable[..., tuple[Image
 
 def test_generate_message_runs_in_the_background(
         make_widget: Callable[..., tuple[ImageWidget, Sent]], emulator: Emulator) -> None:
-    emulator.configure(latency_s=1.0)
     w, _ = make_widget(prompt="a red fox", n=2)
     states: list[str] = []
     w.observe(lambda change: states.append(change["new"]["state"]), "status")
-    msg(w, {"type": "generate"})
-    # The handler returned while the request is still in the emulator (1 s latency): the kernel is free.
-    assert w.running
+    with held(emulator):
+        msg(w, {"type": "generate"})
+        # The handler returned while the request is still in the emulator (held there): the kernel is free.
+        assert w.running
+        wait_until(lambda: [r.params.get("n") for r in image_requests(emulator)] == [2],
+                   "one request, for n=2, to reach the emulator")
+        assert w.running
     finish(w)
     assert states[0] == "running"
     assert states[-1] == "done"
@@ -259,7 +241,7 @@ def test_generate_message_runs_in_the_background(
         assert item["format"] == "png"
         assert item["prompt"] == "a red fox"
         assert isinstance(item["thumb"], bytes)
-        assert max(Image.open(io.BytesIO(item["thumb"])).size) <= 160
+        assert max(decode(item["thumb"]).size) <= 160
         assert item["code"] == ("iw.generate('a red fox', model='gpt-image-2', size='1024x1024', "
                                 "quality='low', n=2)")
     files = sorted(p.name for p in w.folder.glob("*.png"))
@@ -270,11 +252,9 @@ def test_generate_message_runs_in_the_background(
     history = w.get_state("history")["history"]
     assert history[0]["prompt"] == "a red fox"
     assert [i["id"] for i in history[0]["items"]] == [r["id"] for r in w.results]
-    assert all(max(Image.open(io.BytesIO(i["thumb"])).size) <= 96 for i in history[0]["items"])
+    assert all(max(decode(i["thumb"]).size) <= 96 for i in history[0]["items"])
     assert len(w.history) == 2
-    requests = image_requests(emulator)
-    assert len(requests) == 1
-    assert requests[0].params["n"] == 2
+    assert image_requests(emulator) == []  # (the release cleared the log) nothing was sent after that one
 
 
 def test_generate_message_may_carry_the_options(
@@ -317,23 +297,25 @@ def test_partial_previews_reach_the_preview_trait(
     w.observe(lambda change: previews.append(change["new"]) if change["new"] else None, "preview")
     w.generate()
     assert len(previews) >= 1
-    assert all(max(Image.open(io.BytesIO(p)).size) <= 512 for p in previews)
+    assert all(max(decode(p).size) <= 512 for p in previews)
     assert w.preview == b""  # cleared once the run is over
     assert w.status["state"] == "done"
 
 
 def test_second_generate_while_running_sends_a_notice(
         make_widget: Callable[..., tuple[ImageWidget, Sent]], emulator: Emulator) -> None:
-    emulator.configure(latency_s=1.5)
     w, sent = make_widget(prompt="a bridge")
-    msg(w, {"type": "generate"})
-    msg(w, {"type": "generate"})
-    assert BUSY_MESSAGE in sent.notices()
-    with pytest.raises(JobBusyError):
-        w.generate()
+    with held(emulator):  # the first run stays in flight while the second is asked for
+        msg(w, {"type": "generate"})
+        msg(w, {"type": "generate"})
+        assert BUSY_MESSAGE in sent.notices()
+        with pytest.raises(JobBusyError):
+            w.generate()
+        wait_until(lambda: emulator.in_flight == 1, "the first run's request to reach the emulator")
+        assert len(image_requests(emulator)) == 1
     finish(w)
     assert w.status["state"] == "done"
-    assert len(image_requests(emulator)) == 1
+    assert image_requests(emulator) == []  # (the release cleared the log) nothing was sent after the first
 
 
 def test_cancel_abandons_the_request(
@@ -441,23 +423,21 @@ def test_the_key_is_scrubbed_from_errors_and_every_message(
 def test_add_inputs_normalises_and_sets_the_mask_base(
         make_widget: Callable[..., tuple[ImageWidget, Sent]]) -> None:
     w, _ = make_widget(prompt="add a hat")
-    jpeg = io.BytesIO()
-    Image.new("RGB", (640, 480), (200, 10, 10)).save(jpeg, format="JPEG")
-    msg(w, {"type": "add_inputs", "names": ["photo.png", "ref.jpg"]}, [png((800, 600)), jpeg.getvalue()])
+    msg(w, {"type": "add_inputs", "names": ["photo.png", "ref.jpg"]}, [png((800, 600)), jpeg((640, 480))])
     assert [i["name"] for i in w.inputs] == ["photo.png", "ref.jpg"]
     assert [(i["width"], i["height"]) for i in w.inputs] == [(800, 600), (640, 480)]
-    assert all(max(Image.open(io.BytesIO(i["thumb"])).size) <= 160 for i in w.inputs)
-    assert Image.open(io.BytesIO(w.mask_base)).size == (800, 600)
+    assert all(max(decode(i["thumb"]).size) <= 160 for i in w.inputs)
+    assert decode(w.mask_base).size == (800, 600)
     assert w.options["mode"] == "edit"  # the first input switches generate to edit
     assert w.problems == {}
     # Move the second to the front: it becomes the mask base.
     second = w.inputs[1]["id"]
     msg(w, {"type": "move_input", "id": second, "to": 0})
     assert w.inputs[0]["id"] == second
-    assert Image.open(io.BytesIO(w.mask_base)).size == (640, 480)
+    assert decode(w.mask_base).size == (640, 480)
     msg(w, {"type": "remove_input", "id": second})
     assert [i["name"] for i in w.inputs] == ["photo.png"]
-    assert Image.open(io.BytesIO(w.mask_base)).size == (800, 600)
+    assert decode(w.mask_base).size == (800, 600)
     msg(w, {"type": "remove_input", "id": w.inputs[0]["id"]})
     assert w.inputs == []
     assert w.mask_base == b""
@@ -531,7 +511,7 @@ def test_edit_sends_the_painted_mask(make_widget: Callable[..., tuple[ImageWidge
     request = image_requests(emulator)[-1]
     assert request.endpoint == "edit"
     assert "mask" in request.params
-    before = np.asarray(Image.open(io.BytesIO(source)).convert("RGB")).astype(int)
+    before = np.asarray(decode(source).convert("RGB")).astype(int)
     after = np.asarray(w.images[0].convert("RGB")).astype(int)
     inside = np.zeros(before.shape[:2], dtype=bool)
     inside[box[1]:box[3], box[0]:box[2]] = True
@@ -591,7 +571,7 @@ def test_use_as_input(make_widget: Callable[..., tuple[ImageWidget, Sent]]) -> N
     assert w.options["mode"] == "edit"
     assert len(w.inputs) == 1
     assert w.mask is None
-    assert Image.open(io.BytesIO(w.mask_base)).size == (1024, 1024)
+    assert decode(w.mask_base).size == (1024, 1024)
     msg(w, {"type": "use_as_input", "id": second, "role": "reference"})
     assert len(w.inputs) == 2
     msg(w, {"type": "use_as_input", "id": first, "role": "edit"})
@@ -777,18 +757,17 @@ def test_add_inputs_from_python_is_like_an_upload(make_widget: Callable[..., tup
     path.write_bytes(png((800, 600)))
     arr = np.zeros((48, 64, 3), dtype=np.uint8)
     pil = Image.new("RGB", (320, 240), (10, 200, 10))
-    jpeg = io.BytesIO()
-    Image.new("RGB", (640, 480), (200, 10, 10)).save(jpeg, format="JPEG")
+    ref = jpeg((640, 480))
     w.add_inputs(path, pil)
     assert [i["name"] for i in w.inputs] == ["photo.png", "image-2"]
     assert [(i["width"], i["height"]) for i in w.inputs] == [(800, 600), (320, 240)]
-    assert all(max(Image.open(io.BytesIO(i["thumb"])).size) <= 160 for i in w.inputs)
-    assert Image.open(io.BytesIO(w.mask_base)).size == (800, 600)  # the first is the canvas
+    assert all(max(decode(i["thumb"]).size) <= 160 for i in w.inputs)
+    assert decode(w.mask_base).size == (800, 600)  # the first is the canvas
     assert w.options["mode"] == "edit"
     assert w.problems == {}
-    w.add_inputs(arr, jpeg.getvalue(), str(path))
+    w.add_inputs(arr, ref, str(path))
     assert [(i["width"], i["height"]) for i in w.inputs][2:] == [(64, 48), (640, 480), (800, 600)]
-    assert Image.open(io.BytesIO(w.mask_base)).size == (800, 600)  # appending keeps the canvas
+    assert decode(w.mask_base).size == (800, 600)  # appending keeps the canvas
     # The same normalising as a browser upload: what the API gets is the same bytes.
     browser, _ = make_widget(prompt="add a hat", folder=tmp_path / "other")
     msg(browser, {"type": "add_inputs", "names": ["photo.png"]}, [path.read_bytes()])

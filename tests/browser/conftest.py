@@ -30,7 +30,7 @@ ORIGIN = "http://widget.test"
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # as the root conftest's: Playwright lives for one module
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "viewport": {"width": 1000, "height": 1500}, "device_scale_factor": 1}
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from widget_harness import DEFAULT_OPTIONS, Harness, jpeg_bytes, png_bytes
+from widget_harness import DEFAULT_OPTIONS, Harness
+
+from support.images import jpeg, png
 
 pytestmark = pytest.mark.browser
 
@@ -13,22 +15,22 @@ pytestmark = pytest.mark.browser
 def test_cleanup_removes_everything(harness: Harness) -> None:
     harness.mount(
         options={**DEFAULT_OPTIONS, "mode": "edit", "prompt": "x"},
-        inputs=[{"id": "a", "name": "a.png", "width": 300, "height": 200, "thumb": jpeg_bytes(60, 40, (1, 2, 3))}],
-        mask_base=png_bytes(300, 200),
+        inputs=[{"id": "a", "name": "a.png", "width": 300, "height": 200, "thumb": jpeg((60, 40), (1, 2, 3))}],
+        mask_base=png((300, 200)),
         results=[
             {
                 "id": "r1",
                 "width": 64,
                 "height": 64,
                 "format": "png",
-                "thumb": png_bytes(64, 64),
+                "thumb": png((64, 64)),
                 "prompt": "x",
                 "code": "generate('x')",
             }
         ],
-        history=[{"run_id": "h", "prompt": "old", "items": [{"id": "r0", "thumb": png_bytes(32, 32)}]}],
+        history=[{"run_id": "h", "prompt": "old", "items": [{"id": "r0", "thumb": png((32, 32))}]}],
         status={"state": "running", "message": "", "job_id": "j", "started_ms": int(time.time() * 1000)},
-        preview=png_bytes(32, 32),
+        preview=png((32, 32)),
     )
     page = harness.page
     page.wait_for_selector('.iw-mask[data-ready="1"]')

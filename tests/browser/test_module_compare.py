@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from widget_harness import Harness, fake_results, jpeg_bytes, png_bytes
+from widget_harness import Harness, fake_results
+
+from support.images import jpeg, png
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +19,7 @@ HISTORY = [
         "prompt": "older run",
         "created": "2026-11-19T10:00:00Z",
         "model": "gpt-image-2",
-        "items": [{"id": "h1", "thumb": jpeg_bytes(64, 64, (10, 10, 200))}, {"id": "h2", "thumb": png_bytes(64, 64)}],
+        "items": [{"id": "h1", "thumb": jpeg((64, 64), (10, 10, 200))}, {"id": "h2", "thumb": png((64, 64))}],
     }
 ]
 
@@ -69,7 +71,7 @@ def test_pick_two_results_and_compare(harness: Harness) -> None:
     assert panel.get_attribute("data-full") == "0"
 
     # a reply for another request changes nothing
-    a, b = png_bytes(64, 48), png_bytes(64, 48, (250, 20, 20), pattern=False)
+    a, b = png((64, 48)), png((64, 48), colour=(250, 20, 20))
     harness.fire(reply("someone-else", "img-0", "img-2"), [a, b])
     assert panel.get_attribute("data-full") == "0"
     harness.fire(reply(req["request_id"], "img-0", "img-2"), [a, b])
@@ -174,7 +176,7 @@ def test_cleanup_revokes_compare_urls(harness: Harness) -> None:
     toggles.nth(0).click()
     toggles.nth(1).click()
     req = harness.wait_sent("compare", 1)[-1]["content"]
-    harness.fire(reply(req["request_id"], "img-0", "img-1"), [png_bytes(64, 48), png_bytes(64, 48)])
+    harness.fire(reply(req["request_id"], "img-0", "img-1"), [png((64, 48)), png((64, 48))])
     page.wait_for_selector('.iw-compare[data-full="1"]')
     # close → the full images' URLs are revoked (only the two result thumbnails stay)
     before = page.evaluate("() => window.__h.instr()")
@@ -185,7 +187,7 @@ def test_cleanup_revokes_compare_urls(harness: Harness) -> None:
     toggles.nth(0).click()
     toggles.nth(1).click()
     req = harness.wait_sent("compare", 2)[-1]["content"]
-    harness.fire(reply(req["request_id"], "img-0", "img-1"), [png_bytes(64, 48), png_bytes(64, 48)])
+    harness.fire(reply(req["request_id"], "img-0", "img-1"), [png((64, 48)), png((64, 48))])
     page.wait_for_selector('.iw-compare[data-full="1"]')
     page.evaluate("() => window.__h.cleanup()")
     after = page.evaluate("() => window.__h.instr()")
@@ -193,5 +195,5 @@ def test_cleanup_revokes_compare_urls(harness: Harness) -> None:
     assert after["revoked"] == after["created"]
     assert page.evaluate("() => window.__h.handlerCount()") == 0
     # a late reply after cleanup reaches nothing
-    harness.fire(reply(req["request_id"], "img-0", "img-1"), [png_bytes(8, 8), png_bytes(8, 8)])
+    harness.fire(reply(req["request_id"], "img-0", "img-1"), [png((8, 8)), png((8, 8))])
     assert page.evaluate("() => window.__h.instr().liveUrls") == 0

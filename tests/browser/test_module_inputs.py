@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-from widget_harness import DALLE_3_CAPS, Harness, checksum, jpeg_bytes, png_bytes
+from widget_harness import DALLE_3_CAPS, Harness, checksum
+
+from support.images import jpeg, png
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +22,7 @@ def inputs(n: int) -> list[dict[str, object]]:
             "name": f"photo-{i}.png",
             "width": 1024,
             "height": 768,
-            "thumb": jpeg_bytes(120, 90, colours[i % 3]),
+            "thumb": jpeg((120, 90), colours[i % 3]),
         }
         for i in range(n)
     ]
@@ -28,7 +30,7 @@ def inputs(n: int) -> list[dict[str, object]]:
 
 def test_file_picker_sends_one_buffer_per_file(harness: Harness) -> None:
     harness.mount()
-    a, b = png_bytes(40, 30), png_bytes(50, 20)
+    a, b = png((40, 30)), png((50, 20))
     harness.page.set_input_files(
         ".iw-file",
         [
@@ -45,7 +47,7 @@ def test_big_file_goes_in_chunks_under_8_mib(harness: Harness) -> None:
     harness.mount()
     size = 9 * MIB + 12_345
     big = (bytes(range(256)) * (size // 256 + 1))[:size]  # byte i is i & 255, as built in the page
-    small = png_bytes(10, 10)
+    small = png((10, 10))
     # Build the files in the page (set_input_files with 9 MiB is slow) and hand them to the picker.
     harness.page.evaluate(
         """([size, smallB64]) => {
@@ -92,7 +94,7 @@ def test_paste_image_when_focus_inside(harness: Harness) -> None:
         target.dispatchEvent(e);
         return e.defaultPrevented;
     }"""
-    data = png_bytes(8, 8)
+    data = png((8, 8))
     script = paste % base64.b64encode(data).decode()
     assert harness.page.evaluate(script, False) is False
     assert harness.sent("add_inputs") == []
@@ -104,7 +106,7 @@ def test_paste_image_when_focus_inside(harness: Harness) -> None:
 
 def test_drop_files_on_widget(harness: Harness) -> None:
     harness.mount()
-    data = png_bytes(8, 8)
+    data = png((8, 8))
     harness.page.evaluate(
         """(b64) => {
             const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
 import pytest
-from PIL import Image
-from widget_harness import DEFAULT_OPTIONS, Harness, png_bytes
+from widget_harness import DEFAULT_OPTIONS, Harness
+
+from support.images import decode as decode_bytes
+from support.images import mask_png, png
 
 pytestmark = pytest.mark.browser
 
@@ -16,10 +17,10 @@ W, H = 1536, 1024
 
 
 def mount_edit(h: Harness, width: int = W, height: int = H) -> dict[str, float]:
-    base = png_bytes(width, height)
+    base = png((width, height))
     h.mount(
         options={**h_default_options(), "mode": "edit", "prompt": "a red door"},
-        inputs=[{"id": "in1", "name": "photo.png", "width": width, "height": height, "thumb": png_bytes(96, 64)}],
+        inputs=[{"id": "in1", "name": "photo.png", "width": width, "height": height, "thumb": png((96, 64))}],
         mask_base=base,
     )
     h.page.wait_for_selector('.iw-mask[data-ready="1"]')
@@ -49,7 +50,7 @@ def native(box: dict[str, float], x: float, y: float) -> tuple[int, int]:
 
 def decode(png: bytes, size: tuple[int, int] = (W, H)) -> np.ndarray:
     """Alpha of a mask PNG, after checking it is exactly what the protocol says."""
-    img = Image.open(io.BytesIO(png))
+    img = decode_bytes(png)
     assert img.format == "PNG"
     assert img.size == size
     assert img.mode == "RGBA"
@@ -254,7 +255,7 @@ def test_mask_kept_on_option_change_and_reset_on_new_image(harness: Harness) -> 
     assert harness.page.get_attribute(".iw-mask", "data-painted") == painted
     assert harness.count_sets("mask") == 1
 
-    harness.set_trait("mask_base", png_bytes(W, H, pattern=False))
+    harness.set_trait("mask_base", png((W, H), colour=(70, 130, 180)))
     assert last_mask(harness, 2) == b"", "a different image resets the mask"
     harness.page.wait_for_selector('.iw-mask[data-ready="1"][data-painted="0"]')
 
@@ -270,16 +271,10 @@ def test_hidden_outside_edit_mode(harness: Harness) -> None:
 
 
 def test_existing_mask_is_loaded_and_kernel_clear_followed(harness: Harness) -> None:
-    alpha = np.full((H, W), 255, np.uint8)
-    alpha[100:200, 300:500] = 0
-    rgba = np.zeros((H, W, 4), np.uint8)
-    rgba[..., 3] = alpha
-    buf = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buf, "PNG")
     harness.mount(
         options={**h_default_options(), "mode": "edit"},
-        mask_base=png_bytes(W, H),
-        mask=buf.getvalue(),
+        mask_base=png((W, H)),
+        mask=mask_png((W, H), (300, 100, 500, 200)),
     )
     harness.page.wait_for_selector(f'.iw-mask[data-painted="{100 * 200}"]')
     harness.set_trait("mask", b"")  # the kernel clears it (e.g. "Edit this")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from widget_harness import Harness, fake_results, jpeg_bytes, png_bytes
+from widget_harness import Harness, fake_results
+
+from support.images import jpeg, png
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +30,7 @@ def test_results_render_and_lightbox_shows_full_image(harness: Harness) -> None:
     assert page.is_visible(".iw-lightbox")
     assert page.get_attribute(".iw-lightbox", "data-full") == "0"
 
-    full = png_bytes(1024, 1024)
+    full = png((1024, 1024))
     harness.fire({"type": "image", "id": "img-1", "request_id": "someone-else", "mime": "image/png"}, [b"xx"])
     assert page.get_attribute(".iw-lightbox", "data-full") == "0"
     harness.fire({"type": "image", "id": "img-1", "request_id": req["request_id"], "mime": "image/png"}, [full])
@@ -59,7 +61,7 @@ def test_result_actions(harness: Harness) -> None:
     assert req["id"] == "img-1"
     with page.expect_download() as info:
         harness.fire(
-            {"type": "image", "id": "img-1", "request_id": req["request_id"], "mime": "image/png"}, [png_bytes(32, 32)]
+            {"type": "image", "id": "img-1", "request_id": req["request_id"], "mime": "image/png"}, [png((32, 32))]
         )
     assert info.value.suggested_filename == "img-1.png"
 
@@ -83,8 +85,8 @@ def test_history_strip(harness: Harness) -> None:
                 "created": "2026-11-20T10:00:00Z",
                 "model": "gpt-image-2",
                 "items": [
-                    {"id": "h1", "thumb": jpeg_bytes(64, 64, (10, 10, 200))},
-                    {"id": "h2", "thumb": jpeg_bytes(64, 64, (10, 200, 10))},
+                    {"id": "h1", "thumb": jpeg((64, 64), (10, 10, 200))},
+                    {"id": "h2", "thumb": jpeg((64, 64), (10, 200, 10))},
                 ],
             },
             {
@@ -92,7 +94,7 @@ def test_history_strip(harness: Harness) -> None:
                 "prompt": "older run",
                 "created": "2026-11-19T10:00:00Z",
                 "model": "gpt-image-2",
-                "items": [{"id": "h3", "thumb": jpeg_bytes(64, 64, (200, 10, 10))}],
+                "items": [{"id": "h3", "thumb": jpeg((64, 64), (200, 10, 10))}],
             },
         ]
     )
@@ -143,7 +145,7 @@ def test_previews_count_distinct_per_run(harness: Harness) -> None:
     harness.mount()
     page = harness.page
     harness.set_trait("status", {"state": "running", "message": "", "job_id": "j1", "started_ms": 1})
-    a, b = png_bytes(64, 64), png_bytes(64, 64, pattern=False)
+    a, b = png((64, 64)), png((64, 64), colour=(70, 130, 180))
     harness.set_trait("preview", a)
     page.wait_for_selector('.image-widget[data-preview="1"]')
     harness.set_trait("preview", a)

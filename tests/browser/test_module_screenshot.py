@@ -5,13 +5,14 @@ Set IMAGE_WIDGET_SCREENSHOT=docs/screenshot-module.png to refresh the committed 
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from widget_harness import DEFAULT_OPTIONS, Harness, jpeg_bytes
+from widget_harness import DEFAULT_OPTIONS, Harness
+
+from support.images import decode, encode, jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +38,13 @@ def scene(width: int, height: int, hue: int = 0) -> bytes:
         [(width * 0.4, height * 0.6), (width * 0.5, height * 0.48), (width * 0.6, height * 0.6)], fill=(170, 60, 50)
     )
     draw.rectangle([width * 0.48, height * 0.7, width * 0.52, height * 0.82], fill=(120, 80, 50))
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
+    return encode(img)
 
 
 def thumb(png: bytes, side: int = 160) -> bytes:
-    img = Image.open(io.BytesIO(png)).convert("RGB")
+    img = decode(png).convert("RGB")
     img.thumbnail((side, side))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=85)
-    return buf.getvalue()
+    return encode(img, "JPEG", quality=85)
 
 
 def test_screenshot(harness: Harness, tmp_path: Path) -> None:
@@ -71,7 +68,7 @@ def test_screenshot(harness: Harness, tmp_path: Path) -> None:
                 "name": "bicycle-reference.jpg",
                 "width": 800,
                 "height": 600,
-                "thumb": jpeg_bytes(120, 90, (190, 60, 60)),
+                "thumb": jpeg((120, 90), (190, 60, 60)),
             },
         ],
         mask_base=base,

@@ -1,4 +1,5 @@
-"""Helpers for the front-end module tests: default traits, test images and the page harness.
+"""Helpers for the front-end module tests: default traits, fake results and the page harness (test
+images come from support.images).
 
 Bytes cross the page boundary as {"__bytes__": base64}; the page turns them into DataViews with a
 non-zero byteOffset, the way ipywidgets may hand them to the widget.
@@ -7,12 +8,12 @@ non-zero byteOffset, the way ipywidgets may hand them to the widget.
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from playwright.sync_api import Locator, Page
+
+from support.images import jpeg
 
 GPT_IMAGE_2_CAPS: dict[str, Any] = {
     "model": "gpt-image-2",
@@ -104,28 +105,6 @@ def default_state() -> dict[str, Any]:
             "session_usd": 0.0,
         },
     }
-
-
-# ---------------------------------------------------------------------------------------- images
-
-
-def png_bytes(width: int, height: int, color: tuple[int, int, int] = (70, 130, 180), pattern: bool = True) -> bytes:
-    """A test image; with `pattern` a gradient so scaling mistakes would show."""
-    img = Image.new("RGB", (width, height), color)
-    if pattern:
-        grad = Image.linear_gradient("L").resize((width, height))
-        img = Image.merge(
-            "RGB", (grad, Image.new("L", (width, height), color[1]), grad.transpose(Image.FLIP_LEFT_RIGHT))
-        )
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
-
-
-def jpeg_bytes(width: int, height: int, color: tuple[int, int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buf, "JPEG", quality=85)
-    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------------------- codec
@@ -228,7 +207,7 @@ def fake_results(n: int) -> list[dict[str, object]]:
             "width": 1024,
             "height": 1024,
             "format": "png",
-            "thumb": jpeg_bytes(160, 160, colours[i % len(colours)]),
+            "thumb": jpeg((160, 160), colours[i % len(colours)]),
             "prompt": f"prompt {i}",
             "model": "gpt-image-2",
             "size": "1024x1024",

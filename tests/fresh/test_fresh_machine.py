@@ -13,13 +13,14 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from support import waiting
 
 pytestmark = pytest.mark.fresh
 
@@ -104,17 +105,12 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + INSTALL_TIMEOUT_S
-        while True:
+
+        def started() -> bool:
             assert demo.poll() is None, (tmp_path / "demo.log").read_text()[-4000:]
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "demo.sh did not start JupyterLab in time"
-            time.sleep(1)
+            return waiting.answers(f"{url}/api/status?token={token}", timeout=5)
+
+        waiting.wait_until(started, "demo.sh to start JupyterLab", INSTALL_TIMEOUT_S, interval=1)
         # JupyterLab opened on a file serves that file's folder: the quickstart is at the top.
         yield venv, env, f"{url}/api/contents/quickstart.ipynb?token={token}&content=0"
     finally:

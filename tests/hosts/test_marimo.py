@@ -10,13 +10,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
+
+from support import waiting
 
 pytestmark = pytest.mark.browser
 
@@ -61,16 +61,20 @@ def marimo_app(tmp_path: Path, bundle: Path) -> Iterator[tuple[str, Path]]:
                              "--port", str(port), "--no-token"], cwd=tmp_path, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + START_S
+
+    def log_text() -> str:
+        return (tmp_path / "marimo.log").read_text(errors="replace")
+
+    def started() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"marimo exited with {proc.returncode}: {log_text()}")
+        return waiting.answers(url, timeout=2)
+
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"marimo did not start: {(tmp_path / 'marimo.log').read_text(errors='replace')}")
-                time.sleep(0.2)
+        try:
+            waiting.wait_until(started, "marimo to answer", START_S, interval=0.2)
+        except AssertionError as exc:
+            pytest.fail(f"marimo did not start ({exc}): {log_text()}")
         yield url, tmp_path / "out"
     finally:
         proc.terminate()

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page
 
+from support import waiting
+from support.held import HOLD_S, RELEASE_S
 from support.jupyter_page import KERNEL_IDLE_JS, OPEN_JS, output_text
 from support.jupyter_server import JupyterServer, start_server, write_notebook
 
@@ -40,7 +42,7 @@ NOTEBOOK7_PAGE_ERRORS = ("reading 'schema'",)
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # as the root conftest's: Playwright lives for one module
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "viewport": {"width": 1280, "height": 1400}, "device_scale_factor": 1}
 
@@ -204,6 +206,22 @@ class NotebookPage:
         with urllib.request.urlopen(request, timeout=10) as response:
             text = response.read().decode()
         return json.loads(text) if text else None
+
+    def hold(self) -> None:
+        """Images requests stay in flight on the kernel's emulator until `release` (support/held.py)."""
+        self.control("/_emulator/config", {"latency_s": HOLD_S})
+
+    def release(self) -> None:
+        """End the held requests: reset the emulator until none is in flight (support/held.py says why
+        once may not be enough); its configuration is back to the default."""
+        assert self.emulator, "the emulator URL was not read yet"
+
+        def released() -> bool:
+            self.control("/_emulator/reset", {})
+            with urllib.request.urlopen(f"{self.emulator}/_emulator/health", timeout=10) as response:
+                return json.loads(response.read())["in_flight"] == 0
+
+        waiting.wait_until(released, "the held requests to end", RELEASE_S, interval=0.05)
 
 
 SETUP_CELLS = [

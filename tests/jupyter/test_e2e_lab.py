@@ -7,13 +7,13 @@ the kernel runs its own emulator) and whose second prints the emulator's URL.
 from __future__ import annotations
 
 import ast
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from PIL import Image
+
+from support.images import decode, photo
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator
@@ -73,10 +73,7 @@ def test_upload_paint_mask_and_edit(lab: NotebookPage, tmp_path: Path) -> None:
     prompt.blur(timeout=lab.deadline.ms())
     width, height = 640, 480
     source = tmp_path / "photo.png"
-    rgb = np.zeros((height, width, 3), dtype=np.uint8)
-    rgb[..., 0] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
-    rgb[..., 2] = 180
-    Image.fromarray(rgb, "RGB").save(source)
+    photo((width, height)).save(source)
 
     lab.widget.locator("input.iw-file").set_input_files(str(source), timeout=lab.deadline.ms())
     mask = lab.widget.locator(".iw-mask[data-ready='1']")
@@ -155,14 +152,14 @@ def test_partial_previews_appear_while_streaming(lab: NotebookPage) -> None:
 
 
 def test_cancel(lab: NotebookPage) -> None:
-    lab.control("/_emulator/config", {"latency_s": 30})
+    lab.hold()
     try:
         _generate(lab, "a very slow snail")
         lab.wait_state("running")
         lab.widget.locator("button[data-action='cancel']").click(timeout=lab.deadline.ms())
         assert lab.wait_state("cancelled", "done", "error", step=10) == "cancelled"
     finally:
-        lab.control("/_emulator/config", {"latency_s": 0})
+        lab.release()  # the abandoned request too
     printed, _ = lab.run_cell("print(w.status['state'], len(w.results))")
     assert printed.split() == ["cancelled", "0"]
 
@@ -179,16 +176,16 @@ def test_injected_error_shows_the_banner(lab: NotebookPage) -> None:
 
 
 def test_kernel_stays_free_while_generating(lab: NotebookPage) -> None:
-    lab.control("/_emulator/config", {"latency_s": 5})
+    lab.hold()  # the request stays in flight however long the cell below takes to run
     try:
         _generate(lab, "a patient heron")
         lab.wait_state("running")
         printed, state_then = lab.run_cell('print("free")')
         assert printed.strip() == "free"
         assert state_then == "running"
-        assert lab.finish() == "done"
     finally:
-        lab.control("/_emulator/config", {"latency_s": 0})
+        lab.release()
+    assert lab.finish() == "done"
 
 
 def test_result_thumbnail_is_a_real_image(lab: NotebookPage) -> None:
@@ -200,7 +197,7 @@ def test_result_thumbnail_is_a_real_image(lab: NotebookPage) -> None:
     assert src.startswith("blob:")
     data = lab.page.evaluate(
         """async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer()))""", src)
-    thumb = Image.open(io.BytesIO(bytes(data)))
+    thumb = decode(bytes(data))
     assert max(thumb.size) <= 160
 
 

@@ -1,62 +1,14 @@
-"""One honest summary line per test module, e.g.
-`faults: 14 injected, 14 survived, 0 images lost, 0 duplicate paid requests` — and the folder audit
-those figures rest on.
-
-`figure_fixture` makes a module-scoped fixture that yields a `Counter`. Tests add to it as they run;
-at the end of the module the line is written to the terminal (also under `-q` and without `-s`) and
-the module's invariants are asserted, so a figure can never claim what the tests did not see.
-"""
+"""The store-folder audit the reliability figures rest on (the figures themselves: support/figures.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import sys
-from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from image_widget.store import INPUTS_FOLDER
-
-Render = Callable[[Counter[str]], str]
-Invariants = Callable[[Counter[str]], list[str]]
-
-
-def write_line(config: pytest.Config, line: str) -> None:
-    """Write to the terminal past pytest's output capture (as `capsys.disabled()` does)."""
-    reporter = config.pluginmanager.getplugin("terminalreporter")
-    capture = config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-        if reporter is not None:
-            if reporter._tw.width_of_current_line:  # after progress dots
-                reporter.write("\n")
-            reporter.write_line(line, bold=True)
-        else:  # only without the terminal plugin (e.g. -p no:terminal)
-            print(line, file=sys.__stdout__, flush=True)
-
-
-def broken(counts: Counter[str], **must_be_zero: str) -> list[str]:
-    """Messages for every counter named in `must_be_zero` (key → description) that is not zero."""
-    return [f"{counts[key]} {what}" for key, what in must_be_zero.items() if counts[key]]
-
-
-def figure_fixture(name: str, render: Render, invariants: Invariants) -> Callable[..., Iterator[Counter[str]]]:
-    """A module-scoped fixture called `name` yielding a Counter; prints `render(counts)` at teardown and
-    fails the module if `invariants(counts)` lists any broken promise."""
-
-    @pytest.fixture(scope="module", name=name)
-    def tally(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
-        counts: Counter[str] = Counter()
-        yield counts
-        write_line(request.config, render(counts))
-        problems = invariants(counts)
-        assert not problems, f"{name}: " + "; ".join(problems)
-
-    return tally
 
 
 def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[list[Path], list[str]]:

@@ -9,7 +9,6 @@ done, and the converted bytes are what was uploaded.
 
 from __future__ import annotations
 
-import io
 import re
 import warnings
 from collections import Counter
@@ -27,8 +26,8 @@ from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
 from image_widget.images import ImageInputError, ImageInputWarning
 from image_widget.store import Store
-
-from .figures import broken, figure_fixture
+from support.figures import broken, figure_fixture
+from support.images import decode, encode, mask_png, photo, png
 
 KEY = "sk-test-inputs-0123456789abcdef"
 MODEL, SIZE = "gpt-image-2", "256x256"
@@ -44,21 +43,6 @@ bad_inputs = figure_fixture(
 # ------------------------------------------------------------------------------------------- inputs
 
 
-def encode(img: Image.Image, fmt: str, **options: Any) -> bytes:
-    out = io.BytesIO()
-    img.save(out, fmt, **options)
-    return out.getvalue()
-
-
-def ramp(size: tuple[int, int] = (64, 64)) -> Image.Image:
-    w, h = size
-    return Image.fromarray(np.linspace(0, 255, w * h * 3).reshape(h, w, 3).astype(np.uint8), "RGB")
-
-
-def png(size: tuple[int, int] = (64, 64)) -> bytes:
-    return encode(ramp(size), "PNG")
-
-
 def zero_byte_file(tmp: Path) -> Path:
     path = tmp / "empty.png"
     path.write_bytes(b"")
@@ -71,7 +55,7 @@ def corrupt_png() -> bytes:
 
 
 def truncated_jpeg() -> bytes:
-    data = encode(ramp(), "JPEG")
+    data = encode(photo(), "JPEG")
     return data[: len(data) // 2]
 
 
@@ -88,7 +72,7 @@ def cmyk_jpeg() -> bytes:
 def png_16bit() -> bytes:
     values = np.linspace(0, 65535, 64 * 64).reshape(64, 64).astype(np.uint16)
     data = encode(Image.fromarray(values), "PNG")
-    assert Image.open(io.BytesIO(data)).mode == "I;16"
+    assert decode(data).mode == "I;16"
     return data
 
 
@@ -101,16 +85,14 @@ def palette_png_with_transparency() -> bytes:
 
 def animated_gif() -> bytes:
     frames = [Image.new("RGB", (64, 64), colour) for colour in ("red", "lime", "blue")]
-    out = io.BytesIO()
-    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    return out.getvalue()
+    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
 
 
 def exif_rotated_jpeg() -> bytes:
     """Stored 64 wide x 32 high, EXIF orientation 6: a viewer shows it 32 wide x 64 high."""
     exif = Image.Exif()
     exif[0x0112] = 6
-    return encode(ramp((64, 32)), "JPEG", exif=exif.tobytes())
+    return encode(photo((64, 32)), "JPEG", exif=exif.tobytes())
 
 
 def huge_image() -> Image.Image:
@@ -148,28 +130,25 @@ def vary(model: str) -> Call:
 
 def image_is(mode: str, size: tuple[int, int], fmt: str) -> Callable[[bytes], None]:
     def check(data: bytes) -> None:
-        with Image.open(io.BytesIO(data)) as img:
-            assert (img.mode, img.size, img.format) == (mode, size, fmt.upper())
+        img = decode(data)
+        assert (img.mode, img.size, img.format) == (mode, size, fmt.upper())
     return check
 
 
 def mask_is(size: tuple[int, int], edit_box: tuple[int, int, int, int]) -> Callable[[bytes], None]:
     """An RGBA PNG of `size` whose alpha is 0 exactly inside `edit_box` and 255 elsewhere."""
     def check(data: bytes) -> None:
-        with Image.open(io.BytesIO(data)) as img:
-            assert (img.mode, img.size, img.format) == ("RGBA", size, "PNG")
-            alpha = np.asarray(img.getchannel("A"))
-        expected = np.full((size[1], size[0]), 255, dtype=np.uint8)
-        x0, y0, x1, y1 = edit_box
-        expected[y0:y1, x0:x1] = 0
-        assert np.array_equal(alpha, expected)
+        img = decode(data)
+        assert (img.mode, img.size, img.format) == ("RGBA", size, "PNG")
+        expected = decode(mask_png(size, edit_box)).getchannel("A")
+        assert np.array_equal(np.asarray(img.getchannel("A")), np.asarray(expected))
     return check
 
 
 def first_frame_red(data: bytes) -> None:
-    with Image.open(io.BytesIO(data)) as img:
-        assert (img.format, img.size, getattr(img, "n_frames", 1)) == ("PNG", (64, 64), 1)
-        assert img.convert("RGB").getpixel((10, 10)) == (255, 0, 0)
+    img = decode(data)
+    assert (img.format, img.size, getattr(img, "n_frames", 1)) == ("PNG", (64, 64), 1)
+    assert img.convert("RGB").getpixel((10, 10)) == (255, 0, 0)
 
 
 def unchanged(original: Callable[[], bytes]) -> Callable[[bytes], None]:

@@ -14,16 +14,13 @@ The module ends with `faults: N injected, N survived, 0 images lost, 0 duplicate
 
 from __future__ import annotations
 
-import io
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -31,8 +28,11 @@ import image_widget as iw
 from image_widget import api
 from image_widget.emulator import Emulator, Fault
 from image_widget.store import History
+from support.figures import broken, figure_fixture
+from support.held import release
+from support.images import png
 
-from .figures import audit_folder, broken, figure_fixture
+from .figures import audit_folder
 
 KEY = "sk-test-faults-0123456789abcdef"
 FAST = 10  # retry-after-ms on 5xx answers: keeps the SDK's back-off short without changing the policy
@@ -144,13 +144,6 @@ CASES = [
 # ------------------------------------------------------------------------------------------- helpers
 
 
-def photo(size: tuple[int, int] = (64, 64)) -> bytes:
-    ramp = np.linspace(0, 255, size[0] * size[1] * 3).reshape(size[1], size[0], 3).astype(np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(ramp, "RGB").save(out, "PNG")
-    return out.getvalue()
-
-
 def paid_requests(emulator: Emulator) -> int:
     """Images requests that reached the emulator (each may be billed by the real API)."""
     return sum(1 for entry in emulator.log if entry.endpoint is not None)
@@ -167,8 +160,8 @@ def call(case: Case, emulator: Emulator, folder: Path) -> api.Result:
     if case.endpoint == "edit":
         options.setdefault("size", "64x64")
         if case.use_async:
-            return api.run_sync(iw.aedit(photo(), "add a red scarf", **options))
-        return iw.edit(photo(), "add a red scarf", **options)
+            return api.run_sync(iw.aedit(png(), "add a red scarf", **options))
+        return iw.edit(png(), "add a red scarf", **options)
     options.setdefault("size", SIZE)
     if case.use_async:
         return api.run_sync(iw.agenerate("a watercolor fox", **options))
@@ -184,9 +177,7 @@ def _faulty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
         iw.generate("warm up", base_url=server.url, api_key=KEY, store=tmp_path_factory.mktemp("warm"),
                     model=MODEL, size=SIZE)
         yield server
-        deadline = time.monotonic() + SLOW_S + 10  # let stalled requests finish: a clean shutdown
-        while server.in_flight and time.monotonic() < deadline:
-            time.sleep(0.05)
+        release(server)  # cut short what slow faults still stall: a clean shutdown
 
 
 @pytest.fixture

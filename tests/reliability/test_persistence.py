@@ -31,12 +31,13 @@ import image_widget as iw
 from image_widget.emulator import Emulator
 from image_widget.store import History, Store, StoreError, read_png_record
 from support import waiting
+from support.figures import broken, figure_fixture
+from support.held import hold, release
 
-from .figures import audit_folder, broken, figure_fixture
+from .figures import audit_folder
 
 KEY = "sk-test-persist-0123456789abcdef"
 MODEL, SIZE = "gpt-image-2", "256x256"
-STALL_S = 3.0  # how long the stalled server holds a request: far longer than finding it in flight takes
 WAIT_S = 60.0  # bound for a child process (startup imports are slow on a loaded machine)
 
 persistence = figure_fixture(
@@ -96,10 +97,11 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) ->
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[Emulator, Emulator]]:
-    """(a normal server, one that holds every request for STALL_S) — private to this module."""
-    with Emulator() as fast, Emulator(latency_s=STALL_S) as stalled:
+    """(a normal server, one that holds every request until the module ends) — private to this module."""
+    with Emulator() as fast, Emulator() as stalled:
+        hold(stalled)
         yield fast, stalled
-        wait_until(lambda: stalled.in_flight == 0, "the stalled request to end", STALL_S + 10)
+        release(stalled)
 
 
 @pytest.fixture(scope="module")

@@ -36,8 +36,9 @@ from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator, Fault
 from image_widget.images import ImageInputError
 from image_widget.store import StoreError
-from reliability.figures import broken, figure_fixture
 from support.canary import Canary
+from support.figures import broken, figure_fixture
+from support.images import png
 
 CANARY = "sk-test-CANARY-7f3a9c1e5b"
 MODEL, SIZE = "gpt-image-2", "256x256"
@@ -182,7 +183,7 @@ def test_the_key_appears_nowhere(server: Emulator, servers: tuple[Emulator, Emul
     results = [
         iw.generate("a fox", api_key=CANARY, **base),
         iw.generate("a fox, streamed", partial_images=1, n=2, **base),
-        iw.edit(_png(), "add a hat", mask=_mask(), api_key=CANARY, **base),
+        iw.edit(png(colour=(20, 140, 90)), "add a hat", mask=_mask(), api_key=CANARY, **base),
         api.run_sync(iw.agenerate("an async fox", **base)),
     ]
     for index, result in enumerate(results):
@@ -227,16 +228,6 @@ def attempt(name: str, image: bytes | None, options: dict[str, Any]) -> api.Resu
     if image is not None:
         return iw.edit(image, "add a hat", **options)
     return iw.generate(f"a fox ({name})", **options)
-
-
-def _png() -> bytes:
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 64), (20, 140, 90)).save(out, "PNG")
-    return out.getvalue()
 
 
 def _mask() -> Any:

@@ -14,13 +14,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from . import waiting
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 SERVER_START_S = 90.0
@@ -128,19 +129,22 @@ def start_server(kind: str, base: Path, *, env: Mapping[str, str] | None = None,
         proc = subprocess.Popen(cmd, cwd=root, env=clean, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     server = JupyterServer(kind, f"http://127.0.0.1:{port}", token, root, log, proc)
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def answers() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"jupyter {kind} exited with {proc.returncode}:\n{server.log_tail()}")
         try:
             server.api("GET", "/api/status")
-            return server
         except (OSError, urllib.error.URLError):
-            if time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(f"jupyter {kind} did not answer within {timeout:.0f} s:\n"
-                                   f"{server.log_tail()}") from None
-            time.sleep(0.2)
+            return False
+        return True
+
+    try:
+        waiting.wait_until(answers, f"jupyter {kind} to answer", timeout, interval=0.2)
+    except AssertionError:
+        server.stop()
+        raise RuntimeError(f"jupyter {kind} did not answer within {timeout:.0f} s:\n{server.log_tail()}") from None
+    return server
 
 
 def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
