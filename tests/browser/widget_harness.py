@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from playwright.sync_api import Locator, Page
 
+from image_widget.widget import options as widget_options
 from support.images import jpeg
 
 GPT_IMAGE_2_CAPS: dict[str, Any] = {
@@ -65,20 +66,8 @@ DALLE_3_CAPS: dict[str, Any] = {
     "transparent_formats": ["png", "webp"],
 }
 
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "prompt": "",
-    "mode": "generate",
-    "model": "gpt-image-2",
-    "size": "auto",
-    "quality": "auto",
-    "n": 1,
-    "background": "auto",
-    "output_format": "png",
-    "output_compression": None,
-    "moderation": "auto",
-    "input_fidelity": None,
-    "partial_images": 0,
-}
+DEFAULT_OPTIONS: dict[str, Any] = dict(widget_options.DEFAULT_OPTIONS)
+"""The kernel's own defaults (widget/options.py): the one place they live; the page has none."""
 
 
 def default_state() -> dict[str, Any]:
