@@ -461,7 +461,9 @@ def test_add_inputs_normalises_and_sets_the_mask_base(
     msg(w, {"type": "remove_input", "id": w.inputs[0]["id"]})
     assert w.inputs == []
     assert w.mask_base == b""
-    assert "image" in w.problems
+    # Issue 14 item 5: with the last input gone, edit turns back into generate (was: an "image" problem).
+    assert w.options["mode"] == "generate"
+    assert "image" not in w.problems
 
 
 def test_bad_upload_is_a_notice(make_widget: Callable[..., tuple[ImageWidget, Sent]]) -> None:

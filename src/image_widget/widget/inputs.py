@@ -214,7 +214,8 @@ class Inputs:
             self._widget.options = {**self._widget.options, "mode": "edit"}
 
     def replace(self, new: list[InputImage]) -> None:
-        """Replace the inputs; a new first image gets a new mask base and clears the mask."""
+        """Replace the inputs; a new first image gets a new mask base and clears the mask, and an
+        empty list turns edit back into generate (the mirror of `append`)."""
         widget = self._widget
         old_first = self._items[0].id if self._items else None
         self._items = new
@@ -222,6 +223,9 @@ class Inputs:
             widget.mask = None
             widget.mask_base = mask_base_bytes(new[0].upload) if new else b""
         widget.inputs = [item.item() for item in new]
+        if not new and widget.options.get("mode") == "edit":
+            # Edit needs an input: with the last one gone, Generate is what the next click can run.
+            widget.options = {**widget.options, "mode": "generate"}
 
     def remove(self, input_id: object) -> None:
         self.replace([item for item in self._items if item.id != input_id])
