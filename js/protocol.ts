@@ -83,7 +83,10 @@ export interface ResultItem {
   size?: string;
   quality?: string;
   cost_text?: string;
+  /** The bare Python call that reproduces this image. */
   code?: string;
+  /** What "Copy code" copies: the import, a comment on the server and key, the call with absolute paths. */
+  snippet?: string;
 }
 
 export interface HistoryRun {

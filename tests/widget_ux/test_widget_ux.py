@@ -6,11 +6,22 @@ stand in for the front end's writes, messages go straight to the handler, and th
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
 
 from image_widget.emulator import Emulator
 from image_widget.widget import ImageWidget
-from test_widget import Sent, finish, msg, png
+from test_widget import KEY, Sent, finish, image_requests, mask_png, msg, png
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 MakeWidget = Callable[..., tuple[ImageWidget, Sent]]
 
@@ -38,3 +49,99 @@ def test_variation_is_left_alone_when_the_inputs_go(make_widget: MakeWidget) -> 
     msg(w, {"type": "remove_input", "id": w.inputs[0]["id"]})
     assert w.options["mode"] == "variation"
     assert "image" in w.problems
+
+
+# ------------------------------------------------------------------------------- item 6: code that runs
+
+
+def _run_elsewhere(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh Python in another folder, with no key or server in the environment."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGE_WIDGET_DIR")}
+    env["PYTHONPATH"] = str(SRC)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def _digests(files: Any) -> list[str]:
+    return [f["sha256"] for f in (files if isinstance(files, list) else [files])]
+
+
+def test_copied_edit_runs_elsewhere_against_the_same_server(
+        make_widget: MakeWidget, emulator: Emulator, tmp_path: Path) -> None:
+    w, _ = make_widget(prompt="paint it")  # base_url=emulator.url, api_key=KEY
+    msg(w, {"type": "add_inputs", "names": ["base.png"]}, [png((256, 256))])
+    w.mask = mask_png((256, 256), (10, 10, 90, 90))
+    w.generate()
+    snippet = w.results[0]["snippet"]
+    assert snippet.startswith("import image_widget as iw\n")
+    assert f"base_url={emulator.url!r}" in snippet
+    assert KEY not in snippet
+    assert "api_key" not in snippet
+    assert "OPENAI_API_KEY" in snippet  # says where the key comes from instead
+    assert w.results[0]["code"].startswith("iw.edit(")  # the bare call is unchanged
+    first = image_requests(emulator)[-1]
+
+    done = _run_elsewhere(snippet, tmp_path / "elsewhere")
+    assert done.returncode == 0, done.stderr
+    again = image_requests(emulator)[-1]
+    assert again.id != first.id
+    assert again.endpoint == "edit"
+    assert _digests(again.params["image"]) == _digests(first.params["image"])
+    assert _digests(again.params["mask"]) == _digests(first.params["mask"])
+    assert again.params["prompt"] == "paint it"
+    assert KEY not in done.stdout + done.stderr
+
+
+def test_copied_code_from_the_emulator_runs_on_an_emulator(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    w = ImageWidget(folder=tmp_path / "out", prompt="a red fox", n=2, quality="medium")
+    try:
+        w.generate()
+        snippet = w.results[0]["snippet"]
+        record = json.loads(next(iter(sorted(w.folder.glob("*.json")))).read_text())
+    finally:
+        w.close()
+    assert "base_url" not in snippet
+    assert "offline emulator" in snippet
+    elsewhere = tmp_path / "elsewhere"
+    done = _run_elsewhere(snippet, elsewhere)
+    assert done.returncode == 0, done.stderr
+    made = [json.loads(p.read_text()) for p in sorted((elsewhere / "image-widget-output").glob("*.json"))]
+    assert len(made) == 2
+    again, before = made[0]["params"], record["params"]
+    assert {k: before[k] for k in again} == again  # the same request, less the values the API defaults to
+    assert set(before) - set(again) <= {"background", "moderation", "output_format"}
+    assert made[0]["endpoint"] == "generate"
+
+
+def test_copied_code_for_a_custom_client_names_its_server_not_its_key(
+        make_widget: MakeWidget, emulator: Emulator, tmp_path: Path) -> None:
+    client = openai.OpenAI(base_url=emulator.url, api_key=KEY)
+    w, _ = make_widget(client=client, base_url=None, api_key=None, prompt="a kite")
+    w.generate()
+    snippet = w.results[0]["snippet"]
+    assert KEY not in snippet
+    assert f"base_url={emulator.url!r}" in snippet
+    assert "client=" in snippet  # how to use the same client again
+    done = _run_elsewhere(snippet, tmp_path / "elsewhere")
+    assert done.returncode == 0, done.stderr
+    assert image_requests(emulator)[-1].params["prompt"] == "a kite"
+
+
+def test_copied_code_for_openai_says_it_is_billed_and_carries_no_key() -> None:
+    from image_widget.reproduce import runnable_code
+    from image_widget.widget.connection import Connection
+
+    extra, comments = Connection(None, None, KEY, {}).code_context()
+    record = {"prompt": "a fox", "endpoint": "generate", "params": {"model": "gpt-image-2", "n": 1}}
+    snippet = runnable_code(record, extra=extra, comments=comments)
+    assert snippet.splitlines()[0] == "import image_widget as iw"
+    assert snippet.splitlines()[-1] == "iw.generate('a fox', model='gpt-image-2', n=1)"
+    assert "billed" in snippet
+    assert "OPENAI_API_KEY" in snippet
+    assert KEY not in snippet
+    with_creds = Connection(None, "https://user:pw@llm.example/v1?api-key=zzz", None, {}).code_context()
+    assert with_creds[0] == {"base_url": "https://llm.example/v1"}

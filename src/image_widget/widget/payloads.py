@@ -42,8 +42,12 @@ def _money(usd: float | None) -> str:
     return "unknown" if usd is None else format_usd(usd)
 
 
-def result_item(record: Mapping[str, Any], thumb: bytes, code: str) -> dict[str, Any]:
-    """One entry of the `results` trait, from a stored image's record."""
+def result_item(record: Mapping[str, Any], thumb: bytes, code: str, snippet: str = "") -> dict[str, Any]:
+    """One entry of the `results` trait, from a stored image's record.
+
+    `code` is the bare call (`reproduce_code`); `snippet` the code "Copy code" copies, which runs pasted
+    into a fresh cell in any folder (`reproduce.runnable_code`; `code` when not given).
+    """
     params: Mapping[str, Any] = record.get("params") or {}
     response: Mapping[str, Any] = record.get("response") or {}
     per_image = record.get("cost_usd")  # records carry each image's share of the run's cost
@@ -59,6 +63,7 @@ def result_item(record: Mapping[str, Any], thumb: bytes, code: str) -> dict[str,
         "quality": response.get("quality") or params.get("quality") or "",
         "cost_text": _money(per_image),
         "code": code,
+        "snippet": snippet or code,
     }
 
 
