@@ -4,7 +4,7 @@ widget that says when it lost its kernel. Module tests in Chromium with the fake
 from __future__ import annotations
 
 import pytest
-from widget_harness import Harness, fake_results
+from widget_harness import DALLE_3_CAPS, DEFAULT_OPTIONS, Harness, fake_results
 
 pytestmark = pytest.mark.browser
 
@@ -26,3 +26,57 @@ def test_copy_code_copies_the_runnable_snippet(harness: Harness) -> None:
     box = page.locator('.iw-result[data-result-id="img-0"] textarea.iw-code')
     box.wait_for()
     assert box.input_value() == snippet
+
+
+# ------------------------------------------------------------------------------- item 3: Images (n)
+
+
+def _type_n(harness: Harness, text: str) -> None:
+    harness.page.fill(control("n"), text)
+    harness.page.press(control("n"), "Tab")
+
+
+def _note(harness: Harness) -> str:
+    note = harness.page.locator('[data-note-for="n"]')
+    return (note.text_content() or "") if note.is_visible() else ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "runs", "why"),
+    [
+        ("2.5", 2, "2.5 is not a whole number — 2 images will run"),
+        ("-3", 1, "-3 is less than 1 — 1 image will run"),
+        ("0", 1, "0 is less than 1 — 1 image will run"),
+        ("11", 10, "gpt-image-2 makes at most 10 images per request — 10 images will run"),
+        ("0.5", 1, "0.5 is not a whole number — 1 image will run"),
+    ],
+)
+def test_n_box_shows_what_runs_and_why(harness: Harness, typed: str, runs: int, why: str) -> None:
+    harness.mount(options={**DEFAULT_OPTIONS, "n": 4})
+    _type_n(harness, typed)
+    assert harness.page.input_value(control("n")) == str(runs)
+    assert harness.wait_sets("options", 1)[-1]["n"] == runs
+    assert _note(harness) == why
+    # A plain whole number in range runs as typed, and the note goes.
+    _type_n(harness, "3")
+    assert harness.wait_sets("options", 2)[-1]["n"] == 3
+    assert _note(harness) == ""
+
+
+def test_n_box_empty_keeps_the_value_and_says_so(harness: Harness) -> None:
+    harness.mount(options={**DEFAULT_OPTIONS, "n": 4})
+    _type_n(harness, "")
+    assert harness.page.input_value(control("n")) == "4"
+    assert _note(harness) == "No number given — 4 images will run, as before"
+    assert harness.sets("options") == []  # nothing changed, nothing written
+
+
+def test_n_lowered_by_a_model_change_is_said(harness: Harness) -> None:
+    harness.mount(options={**DEFAULT_OPTIONS, "n": 4})
+    harness.page.select_option(control("model"), "dall-e-3")
+    assert harness.wait_sets("options", 1)[-1]["model"] == "dall-e-3"
+    # The kernel answers: the new model's capabilities, then the options with n lowered to its limit.
+    harness.set_trait("capabilities", DALLE_3_CAPS)
+    harness.set_options(model="dall-e-3", n=1)
+    assert harness.page.input_value(control("n")) == "1"
+    assert "dall-e-3 makes at most 1 image per request" in _note(harness)
