@@ -14,6 +14,12 @@ function isImageFile(f: File): boolean {
   return f.type === "" || f.type.startsWith("image/");
 }
 
+/** "notes.txt is not an image (PNG, JPEG or WebP)" — files the picker or a drop gave that are not images. */
+export function notImages(names: string[]): string {
+  const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
+  return `${list} ${names.length > 1 ? "are not images" : "is not an image"} (PNG, JPEG or WebP)`;
+}
+
 /** Collects small files into one `add_inputs` message until the next would pass the limit. */
 class Batch {
   private names: string[] = [];
@@ -54,8 +60,8 @@ async function sendChunked(ctx: Ctx, file: File, name: string): Promise<boolean>
 /** Send `files` (see uploadFiles); resolves when the last message is sent. */
 export async function upload(ctx: Ctx, files: File[]): Promise<void> {
   const images = files.filter(isImageFile);
-  const skipped = files.length - images.length;
-  if (skipped) ctx.notice(`${skipped} file${skipped > 1 ? "s are" : " is"} not an image and was skipped`, "warning");
+  const skipped = files.filter((f) => !isImageFile(f)).map((f) => f.name || "the pasted file");
+  if (skipped.length) ctx.notice(notImages(skipped), "warning");
   const batch = new Batch(ctx);
   for (const file of images) {
     const name = file.name || "pasted-image";

@@ -180,8 +180,9 @@ def test_bad_options_show_problems_and_send_nothing(
     msg(w, {"type": "generate"})
     assert w.status["state"] == "error"
     assert w.error["code"] == "invalid_options"
-    assert "n=42" in w.error["message"]
-    with pytest.raises(capabilities.ValidationError):
+    # Issue 14 item 9: the banner speaks the form's words (was: "n=42"); ValidationError keeps its text.
+    assert "you asked for 42" in w.error["message"]
+    with pytest.raises(capabilities.ValidationError, match="n=42 is out of range"):
         w.generate()
     assert image_requests(emulator) == []
     assert w.running is False

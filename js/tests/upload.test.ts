@@ -55,11 +55,12 @@ describe("upload", () => {
     expect(chunks.map((c) => c.buffers[0]?.byteLength)).toEqual([CHUNK_SIZE, CHUNK_SIZE, 5]);
   });
 
-  it("skips files that are not images, with a warning", async () => {
+  it("skips files that are not images, with a warning that names them", async () => {
     const { model, ctx } = fakeCtx();
     const seen = notices(ctx);
     await upload(ctx, [file("notes.txt", 5, "text/plain"), file("x.webp", 5, "image/webp")]);
-    expect(seen).toEqual([["1 file is not an image and was skipped", "warning"]]);
+    // issue 14 item 9: the file is named in plain words (was "1 file is not an image and was skipped")
+    expect(seen).toEqual([["notes.txt is not an image (PNG, JPEG or WebP)", "warning"]]);
     expect(model.sent.map((s) => s.msg)).toEqual([{ type: "add_inputs", names: ["x.webp"] }]);
   });
 

@@ -80,3 +80,37 @@ def test_n_lowered_by_a_model_change_is_said(harness: Harness) -> None:
     harness.set_options(model="dall-e-3", n=1)
     assert harness.page.input_value(control("n")) == "1"
     assert "dall-e-3 makes at most 1 image per request" in _note(harness)
+
+
+# ------------------------------------------------------------------------------- item 9: people's words
+
+TRANSPARENT = "Transparent background needs PNG or WebP — Format is JPEG"
+
+
+def test_a_problem_of_two_controls_marks_both_and_shows_once(harness: Harness) -> None:
+    harness.mount(options={**DEFAULT_OPTIONS, "background": "transparent", "output_format": "jpeg"})
+    # As the kernel lists it: under each parameter involved, its own first.
+    harness.set_trait("problems", {"background": TRANSPARENT, "output_format": TRANSPARENT})
+    page = harness.page
+    shown = page.locator('.iw-problem[data-problem-for="background"]')
+    assert shown.is_visible()
+    assert shown.text_content() == TRANSPARENT
+    assert page.is_hidden('.iw-problem[data-problem-for="output_format"]')
+    slot_id = shown.get_attribute("id")
+    for name in ("background", "output_format"):
+        assert page.get_attribute(control(name), "aria-invalid") == "true", name
+        assert page.get_attribute(control(name), "aria-describedby") == slot_id, name
+    assert page.locator(".image-widget").get_by_text(TRANSPARENT).count() == 1
+    harness.set_trait("problems", {})
+    for name in ("background", "output_format"):
+        assert page.get_attribute(control(name), "aria-invalid") is None, name
+
+
+def test_a_file_that_is_not_an_image_is_named(harness: Harness) -> None:
+    harness.mount()
+    harness.page.set_input_files(
+        ".iw-file", [{"name": "photo.txt", "mimeType": "text/plain", "buffer": b"this is not an image"}]
+    )
+    warning = harness.page.locator(".image-widget").get_by_text("photo.txt is not an image (PNG, JPEG or WebP)")
+    warning.wait_for()
+    assert harness.sent("add_inputs") == []

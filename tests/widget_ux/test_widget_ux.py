@@ -17,7 +17,9 @@ from typing import Any
 import openai
 import pytest
 
+from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
+from image_widget.images import ImageInputError
 from image_widget.widget import ImageWidget
 from test_widget import KEY, Sent, finish, image_requests, mask_png, msg, png
 
@@ -145,3 +147,42 @@ def test_copied_code_for_openai_says_it_is_billed_and_carries_no_key() -> None:
     assert KEY not in snippet
     with_creds = Connection(None, "https://user:pw@llm.example/v1?api-key=zzz", None, {}).code_context()
     assert with_creds[0] == {"base_url": "https://llm.example/v1"}
+
+
+# ------------------------------------------------------------------------------- item 9: people's words
+
+TRANSPARENT = "Transparent background needs PNG or WebP — Format is JPEG"
+
+
+def test_a_problem_of_two_controls_names_both_in_plain_words(make_widget: MakeWidget, emulator: Emulator) -> None:
+    w, _ = make_widget(prompt="a logo")
+    w.options = {**w.options, "background": "transparent", "output_format": "jpeg"}
+    assert w.problems == {"background": TRANSPARENT, "output_format": TRANSPARENT}
+    # The Python error keeps its exact text; the widget's banner says it in the form's words.
+    with pytest.raises(ValidationError) as info:
+        w.generate()
+    assert str(info.value) == "background='transparent' needs output_format png or webp, got jpeg"
+    assert w.error["message"] == TRANSPARENT
+    assert image_requests(emulator) == []
+
+
+def test_problems_read_like_the_form(make_widget: MakeWidget) -> None:
+    w, _ = make_widget(prompt="x")
+    w.options = {**w.options, "output_compression": 50, "n": 12}
+    assert w.problems["output_compression"] == "Compression works only with JPEG or WebP — Format is PNG"
+    assert w.problems["output_format"] == w.problems["output_compression"]
+    assert w.problems["n"] == "gpt-image-2 makes 1 to 10 images per request — you asked for 12"
+    w.options = {**w.options, "output_compression": None, "n": 1, "mode": "edit"}
+    assert w.problems == {"image": "Edit needs an input image — add one", "mode": "Edit needs an input image — add one"}
+
+
+def test_a_bad_file_is_named_in_plain_words(make_widget: MakeWidget) -> None:
+    w, sent = make_widget()
+    msg(w, {"type": "add_inputs", "names": ["photo.txt"]}, [b"this is not an image at all"])
+    assert w.inputs == []
+    assert sent.notices() == ["photo.txt is not an image (PNG, JPEG or WebP)"]
+    msg(w, {"type": "add_inputs", "names": ["broken.png"]}, [png((64, 64))[:60]])
+    assert sent.notices()[-1] == "broken.png is a damaged or incomplete PNG file"
+    # The Python error for the same bytes is unchanged.
+    with pytest.raises(ImageInputError, match=r"image\[0\] is not a recognised image \(starts with b'this is not '\)"):
+        w.add_inputs(b"this is not an image at all")

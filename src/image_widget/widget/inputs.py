@@ -63,11 +63,17 @@ def normalise(name: str, data: Any, index: int, model: str, note: Callable[[str]
         if issubclass(warning.category, UserWarning):
             note(f"{name}: {warning.message}")
     if info is None:
-        raise images.ImageInputError("could not be read as an image")
+        raise images.ImageInputError("could not be read as an image", reason="could not be read as an image")
     (width, height), _alpha = info
     upload_name = Path(name).stem or "image"
     upload = (f"{upload_name}.{upload[0].rsplit('.', 1)[-1]}", upload[1], upload[2])
     return InputImage(uuid.uuid4().hex[:12], name, upload, width, height, thumb)
+
+
+def unusable(name: str, exc: Exception) -> str:
+    """Why a file cannot be an input, in a person's words when the error has them (`ImageInputError.reason`)."""
+    reason = getattr(exc, "reason", "")
+    return f"{name} {reason}" if reason else f"{name}: {exc}"
 
 
 def input_name(src: Any, index: int) -> str:
@@ -171,12 +177,10 @@ class Inputs:
 
     def make(self, name: str, data: Any, index: int) -> InputImage | None:
         """`normalise` that reports an unusable file as a warning notice (None) instead of raising."""
-        from image_widget import images
-
         try:
             return self.normalise(name, data, index)
-        except (images.ImageInputError, OSError, ValueError) as exc:
-            self._widget._notice(f"{name}: {exc}", "warning")
+        except (OSError, ValueError) as exc:  # ImageInputError is a ValueError
+            self._widget._notice(unusable(name, exc), "warning")
             return None
 
     def add_files(self, files: list[tuple[str, Any]]) -> None:
