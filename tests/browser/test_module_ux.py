@@ -114,3 +114,73 @@ def test_a_file_that_is_not_an_image_is_named(harness: Harness) -> None:
     warning = harness.page.locator(".image-widget").get_by_text("photo.txt is not an image (PNG, JPEG or WebP)")
     warning.wait_for()
     assert harness.sent("add_inputs") == []
+
+
+# ------------------------------------------------------------------------------- item 7: upload progress
+
+MIB = 1024 * 1024
+
+PICK_BIG = """(size) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(size)], 'photo.png', {type: 'image/png'}));
+    const input = document.querySelector('.iw-file');
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change', {bubbles: true}));
+}"""
+
+
+def _progress(harness: Harness) -> str:
+    line = harness.page.locator('[data-role="upload-status"] .iw-upload-progress')
+    return (line.text_content() or "").strip() if line.is_visible() else ""
+
+
+def test_a_big_upload_shows_progress_from_the_kernels_answers(harness: Harness) -> None:
+    harness.mount()
+    page = harness.page
+    page.evaluate(PICK_BIG, 36 * MIB)
+    chunks = [c["content"] for c in harness.wait_sent("add_input_chunk", 9)]
+    upload_id = chunks[0]["upload_id"]
+    page.wait_for_function("() => document.querySelector('[data-role=\"upload-status\"]').dataset.uploading === '1'")
+    assert _progress(harness) == "Adding photo.png — 0 / 36 MB"
+    for _index in range(3):
+        harness.fire({"type": "upload_progress", "upload_id": upload_id, "received": 4 * MIB, "done": False})
+    assert _progress(harness) == "Adding photo.png — 12 / 36 MB"
+    assert page.eval_on_selector(".iw-upload-bar", "b => [b.value, b.max]") == [12 * MIB, 36 * MIB]
+    # Another view's upload is not ours.
+    harness.fire({"type": "upload_progress", "upload_id": "someone-else", "received": MIB, "done": True})
+    assert _progress(harness) == "Adding photo.png — 12 / 36 MB"
+    harness.fire({"type": "upload_progress", "upload_id": upload_id, "received": 24 * MIB, "done": True,
+                  "added": ["photo.png"], "problems": []})
+    assert _progress(harness) == ""
+    assert page.is_hidden('[data-role="upload-status"]')
+
+
+def test_files_not_added_stay_listed_until_the_next_upload(harness: Harness) -> None:
+    harness.mount()
+    page = harness.page
+    page.set_input_files(".iw-file", [
+        {"name": "a.png", "mimeType": "image/png", "buffer": b"12345"},
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"},
+    ])
+    first = harness.wait_sent("add_inputs", 1)[0]["content"]
+    problems = page.locator(".iw-upload-problems")
+    assert problems.text_content() == "notes.txt is not an image (PNG, JPEG or WebP)"
+    harness.fire({"type": "upload_progress", "upload_id": first["upload_id"], "received": 5, "done": True,
+                  "added": [], "problems": ["a.png is a damaged or incomplete PNG file"]})
+    assert [li.text_content() for li in problems.locator("li").all()] == [
+        "notes.txt is not an image (PNG, JPEG or WebP)", "a.png is a damaged or incomplete PNG file"]
+    # A new upload starts: the old problems go at once.
+    page.set_input_files(".iw-file", [{"name": "b.png", "mimeType": "image/png", "buffer": b"67890"}])
+    harness.wait_sent("add_inputs", 2)
+    assert page.is_hidden(".iw-upload-problems")
+
+
+def test_a_quick_upload_shows_no_progress(harness: Harness) -> None:
+    harness.mount()
+    page = harness.page
+    page.set_input_files(".iw-file", [{"name": "a.png", "mimeType": "image/png", "buffer": b"12345"}])
+    sent = harness.wait_sent("add_inputs", 1)[0]["content"]
+    harness.fire({"type": "upload_progress", "upload_id": sent["upload_id"], "received": 5, "done": True,
+                  "added": ["a.png"], "problems": []})
+    page.wait_for_timeout(500)  # a negative check: past the moment after which progress would show
+    assert page.is_hidden('[data-role="upload-status"]')

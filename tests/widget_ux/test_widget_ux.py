@@ -186,3 +186,44 @@ def test_a_bad_file_is_named_in_plain_words(make_widget: MakeWidget) -> None:
     # The Python error for the same bytes is unchanged.
     with pytest.raises(ImageInputError, match=r"image\[0\] is not a recognised image \(starts with b'this is not '\)"):
         w.add_inputs(b"this is not an image at all")
+
+
+# ------------------------------------------------------------------------------- item 7: upload progress
+
+
+def test_an_upload_with_an_id_is_answered_with_what_was_added_and_why_not(make_widget: MakeWidget) -> None:
+    w, sent = make_widget()
+    good, bad = png((64, 48)), b"this is not an image at all"
+    msg(w, {"type": "add_inputs", "names": ["photo.png", "notes.txt"], "upload_id": "u1"}, [good, bad])
+    assert [i["name"] for i in w.inputs] == ["photo.png"]
+    (reply, buffers), = sent.custom("upload_progress")
+    assert reply == {"type": "upload_progress", "upload_id": "u1", "received": len(good) + len(bad), "done": True,
+                     "added": ["photo.png"], "problems": ["notes.txt is not an image (PNG, JPEG or WebP)"]}
+    assert buffers == []
+    assert sent.notices() == []  # said in the answer, next to the inputs, not as a toast
+
+
+def test_every_chunk_is_answered_the_last_after_the_file_is_in(make_widget: MakeWidget) -> None:
+    w, sent = make_widget()
+    data = png((700, 500))
+    parts = [data[i:i + 4096] for i in range(0, len(data), 4096)]
+    for index, part in enumerate(parts):
+        msg(w, {"type": "add_input_chunk", "upload_id": "big", "index": index, "total": len(parts),
+                "name": "big.png"}, [part])
+        replies = [c for c, _ in sent.custom("upload_progress")]
+        assert len(replies) == index + 1
+        assert replies[-1]["received"] == len(part)
+        assert replies[-1]["done"] is (index == len(parts) - 1)
+        assert len(w.inputs) == (1 if index == len(parts) - 1 else 0)
+    assert replies[-1]["added"] == ["big.png"]
+    assert sum(r["received"] for r in replies) == len(data)
+
+
+def test_a_new_upload_clears_the_previous_error(make_widget: MakeWidget) -> None:
+    w, _ = make_widget(prompt="x", mode="edit")
+    msg(w, {"type": "generate"})  # refused: edit needs an input image
+    assert w.error["code"] == "invalid_options"
+    assert w.status["state"] == "error"
+    msg(w, {"type": "add_input_chunk", "upload_id": "u2", "index": 0, "total": 3, "name": "big.png"}, [b"x" * 10])
+    assert w.error == {}  # at the first piece, not seconds later when the whole file is in
+    assert w.status["state"] == "idle"

@@ -175,26 +175,38 @@ class Inputs:
         """`normalise` for the current model, conversions shown as notices; raises when unusable."""
         return normalise(name, data, index, self._model(), self._widget._notice)
 
-    def make(self, name: str, data: Any, index: int) -> InputImage | None:
-        """`normalise` that reports an unusable file as a warning notice (None) instead of raising."""
+    def make(self, name: str, data: Any, index: int, problems: list[str] | None = None) -> InputImage | None:
+        """`normalise` that reports an unusable file (None) instead of raising: added to `problems`, or
+        as a warning notice without a list."""
         try:
             return self.normalise(name, data, index)
         except (OSError, ValueError) as exc:  # ImageInputError is a ValueError
-            self._widget._notice(unusable(name, exc), "warning")
+            self.report(unusable(name, exc), problems)
             return None
 
-    def add_files(self, files: list[tuple[str, Any]]) -> None:
-        """Browser uploads: add what fits the model's limit and can be used; notices for the rest."""
+    def report(self, text: str, problems: list[str] | None) -> None:
+        """`text` into `problems` (an upload's reply), or a warning notice without a list."""
+        if problems is None:
+            self._widget._notice(text, "warning")
+        else:
+            problems.append(text)
+
+    def add_files(self, files: list[tuple[str, Any]], problems: list[str] | None = None) -> list[str]:
+        """Browser uploads: add what fits the model's limit and can be used; the names added.
+
+        What is left out is said in `problems` (an upload's reply), or as notices without a list.
+        """
         limit = self._limit()
         room = limit - len(self._items)
         if len(files) > room:
             dropped = ", ".join(name for name, _ in files[max(room, 0):])
-            self._widget._notice(f"Model {self._widget.options.get('model')} takes at most {limit} input "
-                                 f"images; not added: {dropped}", "warning")
+            self.report(f"Model {self._widget.options.get('model')} takes at most {limit} input images; "
+                         f"not added: {dropped}", problems)
             files = files[:max(room, 0)]
         added = [entry for i, (name, data) in enumerate(files)
-                 if (entry := self.make(name, data, len(self._items) + i)) is not None]
+                 if (entry := self.make(name, data, len(self._items) + i, problems)) is not None]
         self.append(added)
+        return [entry.name for entry in added]
 
     def add_from_python(self, sources: Sequence[ImageInput]) -> None:
         """`ImageWidget.add_inputs`: like `add_files`, but all or nothing, and raising instead of noticing."""

@@ -30,6 +30,22 @@ def notice(message: str, level: Literal["info", "warning"] = "info") -> Notice:
     return {"type": "notice", "level": level, "message": message}
 
 
+class UploadProgress(TypedDict):
+    type: Literal["upload_progress"]
+    upload_id: str
+    received: int  # bytes of the message this answers
+    done: bool  # the last answer for this upload_id: its files were added or refused
+    added: list[str]  # names of the files added (when done)
+    problems: list[str]  # why files were not added, each naming the file
+
+
+def upload_progress(upload_id: str, received: int, *, done: bool, added: Sequence[str] = (),
+                    problems: Sequence[str] = ()) -> UploadProgress:
+    """The kernel's answer to each upload message that carried an `upload_id`."""
+    return {"type": "upload_progress", "upload_id": upload_id, "received": received, "done": done,
+            "added": list(added), "problems": list(problems)}
+
+
 def mime_of(record: Mapping[str, Any], path: Path) -> str:
     """The MIME type a stored image's bytes are sent with: its record's format, else its suffix."""
     fmt = str(record.get("format") or path.suffix.lstrip("."))
