@@ -184,3 +184,55 @@ def test_a_quick_upload_shows_no_progress(harness: Harness) -> None:
                   "added": ["a.png"], "problems": []})
     page.wait_for_timeout(500)  # a negative check: past the moment after which progress would show
     assert page.is_hidden('[data-role="upload-status"]')
+
+
+# ------------------------------------------------------------------------------- item 4: kernel lost
+
+LOST = '[data-role="kernel-lost"]'
+
+
+def _assert_lost(harness: Harness) -> None:
+    page = harness.page
+    page.wait_for_selector('.image-widget[data-kernel="lost"]')
+    text = page.locator(LOST).text_content() or ""
+    assert "This widget lost its kernel" in text
+    assert "Re-run the cell" in text
+    assert page.is_disabled(".iw-generate")  # Generate, or Cancel while a run was going
+    assert page.is_disabled('[data-action="add-inputs"]')
+    assert page.is_disabled(control("prompt"))
+    assert page.is_disabled(control("model"))
+    assert page.is_enabled('[data-action="copy-code"]')  # works without a kernel
+    assert page.text_content(".iw-state-message") == "No kernel — re-run the cell"
+
+
+def test_a_send_that_throws_means_the_kernel_is_gone(harness: Harness) -> None:
+    harness.mount(results=fake_results(1), status={"state": "done", "message": "1 image in 0.8 s"})
+    page = harness.page
+    assert page.is_hidden(LOST)
+    # What ipywidgets does after a kernel restart: the comm is disposed and send throws.
+    page.evaluate("() => { window.__model.send = () => { throw new Error('Cannot send'); }; }")
+    page.fill(control("prompt"), "a cat")
+    page.click('[data-action="generate"]')
+    _assert_lost(harness)  # and the harness checks that nothing was thrown uncaught
+
+
+def test_the_host_saying_the_comm_went_away_is_enough(harness: Harness) -> None:
+    harness.mount(results=fake_results(1), status={"state": "running", "message": "Generating…", "started_ms": 1})
+    page = harness.page
+    page.evaluate("() => window.__model.emit('comm_live_update')")  # ipywidgets, on kernel restart
+    _assert_lost(harness)
+    assert page.text_content('[data-role="timer"]') == ""  # the elapsed counter stopped
+    # State the page still holds redraws the views: nothing comes back to life.
+    harness.set_options(model="gpt-image-1.5")
+    assert page.is_disabled(control("quality"))
+    assert page.is_disabled(".iw-generate")
+    page.click('[data-action="copy-code"]')
+    page.locator("textarea.iw-code").wait_for()
+
+
+def test_a_failing_save_is_a_lost_kernel_too(harness: Harness) -> None:
+    harness.mount(results=fake_results(1))
+    page = harness.page
+    page.evaluate("() => { window.__model.save_changes = () => { throw new Error('Cannot send'); }; }")
+    page.select_option(control("quality"), "high")
+    _assert_lost(harness)
