@@ -64,8 +64,6 @@ export class Ctx {
   ) {
     this.signal = this.abort.signal;
     this.onMessage((msg, buffers) => this.route(msg, buffers));
-    // ipywidgets fires this (with comm_live false) when the kernel restarts; only its constructor sets it true.
-    this.track("comm_live_update", () => this.markLost());
   }
 
   // ------------------------------------------------------------------------------------ traits
@@ -125,6 +123,8 @@ export class Ctx {
 
   /** Call `fn` once when the widget loses its kernel. */
   onLost(fn: () => void): void {
+    // ipywidgets fires this (comm no longer live) when the kernel restarts; only its constructor sets it live.
+    if (!this.lostHandlers.length) this.track("comm_live_update", () => this.markLost());
     this.lostHandlers.push(fn);
   }
   markLost(): void {
