@@ -53,7 +53,10 @@ export class Ctx {
   private readonly urls = new Set<string>();
   private readonly pending = new Map<string, Pending>();
   private noticeSink: ((message: string, level: Level) => void) | null = null;
+  private readonly lostHandlers: (() => void)[] = [];
   disposed = false;
+  /** The widget lost its kernel: a send failed ("Cannot send"), or the host said the comm went away. */
+  lost = false;
 
   constructor(
     readonly model: AnyModel<WidgetModel>,
@@ -93,22 +96,42 @@ export class Ctx {
 
   /** Write a whole new options dict (never mutate the one the model holds) and sync it. */
   setOptions(patch: Partial<Options>): void {
-    if (this.disposed) return;
+    if (this.disposed || this.lost) return;
     this.model.set("options", { ...this.options(), ...patch });
-    this.model.save_changes();
+    this.guard(() => this.model.save_changes());
   }
 
   setBytes(name: "mask", bytes: Uint8Array): void {
-    if (this.disposed) return;
+    if (this.disposed || this.lost) return;
     this.model.set(name, new DataView(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
-    this.model.save_changes();
+    this.guard(() => this.model.save_changes());
   }
 
   // ---------------------------------------------------------------------------------- messages
   send(msg: Command, buffers?: ArrayBuffer[]): void {
-    if (this.disposed) return;
-    if (buffers && buffers.length) this.model.send(msg, undefined, buffers);
-    else this.model.send(msg);
+    if (this.disposed || this.lost) return;
+    this.guard(() => {
+      if (buffers && buffers.length) this.model.send(msg, undefined, buffers);
+      else this.model.send(msg);
+    });
+  }
+
+  /** Run a write to the kernel; if the host throws (its comm is gone), the widget has lost its kernel. */
+  private guard(write: () => void): void {
+    try { write(); } catch { this.markLost(); } // prettier-ignore
+  }
+
+  /** Call `fn` once when the widget loses its kernel. */
+  onLost(fn: () => void): void {
+    // ipywidgets fires this (comm no longer live) when the kernel restarts; only its constructor sets it live.
+    if (!this.lostHandlers.length) this.track("comm_live_update", () => this.markLost());
+    this.lostHandlers.push(fn);
+  }
+  markLost(): void {
+    if (this.lost || this.disposed) return;
+    this.lost = true;
+    this.rejectPending();
+    for (const fn of this.lostHandlers.splice(0)) fn();
   }
 
   /**
@@ -123,7 +146,7 @@ export class Ctx {
   ): Promise<Answer<T>> {
     return new Promise<Answer<T>>((resolve, reject) => {
       const { signal } = opts;
-      if (this.disposed || signal?.aborted) {
+      if (this.disposed || this.lost || signal?.aborted) {
         reject(abortError());
         return;
       }
@@ -145,6 +168,13 @@ export class Ctx {
       });
       this.send({ ...command, request_id: id } as Command);
     });
+  }
+
+  /** Requests still waiting end as aborted: their answer can no longer come. */
+  private rejectPending(): void {
+    const open = [...this.pending.values()];
+    this.pending.clear();
+    for (const waiting of open) waiting.reject(abortError());
   }
 
   private route(msg: Reply, buffers: DataView[] | undefined): void {
@@ -235,10 +265,9 @@ export class Ctx {
     this.intervals.clear();
     for (const url of this.urls) URL.revokeObjectURL(url);
     this.urls.clear();
-    const open = [...this.pending.values()];
-    this.pending.clear();
-    for (const waiting of open) waiting.reject(abortError());
+    this.rejectPending();
     this.noticeSink = null;
+    this.lostHandlers.length = 0;
   }
 }
 

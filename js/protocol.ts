@@ -83,7 +83,10 @@ export interface ResultItem {
   size?: string;
   quality?: string;
   cost_text?: string;
+  /** The bare Python call that reproduces this image. */
   code?: string;
+  /** What "Copy code" copies: the import, a comment on the server and key, the call with absolute paths. */
+  snippet?: string;
 }
 
 export interface HistoryRun {
@@ -134,7 +137,7 @@ export type Command =
   | { type: "cancel" }
   | { type: "fetch_image"; id: string; request_id: string }
   | { type: "use_as_input"; id: string; role: "edit" | "reference" }
-  | { type: "add_inputs"; names: string[] }
+  | { type: "add_inputs"; names: string[]; upload_id?: string }
   | { type: "add_input_chunk"; upload_id: string; index: number; total: number; name: string }
   | { type: "remove_input"; id: string }
   | { type: "move_input"; id: string; to: number }
@@ -185,7 +188,20 @@ export interface NoticeReply {
   message: string;
 }
 
-export type Reply = ImageReply | NoticeReply | CompareReply;
+/** The kernel's answer to each upload message that carried an `upload_id`. */
+export interface UploadProgressReply {
+  type: "upload_progress";
+  upload_id: string;
+  /** Bytes of the message answered. */
+  received: number;
+  /** The last answer for this id: its files were added or refused. */
+  done: boolean;
+  added?: string[];
+  /** Why files were not added, each naming the file. */
+  problems?: string[];
+}
+
+export type Reply = ImageReply | NoticeReply | CompareReply | UploadProgressReply;
 
 /** Commands answered by exactly one reply with the same `request_id`, and the reply each gets. */
 export interface RequestReplies {

@@ -1,6 +1,7 @@
 // Getting image files to the kernel: as raw message buffers, batched so each message stays under the
 // protocol's 8 MiB limit, and bigger files in `add_input_chunk` pieces (docs/PROTOCOL.md). Also the
-// drop and paste targets that feed it.
+// drop and paste targets that feed it. With a watcher (the inputs view's progress line) every message
+// carries an `upload_id`, which the kernel answers with `upload_progress`.
 
 import { randomId } from "./bytes";
 import type { Ctx } from "./ctx";
@@ -14,13 +15,32 @@ function isImageFile(f: File): boolean {
   return f.type === "" || f.type.startsWith("image/");
 }
 
+/** "notes.txt is not an image (PNG, JPEG or WebP)" — files the picker or a drop gave that are not images. */
+export function notImages(names: string[]): string {
+  const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
+  return `${list} ${names.length > 1 ? "are not images" : "is not an image"} (PNG, JPEG or WebP)`;
+}
+
+/** Follows an upload: what is sent, under which ids (views/upload-status.ts shows it). */
+export interface UploadWatcher {
+  /** A new upload of `files` images, `bytes` in all; `problems` names the files refused before sending. */
+  begin(bytes: number, files: number, problems: string[]): void;
+  /** A message went out whose last answer (`done`) will carry this id, for these files. */
+  expect(uploadId: string, names: string[]): void;
+  /** Something went wrong in the page (a file could not be read). */
+  fail(problem: string): void;
+}
+
 /** Collects small files into one `add_inputs` message until the next would pass the limit. */
 class Batch {
   private names: string[] = [];
   private buffers: ArrayBuffer[] = [];
   private size = 0;
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly watcher?: UploadWatcher,
+  ) {}
 
   fits(bytes: number): boolean {
     return this.size + bytes <= BATCH_LIMIT;
@@ -33,16 +53,21 @@ class Batch {
   }
 
   flush(): void {
-    if (this.names.length) this.ctx.send({ type: "add_inputs", names: this.names }, this.buffers);
+    if (this.names.length && this.watcher) {
+      const uploadId = randomId("upload");
+      this.watcher.expect(uploadId, this.names);
+      this.ctx.send({ type: "add_inputs", names: this.names, upload_id: uploadId }, this.buffers);
+    } else if (this.names.length) this.ctx.send({ type: "add_inputs", names: this.names }, this.buffers);
     this.names = [];
     this.buffers = [];
     this.size = 0;
   }
 }
 
-async function sendChunked(ctx: Ctx, file: File, name: string): Promise<boolean> {
+async function sendChunked(ctx: Ctx, file: File, name: string, watcher?: UploadWatcher): Promise<boolean> {
   const total = Math.max(1, Math.ceil(file.size / CHUNK_SIZE));
   const uploadId = randomId("upload");
+  watcher?.expect(uploadId, [name]);
   for (let index = 0; index < total; index++) {
     const piece = await file.slice(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE).arrayBuffer();
     if (ctx.disposed) return false;
@@ -52,16 +77,18 @@ async function sendChunked(ctx: Ctx, file: File, name: string): Promise<boolean>
 }
 
 /** Send `files` (see uploadFiles); resolves when the last message is sent. */
-export async function upload(ctx: Ctx, files: File[]): Promise<void> {
+export async function upload(ctx: Ctx, files: File[], watcher?: UploadWatcher): Promise<void> {
   const images = files.filter(isImageFile);
-  const skipped = files.length - images.length;
-  if (skipped) ctx.notice(`${skipped} file${skipped > 1 ? "s are" : " is"} not an image and was skipped`, "warning");
-  const batch = new Batch(ctx);
+  const skipped = files.filter((f) => !isImageFile(f)).map((f) => f.name || "the pasted file");
+  const refused = skipped.length ? [notImages(skipped)] : [];
+  if (watcher) watcher.begin(images.reduce((n, f) => n + f.size, 0), images.length, refused);
+  else if (refused.length) ctx.notice(refused[0]!, "warning");
+  const batch = new Batch(ctx, watcher);
   for (const file of images) {
     const name = file.name || "pasted-image";
     if (file.size > BATCH_LIMIT) {
       batch.flush();
-      if (!(await sendChunked(ctx, file, name))) return;
+      if (!(await sendChunked(ctx, file, name, watcher))) return;
       continue;
     }
     if (!batch.fits(file.size)) batch.flush();
@@ -72,11 +99,15 @@ export async function upload(ctx: Ctx, files: File[]): Promise<void> {
   batch.flush();
 }
 
-/** Send files to the kernel as input images (non-images are skipped with a notice). */
-export function uploadFiles(ctx: Ctx, files: Iterable<File> | ArrayLike<File>): void {
+/** Send files to the kernel as input images (non-images are skipped and named). */
+export function uploadFiles(ctx: Ctx, files: Iterable<File> | ArrayLike<File>, watcher?: UploadWatcher): void {
   const arr = Array.from(files);
   if (arr.length) {
-    upload(ctx, arr).catch((err: unknown) => ctx.notice(`Could not read the file: ${String(err)}`, "warning"));
+    upload(ctx, arr, watcher).catch((err: unknown) => {
+      const text = `Could not read the file: ${String(err)}`;
+      if (watcher) watcher.fail(text);
+      else ctx.notice(text, "warning");
+    });
   }
 }
 
@@ -84,7 +115,7 @@ export function uploadFiles(ctx: Ctx, files: Iterable<File> | ArrayLike<File>): 
  * Files dropped anywhere on the widget (the root gets `iw-dragging` while files are over it), and
  * image files pasted while focus is inside it (a text paste into the prompt stays a text paste).
  */
-export function acceptFiles(ctx: Ctx): void {
+export function acceptFiles(ctx: Ctx, watcher?: UploadWatcher): void {
   const root = ctx.root;
   const hasFiles = (e: DragEvent): boolean => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
   let depth = 0;
@@ -108,13 +139,13 @@ export function acceptFiles(ctx: Ctx): void {
     root.classList.remove("iw-dragging");
     if (!e.dataTransfer || !hasFiles(e)) return;
     e.preventDefault();
-    uploadFiles(ctx, e.dataTransfer.files);
+    uploadFiles(ctx, e.dataTransfer.files, watcher);
   });
   ctx.listen<ClipboardEvent>(root, "paste", (e) => {
     if (!root.contains(document.activeElement)) return;
     const files = Array.from(e.clipboardData?.files ?? []).filter((f) => f.type.startsWith("image/"));
     if (!files.length) return;
     e.preventDefault();
-    uploadFiles(ctx, files);
+    uploadFiles(ctx, files, watcher);
   });
 }

@@ -15,6 +15,7 @@ import { renderCompose } from "./views/compose";
 import { renderHeader } from "./views/header";
 import { renderHistory } from "./views/history";
 import { renderInputs } from "./views/inputs";
+import { renderKernel } from "./views/kernel";
 import { Lightbox } from "./views/lightbox";
 import { renderNotices } from "./views/notices";
 import { renderPreview } from "./views/preview";
@@ -43,13 +44,16 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const results = renderResults(ctx, lightbox);
   const history = renderHistory(ctx, lightbox);
   const compare = renderCompare(ctx, [results.el, history.el]);
+  const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const views: View[] = [
     notices, header, runState, banner, preview, compose, actions, inputs, mask, lightbox, results, history, compare,
+    kernel,
   ];
 
   actions.el.append(runState.el);
   root.append(
     header.el,
+    kernel.el,
     compose.el,
     inputs.el,
     mask.el,

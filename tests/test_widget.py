@@ -159,8 +159,9 @@ def test_bad_options_show_problems_and_send_nothing(
     msg(w, {"type": "generate"})
     assert w.status["state"] == "error"
     assert w.error["code"] == "invalid_options"
-    assert "n=42" in w.error["message"]
-    with pytest.raises(capabilities.ValidationError):
+    # Issue 14 item 9: the banner speaks the form's words (was: "n=42"); ValidationError keeps its text.
+    assert "you asked for 42" in w.error["message"]
+    with pytest.raises(capabilities.ValidationError, match="n=42 is out of range"):
         w.generate()
     assert image_requests(emulator) == []
     assert w.running is False
@@ -441,7 +442,9 @@ def test_add_inputs_normalises_and_sets_the_mask_base(
     msg(w, {"type": "remove_input", "id": w.inputs[0]["id"]})
     assert w.inputs == []
     assert w.mask_base == b""
-    assert "image" in w.problems
+    # Issue 14 item 5: with the last input gone, edit turns back into generate (was: an "image" problem).
+    assert w.options["mode"] == "generate"
+    assert "image" not in w.problems
 
 
 def test_bad_upload_is_a_notice(make_widget: Callable[..., tuple[ImageWidget, Sent]]) -> None:

@@ -2,7 +2,8 @@
 // `add_input_chunk` pieces, non-images skipped with a warning.
 
 import { describe, expect, it } from "vitest";
-import { CHUNK_SIZE, MESSAGE_LIMIT, upload } from "../upload";
+import { CHUNK_SIZE, MESSAGE_LIMIT, upload, type UploadWatcher } from "../upload";
+import { sizeText } from "../views/upload-status";
 import { fakeCtx } from "./fake-model";
 
 const MiB = 1024 * 1024;
@@ -55,11 +56,12 @@ describe("upload", () => {
     expect(chunks.map((c) => c.buffers[0]?.byteLength)).toEqual([CHUNK_SIZE, CHUNK_SIZE, 5]);
   });
 
-  it("skips files that are not images, with a warning", async () => {
+  it("skips files that are not images, with a warning that names them", async () => {
     const { model, ctx } = fakeCtx();
     const seen = notices(ctx);
     await upload(ctx, [file("notes.txt", 5, "text/plain"), file("x.webp", 5, "image/webp")]);
-    expect(seen).toEqual([["1 file is not an image and was skipped", "warning"]]);
+    // issue 14 item 9: the file is named in plain words (was "1 file is not an image and was skipped")
+    expect(seen).toEqual([["notes.txt is not an image (PNG, JPEG or WebP)", "warning"]]);
     expect(model.sent.map((s) => s.msg)).toEqual([{ type: "add_inputs", names: ["x.webp"] }]);
   });
 
@@ -69,5 +71,33 @@ describe("upload", () => {
     ctx.dispose();
     await pending;
     expect(model.sent).toEqual([]);
+  });
+
+  it("with a watcher, gives every message an upload_id and says what it expects", async () => {
+    const { model, ctx } = fakeCtx();
+    const seen: unknown[][] = [];
+    const watcher: UploadWatcher = {
+      begin: (...args) => seen.push(["begin", ...args]),
+      expect: (...args) => seen.push(["expect", ...args]),
+      fail: (...args) => seen.push(["fail", ...args]),
+    };
+    await upload(ctx, [file("a.png", 4), file("big.png", MESSAGE_LIMIT + 1), file("n.txt", 3, "text/plain")], watcher);
+    const ids = model.sent.map((s) => (s.msg as { upload_id: string }).upload_id);
+    expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(2); // one for the batch, one shared by the chunks
+    expect(seen[0]).toEqual(["begin", MESSAGE_LIMIT + 5, 2, ["n.txt is not an image (PNG, JPEG or WebP)"]]);
+    expect(seen.slice(1)).toEqual([
+      ["expect", ids[0], ["a.png"]],
+      ["expect", ids[1], ["big.png"]],
+    ]);
+    expect(ids.slice(1)).toEqual([ids[1], ids[1], ids[1]]); // 8 MiB + 1 in three chunks
+  });
+});
+
+describe("sizeText", () => {
+  it("counts in the unit and precision of the total", () => {
+    expect(sizeText(12 * MiB, 36 * MiB)).toBe("12 / 36 MB");
+    expect(sizeText(0.4 * MiB, 2.5 * MiB)).toBe("0.4 / 2.5 MB");
+    expect(sizeText(120 * 1024, 800 * 1024)).toBe("120 / 800 KB");
   });
 });

@@ -4,7 +4,7 @@
 
 import type { Ctx, View } from "../ctx";
 import { h } from "../dom";
-import { CONTROL_PARAMS, maskShown, problemField, showProblem } from "../problems";
+import { type FieldProblem, maskShown, placeProblems, showProblem } from "../problems";
 import type { Capabilities } from "../protocol";
 import { ModeField } from "./compose/modes";
 import { OptionFields } from "./compose/options";
@@ -28,23 +28,6 @@ function syncModelNote(note: HTMLElement, c: Capabilities, name: string): void {
   note.classList.toggle("iw-warning", outdated);
 }
 
-/** Problems keyed by control, and the ones with no control of their own. */
-function sortProblems(problems: Record<string, string>, maskVisible: boolean): {
-  byField: Map<string, string>;
-  other: [string, string][];
-} {
-  const joined = new Map<string, string[]>();
-  const other: [string, string][] = [];
-  for (const [param, message] of Object.entries(problems)) {
-    const key = problemField(param, maskVisible);
-    if (key === null) other.push([param, message]);
-    else if ((CONTROL_PARAMS as readonly string[]).includes(key)) {
-      joined.set(key, [...(joined.get(key) ?? []), String(message)]);
-    }
-  }
-  return { byField: new Map([...joined].map(([k, v]) => [k, v.join(" ")])), other };
-}
-
 export function renderCompose(ctx: Ctx): ComposeView {
   const prompt = new PromptField(ctx);
   const modes = new ModeField(ctx);
@@ -60,10 +43,21 @@ export function renderCompose(ctx: Ctx): ComposeView {
   ]);
 
   const showProblems = (): void => {
-    const { byField, other } = sortProblems(ctx.problems(), maskShown(ctx));
-    showProblem(prompt.field.problem, prompt.textarea, byField.get("prompt"));
-    showProblem(modes.problem, null, byField.get("mode"));
-    for (const f of options.fields) showProblem(f.problem, options.problemTarget(f), byField.get(f.key));
+    const { byField, other } = placeProblems(ctx.problems(), maskShown(ctx));
+    // A problem shown at another control (e.g. Background's, which Format shares) marks this one too.
+    const shownAt = (p: FieldProblem | undefined): HTMLElement | null => {
+      if (!p?.owner) return null;
+      const selector = `.iw-problem[data-problem-for="${CSS.escape(p.owner)}"]`;
+      return el.querySelector<HTMLElement>(selector) ?? ctx.root.querySelector<HTMLElement>(selector);
+    };
+    const put = (key: string, slot: HTMLElement, control: HTMLElement | null): void => {
+      const p = byField.get(key);
+      showProblem(slot, control, p?.text, shownAt(p));
+    };
+    put("prompt", prompt.field.problem, prompt.textarea);
+    put("mode", modes.problem, null);
+    modes.el.classList.toggle("iw-invalid", byField.has("mode"));
+    for (const f of options.fields) put(f.key, f.problem, options.problemTarget(f));
     general.replaceChildren(
       ...other.map(([param, message]) =>
         h("li", { attrs: { "data-problem-for": param } }, [h("code", { text: param }), ": ", String(message)]),

@@ -7,6 +7,7 @@ import { button, h, thumbImg, uid } from "../dom";
 import { problemSlot, showProblem } from "../problems";
 import type { InputItem } from "../protocol";
 import { acceptFiles, uploadFiles } from "../upload";
+import { UploadStatus } from "./upload-status";
 
 const ACCEPT = "image/png,image/jpeg,image/webp,image/gif,image/*";
 
@@ -28,7 +29,12 @@ function thumb(item: InputItem, index: number, total: number, url: (b: Uint8Arra
   ]);
 }
 
-export function renderInputs(ctx: Ctx): View {
+export interface InputsView extends View {
+  /** The upload progress line (the kernel view stops it when the kernel is gone). */
+  uploads: UploadStatus;
+}
+
+export function renderInputs(ctx: Ctx): InputsView {
   const fileInput = h("input", {
     class: "iw-file",
     attrs: { type: "file", multiple: true, accept: ACCEPT, "aria-label": "Choose image files", tabindex: -1 },
@@ -38,6 +44,7 @@ export function renderInputs(ctx: Ctx): View {
   const countEl = h("span", { class: "iw-input-count", attrs: { "data-role": "input-count" } });
   const list = h("ol", { class: "iw-thumbs", attrs: { "aria-label": "Input images" } });
   const problem = problemSlot("image");
+  const uploads = new UploadStatus(ctx);
   const headingId = uid("inputs");
   const el = h("section", { class: "iw-inputs", attrs: { "aria-labelledby": headingId } }, [
     h("div", { class: "iw-section-head" }, [
@@ -47,16 +54,17 @@ export function renderInputs(ctx: Ctx): View {
       h("span", { class: "iw-hint", text: "or drop / paste images onto the widget" }),
       fileInput,
     ]),
+    uploads.el,
     list,
     problem,
   ]);
 
   ctx.listen(pick, "click", () => fileInput.click());
   ctx.listen(fileInput, "change", () => {
-    if (fileInput.files) uploadFiles(ctx, fileInput.files);
+    if (fileInput.files) uploadFiles(ctx, fileInput.files, uploads);
     fileInput.value = "";
   });
-  acceptFiles(ctx);
+  acceptFiles(ctx, uploads);
 
   const urls = new UrlBatch(ctx);
   /** Focus to restore after a re-render caused by our own move/remove (keyboard users). */
@@ -116,5 +124,5 @@ export function renderInputs(ctx: Ctx): View {
 
   ctx.onChange(["inputs", "capabilities", "problems"], render);
   render();
-  return { el, cleanup: () => undefined };
+  return { el, uploads, cleanup: () => undefined };
 }

@@ -111,7 +111,7 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
         downloadImage(ctx, r.id, r.format);
         break;
       case "copy-code":
-        copyCode(ctx, r.code ?? "", li);
+        copyCode(ctx, r.snippet || r.code || "", li); // the snippet runs pasted anywhere; code is the bare call
         break;
       default:
         break;

@@ -45,6 +45,12 @@ export function renderRunState(ctx: Ctx): View {
   };
 
   ctx.onChange(["status"], render);
+  ctx.onLost(() => {
+    stopTimer();
+    timer.textContent = "";
+    message.textContent = "No kernel — re-run the cell";
+    el.dataset.state = "lost";
+  });
   render();
   return { el, cleanup: stopTimer };
 }

@@ -2,12 +2,14 @@
 
 Generations are reproduced from their parameters alone; edits and variations name the input files the
 store kept by hash (`<folder>/inputs/<sha256>.<ext>`), so the printed call runs as it is.
+`runnable_code` is the same call as a snippet that runs pasted into a fresh cell in any folder (the
+import, absolute paths, the server it went to — never a key): what the widget's "Copy code" copies.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +30,32 @@ def _path_text(path: Path) -> str:
         return str(path)
 
 
-def _input_paths(record: Mapping[str, Any]) -> dict[str, list[str]]:
+def _input_paths(record: Mapping[str, Any], absolute: bool) -> dict[str, list[str]]:
     folder = Path(str(record.get("path", "."))).parent / INPUTS_FOLDER
     found: dict[str, list[str]] = {}
     for entry in record.get("input_hashes") or []:
         role, digest = str(entry).split(":", 1)
         matches = sorted(folder.glob(f"{digest}.*"))
-        found.setdefault(role, []).append(_path_text(matches[0]) if matches else f"<{role} {digest[:12]}…>")
+        text = (str(matches[0].resolve()) if absolute else _path_text(matches[0])) if matches \
+            else f"<{role} {digest[:12]}…>"
+        found.setdefault(role, []).append(text)
     return found
 
 
-def reproduce_code(record: Mapping[str, Any], module: str = "iw") -> str:
-    """E.g. `iw.generate('a fox', model='gpt-image-2', size='1024x1024', quality='low', n=2)`."""
+def reproduce_code(record: Mapping[str, Any], module: str = "iw", *, absolute: bool = False,
+                   extra: Mapping[str, Any] | None = None) -> str:
+    """E.g. `iw.generate('a fox', model='gpt-image-2', size='1024x1024', quality='low', n=2)`.
+
+    `absolute` names input files by absolute path (the call then runs from any folder); `extra`
+    keyword arguments go last (e.g. `base_url`).
+    """
     params = {k: v for k, v in (record.get("params") or {}).items() if k != "prompt"}
     prompt = record.get("prompt")
     endpoint = record.get("endpoint", "generate")
     call = record_call(record)
     args: list[str] = []
     if call != "generate":
-        files = _input_paths(record)
+        files = _input_paths(record, absolute)
         images = files.get("image", [])
         args.append(repr(images[0] if call == "vary" or len(images) == 1 else images))
         if "mask" in files:
@@ -62,4 +71,19 @@ def reproduce_code(record: Mapping[str, Any], module: str = "iw") -> str:
     shown += sorted(k for k in params if k not in _ALWAYS_SHOWN and k != "partial_images"
                     and _API_DEFAULTS.get(k, object()) != params[k])
     args += [f"{key}={params[key]!r}" for key in shown]
+    args += [f"{key}={value!r}" for key, value in (extra or {}).items()]
     return f"{module}.{call}({', '.join(args)})"
+
+
+def runnable_code(record: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None,
+                  comments: Sequence[str] = ()) -> str:
+    """`reproduce_code` as a snippet that runs pasted into a fresh cell in any folder.
+
+    The import, then `comments` (each a `# ` line: where the request went, where the key comes from),
+    then the call with absolute input paths and the `extra` keyword arguments (the server's
+    `base_url`). Never a key: the caller passes only what is safe to show.
+    """
+    lines = ["import image_widget as iw", ""]
+    lines += [f"# {line}" for line in comments]
+    lines.append(reproduce_code(record, absolute=True, extra=extra))
+    return "\n".join(lines)

@@ -28,17 +28,31 @@ from image_widget.model_table import (
     SizeRule,
     caps_for,
 )
+from image_widget.wording import MODE_NAMES, either, fmt_name, formats_text, images_text, value_text
+from image_widget.wording import label as option_label
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a request: the parameter it concerns and a sentence a person can act on."""
+    """One thing wrong with a request: the parameter it concerns and a sentence a person can act on.
+
+    `message` is the exact text errors carry (`ValidationError`); `text` says it in the words of the
+    widget's controls when it differs, and `also` names the other parameters involved (a transparent
+    background is as much the format's problem as the background's).
+    """
 
     param: str
     message: str
+    text: str = ""
+    also: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def person(self) -> str:
+        """The sentence for a person: `text`, else `message`."""
+        return self.text or self.message
 
 
 class ValidationError(ValueError):
@@ -82,27 +96,31 @@ class _Checker:
         self.problems: list[Problem] = []
         self.fmt = str(self.p.get("output_format", "png"))
 
-    def add(self, param: str, message: str) -> None:
-        self.problems.append(Problem(param, message))
+    def add(self, param: str, message: str, text: str = "", also: Sequence[str] = ()) -> None:
+        self.problems.append(Problem(param, message, text, tuple(also)))
 
     def one_of(self, param: str, allowed: Sequence[str], why: str = "") -> None:
         if param not in self.p:
             return
-        value = self.p[param]
+        value, name = self.p[param], self.caps.name
         if not allowed:
-            self.add(param, f"{param} is not supported by model {self.caps.name}{why}; leave it unset")
+            self.add(param, f"{param} is not supported by model {name}{why}; leave it unset",
+                     f"{name} has no {option_label(param)} setting — leave it on default")
         elif value not in allowed:
-            self.add(param, f"{param}={value!r} is not allowed for model {self.caps.name}; "
-                            f"allowed: {_fmt(allowed)}{why}")
+            self.add(param, f"{param}={value!r} is not allowed for model {name}; allowed: {_fmt(allowed)}{why}",
+                     f"{option_label(param)} {value_text(param, value)} is not available for {name} — choose "
+                     f"{either([value_text(param, v) for v in allowed])}")
 
-    def int_range(self, param: str, low: int, high: int) -> None:
+    def int_range(self, param: str, low: int, high: int, text: str = "", also: Sequence[str] = ()) -> None:
         if param not in self.p:
             return
         value = self.p[param]
         if not _is_int(value):
-            self.add(param, f"{param} must be a whole number from {low} to {high}, got {value!r}")
+            self.add(param, f"{param} must be a whole number from {low} to {high}, got {value!r}",
+                     f"{option_label(param)} must be a whole number from {low} to {high}")
         elif not low <= value <= high:
-            self.add(param, f"{param}={value} is out of range; allowed: {low} to {high}")
+            self.add(param, f"{param}={value} is out of range; allowed: {low} to {high}",
+                     f"{text or f'{option_label(param)} goes from {low} to {high}'} — you asked for {value}", also)
 
     def run(self) -> list[Problem]:
         caps = self.caps
@@ -113,12 +131,18 @@ class _Checker:
             hint = " (image_widget.vary() does variations through edit for GPT image models)" \
                 if self.endpoint == "variation" else ""
             self.add("model", f"model {caps.name} has no {self.endpoint} endpoint; "
-                              f"it supports {_fmt(sorted(caps.endpoints))}{hint}")
+                              f"it supports {_fmt(sorted(caps.endpoints))}{hint}",
+                     f"{caps.name} has no {MODE_NAMES.get(self.endpoint, self.endpoint)} mode — choose "
+                     f"{either([MODE_NAMES.get(e, e) for e in sorted(caps.endpoints)])} or another model", ("mode",))
             return self.problems
         self.unknown_params()
         if self.endpoint != "variation":
             self.prompt()
-        self.int_range("n", 1, 1 if self.fmt == "svg" else caps.n_max)
+        svg = self.fmt == "svg"
+        self.int_range("n", 1, 1 if svg else caps.n_max,
+                       "SVG output makes 1 image per request" if svg
+                       else f"{caps.name} makes 1 to {images_text(caps.n_max)} per request",
+                       ("output_format",) if svg else ())
         self.size()
         self.one_of("quality", caps.qualities)
         self.format_rules()
@@ -147,12 +171,15 @@ class _Checker:
         if not isinstance(prompt, str):
             self.add("prompt", f"prompt is required and must be text, got {type(prompt).__name__}")
         elif not prompt.strip():
-            self.add("prompt", "prompt is empty; describe the image you want")
+            self.add("prompt", "prompt is empty; describe the image you want",
+                     "The prompt is empty — describe the image you want")
         elif "\x00" in prompt:
             self.add("prompt", "prompt contains a NUL character (\\x00); remove it")
         elif len(prompt) > self.caps.prompt_max:
             self.add("prompt", f"prompt is {len(prompt):,} characters; model {self.caps.name} allows at most "
-                               f"{self.caps.prompt_max:,}")
+                               f"{self.caps.prompt_max:,}",
+                     f"The prompt is {len(prompt):,} characters — {self.caps.name} takes at most "
+                     f"{self.caps.prompt_max:,}")
 
     def size(self) -> None:
         if "size" not in self.p:
@@ -166,12 +193,15 @@ class _Checker:
         wh = parse_size(size)
         allowed = _fmt(rule.fixed) + (" or a custom WxH" if rule.custom else "")
         if not rule.custom or wh is None:
-            self.add("size", f"size={size!r} is not allowed for model {self.caps.name}; allowed: {allowed}")
+            self.add("size", f"size={size!r} is not allowed for model {self.caps.name}; allowed: {allowed}",
+                     f"Size {size} is not available for {self.caps.name} — choose "
+                     f"{either([*rule.fixed, *(['a custom WxH'] if rule.custom else [])])}")
             return
         w, h = wh
         why = custom_size_problem(w, h, rule)
         if why:
-            self.add("size", f"size={size!r} is not allowed for model {self.caps.name}: {why}")
+            self.add("size", f"size={size!r} is not allowed for model {self.caps.name}: {why}",
+                     f"Size {size} does not work for {self.caps.name}: {why}")
 
     def format_rules(self) -> None:
         caps, fmt = self.caps, self.fmt
@@ -179,11 +209,15 @@ class _Checker:
         self.one_of("output_format", formats)
         self.one_of("background", caps.backgrounds)
         if self.p.get("background") == "transparent" and fmt not in TRANSPARENT_FORMATS:
-            self.add("background", f"background='transparent' needs output_format png or webp, got {fmt}")
+            self.add("background", f"background='transparent' needs output_format png or webp, got {fmt}",
+                     f"Transparent background needs {formats_text(TRANSPARENT_FORMATS)} — Format is {fmt_name(fmt)}",
+                     ("output_format",))
         if "output_compression" in self.p:
             if fmt not in COMPRESSIBLE_FORMATS:
                 self.add("output_compression",
-                         f"output_compression works only with output_format webp or jpeg, got {fmt}")
+                         f"output_compression works only with output_format webp or jpeg, got {fmt}",
+                         f"Compression works only with {formats_text(COMPRESSIBLE_FORMATS)} — Format is "
+                         f"{fmt_name(fmt)}", ("output_format",))
             else:
                 self.int_range("output_compression", 0, 100)
         for key in ("frame_count", "frame_duration_ms"):
@@ -210,9 +244,11 @@ class _Checker:
     def streaming(self) -> None:
         stream = bool(self.p.get("stream"))
         if stream and not self.caps.streaming:
-            self.add("stream", f"model {self.caps.name} does not stream")
+            self.add("stream", f"model {self.caps.name} does not stream",
+                     f"{self.caps.name} does not stream previews — turn Partial previews off")
         if stream and self.fmt in ("gif", "svg"):
-            self.add("stream", f"output_format {self.fmt} cannot stream; turn partial previews off")
+            self.add("stream", f"output_format {self.fmt} cannot stream; turn partial previews off",
+                     f"{fmt_name(self.fmt)} output cannot stream — turn Partial previews off", ("output_format",))
         if "partial_images" in self.p:
             if not stream:
                 self.add("partial_images", "partial_images needs stream=True")
@@ -228,11 +264,14 @@ class _Checker:
         images = self.p.get("image")
         files = list(images) if isinstance(images, list | tuple) and not _is_file(images) else [images]
         if images is None or not files:
-            self.add("image", f"{self.endpoint} needs at least one input image")
+            self.add("image", f"{self.endpoint} needs at least one input image",
+                     f"{MODE_NAMES.get(self.endpoint, self.endpoint)} needs an input image — add one",
+                     ("mode",))
             return
         limit = 1 if self.endpoint == "variation" else self.caps.max_input_images
         if len(files) > limit:
-            self.add("image", f"{len(files)} input images given; model {self.caps.name} takes at most {limit}")
+            self.add("image", f"{len(files)} input images given; model {self.caps.name} takes at most {limit}",
+                     f"{self.caps.name} takes at most {images_text(limit)} — remove {len(files) - limit}")
         for index, item in enumerate(files):
             self.one_file("image", index, item)
         if self.endpoint == "variation" and self.caps.square_variation_input and _is_file(files[0]):
@@ -253,10 +292,12 @@ class _Checker:
                             "image/webp or image/jpeg")
         allowed = ("png",) if param in ("mask", "markup") else self.caps.input_formats
         if fmt not in allowed:
-            self.add(param, f"{label} ({name}) is {fmt or 'not an image'}; allowed: {_fmt(allowed)}")
+            self.add(param, f"{label} ({name}) is {fmt or 'not an image'}; allowed: {_fmt(allowed)}",
+                     f"{name} is {f'a {fmt_name(fmt)}' if fmt else 'not an image'} — use {formats_text(allowed)}")
         limit = self.caps.mask_max_bytes if param == "mask" else self.caps.input_image_max_bytes
         if len(data) >= limit:
-            self.add(param, f"{label} ({name}) is {len(data) / MB:.1f} MB; it must be under {limit // MB} MB")
+            self.add(param, f"{label} ({name}) is {len(data) / MB:.1f} MB; it must be under {limit // MB} MB",
+                     f"{name} is {len(data) / MB:.1f} MB — it must be under {limit // MB} MB")
 
     def mask_and_markup(self) -> None:
         has_mask, has_markup = "mask" in self.p, "markup" in self.p

@@ -39,6 +39,10 @@ def test_file_picker_sends_one_buffer_per_file(harness: Harness) -> None:
         ],
     )
     msg = harness.wait_sent("add_inputs", 1)[0]
+    # issue 14 item 7: each upload message carries an id the kernel answers with its progress
+    upload_id = msg["content"].pop("upload_id")
+    assert isinstance(upload_id, str)
+    assert upload_id
     assert msg["content"] == {"type": "add_inputs", "names": ["a.png", "b.png"]}
     assert msg["buffers"] == [a, b]
 

@@ -6,6 +6,7 @@ import type { Ctx } from "../../ctx";
 import { h } from "../../dom";
 import type { Capabilities, Options } from "../../protocol";
 import { type Field, field, fillSelect, gate, orNull, select, UNSET, withCurrent } from "./fields";
+import { NField } from "./n-field";
 import { SizeField } from "./size";
 
 const MODERATIONS = ["auto", "low"];
@@ -19,7 +20,7 @@ export class OptionFields {
   private readonly model = select("model");
   private readonly size: SizeField;
   private readonly quality = select("quality");
-  private readonly n = h("input", { class: "iw-number", attrs: { type: "number", min: 1, step: 1, "data-option": "n" } });
+  private readonly n: NField;
   private readonly background = select("background");
   private readonly format = select("output_format");
   private readonly compression = h("input", {
@@ -33,11 +34,12 @@ export class OptionFields {
 
   constructor(private readonly ctx: Ctx) {
     this.size = new SizeField(ctx);
+    this.n = new NField(ctx);
     this.f = {
       model: field("model", "Model", this.model),
       size: this.size.field,
       quality: field("quality", "Quality", this.quality),
-      n: field("n", "Images (n)", this.n),
+      n: this.n.field,
       background: field("background", "Background", this.background),
       output_format: field("output_format", "Format", this.format),
       output_compression: field("output_compression", "Compression %", this.compression),
@@ -72,15 +74,6 @@ export class OptionFields {
       const compressible = ctx.caps().compressible_formats ?? COMPRESSIBLE;
       return compressible.includes(v) ? { output_format: v } : { output_format: v, output_compression: null };
     });
-    ctx.listen(this.n, "change", () => {
-      const v = Math.round(Number(this.n.value));
-      const max = Math.max(1, ctx.caps().n_max ?? 10);
-      if (!Number.isFinite(v) || this.n.value === "") {
-        this.n.value = String(ctx.options().n);
-        return;
-      }
-      ctx.setOptions({ n: Math.min(max, Math.max(1, v)) });
-    });
     ctx.listen(this.compression, "change", () => {
       if (this.compression.value.trim() === "") {
         ctx.setOptions({ output_compression: null });
@@ -103,10 +96,7 @@ export class OptionFields {
     fillSelect(this.quality, withCurrent(qualities, o.quality), o.quality ?? UNSET);
     gate(this.f.quality!, qualities.length ? null : `model ${name} has no quality setting`);
 
-    const nMax = Math.max(1, c.n_max ?? 10);
-    this.n.max = String(nMax);
-    if (document.activeElement !== this.n) this.n.value = String(o.n ?? 1);
-    gate(this.f.n!, nMax > 1 ? null : `model ${name} makes one image per request`, (o.n ?? 1) !== 1);
+    this.n.sync(o, c, name);
 
     const backgrounds = c.backgrounds ?? [];
     fillSelect(this.background, withCurrent(backgrounds, o.background), o.background ?? UNSET);

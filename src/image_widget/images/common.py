@@ -28,7 +28,16 @@ REENCODE_QUALITY = 95
 
 
 class ImageInputError(ValueError):
-    """An input cannot be used; the message names the parameter ("image[2]", "mask") and what is allowed."""
+    """An input cannot be used; the message names the parameter ("image[2]", "mask") and what is allowed.
+
+    `reason` (optional) says the same about the file in a person's words, to follow its name: the widget
+    shows "photo.txt is not an image (PNG, JPEG or WebP)" where the message says "image[0] is not a
+    recognised image (starts with b'...')".
+    """
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ImageInputWarning(UserWarning):

@@ -22,6 +22,7 @@ from image_widget.formats import sniff_format
 from image_widget.images.arrays import array_to_image
 from image_widget.images.common import ALPHA_MODES, ImageInput, ImageInputError, extrema, is_file_tuple, warn_notes
 from image_widget.model_table import INPUT_FORMATS
+from image_widget.wording import fmt_name, formats_text
 
 RASTER = ("png", "webp", "jpeg", "gif", "bmp", "tiff")
 _NOT_RASTER = {"svg": "an SVG (vector) image", "pdf": "a PDF"}
@@ -126,11 +127,13 @@ def decode_bytes(data: bytes, param: str, formats: Sequence[str],
                  max_pixels: int | None) -> tuple[Image.Image, str, tuple[int, int]]:
     """Open and fully load image bytes: (image, sniffed format, size in the file)."""
     allowed = f"allowed: {', '.join(formats)} images"
+    kinds = formats_text(formats)
     if not data:
-        raise ImageInputError(f"{param} is empty (0 bytes); {allowed}")
+        raise ImageInputError(f"{param} is empty (0 bytes); {allowed}", reason=f"is empty — not an image ({kinds})")
     sniffed = sniff_format(data)
     if sniffed in _NOT_RASTER:
-        raise ImageInputError(f"{param} is {_NOT_RASTER[sniffed]}; {allowed}; convert it to PNG first")
+        raise ImageInputError(f"{param} is {_NOT_RASTER[sniffed]}; {allowed}; convert it to PNG first",
+                              reason=f"is {_NOT_RASTER[sniffed]} — convert it to PNG first")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -140,14 +143,16 @@ def decode_bytes(data: bytes, param: str, formats: Sequence[str],
             img.load()
     except Image.DecompressionBombError as exc:
         raise ImageInputError(f"{param} is too large to decode safely ({exc}); downscale it first, or raise "
-                              "PIL.Image.MAX_IMAGE_PIXELS if you trust the file") from exc
+                              "PIL.Image.MAX_IMAGE_PIXELS if you trust the file",
+                              reason="has too many pixels to open safely — make it smaller first") from exc
     except Exception as exc:
         if sniffed is None and isinstance(exc, UnidentifiedImageError):
             raise ImageInputError(f"{param} is not a recognised image (starts with {data[:12]!r}); "
-                                  f"{allowed}") from exc
+                                  f"{allowed}", reason=f"is not an image ({kinds})") from exc
         what = (sniffed or "image").upper()
         raise ImageInputError(f"{param} is a {what} that cannot be decoded, truncated or corrupt ({exc}); "
-                              f"{allowed}") from exc
+                              f"{allowed}", reason=f"is a damaged or incomplete {fmt_name(sniffed or 'image')} "
+                                                   "file") from exc
     return img, sniffed or (img.format or "unknown").lower(), full
 
 

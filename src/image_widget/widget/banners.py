@@ -32,7 +32,9 @@ def error_banner(exc: BaseException, secrets: Sequence[str | None] = ()) -> Erro
     from image_widget.store import StoreError
 
     if isinstance(exc, capabilities.ValidationError):
-        banner = ErrorBanner(title="Not sent — fix the options", message=str(exc),
+        # In the words of the form's controls (`Problem.person`); the exception keeps its exact text.
+        message = "; ".join(dict.fromkeys(problem.person for problem in exc.problems)) or str(exc)
+        banner = ErrorBanner(title="Not sent — fix the options", message=message,
                              hint="Fix the options marked in the form; nothing was sent to the API.",
                              code="invalid_options", status=None)
     elif isinstance(exc, APIRequestError):

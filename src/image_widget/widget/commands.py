@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from image_widget.widget.inputs import UploadTooLargeError
 from image_widget.widget.options import merge_options
-from image_widget.widget.payloads import compare_item, compare_records, mime_of
+from image_widget.widget.payloads import compare_item, compare_records, mime_of, upload_progress
 
 if TYPE_CHECKING:
     from image_widget.widget.core import ImageWidget
@@ -45,6 +45,7 @@ class UseAsInput(TypedDict, total=False):
 class AddInputs(TypedDict):
     type: Literal["add_inputs"]
     names: list[str]  # one per buffer
+    upload_id: NotRequired[str]  # when given, the kernel answers with `upload_progress` instead of notices
 
 
 class AddInputChunk(TypedDict):
@@ -121,28 +122,55 @@ def _use_as_input(w: ImageWidget, msg: UseAsInput, _buffers: list[bytes]) -> Non
         w.options = {**w.options, "mode": "edit"}
 
 
+def _upload_started(w: ImageWidget) -> None:
+    """A new upload clears the previous error (a refusal, a failed run) unless a run is going on."""
+    with w._lock:
+        if w._runner.running:
+            return
+        if w.error:
+            w.error = {}
+        if w.status.get("state") == "error":
+            w.status = {**w.status, "state": "idle", "message": ""}
+
+
 def _add_inputs(w: ImageWidget, msg: AddInputs, buffers: list[bytes]) -> None:
+    """Add the files; with an `upload_id`, answer `upload_progress` (what was added, what not, and why)."""
+    _upload_started(w)
+    upload_id = msg.get("upload_id")
+    answer = isinstance(upload_id, str) and bool(upload_id)
+    received = sum(len(b) for b in buffers)
     names = msg.get("names") or []
+    problems: list[str] | None = [] if answer else None
     if len(names) != len(buffers):
-        w._notice(f"add_inputs: {len(names)} names but {len(buffers)} files; nothing added", "warning")
-        return
-    w._inputs.add_files(list(zip((str(n) for n in names), buffers, strict=True)))
+        w._inputs.report(f"add_inputs: {len(names)} names but {len(buffers)} files; nothing added", problems)
+        added: list[str] = []
+    else:
+        added = w._inputs.add_files(list(zip((str(n) for n in names), buffers, strict=True)), problems)
+    if answer:
+        w.send(upload_progress(str(upload_id), received, done=True, added=added, problems=problems or []))
 
 
 def _add_input_chunk(w: ImageWidget, msg: AddInputChunk, buffers: list[bytes]) -> None:
+    """Keep one piece; each is answered with `upload_progress`, the last after the file was added (or not)."""
     upload_id = str(msg.get("upload_id", ""))
     index, total = msg.get("index"), msg.get("total")
     if not upload_id or not isinstance(index, int) or not isinstance(total, int) or not 0 <= index < total \
             or len(buffers) != 1:
         w._notice("add_input_chunk: malformed chunk ignored", "warning")
         return
+    if index == 0:
+        _upload_started(w)
     try:
         done = w._inputs.chunks.add(upload_id, index, total, str(msg.get("name", "upload")), buffers[0])
     except UploadTooLargeError as exc:
-        w._notice(str(exc), "warning")
+        w.send(upload_progress(upload_id, len(buffers[0]), done=True, problems=[str(exc)]))
         return
-    if done is not None:
-        w._inputs.add_files([done])
+    if done is None:
+        w.send(upload_progress(upload_id, len(buffers[0]), done=False))
+        return
+    problems: list[str] = []
+    added = w._inputs.add_files([done], problems)
+    w.send(upload_progress(upload_id, len(buffers[0]), done=True, added=added, problems=problems))
 
 
 def _remove_input(w: ImageWidget, msg: RemoveInput, _buffers: list[bytes]) -> None:
@@ -200,4 +228,9 @@ def dispatch(w: ImageWidget, content: Any, buffers: Sequence[Any] | None) -> Non
         handler(w, content, [bytes(b) for b in buffers or []])
     except Exception as exc:
         log.exception("image_widget: %s message failed", kind)
-        w._notice(f"{kind} failed: {w._connection.scrub(str(exc))}", "warning")
+        text = f"{kind} failed: {w._connection.scrub(str(exc))}"
+        upload_id = content.get("upload_id")
+        if kind in ("add_inputs", "add_input_chunk") and isinstance(upload_id, str) and upload_id:
+            w.send(upload_progress(upload_id, 0, done=True, problems=[text]))  # the page stops waiting
+        else:
+            w._notice(text, "warning")

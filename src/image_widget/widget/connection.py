@@ -10,7 +10,7 @@ import logging
 import os
 from typing import Any
 
-from image_widget.client.backend import Backend, resolve_backend
+from image_widget.client.backend import Backend, resolve_backend, safe_url
 from image_widget.errors import scrub
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,29 @@ class Connection:
     def request_kwargs(self) -> dict[str, Any]:
         """The keyword arguments every `api` call of the widget gets (besides the request's own)."""
         return {**self.run_options, "client": self._client, "base_url": self._base_url, "api_key": self._api_key}
+
+    def code_context(self) -> tuple[dict[str, Any], list[str]]:
+        """What copied code needs to reach the same kind of server: keyword arguments and comment lines.
+
+        Never a key (a key is never written into code): a custom server is named by its `base_url`
+        without credentials or query, and the comments say where the key comes from instead.
+        """
+        backend = self.backend
+        if backend.kind == "emulator":
+            return {}, ["Made with the offline emulator (synthetic images, nothing billed). With no OPENAI_API_KEY",
+                        "set this runs on the emulator too; with a key set it goes to OpenAI and is billed."]
+        if self._client is not None:
+            name = type(self._client).__name__
+            if backend.kind == "custom" and backend.base_url:
+                return {"base_url": safe_url(backend.base_url)}, [
+                    f"Made with your own client ({name}): pass client=<that client> instead of base_url to use",
+                    "it again. As written, the key (if the server needs one) comes from OPENAI_API_KEY."]
+            return {}, [f"Made with your own client ({name}): pass client=<that client> to use it again.",
+                        "As written this goes to OpenAI (billed); the key comes from OPENAI_API_KEY."]
+        if backend.kind == "custom" and backend.base_url:
+            return {"base_url": safe_url(backend.base_url)}, [
+                "The server that made this image; the key (if it needs one) comes from OPENAI_API_KEY."]
+        return {}, ["Runs on OpenAI and is billed; the key comes from OPENAI_API_KEY."]
 
     def secrets(self) -> list[str]:
         """Every key this widget could have used, including one the environment supplied."""

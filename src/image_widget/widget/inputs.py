@@ -63,11 +63,17 @@ def normalise(name: str, data: Any, index: int, model: str, note: Callable[[str]
         if issubclass(warning.category, UserWarning):
             note(f"{name}: {warning.message}")
     if info is None:
-        raise images.ImageInputError("could not be read as an image")
+        raise images.ImageInputError("could not be read as an image", reason="could not be read as an image")
     (width, height), _alpha = info
     upload_name = Path(name).stem or "image"
     upload = (f"{upload_name}.{upload[0].rsplit('.', 1)[-1]}", upload[1], upload[2])
     return InputImage(uuid.uuid4().hex[:12], name, upload, width, height, thumb)
+
+
+def unusable(name: str, exc: Exception) -> str:
+    """Why a file cannot be an input, in a person's words when the error has them (`ImageInputError.reason`)."""
+    reason = getattr(exc, "reason", "")
+    return f"{name} {reason}" if reason else f"{name}: {exc}"
 
 
 def input_name(src: Any, index: int) -> str:
@@ -169,28 +175,38 @@ class Inputs:
         """`normalise` for the current model, conversions shown as notices; raises when unusable."""
         return normalise(name, data, index, self._model(), self._widget._notice)
 
-    def make(self, name: str, data: Any, index: int) -> InputImage | None:
-        """`normalise` that reports an unusable file as a warning notice (None) instead of raising."""
-        from image_widget import images
-
+    def make(self, name: str, data: Any, index: int, problems: list[str] | None = None) -> InputImage | None:
+        """`normalise` that reports an unusable file (None) instead of raising: added to `problems`, or
+        as a warning notice without a list."""
         try:
             return self.normalise(name, data, index)
-        except (images.ImageInputError, OSError, ValueError) as exc:
-            self._widget._notice(f"{name}: {exc}", "warning")
+        except (OSError, ValueError) as exc:  # ImageInputError is a ValueError
+            self.report(unusable(name, exc), problems)
             return None
 
-    def add_files(self, files: list[tuple[str, Any]]) -> None:
-        """Browser uploads: add what fits the model's limit and can be used; notices for the rest."""
+    def report(self, text: str, problems: list[str] | None) -> None:
+        """`text` into `problems` (an upload's reply), or a warning notice without a list."""
+        if problems is None:
+            self._widget._notice(text, "warning")
+        else:
+            problems.append(text)
+
+    def add_files(self, files: list[tuple[str, Any]], problems: list[str] | None = None) -> list[str]:
+        """Browser uploads: add what fits the model's limit and can be used; the names added.
+
+        What is left out is said in `problems` (an upload's reply), or as notices without a list.
+        """
         limit = self._limit()
         room = limit - len(self._items)
         if len(files) > room:
             dropped = ", ".join(name for name, _ in files[max(room, 0):])
-            self._widget._notice(f"Model {self._widget.options.get('model')} takes at most {limit} input "
-                                 f"images; not added: {dropped}", "warning")
+            self.report(f"Model {self._widget.options.get('model')} takes at most {limit} input images; "
+                         f"not added: {dropped}", problems)
             files = files[:max(room, 0)]
         added = [entry for i, (name, data) in enumerate(files)
-                 if (entry := self.make(name, data, len(self._items) + i)) is not None]
+                 if (entry := self.make(name, data, len(self._items) + i, problems)) is not None]
         self.append(added)
+        return [entry.name for entry in added]
 
     def add_from_python(self, sources: Sequence[ImageInput]) -> None:
         """`ImageWidget.add_inputs`: like `add_files`, but all or nothing, and raising instead of noticing."""
@@ -214,7 +230,8 @@ class Inputs:
             self._widget.options = {**self._widget.options, "mode": "edit"}
 
     def replace(self, new: list[InputImage]) -> None:
-        """Replace the inputs; a new first image gets a new mask base and clears the mask."""
+        """Replace the inputs; a new first image gets a new mask base and clears the mask, and an
+        empty list turns edit back into generate (the mirror of `append`)."""
         widget = self._widget
         old_first = self._items[0].id if self._items else None
         self._items = new
@@ -222,6 +239,9 @@ class Inputs:
             widget.mask = None
             widget.mask_base = mask_base_bytes(new[0].upload) if new else b""
         widget.inputs = [item.item() for item in new]
+        if not new and widget.options.get("mode") == "edit":
+            # Edit needs an input: with the last one gone, Generate is what the next click can run.
+            widget.options = {**widget.options, "mode": "generate"}
 
     def remove(self, input_id: object) -> None:
         self.replace([item for item in self._items if item.id != input_id])

@@ -30,6 +30,22 @@ def notice(message: str, level: Literal["info", "warning"] = "info") -> Notice:
     return {"type": "notice", "level": level, "message": message}
 
 
+class UploadProgress(TypedDict):
+    type: Literal["upload_progress"]
+    upload_id: str
+    received: int  # bytes of the message this answers
+    done: bool  # the last answer for this upload_id: its files were added or refused
+    added: list[str]  # names of the files added (when done)
+    problems: list[str]  # why files were not added, each naming the file
+
+
+def upload_progress(upload_id: str, received: int, *, done: bool, added: Sequence[str] = (),
+                    problems: Sequence[str] = ()) -> UploadProgress:
+    """The kernel's answer to each upload message that carried an `upload_id`."""
+    return {"type": "upload_progress", "upload_id": upload_id, "received": received, "done": done,
+            "added": list(added), "problems": list(problems)}
+
+
 def mime_of(record: Mapping[str, Any], path: Path) -> str:
     """The MIME type a stored image's bytes are sent with: its record's format, else its suffix."""
     fmt = str(record.get("format") or path.suffix.lstrip("."))
@@ -42,8 +58,12 @@ def _money(usd: float | None) -> str:
     return "unknown" if usd is None else format_usd(usd)
 
 
-def result_item(record: Mapping[str, Any], thumb: bytes, code: str) -> dict[str, Any]:
-    """One entry of the `results` trait, from a stored image's record."""
+def result_item(record: Mapping[str, Any], thumb: bytes, code: str, snippet: str = "") -> dict[str, Any]:
+    """One entry of the `results` trait, from a stored image's record.
+
+    `code` is the bare call (`reproduce_code`); `snippet` the code "Copy code" copies, which runs pasted
+    into a fresh cell in any folder (`reproduce.runnable_code`; `code` when not given).
+    """
     params: Mapping[str, Any] = record.get("params") or {}
     response: Mapping[str, Any] = record.get("response") or {}
     per_image = record.get("cost_usd")  # records carry each image's share of the run's cost
@@ -59,6 +79,7 @@ def result_item(record: Mapping[str, Any], thumb: bytes, code: str) -> dict[str,
         "quality": response.get("quality") or params.get("quality") or "",
         "cost_text": _money(per_image),
         "code": code,
+        "snippet": snippet or code,
     }
 
 

@@ -86,13 +86,23 @@ def _plan_variation(model: str, prompt: str, common: dict[str, Any], options: Ma
 
 
 def problems_of(plan: Plan) -> dict[str, str]:
-    """`capabilities.validate` of the plan as {parameter: message}; several for one name are joined."""
+    """`capabilities.validate` of the plan as the `problems` trait (see `problems_dict`)."""
     return problems_dict(capabilities.validate(plan.endpoint, plan.wire))
 
 
 def problems_dict(problems: Sequence[Problem]) -> dict[str, str]:
+    """{parameter: sentence} in the widget's words (`Problem.person`), for every parameter involved.
+
+    A problem that involves several controls (`Problem.also`) is listed under each of them with the same
+    sentence, its own parameter first; the page shows it once and marks every control. Several
+    sentences for one name are joined with "; ".
+    """
     out: dict[str, str] = {}
     for problem in problems:
-        out[problem.param] = f"{out[problem.param]}; {problem.message}" if problem.param in out \
-            else problem.message
+        for param in (problem.param, *problem.also):
+            said = out.get(param)
+            if said is None:
+                out[param] = problem.person
+            elif problem.person not in said.split("; "):
+                out[param] = f"{said}; {problem.person}"
     return out

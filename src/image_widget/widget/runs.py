@@ -16,6 +16,7 @@ from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
 from image_widget.capabilities import FileTuple
 from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
+from image_widget.reproduce import runnable_code
 from image_widget.store import StoredImage
 from image_widget.widget.banners import error_banner
 from image_widget.widget.payloads import PREVIEW_PX, cost_payload, history_run, result_item
@@ -152,7 +153,9 @@ class Runs:
         """Results, history and cost of a finished run (job thread; no awaits, so no cancel midway)."""
         w = self._widget
         pairs = result_thumbs(result)
-        items = [result_item(record, thumb, result.code)
+        extra, comments = w._connection.code_context()
+        snippet = w._connection.scrub(runnable_code(result.record, extra=extra, comments=comments))
+        items = [result_item(record, thumb, result.code, snippet)
                  for record, (thumb, _small) in zip(result.records, pairs, strict=False)]
         run = history_run(result.records, [small for _thumb, small in pairs][:len(result.records)])
         stored = [StoredImage(str(r.get("id", p.stem)), p, r) for r, p in zip(result.records, result.paths,
