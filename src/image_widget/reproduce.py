@@ -75,6 +75,13 @@ def reproduce_code(record: Mapping[str, Any], module: str = "iw", *, absolute: b
     return f"{module}.{call}({', '.join(args)})"
 
 
+class CodeExpr(str):
+    """A keyword value written into code as an expression, not a literal (e.g. `iw.Emulator.shared().url`)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def runnable_code(record: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None,
                   comments: Sequence[str] = ()) -> str:
     """`reproduce_code` as a snippet that runs pasted into a fresh cell in any folder.

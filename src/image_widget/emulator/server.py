@@ -65,7 +65,13 @@ class Emulator:
 
     `Emulator().start()` (or `with Emulator() as emu:`) binds a free port; pass `emu.url` as the
     client's `base_url`. `inject()` queues faults, `log` lists what arrived, `reset()` starts over.
+    `Emulator.shared()` is the process's own offline emulator (the default backend without a key).
     """
+
+    @staticmethod
+    def shared() -> Emulator:
+        """The one started emulator of this process, as `shared_emulator()`; copied code uses it."""
+        return shared_emulator()
 
     def __init__(
         self,

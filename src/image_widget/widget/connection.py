@@ -12,6 +12,7 @@ from typing import Any
 
 from image_widget.client.backend import Backend, resolve_backend, safe_url
 from image_widget.errors import scrub
+from image_widget.reproduce import CodeExpr
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,10 @@ class Connection:
         without credentials or query, and the comments say where the key comes from instead.
         """
         backend = self.backend
-        if backend.kind == "emulator":
-            return {}, ["Made with the offline emulator (synthetic images, nothing billed). With no OPENAI_API_KEY",
-                        "set this runs on the emulator too; with a key set it goes to OpenAI and is billed."]
+        if backend.kind == "emulator":  # the same kind of server even where a key is set: never billed
+            return {"base_url": CodeExpr("iw.Emulator.shared().url")}, [
+                "Made with the offline emulator (synthetic images, nothing billed); it runs there again.",
+                "Leave out base_url=... to send it to OpenAI instead (billed; the key comes from OPENAI_API_KEY)."]
         if self._client is not None:
             name = type(self._client).__name__
             if backend.kind == "custom" and backend.base_url:
