@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ def index_rows(folder: Path) -> dict[str, tuple[Any, ...]]:
     conn = sqlite3.connect(folder / INDEX_NAME)
     try:
         names = [c[1] for c in conn.execute("PRAGMA table_info(images)") if c[1] != "row"]
-        return {r[0]: r for r in conn.execute(f"SELECT {', '.join(names)} FROM images")}
+        sql = f"SELECT {', '.join(names)}, record FROM images JOIN records USING (row)"
+        return {r[0]: r for r in conn.execute(sql)}
     finally:
         conn.close()
 
@@ -239,7 +241,7 @@ def test_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytest.M
     conn = sqlite3.connect(folder / INDEX_NAME)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS) == 2
     conn.close()
-    assert {k: v[:-1] for k, v in index_rows(folder).items()} == before  # same rows, one more column
+    assert {k: (*v[:-2], v[-1]) for k, v in index_rows(folder).items()} == before  # same rows, one more column
 
 
 def test_unusable_index_falls_back_to_reading_the_folder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -279,3 +281,30 @@ def test_history_is_a_snapshot_until_reload_or_add_run(tmp_path: Path) -> None:
     save(store, "newest")
     assert len(history) == 2
     assert len(history.reload()) == 3
+
+
+def test_a_run_saved_by_threads_leaves_the_index_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`api` saves a run's images in parallel through one Store: they explain each other's changes to the
+    folder, so the next open trusts the index instead of checking every sidecar."""
+    import concurrent.futures
+
+    folder = tmp_path / "out"
+    store = Store(folder)
+    save(store, "first")
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: save(store, f"run image {i}", run_id="c" * 32, index=i, params={"n": 8}), range(8)))
+    monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("the folder was checked again"))
+    history = History(folder)
+    assert len(history) == 9
+    assert history.runs()[0].complete
+
+
+def test_a_save_in_progress_elsewhere_is_not_mistaken_for_a_crash(tmp_path: Path) -> None:
+    from image_widget.store import db
+
+    assert db.alive(os.getpid(), db.HOST, None) is False  # no start time: not a mark this code wrote
+    assert db.alive(os.getpid(), db.HOST, time.time())
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True)
+    assert db.alive(int(child.stdout), db.HOST, time.time()) is False  # that process is gone
+    assert db.alive(os.getpid(), db.HOST, time.time() - db.STALE_PENDING_S - 1) is False

@@ -117,7 +117,8 @@ def index_mismatches(folder: Path) -> list[str]:
         return []
     conn = sqlite3.connect(folder / INDEX_NAME)
     try:
-        indexed = {i: json.loads(text) for i, text in conn.execute("SELECT id, record FROM images")}
+        indexed = {i: json.loads(text) for i, text in conn.execute(
+            "SELECT id, record FROM images JOIN records USING (row)")}
         pending = [i for (i,) in conn.execute("SELECT id FROM pending")]
     finally:
         conn.close()

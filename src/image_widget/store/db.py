@@ -20,7 +20,7 @@ from pathlib import Path
 
 from image_widget.store import schema
 from image_widget.store.scan import Found, Scan, Stamp
-from image_widget.store.schema import INDEX_FILES, UPSERT, add_fts, migrate, row_for, run_columns
+from image_widget.store.schema import INDEX_FILES, add_fts, migrate, run_columns, write_rows
 
 BUSY_S = 30.0
 """How long a write waits for another process's write before giving up (then the files still hold it all)."""
@@ -51,6 +51,7 @@ def connect(path: Path | str, *, wal: bool = True) -> sqlite3.Connection:
         if wal:
             conn.execute("PRAGMA journal_mode = WAL")  # stays 'delete' where WAL cannot work (some network shares)
         conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a lost row is rebuilt from files
+        conn.execute("PRAGMA journal_size_limit = 16777216")  # busy writers must not leave a huge WAL behind
     except BaseException:
         conn.close()
         raise
@@ -185,7 +186,7 @@ def fill(conn: sqlite3.Connection, folder: Path, read_folder: Callable[..., Scan
     runs: set[str] = set()
 
     def flush() -> None:
-        conn.executemany(UPSERT, [row_for(found) for found in batch])
+        write_rows(conn, batch)
         for found in batch:
             written.add(found.stored.id)
             runs.add(found.stored.run_id or found.stored.id)

@@ -19,7 +19,7 @@ from image_widget.store.index import FolderIndex
 from image_widget.store.layout import default_folder
 from image_widget.store.query import NEWEST, Where, narrow, order_by
 from image_widget.store.records import StoredImage, is_complete
-from image_widget.store.schema import image_from_row
+from image_widget.store.schema import RECORD, image_from_row
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -115,7 +115,9 @@ class History:
 
     def _rows(self, columns: str, tail: str = "", params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         for _ in range(2):
-            where = self._where.and_("row <= ?", self._snap.upto)
+            (top,), = self._index.rows("SELECT COALESCE(MAX(row), 0) FROM images")
+            # rows after the snapshot are left out; when there are none, saying so would only slow counts
+            where = self._where if top <= self._snap.upto else self._where.and_("row <= ?", self._snap.upto)
             rows = self._index.rows(f"SELECT {columns} FROM images WHERE {where.sql()} {tail}",  # noqa: S608
                                     (*where.params, *params))
             if self._index.generation == self._snap.generation:
@@ -124,7 +126,7 @@ class History:
         return rows
 
     def _images(self, limit: int = -1, offset: int = 0) -> list[StoredImage]:
-        rows = self._rows("file, record", f"ORDER BY {order_by(self._sort)} LIMIT ? OFFSET ?", (limit, offset))
+        rows = self._rows(f"file, {RECORD}", f"ORDER BY {order_by(self._sort)} LIMIT ? OFFSET ?", (limit, offset))
         return [image_from_row(self.folder, file, text) for file, text in rows]
 
     def filter(self, prompt: str | None = None, model: str | None = None,  # noqa: PLR0913 - one keyword per filter
@@ -161,7 +163,7 @@ class History:
         key, offset = None, 0
         images: list[StoredImage] = []
         while limit is None or len(runs) < limit:
-            rows = self._rows("run_key, file, record", f"ORDER BY {NEWEST} LIMIT ? OFFSET ?", (_CHUNK, offset))
+            rows = self._rows(f"run_key, file, {RECORD}", f"ORDER BY {NEWEST} LIMIT ? OFFSET ?", (_CHUNK, offset))
             for run_key, file, text in rows:
                 if run_key != key and images:
                     runs.append(Run(str(key), images))
@@ -180,7 +182,7 @@ class History:
         whichever process saved them. Start from `last_row_id`. After the index is rebuilt every image
         counts as new again (row numbers only grow), so a poller should key what it shows by id."""
         where = self._where.and_("row > ?", int(row_id))
-        rows = self._index.rows(f"SELECT file, record FROM images WHERE {where.sql()} ORDER BY row",  # noqa: S608
+        rows = self._index.rows(f"SELECT file, {RECORD} FROM images WHERE {where.sql()} ORDER BY row",  # noqa: S608
                                 where.params, fresh=True)
         (last,), = self._index.rows("SELECT COALESCE(MAX(row), 0) FROM images")
         return [image_from_row(self.folder, file, text) for file, text in rows], max(int(last), int(row_id))

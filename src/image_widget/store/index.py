@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from image_widget.store import db
 from image_widget.store.records import StoredImage
 from image_widget.store.scan import Found, Scan, Stamp, folder_mtime, has_images, read_one
-from image_widget.store.schema import INDEX_NAME, UPSERT, image_from_row, migrate, row_for
+from image_widget.store.schema import INDEX_NAME, RECORD, image_from_row, migrate, write_rows
 
 log = logging.getLogger("image_widget.store")
 T = TypeVar("T")
@@ -185,7 +185,7 @@ class FolderIndex:
                 conn.execute("DELETE FROM pending WHERE id = ?", (stem,))
 
     def _write(self, conn: sqlite3.Connection, found: Found) -> None:
-        conn.execute(UPSERT, row_for(found))
+        write_rows(conn, [found])
         db.refresh_runs(conn, {found.stored.run_id or found.stored.id})
 
     def forget(self) -> None:
@@ -270,7 +270,7 @@ class FolderIndex:
 
     def images_where(self, where: str = "1", params: Sequence[Any] = (), order: str = "id") -> list[StoredImage]:
         return [image_from_row(self.folder, file, text) for file, text in self.rows(
-            f"SELECT file, record FROM images WHERE {where} ORDER BY {order}", params, fresh=True)]  # noqa: S608
+            f"SELECT file, {RECORD} FROM images WHERE {where} ORDER BY {order}", params, fresh=True)]  # noqa: S608
 
     def images(self) -> list[StoredImage]:
         """Every image, by id (names start with the time, so that is oldest first)."""
@@ -283,8 +283,8 @@ class FolderIndex:
     def runs_with_key(self, cache_key: str) -> list[list[StoredImage]]:
         """The runs saved with `cache_key`, each as its images ordered by index (complete or not)."""
         runs: dict[str, list[StoredImage]] = {}
-        rows = self.rows("SELECT run_key, file, record FROM images WHERE cache_key = ? ORDER BY run_key, idx, id",
-                         (cache_key,), fresh=True)
+        rows = self.rows(f"SELECT run_key, file, {RECORD} FROM images WHERE cache_key = ? "  # noqa: S608
+                         "ORDER BY run_key, idx, id", (cache_key,), fresh=True)
         for run_key, file, text in rows:
             runs.setdefault(run_key, []).append(image_from_row(self.folder, file, text))
         return list(runs.values())

@@ -35,8 +35,10 @@ _V1 = (
         created_us INTEGER, batch_id TEXT, input_hashes TEXT, status TEXT, cache_key TEXT,
         expected INTEGER NOT NULL,
         run_created_us INTEGER, run_first TEXT, complete INTEGER NOT NULL DEFAULT 0,
-        source TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
-        record TEXT NOT NULL)""",
+        source TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL)""",
+    # the whole record, in a table of its own so that counts and scans of `images` read narrow rows
+    "CREATE TABLE records (row INTEGER PRIMARY KEY, record TEXT NOT NULL)",
+    "CREATE TRIGGER records_ad AFTER DELETE ON images BEGIN DELETE FROM records WHERE row = old.row; END",
     "CREATE INDEX images_order ON images (run_created_us DESC, run_first DESC, idx, id)",
     "CREATE INDEX images_run ON images (run_key)",
     "CREATE INDEX images_key ON images (cache_key)",
@@ -66,10 +68,20 @@ FTS = (  # substring search over the casefolded prompt; optional (SQLite ≥ 3.3
 
 COLUMNS = ("id", "file", "run_id", "run_key", "idx", "call", "model", "prompt", "prompt_fold", "params", "width",
            "height", "cost", "created_us", "batch_id", "input_hashes", "status", "cache_key", "expected",
-           "source", "mtime_ns", "size", "record")
+           "source", "mtime_ns", "size")
 UPSERT = (f"INSERT INTO images ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
           f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[1:])}")
 """Insert or refresh by id; a refreshed row keeps its row number (it is not a new image)."""
+UPSERT_RECORD = "INSERT OR REPLACE INTO records (row, record) SELECT row, ? FROM images WHERE id = ?"
+RECORD = "(SELECT record FROM records WHERE records.row = images.row)"
+"""The record of each selected row, as a column expression (read only for the rows a query returns)."""
+
+
+def write_rows(conn: sqlite3.Connection, found: Sequence[Found]) -> None:
+    """Insert or refresh the rows (and records) of these images."""
+    rows = [row_for(f) for f in found]
+    conn.executemany(UPSERT, rows)
+    conn.executemany(UPSERT_RECORD, [(dumps(f.stored.record), f.stored.id) for f in found])
 
 
 def migrate(conn: sqlite3.Connection, version: int) -> None:
@@ -118,8 +130,8 @@ def _text(value: object) -> str | None:
 
 
 def row_for(found: Found) -> tuple[Any, ...]:
-    """The values of COLUMNS for one image. Cost is this image's share of what was billed, else its
-    estimate (the only figure a record has when a model's token rates are unknown)."""
+    """The values of COLUMNS for one image (its record goes to `records`). Cost is this image's share of
+    what was billed, else its estimate (the only figure a record has when a model's token rates are unknown)."""
     stored, stamp, rec = found.stored, found.stamp, found.stored.record
     hashes = rec.get("input_hashes")
     cost = _number(rec.get("cost_usd"))
@@ -131,7 +143,7 @@ def row_for(found: Found) -> tuple[Any, ...]:
         cost if cost is not None else _number(rec.get("cost_estimate_usd")),
         micros(stored.created), _text(rec.get("batch_id")),
         json.dumps(hashes, default=str) if isinstance(hashes, list) else None, _text(rec.get("status")),
-        _text(rec.get("cache_key")), expected_count(rec), stamp.source, stamp.mtime_ns, stamp.size, dumps(rec),
+        _text(rec.get("cache_key")), expected_count(rec), stamp.source, stamp.mtime_ns, stamp.size,
     )
 
 
