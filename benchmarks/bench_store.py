@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -138,7 +139,7 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 
 def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
     """Issue 13's figures on a folder of `records` images (and, for comparison, on an empty folder)."""
-    from image_widget.store import INDEX_FILES, History
+    from image_widget.store import INDEX_FOLDER, History
 
     with tempfile.TemporaryDirectory(prefix="iw-scale-") as tmp:
         folder, empty = Path(tmp) / "big", Path(tmp) / "empty"
@@ -168,9 +169,8 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
         reload_s = median_seconds(history.reload, 1, warmup=0)
         memory = _fresh(MEMORY, str(folder))
 
-        size = sum((folder / n).stat().st_size for n in INDEX_FILES if (folder / n).exists())
-        for name in INDEX_FILES:
-            (folder / name).unlink(missing_ok=True)
+        size = sum(f.stat().st_size for f in (folder / INDEX_FOLDER).iterdir())
+        shutil.rmtree(folder / INDEX_FOLDER)
         rebuild = _fresh(REBUILD, str(folder))
         assert rebuild["n"] == records
 

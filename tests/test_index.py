@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -20,7 +21,7 @@ from PIL import Image
 
 import image_widget
 from image_widget import store as store_mod
-from image_widget.store import INDEX_FILES, INDEX_NAME, History, Store, schema
+from image_widget.store import INDEX_FOLDER, History, Store, index_path, schema
 from image_widget.store.scan import folder_mtime
 
 SRC = str(Path(image_widget.__file__).resolve().parents[1])
@@ -38,7 +39,7 @@ def save(store: Store, prompt: str, **extra: Any) -> Path:
 
 def index_rows(folder: Path) -> dict[str, tuple[Any, ...]]:
     """Every row of the index file as it is (no check against the folder first), by id, without row numbers."""
-    conn = sqlite3.connect(folder / INDEX_NAME)
+    conn = sqlite3.connect(index_path(folder))
     try:
         names = [c[1] for c in conn.execute("PRAGMA table_info(images)") if c[1] != "row"]
         sql = f"SELECT {', '.join(names)}, record FROM images JOIN records USING (row)"
@@ -49,8 +50,7 @@ def index_rows(folder: Path) -> dict[str, tuple[Any, ...]]:
 
 def rebuilt_rows(folder: Path) -> dict[str, tuple[Any, ...]]:
     """The rows of an index built from the files alone."""
-    for name in INDEX_FILES:
-        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / INDEX_FOLDER)
     History(folder)
     return index_rows(folder)
 
@@ -60,7 +60,7 @@ def files_say(folder: Path) -> set[str]:
 
 
 def pending(folder: Path) -> list[Any]:
-    conn = sqlite3.connect(folder / INDEX_NAME)
+    conn = sqlite3.connect(index_path(folder))
     try:
         return conn.execute("SELECT id FROM pending").fetchall()
     finally:
@@ -101,7 +101,7 @@ def test_crash_between_the_image_and_its_row(tmp_path: Path, clock: str) -> None
     assert "killed before its row" not in {r[7] for r in index_rows(folder).values()}
     assert len(pending(folder)) == 1
     if clock == "coarse":
-        conn = sqlite3.connect(folder / INDEX_NAME)
+        conn = sqlite3.connect(index_path(folder))
         conn.execute("UPDATE meta SET value = ? WHERE key = 'verified'", (folder_mtime(folder),))
         conn.commit()
         conn.close()
@@ -159,8 +159,7 @@ def test_index_deleted_while_in_use(tmp_path: Path) -> None:
     store = Store(folder)
     save(store, "one")
     history = History(folder)
-    for name in INDEX_FILES:
-        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / INDEX_FOLDER)
     assert [e.prompt for e in History(folder)] == ["one"]  # rebuilt from the files
     assert [e.prompt for e in history] == ["one"]  # an open History follows the new file
     save(store, "two")  # an open Store writes into the new file, not the deleted one
@@ -176,7 +175,7 @@ def test_index_corrupt(tmp_path: Path, damage: str, caplog: pytest.LogCaptureFix
     save(store, "one")
     save(store, "two")
     live = index_rows(folder)
-    path = folder / INDEX_NAME
+    path = index_path(folder)
     if damage == "garbage":
         path.write_bytes(os.urandom(8192))
     else:  # a sound header, then pages of noise (moved out of the WAL first, or the WAL would still hold them)
@@ -222,11 +221,11 @@ def test_sidecar_edited_by_hand(tmp_path: Path) -> None:
 def test_newer_schema_is_rebuilt_not_fatal(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     save(Store(folder), "one")
-    conn = sqlite3.connect(folder / INDEX_NAME)
+    conn = sqlite3.connect(index_path(folder))
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     assert [e.prompt for e in History(folder)] == ["one"]
-    conn = sqlite3.connect(folder / INDEX_NAME)
+    conn = sqlite3.connect(index_path(folder))
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
     conn.close()
 
@@ -238,7 +237,7 @@ def test_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("ALTER TABLE images ADD COLUMN rating INTEGER",)])
     monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("migrated by reading every sidecar"))
     assert [e.prompt for e in History(folder)] == ["one"]
-    conn = sqlite3.connect(folder / INDEX_NAME)
+    conn = sqlite3.connect(index_path(folder))
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS) == 2
     conn.close()
     assert {k: (*v[:-2], v[-1]) for k, v in index_rows(folder).items()} == before  # same rows, one more column
@@ -247,7 +246,7 @@ def test_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytest.M
 def test_unusable_index_falls_back_to_reading_the_folder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
-    (folder / INDEX_NAME).mkdir()  # something in the way that no database can be opened on
+    index_path(folder).mkdir(parents=True)  # something in the way that no database can be opened on
     with caplog.at_level(logging.WARNING, logger="image_widget.store"):
         store = Store(folder)
         save(store, "saved anyway")
@@ -265,7 +264,7 @@ def test_reading_leaves_no_index_in_an_empty_or_missing_folder(tmp_path: Path) -
     assert list((tmp_path / "empty").iterdir()) == []
     later = History(tmp_path / "empty")
     save(Store(tmp_path / "empty"), "first")  # the first save makes the index
-    assert (tmp_path / "empty" / INDEX_NAME).is_file()
+    assert index_path(tmp_path / "empty").is_file()
     assert [e.prompt for e in later.reload()] == ["first"]
 
 
@@ -308,3 +307,34 @@ def test_a_save_in_progress_elsewhere_is_not_mistaken_for_a_crash(tmp_path: Path
                            check=True)
     assert db.alive(int(child.stdout), db.HOST, time.time()) is False  # that process is gone
     assert db.alive(os.getpid(), db.HOST, time.time() - db.STALE_PENDING_S - 1) is False
+
+
+def test_index_stays_current_after_the_writing_process_exits(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last connection to close deletes SQLite's -wal and -shm; kept in the index's own folder, that
+    does not move the store folder's time, so the next process trusts the index."""
+    folder = tmp_path / "out"
+    for child in run_children(SAVER, str(folder), "3"):
+        assert child.returncode == 0, child.stderr
+    assert not index_path(folder).with_name(index_path(folder).name + "-wal").exists()  # all closed
+    monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("the folder was read"))
+    assert len(History(folder)) == 3
+
+
+def test_a_save_never_reads_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even with the index behind (a file copied in by hand), a save only adds its own row: checking the
+    folder is for readers, or every save of two busy processes would pay for a whole scan."""
+    folder = tmp_path / "out"
+    store = Store(folder)
+    copied = save(store, "copied in")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    for path in (copied, copied.with_suffix(".json")):
+        path.rename(other / path.name)
+    History(folder)  # now without it
+    for path in other.iterdir():
+        path.rename(folder / path.name)  # back, behind the index's back
+    with monkeypatch.context() as patch:
+        patch.setattr(store_mod, "_scan", lambda *_: pytest.fail("a save read the folder"))
+        save(store, "saved after")
+    assert sorted(e.prompt for e in History(folder)) == ["copied in", "saved after"]

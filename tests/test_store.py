@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from image_widget import store as store_mod
-from image_widget.store import INDEX_FILES, History, Store, StoreError, cache_key, read_png_record
+from image_widget.store import INDEX_FOLDER, History, Store, StoreError, cache_key, read_png_record
 
 
 def png_bytes(size: tuple[int, int] = (48, 32), seed: int = 0) -> bytes:
@@ -49,8 +49,8 @@ def record(**overrides: Any) -> dict[str, Any]:
 
 
 def files_in(folder: Path) -> list[str]:
-    """The folder's files apart from the index (and SQLite's side files), which every save keeps up to date."""
-    return sorted(p.name for p in folder.iterdir() if p.name not in INDEX_FILES)
+    """The folder's files apart from the index's folder, which every save keeps up to date."""
+    return sorted(p.name for p in folder.iterdir() if p.name != INDEX_FOLDER)
 
 
 @pytest.fixture
@@ -237,7 +237,7 @@ def test_sidecar_failure_removes_the_image_too(folder: Path, monkeypatch: pytest
     calls: list[str] = []
 
     def replace_then_fail(src: str, dst: str) -> None:
-        if Path(dst).name in INDEX_FILES:  # the first save in a folder also moves its new index into place
+        if Path(dst).parent.name == INDEX_FOLDER:  # the first save in a folder also moves its new index in place
             real_replace(src, dst)
             return
         calls.append(dst)

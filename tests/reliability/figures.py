@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from image_widget.store import INDEX_FILES, INDEX_NAME, INPUTS_FOLDER, _scan
+from image_widget.store import INDEX_FOLDER, INPUTS_FOLDER, _scan, index_path
 
 Render = Callable[[Counter[str]], str]
 Invariants = Callable[[Counter[str]], list[str]]
@@ -73,7 +73,7 @@ def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[lis
     problems: list[str] = []
     for path in sorted(folder.rglob("*")) if folder.exists() else []:
         name = path.name
-        if path.parent == folder and name in INDEX_FILES:
+        if folder / INDEX_FOLDER in (path, path.parent):
             continue  # the index (and SQLite's side files): checked against the files by `index_mismatches`
         if path.is_dir():
             if path != folder / INPUTS_FOLDER:
@@ -113,9 +113,9 @@ def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[lis
 def index_mismatches(folder: Path) -> list[str]:
     """How the folder's index, read as it is (no check against the files first), differs from what the
     files say: ids missing or extra, records that differ. Nothing when there is no index."""
-    if not (folder / INDEX_NAME).exists():
+    if not index_path(folder).exists():
         return []
-    conn = sqlite3.connect(folder / INDEX_NAME)
+    conn = sqlite3.connect(index_path(folder))
     try:
         indexed = {i: json.loads(text) for i, text in conn.execute(
             "SELECT id, record FROM images JOIN records USING (row)")}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from PIL import Image
 import image_widget
 import image_widget as iw
 from image_widget.emulator import Emulator
-from image_widget.store import INDEX_FILES, INDEX_NAME, History, Store, StoreError, read_png_record
+from image_widget.store import INDEX_FOLDER, History, Store, StoreError, index_path, read_png_record
 from support import waiting
 
 from .figures import audit_folder, broken, figure_fixture, index_mismatches
@@ -260,10 +261,9 @@ def test_index_deleted_or_corrupt(damage: str, fast: Emulator, tmp_path: Path, p
     persistence["interruptions"] += 1
     persistence["index_faults"] += 1
     if damage == "deleted":
-        for name in INDEX_FILES:
-            (folder / name).unlink(missing_ok=True)
+        shutil.rmtree(folder / INDEX_FOLDER)
     else:
-        (folder / INDEX_NAME).write_bytes(os.urandom(16384))
+        index_path(folder).write_bytes(os.urandom(16384))
 
     whole, problems = audit_folder(folder)
     persistence["visible_partial"] += visible_partials(problems)

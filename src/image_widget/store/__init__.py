@@ -17,7 +17,7 @@ A run (one request, `run_id`) is *complete* when the images with indices 0 … c
 count is the record's `count` (the number of images the response actually returned, if the caller
 sets it), else `params["n"]`, else 1. Only complete runs are served from the cache.
 
-The folder also holds `image-widget-index.sqlite` (plus SQLite's `-wal`/`-shm` while it is open): one
+The folder also holds `index/images.sqlite` (plus SQLite's `-wal`/`-shm` while it is open): one
 row per image, written by each save after its image and sidecar, so opening a history or asking the
 cache never reads the sidecars. The files stay the truth — the index is checked against them in
 constant time and rebuilt from them when it is missing, damaged, behind the folder, or of a schema this
@@ -41,15 +41,14 @@ from image_widget.store.png_chunk import CHUNK_KEY, read_png_record
 from image_widget.store.records import NON_REQUEST_KEYS as NON_REQUEST_KEYS
 from image_widget.store.records import StoredImage, cache_key
 from image_widget.store.scan import _scan as _scan  # patched by tests to count or forbid folder reads
-from image_widget.store.schema import INDEX_FILES as INDEX_FILES
-from image_widget.store.schema import INDEX_NAME
+from image_widget.store.schema import INDEX_FOLDER, index_path
 from image_widget.store.store import Store, StoreError
 
 __all__ = [
     "CHUNK_KEY",
     "DEFAULT_FOLDER",
     "ENV_VAR",
-    "INDEX_NAME",
+    "INDEX_FOLDER",
     "History",
     "Run",
     "Store",
@@ -57,5 +56,6 @@ __all__ = [
     "StoredImage",
     "cache_key",
     "default_folder",
+    "index_path",
     "read_png_record",
 ]

@@ -135,20 +135,21 @@ def identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def remove_index(folder: Path) -> None:
-    """Delete the index and SQLite's side files (a stale -wal would be replayed into a new file)."""
+def remove_index(path: Path) -> None:
+    """Delete the index file and SQLite's side files (a stale -wal would be replayed into a new file)."""
     for name in INDEX_FILES:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(folder / name)
+            os.unlink(path.with_name(name))
 
 
-def build(folder: Path, read_folder: Callable[..., Scan]) -> None:
+def build(folder: Path, path: Path, read_folder: Callable[..., Scan]) -> None:
     """Write a complete index of `folder` to a temporary file and move it into place.
 
     Row numbers start at the current time in microseconds, so they stay above those of any earlier
     index of this folder and a `changes_since` poller never misses an image after a rebuild.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{INDEX_FILES[0]}.", suffix=".tmp", dir=folder)
+    path.parent.mkdir(exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         conn = connect(tmp, wal=False)
@@ -167,8 +168,8 @@ def build(folder: Path, read_folder: Callable[..., Scan]) -> None:
             conn.close()
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        remove_index(folder)
-        os.replace(tmp, folder / INDEX_FILES[0])
+        remove_index(path)
+        os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

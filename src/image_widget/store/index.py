@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from image_widget.store import db
 from image_widget.store.records import StoredImage
 from image_widget.store.scan import Found, Scan, Stamp, folder_mtime, has_images, read_one
-from image_widget.store.schema import INDEX_NAME, RECORD, image_from_row, migrate, write_rows
+from image_widget.store.schema import RECORD, image_from_row, index_path, migrate, write_rows
 
 log = logging.getLogger("image_widget.store")
 T = TypeVar("T")
@@ -44,12 +44,16 @@ def _read_folder(folder: Path, known: Any = None, sink: Callable[[Found], None] 
     return store._scan(folder, known, sink)
 
 
+class _SaveFailed(Exception):
+    """Carries an error of the save itself out through the index's own error handling."""
+
+
 class FolderIndex:
     """Every image of one folder (records, never pixels), by id, by cache key and by query. Thread-safe."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.path = folder / INDEX_NAME
+        self.path = index_path(folder)
         self.generation = ""  # changes whenever the rows are rebuilt from nothing (History re-snapshots)
         self.fts = False
         self._lock = threading.RLock()
@@ -57,8 +61,6 @@ class FolderIndex:
         self._owner: tuple[int, tuple[int, int] | None] = (0, None)  # (pid, file identity) of the connection
         self._memory = ""  # why rows live in memory: "" (a file), "empty" (nothing here yet), "error"
         self._force = False
-        self._in_flight = 0  # saves of this instance under way: they explain a change in the folder's time
-        self._trusted = 0  # those of them that began with the index current
 
     # -- the connection
 
@@ -100,7 +102,7 @@ class FolderIndex:
             now = db.identity(self.path)
             if (replace is None and now is not None) or (replace is not None and now != replace):
                 return
-            db.build(self.folder, _read_folder)
+            db.build(self.folder, self.path, _read_folder)
 
     def _in_memory(self, why: str) -> sqlite3.Connection:
         conn = db.connect(":memory:", wal=False)
@@ -151,16 +153,22 @@ class FolderIndex:
     # -- keeping it current
 
     def _freshen(self, conn: sqlite3.Connection) -> None:
-        """The constant-time check: the folder's time against the one last verified, and pending saves."""
+        """The constant-time check: the folder's time against the one last verified, and pending saves.
+
+        A mismatch is explained while saves that began on a current index are still under way (they mark
+        themselves before touching the folder); anything else means the folder changed behind the index.
+        """
         verified, pending = conn.execute(
             "SELECT (SELECT value FROM meta WHERE key = 'verified'), EXISTS (SELECT 1 FROM pending)").fetchone()
         if self._force:
             self._reconcile(conn)
             return
-        owners = conn.execute("SELECT id, file, pid, host, started FROM pending").fetchall() if pending else []
-        dead = [(stem, file) for stem, file, *owner in owners if not db.alive(*owner)]
-        if verified != folder_mtime(self.folder) and not self._in_flight and len(dead) == len(owners):
-            self._reconcile(conn)  # changed behind the index's back (not by a save still under way)
+        marks = conn.execute("SELECT id, file, pid, host, started, trusted FROM pending").fetchall() if pending else []
+        live = [bool(trusted) for _, _, pid, host, started, trusted in marks if db.alive(pid, host, started)]
+        dead = [(stem, file) for stem, file, pid, host, started, _ in marks if not db.alive(pid, host, started)]
+        explained = bool(live) and all(live)
+        if verified != folder_mtime(self.folder) and not explained:
+            self._reconcile(conn)
         elif dead:
             self._resolve(conn, dead)
 
@@ -171,6 +179,7 @@ class FolderIndex:
             conn.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in dead])  # the scan reads their files
             scan = db.fill(conn, self.folder, _read_folder, incremental=True)
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)", (scan.listed_mtime_ns,))
+            conn.execute("UPDATE pending SET trusted = 1")  # what they change from now on is theirs to explain
         self._force = False
 
     def _resolve(self, conn: sqlite3.Connection, dead: list[tuple[str, str]]) -> None:
@@ -195,34 +204,43 @@ class FolderIndex:
             if self._memory:
                 self._drop(None)
 
-    # -- saving (Store.save): note the folder's time, mark pending, write the files, add the row
+    # -- saving (Store.save): mark pending and take a name, write the files, add the row
 
-    def observe(self) -> int | None:
-        """The folder's time before a save touches it, with the index brought up to date first."""
-        try:
-            return self._use(lambda conn: folder_mtime(self.folder), create=True)
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("image_widget: cannot use the index in %s: %s", self.folder, exc)
-            return None
+    def begin_save(self, reserve: Callable[[], Path]) -> tuple[Path, bool | None]:
+        """Take a name with `reserve` and mark the save pending, in one write transaction. Returns the name
+        and the ticket for `end_save`: None if nothing could be marked, else whether the index matched the
+        folder as the save began (or a save that did is still under way) — then the save may say it still
+        does when it ends. The files are what matter: index trouble never stops a save."""
+        reserved: list[Path] = []
 
-    def begin_save(self, stem: str, file: str, before: int | None) -> bool | None:
-        """Mark a save in progress; the ticket for `end_save`: None if nothing could be marked, else whether
-        the index matched the folder before the save (or another save here that did is under way), so its
-        end may say the index is current. Never raises: the files are what matter."""
-        def begin(conn: sqlite3.Connection) -> bool:
-            verified = conn.execute("SELECT value FROM meta WHERE key = 'verified'").fetchone()
-            trusted = self._trusted > 0 or (before is not None and verified is not None and verified[0] == before)
-            conn.execute("INSERT OR REPLACE INTO pending (id, file, pid, host, started) VALUES (?, ?, ?, ?, ?)",
-                         (stem, file, os.getpid(), db.HOST, time.time()))
-            self._trusted += trusted
-            self._in_flight += 1
-            return trusted
+        def begin(conn: sqlite3.Connection) -> tuple[Path, bool]:
+            with db.transaction(conn):
+                (verified,), = conn.execute("SELECT (SELECT value FROM meta WHERE key = 'verified')")
+                marks = conn.execute("SELECT pid, host, started FROM pending WHERE trusted = 1").fetchall()
+                trusted = verified == folder_mtime(self.folder) or any(db.alive(*mark) for mark in marks)
+                if not reserved:
+                    try:
+                        reserved.append(reserve())
+                    except BaseException as exc:  # the save's own error, not the index's: let it through
+                        raise _SaveFailed(exc) from exc
+                path = reserved[0]
+                conn.execute("INSERT OR REPLACE INTO pending (id, file, pid, host, started, trusted) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (path.stem, path.name, os.getpid(), db.HOST, time.time(),
+                                                           int(trusted)))
+                if trusted:
+                    self._set_verified(conn)
+            return path, trusted
 
         try:
             return self._use(begin, create=True, fresh=False)
+        except _SaveFailed as failed:
+            raise failed.args[0] from None
         except (sqlite3.Error, OSError) as exc:
             log.warning("image_widget: cannot mark a save in the index of %s: %s", self.folder, exc)
-            return None
+            return (reserved[0] if reserved else reserve()), None
+
+    def _set_verified(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)", (folder_mtime(self.folder),))
 
     def end_save(self, stem: str, found: Found | None, ticket: bool | None) -> None:
         """Add the saved image's row (None: the save failed and left nothing) and clear its pending mark."""
@@ -231,18 +249,13 @@ class FolderIndex:
                 if found is not None:
                     self._write(conn, found)
                 conn.execute("DELETE FROM pending WHERE id = ?", (stem,))
-                if ticket and found is not None:
-                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)",
-                                 (folder_mtime(self.folder),))
+                if ticket:
+                    self._set_verified(conn)
 
-        with self._lock:
-            if ticket is not None:
-                self._trusted -= ticket
-                self._in_flight -= 1
-            try:
-                self._use(end, create=True, fresh=False)
-            except (sqlite3.Error, OSError) as exc:
-                log.warning("image_widget: cannot index %s (it is saved; the index catches up later): %s", stem, exc)
+        try:
+            self._use(end, create=True, fresh=False)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("image_widget: cannot index %s (it is saved; the index catches up later): %s", stem, exc)
 
     # -- the interface Store and History use
 

@@ -19,9 +19,18 @@ from image_widget.records import record_call
 from image_widget.store.records import StoredImage, dumps, expected_count, stored_at
 from image_widget.store.scan import Found, Stamp
 
-INDEX_NAME = "image-widget-index.sqlite"
-"""The index file inside the store folder (plus SQLite's `-wal` and `-shm` while it is open)."""
+INDEX_FOLDER = "index"
+"""Subfolder of the store folder that holds the index. A folder of its own: SQLite creates and deletes its
+`-wal` and `-shm` files as connections come and go, which would otherwise move the store folder's time —
+the very signal that says whether the index is behind the images."""
+INDEX_NAME = "images.sqlite"
 INDEX_FILES = (INDEX_NAME, *(INDEX_NAME + suffix for suffix in ("-wal", "-shm", "-journal")))
+"""The index file and SQLite's side files, inside INDEX_FOLDER."""
+
+
+def index_path(folder: Path) -> Path:
+    """Where the index of the store folder `folder` lives."""
+    return folder / INDEX_FOLDER / INDEX_NAME
 
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,7 +55,10 @@ _V1 = (
     "CREATE INDEX images_cost ON images (cost)",
     "CREATE INDEX images_model ON images (model COLLATE NOCASE)",
     "CREATE INDEX images_batch ON images (batch_id)",
-    "CREATE TABLE pending (id TEXT PRIMARY KEY, file TEXT NOT NULL, pid INTEGER, host TEXT, started REAL)",
+    # saves under way: marked before they touch the folder, cleared with their row; `trusted` when the
+    # index matched the folder as they began, so the folder's time moving under them is explained
+    "CREATE TABLE pending (id TEXT PRIMARY KEY, file TEXT NOT NULL, pid INTEGER, host TEXT, started REAL, "
+    "trusted INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE problems (message TEXT NOT NULL)",
 )
 

@@ -100,13 +100,12 @@ class Store:
         width, height = info[0] if info else (None, None)
 
         self._make_folder()
-        before = self._images.observe()
-        image_path = self._reserve(image_stem(created, rec["run_id"], index), extension(fmt_name))
+        image_path, ticket = self._images.begin_save(  # marked pending as it takes the name: a crash is found
+            lambda: self._reserve(image_stem(created, rec["run_id"], index), extension(fmt_name)))
         stem = image_path.stem
         sidecar = image_path.with_suffix(".json")
         filled.update(id=stem, path=str(image_path), format=fmt_name, width=width, height=height)
         rec.update(filled)
-        ticket = self._images.begin_save(stem, image_path.name, before)  # a crash from here on is found
         found: Found | None = None
         try:
             text = dumps(rec)
