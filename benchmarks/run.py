@@ -1,6 +1,7 @@
 """Every benchmark figure in one command: the kernel figures (bench_python) and the browser figures.
 
-    python benchmarks/run.py              # full run (~10 min on 2 cores), writes benchmarks/RESULTS.md
+    python benchmarks/run.py              # full run (~16 min on 2 cores, 5 of them writing the 100,000-image
+                                          # folder of bench_store), writes benchmarks/RESULTS.md
     python benchmarks/run.py --quick      # fewer repeats, writes benchmarks/.out/RESULTS-quick.md
     python benchmarks/run.py --only mask  # figures whose key contains "mask" (keys: see --list)
 

@@ -175,6 +175,17 @@ def build(folder: Path, path: Path, read_folder: Callable[..., Scan]) -> None:
             os.unlink(tmp)
 
 
+def in_memory(folder: Path, read_folder: Callable[..., Scan]) -> sqlite3.Connection:
+    """An index of `folder` that lives only in this process: where no file can be kept."""
+    conn = connect(":memory:", wal=False)
+    conn.execute("BEGIN")
+    migrate(conn, 0)
+    scan = fill(conn, folder, read_folder, incremental=False)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('verified', ?)", (scan.listed_mtime_ns,))
+    conn.execute("COMMIT")
+    return conn
+
+
 def fill(conn: sqlite3.Connection, folder: Path, read_folder: Callable[..., Scan], *, incremental: bool) -> Scan:
     """Bring the rows in line with the folder inside the open transaction: read what changed (all of it
     unless `incremental`), drop rows whose files are gone, redo the runs touched, replace the problems."""

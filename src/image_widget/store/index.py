@@ -1,19 +1,17 @@
-"""`FolderIndex`: what the folder holds, kept in a SQLite file beside the images so nothing scans it twice.
+"""`FolderIndex`: what the folder holds, in a SQLite file inside it, so nothing reads every sidecar twice.
 
-`Store` (cache look-ups, load by id, saves) and `History` (queries) both sit on it. The files stay the
-truth; the index is checked against them in constant time on use — the folder's modification time
-(any file added, removed or renamed changes it) and the saves still marked in progress — and read
-again from them when that check fails:
+`Store` (saves, cache look-ups, load by id) and `History` (queries) sit on it. The files stay the truth.
+On use the index is checked against them in constant time — the folder's modification time (any file
+added, removed or renamed moves it) against the one last verified, and the saves marked pending — and
+read again from them when that fails: missing, damaged or of a newer schema → a fresh file is built;
+the folder moved behind its back (or `forget()`) → only sidecars whose time or size changed are read,
+gone images dropped; a save whose pending mark outlived its process → that image is read.
 
-- missing, damaged (not a database) or of a newer schema: a fresh file is built from the folder;
-- the folder changed behind its back, or `forget()` was called: only the sidecars whose time or size
-  changed are read again, gone images are dropped (an incremental rebuild, same result);
-- a save that died between its image and its row (its `pending` mark outlived its process): that one
-  image is read from its files.
-
-A save marks itself pending, writes its files, then adds its row — so a crash at any point is found.
-Where no index can be kept (read-only folder, database locked for too long) it falls back to an
-in-memory index read from the folder, as before there was a file.
+A save takes its file name and its pending mark in one write transaction, writes its files, then adds
+its row and clears the mark: a crash at any point is found. The mark says whether the index was current
+as the save began (or a current save was under way); such saves move the verified time along, so
+saves by several processes at once leave the index current. Saves never read the folder; readers do.
+Where no index can be kept (read-only folder, locked too long) rows are read into memory instead.
 """
 
 from __future__ import annotations
@@ -29,8 +27,8 @@ from typing import Any, TypeVar
 
 from image_widget.store import db
 from image_widget.store.records import StoredImage
-from image_widget.store.scan import Found, Scan, Stamp, folder_mtime, has_images, read_one
-from image_widget.store.schema import RECORD, image_from_row, index_path, migrate, write_rows
+from image_widget.store.scan import Found, Scan, folder_mtime, found_for, has_images, read_one
+from image_widget.store.schema import RECORD, image_from_row, index_path, write_rows
 
 log = logging.getLogger("image_widget.store")
 T = TypeVar("T")
@@ -105,12 +103,7 @@ class FolderIndex:
             db.build(self.folder, self.path, _read_folder)
 
     def _in_memory(self, why: str) -> sqlite3.Connection:
-        conn = db.connect(":memory:", wal=False)
-        conn.execute("BEGIN")
-        migrate(conn, 0)
-        scan = db.fill(conn, self.folder, _read_folder, incremental=False)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('verified', ?)", (scan.listed_mtime_ns,))
-        conn.execute("COMMIT")
+        conn = db.in_memory(self.folder, _read_folder)
         self._conn, self._owner, self._memory = conn, (os.getpid(), None), why
         self.generation, self.fts = f"memory-{id(conn)}-{time.monotonic_ns()}", False
         return conn
@@ -206,11 +199,9 @@ class FolderIndex:
 
     # -- saving (Store.save): mark pending and take a name, write the files, add the row
 
-    def begin_save(self, reserve: Callable[[], Path]) -> tuple[Path, bool | None]:
-        """Take a name with `reserve` and mark the save pending, in one write transaction. Returns the name
-        and the ticket for `end_save`: None if nothing could be marked, else whether the index matched the
-        folder as the save began (or a save that did is still under way) — then the save may say it still
-        does when it ends. The files are what matter: index trouble never stops a save."""
+    def begin_save(self, reserve: Callable[[], Path]) -> tuple[Path, bool]:
+        """Take a name with `reserve` and mark the save pending, in one write transaction; (the name,
+        whether it is marked). Index trouble never stops a save: the files are what matter."""
         reserved: list[Path] = []
 
         def begin(conn: sqlite3.Connection) -> tuple[Path, bool]:
@@ -229,7 +220,7 @@ class FolderIndex:
                                                            int(trusted)))
                 if trusted:
                     self._set_verified(conn)
-            return path, trusted
+            return path, True
 
         try:
             return self._use(begin, create=True, fresh=False)
@@ -237,19 +228,20 @@ class FolderIndex:
             raise failed.args[0] from None
         except (sqlite3.Error, OSError) as exc:
             log.warning("image_widget: cannot mark a save in the index of %s: %s", self.folder, exc)
-            return (reserved[0] if reserved else reserve()), None
+            return (reserved[0] if reserved else reserve()), False
 
     def _set_verified(self, conn: sqlite3.Connection) -> None:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)", (folder_mtime(self.folder),))
 
-    def end_save(self, stem: str, found: Found | None, ticket: bool | None) -> None:
+    def end_save(self, stem: str, found: Found | None, marked: bool) -> None:
         """Add the saved image's row (None: the save failed and left nothing) and clear its pending mark."""
         def end(conn: sqlite3.Connection) -> None:
             with db.transaction(conn):
                 if found is not None:
                     self._write(conn, found)
+                trusted = conn.execute("SELECT trusted FROM pending WHERE id = ?", (stem,)).fetchone()
                 conn.execute("DELETE FROM pending WHERE id = ?", (stem,))
-                if ticket:
+                if marked and trusted and trusted[0]:  # (a re-check meanwhile may have made it trusted)
                     self._set_verified(conn)
 
         try:
@@ -261,12 +253,9 @@ class FolderIndex:
 
     def add(self, stored: StoredImage) -> None:
         """Index an image found on disk outside a save (e.g. saved by another process, read by `load`)."""
-        sidecar = self.folder / f"{stored.id}.json"
-        try:
-            st, source = (os.stat(sidecar), "sidecar") if sidecar.exists() else (os.stat(stored.path), "png")
-        except OSError:
+        found = found_for(self.folder, stored)
+        if found is None:
             return
-        found = Found(stored, Stamp(source, st.st_mtime_ns, st.st_size))
 
         def add(conn: sqlite3.Connection) -> None:
             with db.transaction(conn):
@@ -281,16 +270,16 @@ class FolderIndex:
         """Run a read query (History's); `fresh` first checks the index against the folder."""
         return self._use(lambda conn: conn.execute(sql, params).fetchall(), fresh=fresh)
 
-    def images_where(self, where: str = "1", params: Sequence[Any] = (), order: str = "id") -> list[StoredImage]:
+    def _images(self, where: str = "1", params: Sequence[Any] = ()) -> list[StoredImage]:
         return [image_from_row(self.folder, file, text) for file, text in self.rows(
-            f"SELECT file, {RECORD} FROM images WHERE {where} ORDER BY {order}", params, fresh=True)]  # noqa: S608
+            f"SELECT file, {RECORD} FROM images WHERE {where} ORDER BY id", params, fresh=True)]  # noqa: S608
 
     def images(self) -> list[StoredImage]:
         """Every image, by id (names start with the time, so that is oldest first)."""
-        return self.images_where()
+        return self._images()
 
     def get(self, image_id: str) -> StoredImage | None:
-        found = self.images_where("id = ?", (image_id,))
+        found = self._images("id = ?", (image_id,))
         return found[0] if found else None
 
     def runs_with_key(self, cache_key: str) -> list[list[StoredImage]]:

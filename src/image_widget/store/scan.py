@@ -186,3 +186,13 @@ def has_images(folder: Path) -> bool:
     except OSError:
         return False
     return False
+
+
+def found_for(folder: Path, stored: StoredImage) -> Found | None:
+    """`stored` with the stamp of the file its record is in now (its sidecar, else its image)."""
+    sidecar = folder / f"{stored.id}.json"
+    try:
+        st, source = (os.stat(sidecar), "sidecar") if sidecar.exists() else (os.stat(stored.path), "png")
+    except OSError:
+        return None
+    return Found(stored, Stamp(source, st.st_mtime_ns, st.st_size))

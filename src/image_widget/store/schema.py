@@ -17,7 +17,7 @@ from typing import Any
 
 from image_widget.records import record_call
 from image_widget.store.records import StoredImage, dumps, expected_count, stored_at
-from image_widget.store.scan import Found, Stamp
+from image_widget.store.scan import Found
 
 INDEX_FOLDER = "index"
 """Subfolder of the store folder that holds the index. A folder of its own: SQLite creates and deletes its
@@ -172,7 +172,3 @@ def image_from_row(folder: Path, file: str, record_text: str) -> StoredImage:
     """A StoredImage from its row; the path is rebuilt from the folder, which may have moved."""
     record = json.loads(record_text)
     return stored_at(Path(file).stem, folder / file, record)
-
-
-def stamp_of(source: str, mtime_ns: int, size: int) -> Stamp:
-    return Stamp(source, mtime_ns, size)

@@ -100,7 +100,7 @@ class Store:
         width, height = info[0] if info else (None, None)
 
         self._make_folder()
-        image_path, ticket = self._images.begin_save(  # marked pending as it takes the name: a crash is found
+        image_path, marked = self._images.begin_save(  # marked pending as it takes the name: a crash is found
             lambda: self._reserve(image_stem(created, rec["run_id"], index), extension(fmt_name)))
         stem = image_path.stem
         sidecar = image_path.with_suffix(".json")
@@ -123,7 +123,7 @@ class Store:
                 raise StoreError(self.folder, exc) from exc
             raise
         finally:
-            self._images.end_save(stem, found, ticket)  # the row, after the image and its sidecar
+            self._images.end_save(stem, found, marked)  # the row, after the image and its sidecar
             with self._lock:
                 self._pending.discard(stem)
         record.update(filled)
