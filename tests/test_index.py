@@ -154,6 +154,16 @@ def test_rebuilt_index_equals_the_live_one(tmp_path: Path) -> None:
     assert rebuilt_rows(folder) == live
 
 
+def test_a_killed_build_leaves_nothing_behind_for_long(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    save(Store(folder), "one")
+    leftover = index_path(folder).with_name(f".{index_path(folder).name}.abc123.tmp")
+    leftover.write_bytes(b"half an index")  # a build killed midway
+    index_path(folder).unlink()
+    assert [e.prompt for e in History(folder)] == ["one"]  # the next build sweeps it away
+    assert not leftover.exists()
+
+
 def test_index_deleted_while_in_use(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     store = Store(folder)

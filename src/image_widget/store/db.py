@@ -135,11 +135,13 @@ def identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def remove_index(path: Path) -> None:
-    """Delete the index file and SQLite's side files (a stale -wal would be replayed into a new file)."""
-    for name in INDEX_FILES:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path.with_name(name))
+def remove_index(path: Path, keep: Path | None = None) -> None:
+    """Delete the index file, SQLite's side files (a stale -wal would be replayed into a new file) and
+    what builds that were killed left behind (called under the folder lock, so none is running)."""
+    for leftover in [*(path.with_name(name) for name in INDEX_FILES), *path.parent.glob(f".{path.name}.*.tmp")]:
+        if leftover != keep:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
 
 
 def build(folder: Path, path: Path, read_folder: Callable[..., Scan]) -> None:
@@ -168,7 +170,7 @@ def build(folder: Path, path: Path, read_folder: Callable[..., Scan]) -> None:
             conn.close()
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        remove_index(path)
+        remove_index(path, keep=Path(tmp))
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
