@@ -1,4 +1,4 @@
-"""Kernel-side figures: request overhead, import cost, sweep concurrency, memory per result."""
+"""Kernel-side figures: request overhead, import cost, sweep concurrency, memory per result, the store at scale."""
 
 from __future__ import annotations
 
@@ -137,6 +137,9 @@ def run_all(quick: bool = False) -> list[Figure]:
         figures += kernel_memory_per_result(results=20 if quick else 200)
     except ImportError as exc:  # the widget module is optional for this figure while it is being built
         print(f"skipped kernel memory: {exc}", file=sys.stderr)
+    import bench_store  # a folder of 100,000 images: written once here, a few minutes
+
+    figures += bench_store.store_at_scale(records=10_000 if quick else 100_000, repeat=3 if quick else 7)
     return figures
 
 

@@ -1,6 +1,7 @@
 """Every benchmark figure in one command: the kernel figures (bench_python) and the browser figures.
 
-    python benchmarks/run.py              # full run (~10 min on 2 cores), writes benchmarks/RESULTS.md
+    python benchmarks/run.py              # full run (~16 min on 2 cores, 5 of them writing the 100,000-image
+                                          # folder of bench_store), writes benchmarks/RESULTS.md
     python benchmarks/run.py --quick      # fewer repeats, writes benchmarks/.out/RESULTS-quick.md
     python benchmarks/run.py --only mask  # figures whose key contains "mask" (keys: see --list)
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import bench_browser
 import bench_python
+import bench_store
 from common import Figure, machine
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +36,8 @@ KERNEL: dict[str, Callable[[bool], list[Figure]]] = {
     "import": lambda quick: bench_python.import_cost(repeat=3 if quick else 7),
     "sweep": lambda quick: bench_python.sweep_concurrency(cells=8 if quick else 40, latency_s=0.5 if quick else 2.0),
     "kernel_memory": lambda quick: bench_python.kernel_memory_per_result(results=20 if quick else 200),
+    "store_scale": lambda quick: bench_store.store_at_scale(records=10_000 if quick else 100_000,
+                                                            repeat=3 if quick else 7),
 }
 BROWSER = list(bench_browser.FIGURES)
 BROWSER_LIMIT_S = 780.0

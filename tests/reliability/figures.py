@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 from PIL import Image
 
-from image_widget.store import INPUTS_FOLDER
+from image_widget.store import INDEX_FOLDER, INPUTS_FOLDER, _scan, index_path
 
 
 def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[list[Path], list[str]]:
     """(whole images that have a valid sidecar, every problem found) in a store folder.
 
-    Problems: temp files, empty files, images that do not decode or have no sidecar, sidecars that do
-    not parse or point nowhere, inputs whose bytes do not match their hash, anything unexpected.
+    Problems: temp files (not the index's own files), empty files, images that do not decode or have no
+    sidecar, sidecars that do not parse or point nowhere, inputs whose bytes do not match their hash,
+    anything unexpected.
     `allow_placeholders` lets zero-byte image names through — the name a save reserves before its
     first `os.replace`, left behind only when the process dies in between; every reader skips them.
     """
@@ -23,6 +25,8 @@ def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[lis
     problems: list[str] = []
     for path in sorted(folder.rglob("*")) if folder.exists() else []:
         name = path.name
+        if folder / INDEX_FOLDER in (path, path.parent):
+            continue  # the index (and SQLite's side files): checked against the files by `index_mismatches`
         if path.is_dir():
             if path != folder / INPUTS_FOLDER:
                 problems.append(f"unexpected folder {name}")
@@ -56,3 +60,22 @@ def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[lis
                 continue
             whole.append(path)
     return whole, problems
+
+
+def index_mismatches(folder: Path) -> list[str]:
+    """How the folder's index, read as it is (no check against the files first), differs from what the
+    files say: ids missing or extra, records that differ. Nothing when there is no index."""
+    if not index_path(folder).exists():
+        return []
+    conn = sqlite3.connect(index_path(folder))
+    try:
+        indexed = {i: json.loads(text) for i, text in conn.execute(
+            "SELECT id, record FROM images JOIN records USING (row)")}
+        pending = [i for (i,) in conn.execute("SELECT id FROM pending")]
+    finally:
+        conn.close()
+    files = {found.stored.id: found.stored.record for found in _scan(folder).images}
+    problems = [f"not indexed: {i}" for i in sorted(files.keys() - indexed.keys())]
+    problems += [f"indexed but not on disk: {i}" for i in sorted(indexed.keys() - files.keys())]
+    problems += [f"record differs: {i}" for i in sorted(files.keys() & indexed.keys()) if files[i] != indexed[i]]
+    return problems + [f"still marked pending: {i}" for i in pending]

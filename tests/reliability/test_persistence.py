@@ -1,12 +1,14 @@
 """Persistence under interruption: a kernel killed during a run, and folders that cannot be written.
 
 Kills are real: a child Python process runs `image_widget.generate` and gets SIGKILL — while its
-request is in flight, or (by a hook inside the child) at a chosen point of the save. Afterwards the
-folder must hold whole files only (plus what every reader ignores: hidden temp files and zero-byte
-reserved names), `History` must reload with the right `recovered` / `skipped` counts, and a new
-request — also through a freshly built widget, as after a kernel restart — must work.
+request is in flight, or (by a hook inside the child) at a chosen point of the save, including after the
+image and its sidecar but before the folder's index has its row. Afterwards the folder must hold whole
+files only (plus what every reader ignores: hidden temp files and zero-byte reserved names), `History`
+must reload with the right `recovered` / `skipped` counts, the index must match the files, and a new
+request — also through a freshly built widget, as after a kernel restart — must work. The index is also
+deleted and overwritten with garbage under a folder in use.
 
-The module ends with `persistence: N interruptions, N folders reloaded cleanly, …`.
+The module ends with `persistence: N interruptions (K of them to the index …), N folders reloaded cleanly, …`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,12 +32,12 @@ from PIL import Image
 import image_widget
 import image_widget as iw
 from image_widget.emulator import Emulator
-from image_widget.store import History, Store, StoreError, read_png_record
+from image_widget.store import INDEX_FOLDER, History, Store, StoreError, index_path, read_png_record
 from support import waiting
 from support.figures import broken, figure_fixture
 from support.held import hold, release
 
-from .figures import audit_folder
+from .figures import audit_folder, index_mismatches
 
 KEY = "sk-test-persist-0123456789abcdef"
 MODEL, SIZE = "gpt-image-2", "256x256"
@@ -42,12 +45,16 @@ WAIT_S = 60.0  # bound for a child process (startup imports are slow on a loaded
 
 persistence = figure_fixture(
     "persistence",
-    lambda c: (f"persistence: {c['interruptions']} interruptions, {c['clean']} folders reloaded cleanly "
+    lambda c: (f"persistence: {c['interruptions']} interruptions ({c['index_faults']} of them to the index: deleted, "
+               f"corrupt, killed before its row), {c['clean']} folders reloaded cleanly "
                f"({c['recovered']} image(s) recovered from their PNG chunk), {c['visible_partial']} half-written "
-               f"files visible, {c['wasted']} paid requests for unwritable folders"),
+               f"files visible, {c['wasted']} paid requests for unwritable folders, {c['index_ok']} of "
+               f"{c['index_checked']} indexes matched their files"),
     lambda c: broken(c, visible_partial="half-written files visible", wasted="paid requests wasted")
     + ([f"only {c['clean']} of {c['interruptions']} folders reloaded cleanly"]
-       if c["clean"] != c["interruptions"] else []),
+       if c["clean"] != c["interruptions"] else [])
+    + ([f"only {c['index_ok']} of {c['index_checked']} indexes matched their files"]
+       if c["index_ok"] != c["index_checked"] else []),
 )
 
 # The child: a kernel running one generate. `mode` picks where it dies (see MODES).
@@ -60,6 +67,9 @@ url, folder, mode, key, model, size = sys.argv[1:7]
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
+if mode == "mid-index":   # the image and its sidecar are in place, the index row is not
+    from image_widget.store.index import FolderIndex
+    FolderIndex.end_save = lambda *args, **kwargs: die()
 if mode in ("mid-image", "mid-sidecar"):   # a temp file is written, not yet renamed into place
     replace = os.replace
     suffix = ".png" if mode == "mid-image" else ".json"
@@ -72,7 +82,7 @@ if mode in ("mid-image", "mid-sidecar"):   # a temp file is written, not yet ren
 iw.generate(f"killed {mode}", base_url=url, api_key=key, store=folder, model=model, size=size)
 print("finished without being killed", flush=True)
 '''
-MODES = ("in-flight", "mid-image", "mid-sidecar")
+MODES = ("in-flight", "mid-image", "mid-sidecar", "mid-index")
 
 
 @dataclass
@@ -131,6 +141,14 @@ def visible_partials(problems: list[str]) -> int:
     return sum(1 for p in problems if not p.startswith("temp file left: ."))
 
 
+def check_index(folder: Path, persistence: Counter[str]) -> None:
+    """The folder's index (if it has one) holds exactly what its files say, row for row."""
+    persistence["index_checked"] += 1
+    mismatches = index_mismatches(folder)
+    assert mismatches == []
+    persistence["index_ok"] += 1
+
+
 def check_usable_after_restart(folder: Path, server: Emulator, before: int) -> None:
     """As after a kernel restart: a fresh widget reloads the history and a new request saves next to it."""
     from image_widget.widget import ImageWidget
@@ -168,6 +186,7 @@ def test_killed_while_the_request_is_in_flight(children: dict[str, Child], serve
     assert (len(history), history.skipped, history.recovered, history.problems) == (0, 0, 0, [])
     persistence["clean"] += 1
     check_usable_after_restart(child.folder, fast, before=0)
+    check_index(child.folder, persistence)
 
 
 @pytest.mark.parametrize("mode", ["mid-image", "mid-sidecar"])
@@ -206,8 +225,58 @@ def test_killed_while_a_file_is_being_written(mode: str, children: dict[str, Chi
     persistence["visible_partial"] += visible_partials([p for p in problems if "has no sidecar" not in p])
     persistence["recovered"] += history.recovered
     assert history.problems == []
+    check_index(child.folder, persistence)
     persistence["clean"] += 1
     check_usable_after_restart(child.folder, servers[0], before=len(history))
+
+
+def test_killed_between_the_image_and_its_index_row(children: dict[str, Child],
+                                                   servers: tuple[Emulator, Emulator],
+                                                   persistence: Counter[str]) -> None:
+    """Both files are whole under their names; only the index missed the image. Its save's pending mark
+    (or the folder's time) gives it away, and the next reader indexes it from the sidecar."""
+    child = children["mid-index"]
+    persistence["interruptions"] += 1
+    persistence["index_faults"] += 1
+    child.wait_killed()
+
+    whole, problems = audit_folder(child.folder)
+    persistence["visible_partial"] += visible_partials(problems)
+    assert problems == []
+    assert len(whole) == 1
+    assert [m.split(":")[0] for m in index_mismatches(child.folder)] == ["not indexed", "still marked pending"]
+    history = History(child.folder)
+    assert (len(history), history.recovered, history.skipped, history.problems) == (1, 0, 0, [])
+    assert history.entries[0].prompt == "killed mid-index"
+    assert history.runs()[0].complete
+    check_index(child.folder, persistence)
+    persistence["clean"] += 1
+    check_usable_after_restart(child.folder, servers[0], before=1)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "corrupt"])
+def test_index_deleted_or_corrupt(damage: str, fast: Emulator, tmp_path: Path, persistence: Counter[str]) -> None:
+    """The index is only a cache of the files: deleting it or overwriting it with garbage loses nothing —
+    history, the cache and new requests all carry on, from an index rebuilt from the files."""
+    folder = tmp_path / "out"
+    earlier = iw.generate("kept", base_url=fast.url, api_key=KEY, store=folder, model=MODEL, size=SIZE, n=2)
+    persistence["interruptions"] += 1
+    persistence["index_faults"] += 1
+    if damage == "deleted":
+        shutil.rmtree(folder / INDEX_FOLDER)
+    else:
+        index_path(folder).write_bytes(os.urandom(16384))
+
+    whole, problems = audit_folder(folder)
+    persistence["visible_partial"] += visible_partials(problems)
+    assert (sorted(whole), problems) == (sorted(earlier.paths), [])
+    history = History(folder)
+    assert [e.prompt for e in history] == ["kept", "kept"]
+    assert (history.skipped, history.recovered, history.problems) == (0, 0, [])
+    assert Store(folder).lookup(earlier.record["cache_key"]) is not None  # the cache survives
+    check_index(folder, persistence)
+    persistence["clean"] += 1
+    check_usable_after_restart(folder, fast, before=2)
 
 
 # ------------------------------------------------------------------------------------------- write errors
@@ -284,6 +353,7 @@ def test_write_error_is_clear_and_leaves_history_whole(fast: Emulator, tmp_path:
     assert [e.prompt for e in history] == ["kept from before"]
     assert (history.skipped, history.recovered, history.problems) == (0, 0, [])
     assert Store(folder).lookup(earlier.record["cache_key"]) is not None
+    check_index(folder, persistence)
     persistence["clean"] += 1
 
     again = iw.generate("works again", base_url=fast.url, api_key=KEY, store=folder, model=MODEL, size=SIZE)

@@ -17,12 +17,13 @@ from image_widget import api
 from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator, Fault, shared_emulator
 from image_widget.images import ImageInputError
-from image_widget.store import History, StoreError
+from image_widget.store import INDEX_FOLDER, History, StoreError
 
 KEY = "sk-test-names-0123456789abcdef"
 MODEL, SIZE = "gpt-image-2", "256x256"
 OUR_NAME = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{8}-\d+(?:_\d+)?\.(?:png|json)$")
 INPUT_NAME = re.compile(r"^[0-9a-f]{64}\.(?:png|jpg|webp)$")
+INDEX_NAME = re.compile(r"^images\.sqlite(?:-wal|-shm|-journal)?$")
 
 PROMPTS = {
     "dot-dot-slash": "../../../../etc/passwd",
@@ -65,6 +66,8 @@ def test_file_names_never_come_from_the_prompt(prompt: str, emulator: Emulator, 
         name = path.name
         if path.parent == store:
             assert OUR_NAME.match(name), name
+        elif path.parent == store / INDEX_FOLDER:
+            assert INDEX_NAME.match(name), name  # the index has fixed names
         else:
             assert path.parent == store / "inputs"
             assert INPUT_NAME.match(name), name

@@ -17,28 +17,38 @@ A run (one request, `run_id`) is *complete* when the images with indices 0 … c
 count is the record's `count` (the number of images the response actually returned, if the caller
 sets it), else `params["n"]`, else 1. Only complete runs are served from the cache.
 
-Modules: `store` (Store: writing, inputs, cache lookups), `history` (History, Run), `index` (the one
-folder scan, behind `FolderIndex`), `records` (record helpers, StoredImage, cache_key), `png_chunk`,
-`atomic` (atomic writes, background fsync, `flush`), `layout` (folder choice and file names).
+The folder also holds `index/images.sqlite` (plus SQLite's `-wal`/`-shm` while it is open): one
+row per image, written by each save after its image and sidecar, so opening a history or asking the
+cache never reads the sidecars. The files stay the truth — the index is checked against them in
+constant time and rebuilt from them when it is missing, damaged, behind the folder, or of a schema this
+release does not know, so deleting it loses nothing.
+
+Modules: `store` (Store: writing, inputs, cache lookups), `history` (History, Run), `index` (FolderIndex:
+the SQLite index and when it is read again), `db` (the index file: open, build, replace), `schema`
+(tables, migrations, record → row), `query` (filters and sorts as SQL), `scan` (reading the folder),
+`records` (record helpers, StoredImage, cache_key), `png_chunk`, `atomic` (atomic writes, background
+fsync, `flush`), `layout` (folder choice and file names).
 """
 
 from __future__ import annotations
 
 from image_widget.store.atomic import flush as flush
 from image_widget.store.history import History, Run
-from image_widget.store.index import _scan as _scan  # patched by tests to count or forbid folder reads
 from image_widget.store.layout import DEFAULT_FOLDER, ENV_VAR, default_folder
 from image_widget.store.layout import INPUTS_FOLDER as INPUTS_FOLDER
 from image_widget.store.layout import OUR_NAME_RE as _OUR_NAME_RE  # noqa: F401 - tests match saved names
 from image_widget.store.png_chunk import CHUNK_KEY, read_png_record
 from image_widget.store.records import NON_REQUEST_KEYS as NON_REQUEST_KEYS
 from image_widget.store.records import StoredImage, cache_key
+from image_widget.store.scan import _scan as _scan  # patched by tests to count or forbid folder reads
+from image_widget.store.schema import INDEX_FOLDER, index_path
 from image_widget.store.store import Store, StoreError
 
 __all__ = [
     "CHUNK_KEY",
     "DEFAULT_FOLDER",
     "ENV_VAR",
+    "INDEX_FOLDER",
     "History",
     "Run",
     "Store",
@@ -46,5 +56,6 @@ __all__ = [
     "StoredImage",
     "cache_key",
     "default_folder",
+    "index_path",
     "read_png_record",
 ]

@@ -23,6 +23,7 @@ from image_widget.store.index import FolderIndex
 from image_widget.store.layout import ENV_VAR, INPUTS_FOLDER, default_folder, extension, image_stem, is_image_id
 from image_widget.store.png_chunk import png_with_record
 from image_widget.store.records import EPOCH, StoredImage, dumps, is_complete, now_iso, parse_time, stored_at
+from image_widget.store.scan import Found, Stamp
 
 _FORMAT_RE = re.compile(r"^[a-z0-9]{1,10}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -57,11 +58,10 @@ def _normalise_format(fmt: str, data: bytes) -> str:
 
 
 class Store:
-    """Images and their records in one folder, plus an in-memory index for the cache.
+    """Images and their records in one folder, plus the folder's index (`FolderIndex`) for the cache.
 
-    The index (records only, never image bytes) is built by one scan on first use and then kept up
-    to date by `save`, so `lookup` and `load` cost a dict access. Files other processes add later are
-    found by `load` (which reads the sidecar) but not by `lookup` until `refresh()`.
+    Each save adds its row to the index after writing the files, so `lookup` and `load` are one query;
+    images other processes save are in the index as soon as they are on disk.
     """
 
     def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
@@ -99,17 +99,22 @@ class Store:
         info = image_info(data)
         width, height = info[0] if info else (None, None)
 
-        image_path = self._reserve(image_stem(created, rec["run_id"], index), extension(fmt_name))
+        self._make_folder()
+        image_path, marked = self._images.begin_save(  # marked pending as it takes the name: a crash is found
+            lambda: self._reserve(image_stem(created, rec["run_id"], index), extension(fmt_name)))
         stem = image_path.stem
         sidecar = image_path.with_suffix(".json")
         filled.update(id=stem, path=str(image_path), format=fmt_name, width=width, height=height)
         rec.update(filled)
+        found: Found | None = None
         try:
             text = dumps(rec)
             payload = (png_with_record(data, text) if fmt_name == "png" else None) or data
             atomic_write(image_path, payload)
             atomic_write(sidecar, dumps(rec, indent=1).encode("utf-8"))
             sync_later(image_path, sidecar)
+            st = os.stat(sidecar)
+            found = Found(StoredImage(stem, image_path, json.loads(text)), Stamp("sidecar", st.st_mtime_ns, st.st_size))
         except BaseException as exc:
             for leftover in (sidecar, image_path):
                 with suppress(OSError):
@@ -118,21 +123,23 @@ class Store:
                 raise StoreError(self.folder, exc) from exc
             raise
         finally:
+            self._images.end_save(stem, found, marked)  # the row, after the image and its sidecar
             with self._lock:
                 self._pending.discard(stem)
-        self._images.add(StoredImage(stem, image_path, json.loads(text)))
         record.update(filled)
         return image_path
+
+    def _make_folder(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(self.folder, exc, "create the folder") from exc
 
     def _reserve(self, base: str, ext: str) -> Path:
         """Claim a free name with an exclusive create of the image file (an empty placeholder that
         `os.replace` later overwrites), so two saves never share a name across threads or processes.
         The stem is also checked against sidecars and this instance's in-flight saves, so an image
         of another format cannot take the same sidecar name."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(self.folder, exc, "create the folder") from exc
         with self._lock:
             for attempt in range(10_000):
                 stem = base if attempt == 0 else f"{base}_{attempt}"
@@ -184,7 +191,8 @@ class Store:
         return {stored.id: stored for stored in self._images.images()}
 
     def refresh(self) -> None:
-        """Forget the index; the next lookup rescans the folder (for files written elsewhere)."""
+        """Check the index against every sidecar on next use (for files edited in place; files added or
+        removed by others are found anyway, by the folder's time)."""
         self._images.forget()
 
     def lookup(self, cache_key: str) -> list[StoredImage] | None:

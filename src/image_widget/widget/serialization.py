@@ -133,4 +133,4 @@ def history_to_json(value: History | None, _widget: Any) -> list[dict[str, Any]]
     if isinstance(value, WidgetHistory):
         return list(value.shown)
     return [history_run([s.record for s in run.images], [b""] * len(run.images))
-            for run in value.runs()[:HISTORY_RUNS]]
+            for run in value.runs(limit=HISTORY_RUNS)]

@@ -46,7 +46,7 @@ def history_runs(history: History | None) -> list[dict[str, Any]]:
     """The last runs saved in the folder as `history` entries, so a restarted kernel shows its history."""
     from image_widget.images import thumbnail_bytes
 
-    runs = history.runs()[:HISTORY_RUNS] if history is not None else []
+    runs = history.runs(limit=HISTORY_RUNS) if history is not None else []
     loaded: list[dict[str, Any]] = []
     for run in runs:
         thumbs: list[bytes] = []
