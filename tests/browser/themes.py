@@ -57,7 +57,8 @@ def apply_theme(page: Page, name: str) -> None:
     """Make the page look like JupyterLab in theme `name`: its variables, body attributes and background."""
     _package, light = THEMES[name]
     page.add_style_tag(content=theme_css(name))
-    page.add_style_tag(content="body { background: var(--jp-layout-color0) !important; color: var(--jp-ui-font-color1); }")
+    page.add_style_tag(content="body { background: var(--jp-layout-color0) !important; "
+                               "color: var(--jp-ui-font-color1); }")
     page.evaluate(
         """([light, jpName]) => {
              document.body.dataset.jpThemeLight = String(light);
