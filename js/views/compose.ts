@@ -11,7 +11,7 @@ import { OptionFields } from "./compose/options";
 import { PromptField } from "./compose/prompt";
 
 export interface ComposeView extends View {
-  /** Write a prompt still waiting for its debounce (before a run). */
+  /** Before a run: write a prompt still waiting for its debounce, and show the prompt's problems. */
   flushPrompt(): void;
 }
 
@@ -46,7 +46,7 @@ function sortProblems(problems: Record<string, string>, maskVisible: boolean): {
 }
 
 export function renderCompose(ctx: Ctx): ComposeView {
-  const prompt = new PromptField(ctx);
+  const prompt = new PromptField(ctx, () => showProblems());
   const modes = new ModeField(ctx);
   const options = new OptionFields(ctx);
   const modelNote = h("p", { class: "iw-model-note", attrs: { "data-role": "model-note" } });
@@ -60,7 +60,7 @@ export function renderCompose(ctx: Ctx): ComposeView {
   ]);
 
   const showProblems = (): void => {
-    const { byField, other } = sortProblems(ctx.problems(), maskShown(ctx));
+    const { byField, other } = sortProblems(prompt.shown(ctx.problems()), maskShown(ctx));
     showProblem(prompt.field.problem, prompt.textarea, byField.get("prompt"));
     showProblem(modes.problem, null, byField.get("mode"));
     for (const f of options.fields) showProblem(f.problem, options.problemTarget(f), byField.get(f.key));
@@ -88,7 +88,10 @@ export function renderCompose(ctx: Ctx): ComposeView {
 
   return {
     el,
-    flushPrompt: () => prompt.flush(),
+    flushPrompt: () => {
+      prompt.flush();
+      prompt.engage();
+    },
     // Keep what was typed: write a pending prompt before the handlers go.
     cleanup: () => {
       if (prompt.pending) prompt.flush();

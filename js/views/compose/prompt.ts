@@ -1,5 +1,7 @@
 // The prompt: a textarea with a code-point counter against the model's limit. Typing is written to
 // `options.prompt` after a short pause (or on change/blur, before a run, and at cleanup).
+// A new widget has an empty prompt, which the kernel reports as a problem; that problem is held back
+// (no message, no red border) until the person has typed in the field and left it, or tried to run.
 
 import type { Ctx } from "../../ctx";
 import { fmtInt, h } from "../../dom";
@@ -17,18 +19,48 @@ export class PromptField {
   private readonly count = h("span", { class: "iw-count", attrs: { "aria-live": "off" } });
   /** The pending debounced write, if any. */
   private timer: number | null = null;
+  /** Typed in at least once (leaving the field then engages it). */
+  private typed = false;
+  /** The empty prompt's problem may show: the field was typed in and left, or a run was tried. */
+  private engaged = false;
 
-  constructor(private readonly ctx: Ctx) {
+  /** @param reveal called when held-back problems may now show. */
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly reveal: () => void = () => undefined,
+  ) {
     this.field = field("prompt", "Prompt", this.textarea);
     this.field.wrap.classList.add("iw-field-prompt");
     this.field.wrap.querySelector("label")?.after(this.count);
     ctx.listen(this.textarea, "input", () => {
+      this.typed = true;
       this.updateCount(ctx.caps());
       ctx.clearTimeout(this.timer);
       this.timer = ctx.timeout(() => this.flush(), DEBOUNCE_MS);
     });
     ctx.listen(this.textarea, "change", () => this.flush());
-    ctx.listen(this.textarea, "blur", () => this.flush());
+    ctx.listen(this.textarea, "blur", () => {
+      this.flush();
+      if (this.typed) this.engage();
+    });
+    // A run the kernel was asked for (from this page or from Python) counts as an attempt.
+    ctx.onChange(["status", "error"], () => {
+      if (ctx.status().state !== "idle" || ctx.model.get("error")?.code === "invalid_options") this.engage();
+    });
+  }
+
+  /** From now on the prompt's problems show (a Generate attempt, or typed in and left). */
+  engage(): void {
+    if (this.engaged) return;
+    this.engaged = true;
+    this.reveal();
+  }
+
+  /** `problems` as they should show now: an empty prompt's problem held back until `engage`. */
+  shown(problems: Record<string, string>): Record<string, string> {
+    if (this.engaged || !("prompt" in problems) || this.textarea.value.trim() !== "") return problems;
+    const { prompt: _held, ...rest } = problems;
+    return rest;
   }
 
   get pending(): boolean {
