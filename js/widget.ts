@@ -57,12 +57,12 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
     inputs.el,
     mask.el,
     actions.el,
+    notices.el,
     banner.el,
     preview.el,
     results.el,
     history.el,
     compare.el,
-    notices.el,
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),
   );
   el.append(root);
