@@ -22,6 +22,7 @@ function card(r: ResultItem, index: number, total: number, url: (b: Uint8Array) 
     class: "iw-result-thumb",
     attrs: { type: "button", "data-action": "enlarge", "aria-label": `Enlarge result ${index + 1} of ${total}` },
   }, [img]);
+  if (r.width && r.height) enlarge.style.aspectRatio = `${r.width} / ${r.height}`;
   const copy = button("Copy code", { attrs: { "data-action": "copy-code", title: "Copy the Python call that reproduces this image" } });
   if (!r.code) {
     copy.disabled = true;
