@@ -1,6 +1,6 @@
 """Readable in every JupyterLab theme (issue 14, item 1) and no serious axe-core violations.
 
-The page takes the installed JupyterLab's own theme CSS (themes.py); a host without JupyterLab's
+The page takes the installed JupyterLab's own theme CSS (support/themes.py); a host without JupyterLab's
 variables (marimo, VS Code) gets the widget's fallbacks, light or dark by `prefers-color-scheme`.
 """
 
@@ -10,10 +10,10 @@ import time
 from typing import Any
 
 import pytest
-from themes import THEMES, apply_theme, axe, contrast, serious
 from widget_harness import DEFAULT_OPTIONS, Harness, fake_results
 
 from support.images import jpeg, png
+from support.themes import THEMES, apply_theme, axe, contrast, serious
 
 pytestmark = pytest.mark.browser
 
