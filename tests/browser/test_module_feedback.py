@@ -48,6 +48,33 @@ def test_the_prompt_problem_shows_after_a_generate_attempt(harness: Harness) -> 
     assert prompt_problem_shown(harness)
 
 
+def test_typing_then_clicking_generate_is_one_click(harness: Harness) -> None:
+    """Leaving the prompt by pressing Generate must not move Generate from under the pointer: the kernel's
+    old verdict on the empty prompt stays hidden while it has not seen the text (the first version of
+    item 8 flashed it up on blur, and the click landed elsewhere — JupyterLab test_e2e_lab caught it)."""
+    harness.mount(problems=EMPTY)
+    page = harness.page
+    page.click(PROMPT)
+    page.keyboard.type("a fox")
+    page.click('[data-action="generate"]')
+    assert len(harness.wait_sent("generate", 1)) == 1
+    assert not prompt_problem_shown(harness)  # the kernel has not answered the text yet: nothing stale
+    harness.set_trait("problems", {})
+    assert not prompt_problem_shown(harness)
+
+
+def test_emptied_then_clicking_generate_is_one_click(harness: Harness) -> None:
+    harness.mount(problems=EMPTY)
+    page = harness.page
+    page.click(PROMPT)
+    page.keyboard.type("x")
+    page.keyboard.press("Backspace")
+    page.click('[data-action="generate"]')
+    assert len(harness.wait_sent("generate", 1)) == 1
+    page.wait_for_selector(PROMPT_PROBLEM)
+    assert prompt_problem_shown(harness)
+
+
 def test_the_prompt_problem_shows_after_a_refusal_from_the_kernel(harness: Harness) -> None:
     """`w.generate()` from Python (or a page that missed the click) is refused by the kernel."""
     harness.mount(problems=EMPTY)

@@ -2,6 +2,8 @@
 // `options.prompt` after a short pause (or on change/blur, before a run, and at cleanup).
 // A new widget has an empty prompt, which the kernel reports as a problem; that problem is held back
 // (no message, no red border) until the person has typed in the field and left it, or tried to run.
+// The kernel's verdict on an empty prompt is also held back while the field has text the kernel has
+// not judged yet: it would flash up (and shift the layout under the pointer) until the kernel answers.
 
 import type { Ctx } from "../../ctx";
 import { fmtInt, h } from "../../dom";
@@ -23,6 +25,11 @@ export class PromptField {
   private typed = false;
   /** The empty prompt's problem may show: the field was typed in and left, or a run was tried. */
   private engaged = false;
+  /** The kernel's message for an empty prompt (seen while the prompt was empty). */
+  private emptyMessage: string | null = null;
+  /** A pointer button is down: leaving the field by clicking engages only once it is released. */
+  private pressing = false;
+  private engageOnRelease = false;
 
   /** @param reveal called when held-back problems may now show. */
   constructor(
@@ -41,8 +48,23 @@ export class PromptField {
     ctx.listen(this.textarea, "change", () => this.flush());
     ctx.listen(this.textarea, "blur", () => {
       this.flush();
-      if (this.typed) this.engage();
+      if (!this.typed || this.textarea.value.trim() !== "") return;
+      // Left empty. When that happened by pressing on a button (Generate), the message appears only
+      // after the click: shown at once it moves the button away from under the pointer.
+      if (this.pressing) this.engageOnRelease = true;
+      else this.engage();
     });
+    ctx.listen(document, "pointerdown", () => {
+      this.pressing = true;
+    }, { capture: true });
+    const released = (): void => {
+      this.pressing = false;
+      if (!this.engageOnRelease) return;
+      this.engageOnRelease = false;
+      ctx.timeout(() => this.engage(), 0); // after the click that this release makes
+    };
+    ctx.listen(document, "pointerup", released, { capture: true });
+    ctx.listen(document, "pointercancel", released, { capture: true });
     // A run the kernel was asked for (from this page or from Python) counts as an attempt.
     ctx.onChange(["status", "error"], () => {
       if (ctx.status().state !== "idle" || ctx.model.get("error")?.code === "invalid_options") this.engage();
@@ -56,9 +78,18 @@ export class PromptField {
     this.reveal();
   }
 
-  /** `problems` as they should show now: an empty prompt's problem held back until `engage`. */
+  /**
+   * `problems` as they should show now: the prompt's problem is held back while the field is empty
+   * and not engaged, and while the field has text but the problem is the kernel's verdict on an empty
+   * prompt (its answer to the text is still on the way).
+   */
   shown(problems: Record<string, string>): Record<string, string> {
-    if (this.engaged || !("prompt" in problems) || this.textarea.value.trim() !== "") return problems;
+    const message = problems.prompt;
+    if (message === undefined) return problems;
+    if ((this.ctx.options().prompt ?? "").trim() === "") this.emptyMessage = message;
+    const empty = this.textarea.value.trim() === "";
+    const held = empty ? !this.engaged : message === this.emptyMessage;
+    if (!held) return problems;
     const { prompt: _held, ...rest } = problems;
     return rest;
   }
