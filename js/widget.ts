@@ -6,6 +6,7 @@ import type { RenderProps } from "@anywidget/types";
 import "./widget.css";
 import { Ctx, type View } from "./ctx";
 import { h } from "./dom";
+import { keepFormKeys } from "./keys";
 import { renderMask } from "./mask/view";
 import type { WidgetModel } from "./protocol";
 import { renderActions } from "./views/actions";
@@ -24,9 +25,11 @@ import { renderRunState } from "./views/run-state";
 
 function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   // data-lm-suppress-shortcuts: while focus is inside the widget, JupyterLab/Notebook command-mode
-  // keys (B inserts a cell, D D deletes one…) must not fire from our buttons and mask canvas.
+  // keys (B inserts a cell, D D deletes one…) must not fire from our buttons and mask canvas. Keys in
+  // form controls are kept from the notebook's own key handling too (keys.ts).
   const root = h("div", { class: "image-widget", attrs: { "data-lm-suppress-shortcuts": "true" } });
   const ctx = new Ctx(model, root);
+  keepFormKeys(ctx);
   root.dataset.state = ctx.status().state;
   root.dataset.results = "0";
   root.dataset.preview = "0";
@@ -58,12 +61,12 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
     inputs.el,
     mask.el,
     actions.el,
+    notices.el,
     banner.el,
     preview.el,
     results.el,
     history.el,
     compare.el,
-    notices.el,
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),
   );
   el.append(root);

@@ -1,12 +1,14 @@
-"""Take the README screenshot (docs/screenshot.png) of the real widget in JupyterLab.
+"""Take the README screenshots of the real widget in JupyterLab: docs/screenshot.png (JupyterLab Light)
+and docs/screenshot-dark.png (JupyterLab Dark).
 
-    python scripts/screenshot.py [--out docs/screenshot.png]
+    python scripts/screenshot.py                      # both
+    python scripts/screenshot.py --theme dark --out /tmp/dark.png
 
 Uses the end-to-end test machinery (tests/jupyter/conftest.py): a JupyterLab server with throwaway
 config dirs, Debian's Chromium, and a notebook whose widget has no key, so the kernel's offline
 emulator answers (the widget says its images are synthetic). In the page: type a prompt, upload a
 picture, paint a mask stroke, ask for two images, generate, wait for the results, then capture the
-widget element in the light theme.
+widget element in the chosen JupyterLab theme.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, needs_build  # noqa:
 WIDTH = 1200
 """CSS px of the widget in the shot (device scale 1, so the PNG is this wide too)."""
 PROMPT = "Add a small red bicycle leaning against the house"
+THEMES = {"light": ("JupyterLab Light", ROOT / "docs" / "screenshot.png"),
+          "dark": ("JupyterLab Dark", ROOT / "docs" / "screenshot-dark.png")}
 
 
 def scene(width: int, height: int) -> bytes:
@@ -61,7 +65,16 @@ def scene(width: int, height: int) -> bytes:
     return buf.getvalue()
 
 
-def shoot(out: Path) -> None:
+def use_theme(nb: NotebookPage, name: str) -> None:
+    """Switch JupyterLab to theme `name` and wait until its variables apply."""
+    nb.page.evaluate("(name) => window.jupyterapp.commands.execute('apputils:change-theme', { theme: name })", name)
+    nb.page.wait_for_function(
+        "(name) => document.body.dataset.jpThemeName === name"
+        " && getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim() !== ''",
+        arg=name, timeout=nb.deadline.ms())
+
+
+def shoot(out: Path, theme: str) -> None:
     if needs_build():  # as the test fixture does: build the front end when missing or stale
         subprocess.run(["npm", "run", "build"], cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory(prefix="iw-screenshot-") as tmp:
@@ -78,11 +91,12 @@ def shoot(out: Path) -> None:
                 # Wide enough that the notebook's output area gives the widget ~WIDTH px once the
                 # left sidebar is collapsed; tall so the whole widget fits in one screenshot.
                 context = browser.new_context(viewport={"width": WIDTH + 180, "height": 2400},
-                                              device_scale_factor=1, color_scheme="light")
+                                              device_scale_factor=1, color_scheme=theme)  # type: ignore[arg-type]
                 page = context.new_page()
                 nb = NotebookPage(page, server, name, Deadline(240))
                 nb.open()
                 page.evaluate("() => { const s = window.jupyterapp.shell; s.collapseLeft(); s.collapseRight(); }")
+                use_theme(nb, THEMES[theme][0])
                 nb.run_all()
                 nb.widget.wait_for(state="visible", timeout=nb.deadline.ms())
                 drive(nb, picture)
@@ -153,8 +167,13 @@ def drive(nb: NotebookPage, picture: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
-    shoot(parser.parse_args().out)
+    parser.add_argument("--theme", choices=sorted(THEMES), help="one theme only (default: both)")
+    parser.add_argument("--out", type=Path, help="where to write it (with --theme; default: docs/)")
+    args = parser.parse_args()
+    if args.out is not None and args.theme is None:
+        parser.error("--out needs --theme")
+    for theme in [args.theme] if args.theme else sorted(THEMES, reverse=True):  # light, then dark
+        shoot(args.out or THEMES[theme][1], theme)
 
 
 if __name__ == "__main__":

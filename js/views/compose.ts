@@ -11,7 +11,7 @@ import { OptionFields } from "./compose/options";
 import { PromptField } from "./compose/prompt";
 
 export interface ComposeView extends View {
-  /** Write a prompt still waiting for its debounce (before a run). */
+  /** Before a run: write a prompt still waiting for its debounce, and show the prompt's problems. */
   flushPrompt(): void;
 }
 
@@ -29,7 +29,7 @@ function syncModelNote(note: HTMLElement, c: Capabilities, name: string): void {
 }
 
 export function renderCompose(ctx: Ctx): ComposeView {
-  const prompt = new PromptField(ctx);
+  const prompt = new PromptField(ctx, () => showProblems());
   const modes = new ModeField(ctx);
   const options = new OptionFields(ctx);
   const modelNote = h("p", { class: "iw-model-note", attrs: { "data-role": "model-note" } });
@@ -43,7 +43,7 @@ export function renderCompose(ctx: Ctx): ComposeView {
   ]);
 
   const showProblems = (): void => {
-    const { byField, other } = placeProblems(ctx.problems(), maskShown(ctx));
+    const { byField, other } = placeProblems(prompt.shown(ctx.problems()), maskShown(ctx));
     // A problem shown at another control (e.g. Background's, which Format shares) marks this one too.
     const shownAt = (p: FieldProblem | undefined): HTMLElement | null => {
       if (!p?.owner) return null;
@@ -82,7 +82,10 @@ export function renderCompose(ctx: Ctx): ComposeView {
 
   return {
     el,
-    flushPrompt: () => prompt.flush(),
+    flushPrompt: () => {
+      prompt.flush();
+      prompt.engage();
+    },
     // Keep what was typed: write a pending prompt before the handlers go.
     cleanup: () => {
       if (prompt.pending) prompt.flush();

@@ -5,6 +5,7 @@ import { imageMime } from "../bytes";
 import type { Ctx } from "../ctx";
 import { ignoreAbort } from "../ctx";
 import { h } from "../dom";
+import { flash, unflash } from "./flash";
 
 export type FullImage = { bytes: Uint8Array; mime: string; why?: undefined } | { why: string };
 
@@ -31,13 +32,19 @@ export async function fetchFullImage(
   return { bytes, mime: imageMime(reply.mime, bytes) };
 }
 
-/** Fetch the full image and hand it to the browser as a download named `<id>.<ext>`. */
-export function downloadImage(ctx: Ctx, id: string, format?: string): void {
+/**
+ * Fetch the full image and hand it to the browser as a download named `<id>.<ext>`. The button that
+ * asked says "Preparing…" until then (or "Not available", with the reason as a notice).
+ */
+export function downloadImage(ctx: Ctx, id: string, format: string | undefined, btn: HTMLButtonElement): void {
+  flash(ctx, btn, { label: "Preparing…", state: "preparing", ms: null });
   fetchFullImage(ctx, id, { tag: "download" }).then((image) => {
     if (image.why !== undefined) {
+      flash(ctx, btn, { label: "Not available", state: "failed", ms: 4000 });
       ctx.notice(image.why, "warning");
       return;
     }
+    unflash(ctx, btn);
     const url = ctx.url(image.bytes, image.mime);
     const a = h("a", { attrs: { href: url, download: `${id}.${EXT[image.mime] ?? format ?? "png"}` } });
     a.hidden = true;
@@ -47,5 +54,4 @@ export function downloadImage(ctx: Ctx, id: string, format?: string): void {
     // Give the browser time to start the download before the URL goes.
     ctx.timeout(() => ctx.revoke(url), 10_000);
   }, ignoreAbort);
-  ctx.notice("Preparing the download…");
 }

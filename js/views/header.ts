@@ -1,4 +1,6 @@
-// The header line: title, backend label (with the emulator's "synthetic" badge) and the cost figures.
+// The header line: title, backend label (with the emulator's "synthetic" badge) and the cost figures,
+// each labelled ("Session: unknown") and never broken inside; with the emulator one note says that
+// nothing is billed (the kernel's cost texts are plain amounts).
 
 import type { Ctx, View } from "../ctx";
 import { h } from "../dom";
@@ -13,7 +15,12 @@ export function renderHeader(ctx: Ctx): View {
   const costEstimate = h("span", { class: "iw-cost-item", attrs: { "data-role": "cost-estimate" } });
   const costLast = h("span", { class: "iw-cost-item", attrs: { "data-role": "cost-last" } });
   const costSession = h("span", { class: "iw-cost-item", attrs: { "data-role": "cost-session" } });
-  const cost = h("div", { class: "iw-cost", attrs: { "aria-label": "Cost" } }, [costEstimate, costLast, costSession]);
+  const costNote = h("span", {
+    class: "iw-cost-item iw-cost-note",
+    text: "nothing billed",
+    attrs: { "data-role": "cost-note", title: "The offline emulator makes synthetic images; its prices are what OpenAI would charge" },
+  });
+  const cost = h("div", { class: "iw-cost", attrs: { "aria-label": "Cost" } }, [costEstimate, costLast, costSession, costNote]);
   const el = h("div", { class: "iw-header" }, [h("span", { class: "iw-title", text: "Images" }), backend, synthetic, cost]);
 
   const renderBackend = (): void => {
@@ -29,13 +36,15 @@ export function renderHeader(ctx: Ctx): View {
       item.textContent = text ? `${label} ${text}` : "";
       item.hidden = !text;
     };
-    put(costEstimate, "Estimate", c.estimate_text);
-    put(costLast, "Last", c.last_text);
-    put(costSession, "Session", c.session_text);
+    put(costEstimate, "Estimate:", c.estimate_text);
+    put(costLast, "Last run:", c.last_text);
+    put(costSession, "Session:", c.session_text);
     cost.hidden = !c.estimate_text && !c.last_text && !c.session_text;
+    costNote.hidden = !ctx.model.get("backend")?.synthetic;
   };
 
   ctx.onChange(["backend"], renderBackend);
+  ctx.onChange(["backend"], renderCost);
   ctx.onChange(["cost"], renderCost);
   renderBackend();
   renderCost();

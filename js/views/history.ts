@@ -1,9 +1,10 @@
-// The history strip: one button per earlier run; choosing a run shows its thumbnails, each opening the
-// lightbox.
+// The history strip: one button per earlier run; choosing a run shows its thumbnails (scrolled into
+// view), each opening the lightbox. When the runs do not fit, the strip says so: ‹ › buttons, a fade
+// on the side with more, and a visible scrollbar (`data-more` = none / left / right / both).
 
 import { toBytes } from "../bytes";
 import { type Ctx, UrlBatch, type View } from "../ctx";
-import { h, shortDate, thumbImg, uid } from "../dom";
+import { button, h, shortDate, thumbImg, uid } from "../dom";
 import type { HistoryRun } from "../protocol";
 import type { Lightbox } from "./lightbox";
 
@@ -17,11 +18,42 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
   const runsList = h("ol", { class: "iw-history-runs", attrs: { "aria-label": "Earlier runs" } });
   const thumbs = h("ol", { class: "iw-history-thumbs", attrs: { "aria-label": "Images of the selected run" } });
   thumbs.id = uid("history-thumbs");
+  const prev = button("‹", {
+    class: "iw-history-scroll",
+    attrs: { "data-action": "history-prev", "aria-label": "Show newer runs" },
+  });
+  const next = button("›", {
+    class: "iw-history-scroll",
+    attrs: { "data-action": "history-next", "aria-label": "Show older runs" },
+  });
+  runsList.id = uid("history-runs");
+  prev.setAttribute("aria-controls", runsList.id);
+  next.setAttribute("aria-controls", runsList.id);
+  const strip = h("div", { class: "iw-history-strip", attrs: { "data-more": "none" } }, [prev, runsList, next]);
   const el = h("section", { class: "iw-history", attrs: { "aria-labelledby": headId } }, [
     h("div", { class: "iw-section-head" }, [h("h3", { text: "History", attrs: { id: headId } })]),
-    runsList,
+    strip,
     thumbs,
   ]);
+
+  /** Which sides have runs out of view; the buttons show only when the runs do not all fit. */
+  const showMore = (): void => {
+    const { scrollLeft, scrollWidth, clientWidth } = runsList;
+    const left = scrollLeft > 1;
+    const right = scrollLeft + clientWidth < scrollWidth - 1;
+    strip.dataset.more = left && right ? "both" : left ? "left" : right ? "right" : "none";
+    prev.hidden = next.hidden = !left && !right;
+    prev.disabled = !left;
+    next.disabled = !right;
+  };
+  const page = (direction: number): void => {
+    runsList.scrollBy({ left: direction * Math.max(120, runsList.clientWidth * 0.8), behavior: "smooth" });
+  };
+  ctx.listen(prev, "click", () => page(-1));
+  ctx.listen(next, "click", () => page(1));
+  ctx.listen(runsList, "scroll", showMore, { passive: true });
+  const resized = typeof ResizeObserver === "function" ? new ResizeObserver(showMore) : null;
+  resized?.observe(runsList);
   const urls = new UrlBatch(ctx);
   let selected: string | null = null;
 
@@ -62,6 +94,7 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
     });
     thumbs.hidden = !run;
     el.hidden = runs.length === 0;
+    showMore();
   };
 
   ctx.listen<MouseEvent>(el, "click", (e) => {
@@ -72,6 +105,9 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
       selected = selected === id ? null : id;
       render();
       runsList.querySelector<HTMLButtonElement>(`button[data-run-id="${CSS.escape(id ?? "")}"]`)?.focus();
+      // The images open below the strip: bring them into view once laid out (the compare toggles are
+      // added to them right after this render).
+      if (selected) ctx.timeout(() => thumbs.scrollIntoView?.({ block: "nearest", behavior: "smooth" }), 0);
       return;
     }
     const thumbBtn = target?.closest<HTMLButtonElement>("button[data-item-id]");
@@ -85,5 +121,5 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
 
   ctx.onChange(["history"], render);
   render();
-  return { el, cleanup: () => undefined };
+  return { el, cleanup: () => resized?.disconnect() };
 }

@@ -70,7 +70,7 @@ export class Lightbox implements View {
       if (this.current) ctx.send({ type: "use_as_input", id: this.current.id, role: "reference" });
     });
     ctx.listen(download, "click", () => {
-      if (this.current) downloadImage(ctx, this.current.id, this.current.format);
+      if (this.current) downloadImage(ctx, this.current.id, this.current.format, download);
     });
   }
 

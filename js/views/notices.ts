@@ -1,5 +1,7 @@
 // Short-lived notices: the kernel's `notice` messages and the views' own (`ctx.notice`), at most a few
-// at a time, each gone after a while.
+// at a time, each gone after a while. They sit in the flow under the Generate row, where the person
+// looks after acting (most come from Generate or an upload), never over the results or the history.
+// A view confirms an action on its own control instead when it can (views/flash.ts).
 
 import type { Ctx, Level, View } from "../ctx";
 import { h } from "../dom";

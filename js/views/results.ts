@@ -6,6 +6,7 @@ import { toBytes } from "../bytes";
 import { type Ctx, UrlBatch, type View } from "../ctx";
 import { button, h, thumbImg, uid } from "../dom";
 import type { ResultItem } from "../protocol";
+import { flash } from "./flash";
 import { downloadImage } from "./full-image";
 import type { Lightbox } from "./lightbox";
 
@@ -21,6 +22,7 @@ function card(r: ResultItem, index: number, total: number, url: (b: Uint8Array) 
     class: "iw-result-thumb",
     attrs: { type: "button", "data-action": "enlarge", "aria-label": `Enlarge result ${index + 1} of ${total}` },
   }, [img]);
+  if (r.width && r.height) enlarge.style.aspectRatio = `${r.width} / ${r.height}`;
   const copy = button("Copy code", { attrs: { "data-action": "copy-code", title: "Copy the Python call that reproduces this image" } });
   if (!r.code) {
     copy.disabled = true;
@@ -36,11 +38,18 @@ function card(r: ResultItem, index: number, total: number, url: (b: Uint8Array) 
     enlarge,
     h("p", { class: "iw-result-meta", text: describe(r) }),
     actions,
+    h("span", { class: "iw-sr-only", attrs: { role: "status", "data-role": "copy-status" } }),
   ]);
 }
 
-/** Copy with the clipboard API, or select the code in a textarea on the card for Ctrl+C. */
-function copyCode(ctx: Ctx, code: string, li: HTMLElement): void {
+/**
+ * Copy with the clipboard API, or select the code in a textarea on the card for Ctrl+C. The button
+ * that was used says how it went (issue 14: not a toast in a far corner), and the card's status
+ * region tells screen readers.
+ */
+function copyCode(ctx: Ctx, code: string, li: HTMLElement, btn: HTMLButtonElement): void {
+  const status = li.querySelector<HTMLElement>('[data-role="copy-status"]');
+  const copied = (): void => flash(ctx, btn, { label: "Copied ✓", state: "copied", said: "Code copied", status });
   const fallback = (): void => {
     let box = li.querySelector<HTMLTextAreaElement>("textarea.iw-code");
     if (!box) {
@@ -54,21 +63,18 @@ function copyCode(ctx: Ctx, code: string, li: HTMLElement): void {
     box.hidden = false;
     box.focus();
     box.select();
-    let copied = false;
+    let done = false;
     try {
-      copied = document.execCommand("copy");
+      done = document.execCommand("copy");
     } catch {
-      copied = false;
+      done = false;
     }
-    ctx.notice(copied ? "Code copied" : "Code selected: press Ctrl+C to copy");
+    if (done) copied();
+    else flash(ctx, btn, { label: "Press Ctrl+C", state: "selected", said: "Code selected: press Ctrl+C to copy", status, ms: 4000 });
   };
   const clip = navigator.clipboard as Clipboard | undefined;
-  if (clip && typeof clip.writeText === "function") {
-    clip.writeText(code).then(
-      () => ctx.notice("Code copied"),
-      () => fallback(),
-    );
-  } else fallback();
+  if (clip && typeof clip.writeText === "function") clip.writeText(code).then(copied, fallback);
+  else fallback();
 }
 
 export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
@@ -108,10 +114,10 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
         ctx.send({ type: "use_as_input", id: r.id, role: "reference" });
         break;
       case "download":
-        downloadImage(ctx, r.id, r.format);
+        downloadImage(ctx, r.id, r.format, btn);
         break;
       case "copy-code":
-        copyCode(ctx, r.snippet || r.code || "", li); // the snippet runs pasted anywhere; code is the bare call
+        copyCode(ctx, r.snippet || r.code || "", li, btn); // the snippet runs pasted anywhere; code is the bare call
         break;
       default:
         break;

@@ -135,6 +135,8 @@ def test_custom_size(harness: Harness) -> None:
 
 def test_problems_next_to_their_control(harness: Harness) -> None:
     harness.mount()
+    # An empty prompt's problem shows once a run was tried (issue 14 item 8; test_module_feedback.py).
+    harness.page.click('[data-action="generate"]')
     harness.set_trait(
         "problems",
         {

@@ -1,6 +1,7 @@
 // The compare panel's DOM and display: two figures side by side, or stacked under an A/B slider (B
-// underneath, A on top clipped from the right, so the handle shows A left of it and B right), and a
-// table of the parameters that differ. Text from records only ever goes in with textContent.
+// underneath, A on top clipped from the right, so the handle shows A left of it and B right; drag on
+// the picture or use the range under it), and a table of the parameters that differ. Text from
+// records only ever goes in with textContent.
 
 import type { Ctx } from "../../ctx";
 import { button, h, uid } from "../../dom";
@@ -118,6 +119,36 @@ export class ComparePanel {
     ctx.listen(this.sliderBtn, "click", () => this.setMode("slider"));
     ctx.listen(this.range, "input", () => this.setPosition());
     ctx.listen(this.range, "change", () => this.setPosition());
+    this.dragOnStage();
+  }
+
+  /** Press or drag on the picture itself to move the divider (the range below stays the keyboard's). */
+  private dragOnStage(): void {
+    const { ctx, stage } = this;
+    let dragging: number | null = null;
+    const follow = (e: PointerEvent): void => {
+      const box = stage.getBoundingClientRect();
+      if (!box.width) return;
+      this.range.value = String(Math.round((100 * (e.clientX - box.left)) / box.width));
+      this.setPosition();
+    };
+    ctx.listen<PointerEvent>(stage, "pointerdown", (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      dragging = e.pointerId;
+      stage.setPointerCapture?.(e.pointerId);
+      follow(e);
+    });
+    ctx.listen<PointerEvent>(stage, "pointermove", (e) => {
+      if (e.pointerId === dragging) follow(e);
+    });
+    const end = (e: PointerEvent): void => {
+      if (e.pointerId !== dragging) return;
+      dragging = null;
+      this.range.dispatchEvent(new Event("change", { bubbles: true }));
+    };
+    ctx.listen<PointerEvent>(stage, "pointerup", end);
+    ctx.listen<PointerEvent>(stage, "pointercancel", end);
   }
 
   private setMode(mode: CompareMode): void {

@@ -121,7 +121,7 @@ class ImageWidget(anywidget.AnyWidget):
         self._runner = JobRunner()
         self._store = Store(folder)  # before the backend: an unusable folder fails before any emulator notice
         self._connection = Connection(client, base_url, api_key, run_options)
-        self._costs = CostMeter(overrides, self._connection.synthetic)
+        self._costs = CostMeter(overrides)
 
         server = self._connection.server
         merged, described = initial_options(options, server)
@@ -157,6 +157,20 @@ class ImageWidget(anywidget.AnyWidget):
             img.load()
             loaded.append(img)
         return loaded
+
+    @property
+    def mask_base_image(self) -> Image | None:
+        """The image the mask is painted on (the first input, at native resolution) as a PIL image, or
+        None without inputs — the counterpart of `w.mask`, so `iw.edit(w.mask_base_image, "…", mask=w.mask)`
+        edits exactly what was painted. `mask_base` stays the encoded bytes the page receives."""
+        data = self.mask_base
+        if not data:
+            return None
+        from PIL import Image as PILImage
+
+        img = PILImage.open(io.BytesIO(data))
+        img.load()
+        return img
 
     @property
     def folder(self) -> Path:

@@ -161,14 +161,17 @@ def merge_history(new: Sequence[dict[str, Any]], old: Sequence[dict[str, Any]],
     return merged[:limit]
 
 
-def cost_payload(estimate: Any, last: Any, session: Any, *, synthetic: bool) -> dict[str, Any]:
-    """The `cost` trait from `cost.Cost` values (None = no run yet). Unknown stays `null`, never guessed."""
-    suffix = " (emulator: nothing billed)" if synthetic else ""
+def cost_payload(estimate: Any, last: Any, session: Any) -> dict[str, Any]:
+    """The `cost` trait from `cost.Cost` values (None = no run yet). Unknown stays `null`, never guessed.
+
+    The texts are the amounts alone: that the emulator bills nothing is the page's to say once (it knows
+    `backend.synthetic`), not a suffix on every figure ("Session unknown (emulator: nothing billed)").
+    """
     return {
         "estimate_text": estimate.text if estimate is not None else "unknown",
         "estimate_usd": estimate.usd if estimate is not None else None,
-        "last_text": (last.text + suffix) if last is not None else "",
+        "last_text": last.text if last is not None else "",
         "last_usd": last.usd if last is not None else None,
-        "session_text": (session.text + suffix) if session is not None else "$0.000",
+        "session_text": session.text if session is not None else "$0.000",
         "session_usd": session.usd if session is not None else 0.0,
     }

@@ -40,9 +40,8 @@ class CostMeter:
     Unknown stays unknown (`null`), never guessed; cached results are not added to the session.
     """
 
-    def __init__(self, prices: Mapping[str, ModelPrice] | None, synthetic: bool) -> None:
+    def __init__(self, prices: Mapping[str, ModelPrice] | None) -> None:
         self._prices = prices
-        self._synthetic = synthetic
         self.estimate: cost_mod.Cost | None = None
         self._last: cost_mod.Cost | None = None
         self._session = cost_mod.SessionTotal()
@@ -65,7 +64,7 @@ class CostMeter:
 
     def payload(self) -> dict[str, Any]:
         session = self._session.total if self._session.count else None
-        return cost_payload(self.estimate, self._last, session, synthetic=self._synthetic)
+        return cost_payload(self.estimate, self._last, session)
 
 
 class Runs:
