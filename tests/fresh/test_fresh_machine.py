@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from support import waiting
+from support import processes, waiting
 
 pytestmark = pytest.mark.fresh
 
@@ -114,11 +114,7 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
         # JupyterLab opened on a file serves that file's folder: the quickstart is at the top.
         yield venv, env, f"{url}/api/contents/quickstart.ipynb?token={token}&content=0"
     finally:
-        demo.terminate()
-        try:
-            demo.wait(30)
-        except subprocess.TimeoutExpired:
-            demo.kill()
+        processes.stop(demo, timeout=30)
         log.close()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from support import waiting
+from support import processes, waiting
 
 pytestmark = pytest.mark.browser
 
@@ -77,11 +77,7 @@ def marimo_app(tmp_path: Path, bundle: Path) -> Iterator[tuple[str, Path]]:
             pytest.fail(f"marimo did not start ({exc}): {log_text()}")
         yield url, tmp_path / "out"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        processes.stop(proc)
         log.close()
 
 
