@@ -34,7 +34,6 @@ from image_widget.model_table import (
     SizeRule,
     caps_for,
     current_models,
-    server_models,
 )
 from image_widget.validation import (
     Problem,
@@ -77,7 +76,6 @@ __all__ = [
     "describe",
     "image_info",
     "parse_size",
-    "server_models",
     "size_warning",
     "sniff_format",
     "validate",

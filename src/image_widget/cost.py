@@ -119,30 +119,30 @@ def _no_price(model: str) -> str:
     return f"no published price for model {model}; {_HOW_TO_PRICE}"
 
 
-def _output_usd(row: ModelPrice, model: str, quality: str, size: str) -> float | None:
-    """One image's output at exactly this quality and size, from what is published."""
-    table = row.per_image.get(quality, {})
-    if size in table:
-        return table[size]
+def _output_tokens(row: ModelPrice, quality: str, size: str) -> int | None:
+    """Output tokens of one image as published: the model's token table, else its calculator rule."""
     tokens = row.output_tokens.get(quality, {}).get(size)
     if tokens is None and row.output_formula == "gpt-image-2":
         wh = parse_size(size)
         tokens = gpt_image_2_output_tokens(quality, *wh) if wh else None
+    return tokens
+
+
+def _output_usd(row: ModelPrice, quality: str, size: str) -> float | None:
+    """One image's output at exactly this quality and size, from what is published."""
+    table = row.per_image.get(quality, {})
+    if size in table:
+        return table[size]
+    tokens = _output_tokens(row, quality, size)
     if tokens is None or row.image_output is None:
         return None
     return tokens * row.image_output / 1_000_000
 
 
 def published_output_tokens(model: str, quality: str, size: tuple[int, int]) -> int | None:
-    """Output tokens of one image as published (a token table or the calculator rule), else None."""
+    """Output tokens of one image as published (what the emulator bills, as OpenAI would), else None."""
     row = price_for(model)
-    if row is None:
-        return None
-    key = f"{size[0]}x{size[1]}"
-    tokens = row.output_tokens.get(quality, {}).get(key)
-    if tokens is None and row.output_formula == "gpt-image-2":
-        tokens = gpt_image_2_output_tokens(quality, *size)
-    return tokens
+    return None if row is None else _output_tokens(row, quality, f"{size[0]}x{size[1]}")
 
 
 def _per_image(model: str, row: ModelPrice | None, quality: str | None,
@@ -157,7 +157,7 @@ def _per_image(model: str, row: ModelPrice | None, quality: str | None,
                              f"(only token rates, so the actual cost is known after the call); {_HOW_TO_PRICE}")
     qualities = known_qualities if quality in (None, "auto") else [str(quality)]
     sizes = list(STANDARD_SIZES) if size in (None, "auto") else [str(size)]
-    prices = [_output_usd(row, model, q, s) for q in qualities for s in sizes]
+    prices = [_output_usd(row, q, s) for q in qualities for s in sizes]
     if any(p is None for p in prices):
         return None, False, f"no published price for quality={quality!r} at size {size} on {model}; {_HOW_TO_PRICE}"
     found = [p for p in prices if p is not None]

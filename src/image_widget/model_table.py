@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from image_widget.formats import MB
-from image_widget.lifecycle import Lifecycle, Status, lifecycle_of
+from image_widget.lifecycle import Lifecycle, Status, lifecycle_of, server_lifecycles
 
 Endpoint = Literal["generate", "edit", "variation"]
 
@@ -177,17 +177,11 @@ def caps_for(model: str, server: str | None = None) -> ModelCaps:
     found = MODELS.get(model)
     if found is None:
         found = replace(PERMISSIVE, name=model)
-        if server is not None and model in (server_models(server) or {}):
+        if server is not None and model in (server_lifecycles(server) or {}):
             found = replace(found, note=LISTED_BY_SERVER_NOTE)
     if server is None:
         return found
     return replace(found, lifecycle=lifecycle_of(model, server))
-
-
-def server_models(server: str) -> dict[str, Lifecycle] | None:
-    from image_widget.lifecycle import server_lifecycles
-
-    return server_lifecycles(server)
 
 
 def current_models() -> list[str]:

@@ -33,7 +33,7 @@ _CALLER: ContextVar[CallSite | None] = ContextVar("image_widget_caller", default
 
 def _is_ours(frame: FrameType) -> bool:
     name = str(frame.f_globals.get("__name__", ""))
-    return name == "image_widget" or name.startswith(_OURS) or name == "threading"
+    return name == "image_widget" or name.startswith(_OURS)
 
 
 def caller_site(start: FrameType | None = None) -> CallSite | None:
