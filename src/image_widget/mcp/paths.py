@@ -65,7 +65,7 @@ class AllowedRoots:
         try:
             real = candidate.resolve(strict=True)
         except (OSError, RuntimeError):
-            raise PathRefused(f"{param}: file not found: {shown!r}") from None
+            raise PathRefused(f"{param}: {shown!r} was not found (relative paths start in {self.base})") from None
         if not self._inside(real):
             raise PathRefused(f"{param}: {shown!r} is a link to a place outside the allowed folders "
                               f"({self._roots_text()}); links may not lead out of them")
