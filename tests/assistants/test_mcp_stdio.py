@@ -188,3 +188,22 @@ async def test_without_a_key_it_uses_the_offline_emulator_and_every_answer_says_
         assert "Offline emulator" in text(result), everything(result)
         assert "synthetic" in text(result), everything(result)
         assert body(result)["synthetic"] is True
+
+
+async def test_an_svg_without_a_preview_is_still_an_answer_with_its_path(emulator: Emulator, workdir: Path) -> None:
+    """The images are paid for and saved before the previews are made: one Pillow cannot read (SVG) is named in
+    the answer instead of turning it into an error, and a GIF is previewed from its first frame."""
+    async with stdio(workdir, server_env(emulator.url, KEY), ["--folder", "store"]) as client:
+        svg = await client.call_tool("generate_image", {"prompt": "a logo", "output_format": "svg", "quality": "low",
+                                                        "size": "1024x1024"})
+        gif = await client.call_tool("generate_image", {"prompt": "a spinning star", "output_format": "gif",
+                                                        "frame_count": 3, "quality": "low", "size": "1024x1024"})
+    assert not svg.is_error, text(svg)
+    saved = body(svg)["images"][0]["path"]
+    assert saved.endswith(".svg")
+    assert body(svg)["no_preview"] == [saved]
+    assert pictures(svg) == []
+    assert not gif.is_error, text(gif)
+    assert len(pictures(gif)) == 1
+    assert pictures(gif)[0].mime_type == "image/jpeg"
+    assert _images_requests(emulator) == ["generate", "generate"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from image_widget import capabilities, images
@@ -39,7 +40,8 @@ async def generate(session: Session, prompt: str, options: dict[str, Any], previ
     reserved = await session.budget.reserve(estimate)
     result = await api.agenerate(store=session.store, **params)
     await session.budget.settle(reserved, result.cost)
-    return _result_summary(result, estimate), _previews(result.paths, previews)
+    summary = _result_summary(result, estimate)
+    return summary, _previews(summary, result.paths, previews)
 
 
 async def edit(session: Session, prompt: str, image: str | Sequence[str], mask: str | Mapping[str, Any] | None,
@@ -57,7 +59,8 @@ async def edit(session: Session, prompt: str, image: str | Sequence[str], mask: 
                              markup=request.files.get("markup"), input_fidelity=fidelity, model=model,
                              store=session.store, **options)
     await session.budget.settle(reserved, result.cost)
-    return _result_summary(result, estimate), _previews(result.paths, previews)
+    summary = _result_summary(result, estimate)
+    return summary, _previews(summary, result.paths, previews)
 
 
 def estimate_cost(session: Session, options: dict[str, Any], call: Literal["generate", "edit"],
@@ -158,7 +161,17 @@ def _result_summary(result: api.Result, estimate: pricing.Cost) -> dict[str, Any
             "notes": list(result.notes)}
 
 
-def _previews(paths: Sequence[Any], wanted: bool) -> list[Preview]:
-    """One preview per image: 512 px for one or two, 256 px for more, so ten stay about a megabyte."""
+def _previews(summary: dict[str, Any], paths: Sequence[Path], wanted: bool) -> list[Preview]:
+    """One preview per image: 512 px for one or two, 256 px for more, so ten stay about a megabyte.
+
+    The images are paid for and saved by now, so one that cannot be previewed (SVG) is named, not an error."""
+    if not wanted:
+        return []
     side = 512 if len(paths) <= 2 else 256
-    return [preview(path, side) for path in paths] if wanted else []
+    shown: list[Preview] = []
+    for path in paths:
+        try:
+            shown.append(preview(path, side))
+        except (OSError, ValueError, SyntaxError):  # Pillow's errors for files it cannot read
+            summary.setdefault("no_preview", []).append(str(path))
+    return shown
