@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,19 @@ async def test_generate_edit_with_a_mask_list_and_get(emulator: Emulator, workdi
         assert {item["id"] for item in body(listed)["images"]} == {img["id"] for img in answer["images"]}
         everything_listed = await client.call_tool("list_images", {"limit": 50})
         assert body(everything_listed)["total"] == 4
+        today = datetime.now(UTC).date()
+        since_today = await client.call_tool("list_images", {"since": today.isoformat(), "model": "gpt-image-2"})
+        assert body(since_today)["total"] == 4
+        until_yesterday = await client.call_tool("list_images", {"until": (today - timedelta(days=1)).isoformat()})
+        assert body(until_yesterday)["total"] == 0
+        other_model = await client.call_tool("list_images", {"model": "gpt-image-1.5"})
+        assert body(other_model)["total"] == 0
+        bad_date = await client.call_tool("list_images", {"since": "last tuesday"})
+        assert bad_date.is_error
+        assert text(bad_date).startswith("since must be a date")
+        too_big = await client.call_tool("get_image", {"image_id": first_id, "max_side": 5000})
+        assert too_big.is_error
+        assert text(too_big).startswith("max_side must be from 16 to 1024")
         got = await client.call_tool("get_image", {"image_id": first_id})
         full = await client.call_tool("get_image", {"image_id": first_id, "full": True})
 

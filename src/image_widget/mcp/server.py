@@ -114,7 +114,7 @@ def build_server(session: Session) -> MCPServer[Any]:
     async def get_image(
         image_id: Annotated[str, Field(description="An id from list_images or a generate/edit answer")],
         full: Annotated[bool, Field(description="Send the full image instead of a preview (up to 8 MB)")] = False,
-        max_side: Annotated[int, Field(description="Longest side of the preview, 16-1024 px")] = 512,
+        max_side: Annotated[int, Field(description=f"Longest side of the preview, 16-{tools.MAX_SIDE} px")] = 512,
     ) -> CallToolResult:
         """One saved image: its record, saved path and code to recreate it, with a small preview."""
         return await answer(session, lambda: _now(tools.get_image(session, image_id, full, max_side)))

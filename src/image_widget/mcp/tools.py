@@ -23,6 +23,7 @@ from image_widget.store import History, StoredImage
 
 Outcome = tuple[dict[str, Any], list[Preview]]
 LIST_LIMIT = 100
+MAX_SIDE = 1024
 PROMPT_SHOWN = 300
 
 
@@ -100,6 +101,8 @@ def list_images(session: Session, filters: dict[str, Any], limit: int, offset: i
 
 
 def get_image(session: Session, image_id: str, full: bool, max_side: int) -> Outcome:
+    if not 16 <= max_side <= MAX_SIDE:
+        raise ValueError(f"max_side must be from 16 to {MAX_SIDE} pixels, got {max_side}")
     try:
         stored = session.store.load(image_id)
     except KeyError:
