@@ -221,3 +221,15 @@ async def test_an_svg_without_a_preview_is_still_an_answer_with_its_path(emulato
     assert len(pictures(gif)) == 1
     assert pictures(gif)[0].mime_type == "image/jpeg"
     assert _images_requests(emulator) == ["generate", "generate"]
+
+
+async def test_a_model_the_server_has_shut_down_is_refused_before_sending(emulator: Emulator, workdir: Path) -> None:
+    """The server's own `GET /v1/models` dates apply to the MCP checks as to every call: the table still has
+    gpt-image-2.5-flare as current, the server says it shut down, and nothing is sent."""
+    emulator.configure(models={"gpt-image-2.5-flare": "2026-11-20"})
+    async with stdio(workdir, server_env(emulator.url, KEY), ["--folder", "store"]) as client:
+        gone = await client.call_tool("generate_image", {"prompt": "a fox", "model": "gpt-image-2.5-flare"})
+    assert gone.is_error
+    assert body(gone)["params"] == ["model"]
+    assert "shut down on 2026-11-20" in text(gone)
+    assert _images_requests(emulator) == []

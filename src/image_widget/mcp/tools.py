@@ -18,6 +18,7 @@ from image_widget.client import api
 from image_widget.client.request import edit_request, request_params
 from image_widget.mcp.previews import Preview, full_image, preview
 from image_widget.mcp.session import Session
+from image_widget.model_list import ensure_live
 from image_widget.reproduce import runnable_code
 from image_widget.store import History, StoredImage
 
@@ -27,16 +28,20 @@ MAX_SIDE = 1024
 PROMPT_SHOWN = 300
 
 
-def _check(endpoint: capabilities.Endpoint, wire: Mapping[str, Any], session: Session) -> None:
-    """Every problem with the request, each naming its parameter, before anything is sent."""
-    server = None if session.backend.synthetic else session.backend.cache_identity
+async def _check(endpoint: capabilities.Endpoint, wire: Mapping[str, Any], session: Session) -> None:
+    """Every problem with the request, each naming its parameter, before anything is sent — with the server's own
+    model dates, as the request path reads them (a GET of its model list, once per session, never billed)."""
+    server = None
+    if not session.backend.synthetic:
+        await ensure_live(session.backend)
+        server = session.backend.cache_identity
     capabilities.check(endpoint, wire, server=server)
 
 
 async def generate(session: Session, prompt: str, options: dict[str, Any], previews: bool) -> Outcome:
     params = request_params(prompt=prompt, **options)
     params.setdefault("model", capabilities.DEFAULT_MODEL)
-    _check("generate", params, session)
+    await _check("generate", params, session)
     estimate = _estimate(params, "generate", [])
     reserved = await session.budget.reserve(estimate)
     result = await api.agenerate(store=session.store, **params)
@@ -53,7 +58,7 @@ async def edit(session: Session, prompt: str, image: str | Sequence[str], mask: 
     model = options.pop("model", None) or capabilities.DEFAULT_MODEL
     fidelity = options.pop("input_fidelity", None)
     request = edit_request(files, prompt, mask_input, markup_input, fidelity, model, None, dict(options))
-    _check("edit", request.wire_params(), session)
+    await _check("edit", request.wire_params(), session)
     estimate = _estimate(request.params, "edit", request.input_sizes())
     reserved = await session.budget.reserve(estimate)
     result = await api.aedit(request.files["image"], prompt, mask=request.files.get("mask"),
