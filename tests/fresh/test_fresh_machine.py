@@ -83,7 +83,21 @@ def test_the_wheel_carries_the_bundle_and_runs_every_notebook(wheel: Path, tmp_p
     assert installed.startswith(str(venv)), "the package is the one installed from the wheel"
     assert Path(installed).is_file()
     assert uses_bundle == "True", "the widget loads the bundle, not the fallback"
+    _check_mcp_command_without_its_extra(venv, env, tmp_path)
     _run_notebooks(venv, env, tmp_path)
+
+
+def _check_mcp_command_without_its_extra(venv: Path, env: dict[str, str], workdir: Path) -> None:
+    """`image-widget mcp --help` works from the wheel; without the `mcp` extra the server says what to install."""
+    command = str(venv / "bin" / "image-widget")
+    helped = subprocess.run([command, "mcp", "--help"], env=env, cwd=workdir, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert helped.returncode == 0, helped.stderr
+    assert "--max-cost" in helped.stdout
+    missing = subprocess.run([command, "mcp"], env=env, cwd=workdir, capture_output=True, text=True, timeout=60,
+                             check=False, stdin=subprocess.DEVNULL)
+    assert missing.returncode == 2, missing.stderr
+    assert 'pip install "image_widget[mcp]"' in missing.stderr
 
 
 def _free_port() -> int:
