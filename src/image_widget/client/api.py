@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from image_widget import capabilities, images
 from image_widget.capabilities import caps_for
-from image_widget.client.edits import expand_request, lined_up_edit
+from image_widget.client.edits import Holding, expand_request, lined_up_edit
 from image_widget.client.options import RunOptions
 from image_widget.client.request import (
     PartialCallback,
@@ -118,8 +118,9 @@ async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
     it back. The API's own image is kept too (the record's `raw_path`).
     """
     run_options = RunOptions.pop_from(options)
-    request = lined_up_edit(image, prompt, mask, markup, input_fidelity, model, on_partial, options,
-                            keep_unmasked=keep_unmasked, feather=feather, detail=detail)
+    fields = {**options, "input_fidelity": input_fidelity}
+    request = lined_up_edit(image, prompt, mask, markup, model, on_partial, fields,
+                            Holding(keep_unmasked, feather, detail))
     return await run(request, run_options)
 
 
@@ -147,8 +148,8 @@ async def aexpand(  # noqa: PLR0913 - public keyword options mirror the API
     "match" (for the new canvas). Other options as in `aedit`.
     """
     run_options = RunOptions.pop_from(options)
-    sides: dict[str, object] = {"left": left, "right": right, "top": top, "bottom": bottom}
-    request = expand_request(image, prompt, sides, aspect, anchor, feather, model, on_partial, options)
+    where = {"left": left, "right": right, "top": top, "bottom": bottom, "aspect": aspect, "anchor": anchor}
+    request = expand_request(image, prompt, where, feather, model, on_partial, options)
     return await run(request, run_options)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -69,14 +70,23 @@ def _size_for(rule_model: str, size: object, shape: tuple[int, int]) -> str:
     return match_size(caps_for(rule_model).sizes, shape) if size in (None, MATCH) else str(size)
 
 
+@dataclass(frozen=True)
+class Holding:
+    """`aedit`'s keywords for lining up: hold the unmasked pixels, the feather, edit a detail crop."""
+
+    keep_unmasked: bool = True
+    feather: int = composite.DEFAULT_FEATHER
+    detail: bool = False
+
+
 def lined_up_edit(image: images.ImageInput | Sequence[images.ImageInput], prompt: str,
-                  mask: images.MaskInput | None, markup: images.ImageInput | None, input_fidelity: str | None,
-                  model: str | None, on_partial: PartialCallback | None, options: dict[str, Any], *,
-                  keep_unmasked: bool = True, feather: int = composite.DEFAULT_FEATHER,
-                  detail: bool = False) -> Request:
+                  mask: images.MaskInput | None, markup: images.ImageInput | None, model: str | None,
+                  on_partial: PartialCallback | None, options: dict[str, Any], holding: Holding) -> Request:
     """An edit request; with a mask (or `size="match"`, or `detail`) it carries the `Finish` that lines the
-    results up with the first image and holds the unmasked pixels."""
-    feather = _checked(keep_unmasked, feather, detail)
+    results up with the first image and holds the unmasked pixels. `options` holds the API fields."""
+    keep_unmasked, detail = holding.keep_unmasked, holding.detail
+    feather = _checked(keep_unmasked, holding.feather, detail)
+    input_fidelity = options.pop("input_fidelity", None)
     size = options.get("size")
     if detail and mask is None:
         raise _refuse("detail", "detail=True needs a mask: the detail box is cropped around the masked area")
@@ -141,12 +151,16 @@ def resolve_sides(size: tuple[int, int], sides: dict[str, object], aspect: str |
         raise _refuse(param, str(exc)) from None
 
 
-def expand_request(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, sides: dict[str, object],
-                   aspect: str | None, anchor: str, feather: int, model: str | None,
-                   on_partial: PartialCallback | None, options: dict[str, Any]) -> Request:
+def expand_request(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, where: dict[str, Any],
+                   feather: int, model: str | None, on_partial: PartialCallback | None,
+                   options: dict[str, Any]) -> Request:
     """Outpainting: the image on a larger transparent canvas, the new area (and a `feather`-wide band into
-    the original, so the seam blends) masked; the finish holds the rest of the original."""
+    the original, so the seam blends) masked; the finish holds the rest of the original.
+
+    `where`: the pixels per side (left, right, top, bottom), or `aspect` with `anchor`."""
     feather = _checked(True, feather, False)
+    anchor, aspect = where.pop("anchor", "center"), where.pop("aspect", None)
+    sides: dict[str, object] = where
     if not isinstance(anchor, str):
         raise _refuse("anchor", f"anchor must be a string such as 'center' or 'left', got {anchor!r}")
     name = model or capabilities.DEFAULT_MODEL

@@ -52,7 +52,7 @@ class Finish:
         out = composite.hold(self.base, fitted, self.edit, self.feather, at=(x0, y0))
         if out.mode == "RGBA" and "A" not in raw.getbands() and self.base_opaque():
             alpha = out.getchannel("A").getextrema()
-            if alpha[0] == 255:  # type: ignore[index]
+            if alpha[0] == 255:
                 return out.convert("RGB")
         return out
 
@@ -62,7 +62,7 @@ class Finish:
             return "A" not in self.base.getbands()
         inner = self.base.crop((self.expand.left, self.expand.top, self.base.width - self.expand.right,
                                 self.base.height - self.expand.bottom))
-        return "A" not in inner.getbands() or inner.getchannel("A").getextrema()[0] == 255  # type: ignore[index]
+        return "A" not in inner.getbands() or inner.getchannel("A").getextrema()[0] == 255
 
     def fields(self) -> dict[str, Any]:
         """The record's `composite`, `detail_box` and `expand` for this finish."""

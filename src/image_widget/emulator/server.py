@@ -73,7 +73,7 @@ class Emulator:
         """The one started emulator of this process, as `shared_emulator()`; copied code uses it."""
         return shared_emulator()
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - each is one documented emulator setting
         self,
         *,
         legacy: bool = False,

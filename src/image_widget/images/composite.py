@@ -82,4 +82,5 @@ def hold(base: Image.Image, result: Image.Image, edit: Image.Image | None, feath
 def _pad(box: Box, by: int, size: tuple[int, int]) -> Box:
     """`box` grown by `by` on each side (plus the blur's own reach), clipped to `size`."""
     margin = by + 2
-    return max(0, box[0] - margin), max(0, box[1] - margin), min(size[0], box[2] + margin), min(size[1], box[3] + margin)
+    x0, y0, x1, y1 = box
+    return max(0, x0 - margin), max(0, y0 - margin), min(size[0], x1 + margin), min(size[1], y1 + margin)

@@ -20,7 +20,15 @@ from typing import Any
 from image_widget.capabilities import image_info, sniff_format
 from image_widget.store.atomic import atomic_write, sync_later
 from image_widget.store.index import FolderIndex
-from image_widget.store.layout import ENV_VAR, INPUTS_FOLDER, RAW_FOLDER, default_folder, extension, image_stem, is_image_id
+from image_widget.store.layout import (
+    ENV_VAR,
+    INPUTS_FOLDER,
+    RAW_FOLDER,
+    default_folder,
+    extension,
+    image_stem,
+    is_image_id,
+)
 from image_widget.store.png_chunk import png_with_record
 from image_widget.store.records import EPOCH, StoredImage, dumps, is_complete, now_iso, parse_time, stored_at
 from image_widget.store.scan import Found, Stamp
