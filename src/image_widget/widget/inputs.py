@@ -237,6 +237,7 @@ class Inputs:
         self._items = new
         if (new[0].id if new else None) != old_first:
             widget.mask = None
+            widget.markup = None
             widget.mask_base = mask_base_bytes(new[0].upload) if new else b""
         widget.inputs = [item.item() for item in new]
         if not new and widget.options.get("mode") == "edit":
