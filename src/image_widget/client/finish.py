@@ -46,10 +46,12 @@ class Finish:
     def apply(self, raw: Image.Image) -> Image.Image:
         """The API's image at the input's geometry, with the unmasked pixels held."""
         x0, y0, x1, y1 = self.box
-        fitted = composite.fit(raw, (x1 - x0, y1 - y0))
-        if self.edit is None and self.box == (0, 0, *self.base.size):
-            return fitted
-        out = composite.hold(self.base, fitted, self.edit, self.feather, at=(x0, y0))
+        if self.edit is None:
+            fitted = composite.fit(raw, (x1 - x0, y1 - y0))
+            if self.box == (0, 0, *self.base.size):
+                return fitted
+            return composite.hold(self.base, fitted, None, self.feather, at=(x0, y0))
+        out = composite.hold(self.base, raw, self.edit, self.feather, at=(x0, y0))
         if out.mode == "RGBA" and "A" not in raw.getbands() and self.base_opaque():
             alpha = out.getchannel("A").getextrema()
             if alpha[0] == 255:

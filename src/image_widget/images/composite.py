@@ -33,50 +33,95 @@ def edit_area(mask: Image.Image) -> Image.Image:
 def feather_weight(edit: Image.Image, feather: int) -> Image.Image:
     """How much of the edit each pixel takes: 255 on the mask, falling to 0 within `feather` px outside it.
 
-    The mask is first grown by half the feather (a box blur that is non-zero wherever the box reaches the
-    mask), then blurred by the other half, so the ramp starts at the mask's edge and ends within `feather`
-    pixels (Chebyshev distance): beyond that the weight is exactly 0.
+    One box blur of radius `feather` reaches exactly `feather` px (Chebyshev distance) beyond the mask and
+    no further, so the weight there is exactly 0; doubled and clipped, the blurred edge becomes a ramp that
+    starts near 255 at the mask's edge and ends at `feather` px. Inside the mask the weight is 255.
     """
     if feather <= 0:
         return edit
-    grow, soften = (feather + 1) // 2, feather // 2
-    grown = edit.filter(ImageFilter.BoxBlur(grow)).point(lambda v: 255 if v > 0 else 0)
-    ramp = grown.filter(ImageFilter.BoxBlur(soften)) if soften else grown
+    ramp = edit.filter(ImageFilter.BoxBlur(feather)).point(_DOUBLE)
     return ImageChops.lighter(ramp, edit)
+
+
+_DOUBLE = [min(255, 2 * v) for v in range(256)]
 
 
 def _mode(*images: Image.Image) -> str:
     return "RGBA" if any("A" in img.getbands() or "transparency" in img.info for img in images) else "RGB"
 
 
-def fit(result: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """The API's image brought to `size` (the original's, or the detail box's) for compositing."""
+def fit(result: Image.Image, size: tuple[int, int], window: Box | None = None) -> Image.Image:
+    """The API's image brought to `size` (the original's, or the detail box's) for compositing; with
+    `window` (a box in `size`'s pixels) only that part of it, which is all a small mask needs."""
+    if window is None:
+        window = (0, 0, *size)
     if result.size == size:
-        return result
-    return result.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return result if window == (0, 0, *size) else result.crop(window)
+    sx, sy = result.width / size[0], result.height / size[1]
+    source = (window[0] * sx, window[1] * sy, window[2] * sx, window[3] * sy)
+    upscale = sx < 1 and sy < 1  # bicubic is as good as Lanczos for enlarging, and much faster
+    how = Image.Resampling.BICUBIC if upscale else Image.Resampling.LANCZOS
+    return result.resize((window[2] - window[0], window[3] - window[1]), how, box=source)
 
 
 def hold(base: Image.Image, result: Image.Image, edit: Image.Image | None, feather: int,
          at: tuple[int, int] = (0, 0)) -> Image.Image:
-    """`base` with `result` pasted at `at` through `edit` (L, 255 = edit, `result`'s size) and the feather.
+    """`base` with `result` pasted at `at` through `edit` (L, 255 = edit) and the feather.
 
-    `edit=None` pastes all of `result` (nothing held inside its box). Outside the box, and inside it
-    farther than `feather` from the edit area, every pixel is `base`'s unchanged. Returns a new image
-    (RGBA when either has transparency, else RGB).
+    `result` is scaled to `edit`'s size (only the part the edit reaches is scaled). `edit=None` pastes all
+    of `result` as it is (nothing held inside its box). Outside the box, and inside it farther than
+    `feather` from the edit area, every pixel is `base`'s unchanged. Returns a new image (RGBA when
+    either has transparency, else RGB).
     """
     mode = _mode(base, result)
     out = base.convert(mode) if base.mode != mode else base.copy()
-    result = result.convert(mode) if result.mode != mode else result
     if edit is None:
-        out.paste(result, at)
+        out.paste(result.convert(mode) if result.mode != mode else result, at)
         return out
     marked = edit.getbbox()
     if marked is None:
         return out
     window = _pad(marked, feather, edit.size)
-    weight = feather_weight(edit.crop(window), feather)
-    out.paste(result.crop(window), (at[0] + window[0], at[1] + window[1]), weight)
+    scaled = fit(result, edit.size, window)  # once: many small resizes cost more than one
+    scaled = scaled.convert(mode) if scaled.mode != mode else scaled
+    for box, inside in _runs(edit, window, feather):
+        part = scaled.crop((box[0] - window[0], box[1] - window[1], box[2] - window[0], box[3] - window[1]))
+        if inside:  # every pixel of the box is on the mask: the result as it is
+            out.paste(part, (at[0] + box[0], at[1] + box[1]))
+            continue
+        padded = _pad(box, feather, edit.size)
+        weight = feather_weight(edit.crop(padded), feather)
+        inner = (box[0] - padded[0], box[1] - padded[1], box[2] - padded[0], box[3] - padded[1])
+        out.paste(part, (at[0] + box[0], at[1] + box[1]), weight.crop(inner))
     return out
+
+
+_BLOCK = 16
+"""Blocks of 16x16: small enough that `reduce` (a rounded mean) is 255 only when every pixel is on the mask
+and 0 only when none is (one pixel of 256 moves the mean by 1), so the classification is exact."""
+
+
+def _runs(edit: Image.Image, window: Box, feather: int) -> list[tuple[Box, bool]]:
+    """The parts of `window` to paste, row of blocks by row: (box, True) where every pixel is on the mask
+    (pasted as is), (box, False) where the feathered edge may reach (blended). Blocks the edge cannot
+    reach are left out, so only the ring around the mask's edge is blurred."""
+    small = edit.crop(window).reduce(_BLOCK)
+    reach = 2 * (-(-(feather + 2) // _BLOCK)) + 1
+    near = small.point(lambda v: 255 if v else 0).filter(ImageFilter.MaxFilter(reach)) if feather else small
+    full, touched = small.load(), near.load()
+    assert full is not None and touched is not None
+    runs: list[tuple[Box, bool]] = []
+    for j in range(small.height):
+        y0, y1 = window[1] + j * _BLOCK, min(window[3], window[1] + (j + 1) * _BLOCK)
+        kind, start = None, 0
+        for i in range(small.width + 1):
+            here = None if i == small.width else ("in" if full[i, j] == 255 else "edge" if touched[i, j] else None)
+            if here != kind:
+                if kind is not None:
+                    x1 = min(window[2], window[0] + i * _BLOCK)
+                    runs.append(((window[0] + start * _BLOCK, y0, x1, y1), kind == "in"))
+                kind, start = here, i
+    return runs
 
 
 def _pad(box: Box, by: int, size: tuple[int, int]) -> Box:
