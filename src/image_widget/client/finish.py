@@ -99,9 +99,3 @@ def finish_and_save(finish: Finish, disk: Store, data: bytes, fmt: str,
     final.save(buffer, "PNG", compress_level=1)
     return disk.save(buffer.getvalue(), COMPOSITE_FORMAT, record), final
 
-
-def mask_image(edit: Image.Image) -> Image.Image:
-    """The API's mask for an L edit area (255 = edit): black RGBA, alpha 0 where edited."""
-    mask = Image.new("RGBA", edit.size, (0, 0, 0, 255))
-    mask.putalpha(edit.point(lambda v: 0 if v else 255))
-    return mask
