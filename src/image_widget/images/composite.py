@@ -109,7 +109,8 @@ def _runs(edit: Image.Image, window: Box, feather: int) -> list[tuple[Box, bool]
     reach = 2 * (-(-(feather + 2) // _BLOCK)) + 1
     near = small.point(lambda v: 255 if v else 0).filter(ImageFilter.MaxFilter(reach)) if feather else small
     full, touched = small.load(), near.load()
-    assert full is not None and touched is not None
+    assert full is not None
+    assert touched is not None
     runs: list[tuple[Box, bool]] = []
     for j in range(small.height):
         y0, y1 = window[1] + j * _BLOCK, min(window[3], window[1] + (j + 1) * _BLOCK)
