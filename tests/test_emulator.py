@@ -205,6 +205,8 @@ def test_edit_with_mask_changes_the_masked_area_and_leaks_a_little(emulator: Emu
     assert 2 <= outside.max() <= 5
     emulator.configure(mask_leak=False)  # switched off: every changed pixel is inside the hole
     assert ImageChops.difference(edited(), source).getbbox() == hole
+    with pytest.raises(ValueError, match="mask_leak must be true or false"):
+        emulator.configure(mask_leak="no")
     sent = last(emulator).params
     assert sent["mask"]["content_type"] == "image/png"
     assert sent["image"]["name"] == "photo.png"

@@ -127,6 +127,10 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, shared: dict[str, Any]
             both = pool.submit(finish_and_save, request.finish, run.disk, data, fmt, record)
             jobs.append((record, _part(both, 0), _part(both, 1)))
             continue
+        if request.finish is not None:  # a vector image cannot be composited: say so, keep it as it came
+            record["composite"] = None
+            record["note"] = "; ".join(filter(None, [record.get("note"), "SVG output is saved as it came "
+                                                     "(not composited onto the input)"]))
         saving = pool.submit(run.disk.save, data, fmt, record)
         last = index == len(response.b64_images) - 1
         decoding = None if fmt == "svg" else _decode_here(data) if last else pool.submit(images.decode_image, data)
