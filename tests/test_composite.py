@@ -253,3 +253,15 @@ def test_hold_leaves_everything_beyond_the_feather_untouched() -> None:
         weight = np.asarray(feather_weight(edit, feather))
         assert (weight[~reach] == 0).all()
         assert (weight[np.asarray(edit) > 0] == 255).all()
+
+
+async def test_streamed_previews_line_up_and_hold_like_the_result(opts: dict[str, Any]) -> None:
+    source = photo((400, 300))
+    mask = box_mask(source.size, (10, 10, 60, 60))
+    items = [item async for item in iw.astream("a hat", image=source, mask=mask, **opts)]
+    previews = [item.image for item in items if isinstance(item, iw.Partial)]
+    assert len(previews) == 2
+    outside = ~grown(mask, 8)
+    for preview in previews:
+        assert preview.size == (400, 300)  # not the API's 1152x864
+        assert (pixels(preview)[outside] == pixels(source)[outside]).all()

@@ -58,6 +58,14 @@ class Finish:
                 return out.convert("RGB")
         return out
 
+    def preview(self, partial: Image.Image) -> Image.Image:
+        """A streamed preview brought to the input like the result; as it came if that fails (it is only
+        a preview: the final image's own finish reports any problem)."""
+        try:
+            return self.apply(partial)
+        except (OSError, ValueError):
+            return partial
+
     def base_opaque(self) -> bool:
         """Whether the original itself had no transparency (an expanded canvas is transparent around it)."""
         if self.expand is None:
