@@ -78,6 +78,7 @@ def test_outside_mask_and_feather_the_saved_result_is_the_original(emulator: Emu
     raw_back = pixels(raw.resize(source.size, Image.Resampling.NEAREST))[outside]
     assert (raw_back != before[outside]).any(axis=-1).mean() > 0.9
     assert Path(record["raw_path"]).parent.name == "raw"
+    assert [stored.id for stored in iw.History(opts["store"])] == [record["id"]]  # the raw one is no history item
 
 
 def test_keep_unmasked_false_keeps_the_leak(opts: dict[str, Any]) -> None:
