@@ -147,3 +147,14 @@ def test_an_empty_markup_layer_is_not_sent(make: Make, emulator: Emulator) -> No
     w.markup = encode(Image.new("RGBA", (128, 128), (0, 0, 0, 0)))
     w.generate()
     assert "markup" not in image_requests(emulator)[-1].params
+
+
+def test_what_the_page_writes_is_kept_in_range(make: Make) -> None:
+    w, _ = make(feather=100)
+    assert w.options["feather"] == 64
+    w.options = {**w.options, "mode": "expand", "expand": {"left": 120.4, "right": -8, "top": None}, "feather": 3.6}
+    assert w.options["expand"] == {"left": 120, "right": 0, "top": 0, "bottom": 0}
+    assert w.options["feather"] == 4
+    w.options = {**w.options, "expand": {"left": "wide"}, "keep_unmasked": "yes"}
+    assert w.options["expand"] is None
+    assert w.options["keep_unmasked"] is True

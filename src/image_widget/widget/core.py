@@ -35,6 +35,7 @@ from image_widget.widget.inputs import Inputs
 from image_widget.widget.markup import MarkupTrait, markup_png, markup_to_json
 from image_widget.widget.options import (
     OPTION_KEYS,
+    clamp_lined_up,
     clamp_options,
     initial_options,
     into_mode,
@@ -271,6 +272,7 @@ class ImageWidget(anywidget.AnyWidget):
             merged = clamp_options(merged, described)
         if merged["mode"] != old.get("mode"):
             merged = into_mode(merged, old.get("mode"), self.capabilities.get("sizes") or ())
+        merged = clamp_lined_up(merged)
         if merged != new:
             self.options = merged  # re-enters this observer, which then refreshes
             return

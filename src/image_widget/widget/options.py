@@ -6,6 +6,7 @@ widget applies them whenever `options` changes (see `ImageWidget._options_change
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -66,7 +67,7 @@ def initial_options(given: Mapping[str, Any], server: str | None) -> tuple[dict[
     described = capabilities.describe(model, server)
     start = {"model": model, "mode": explicit.get("mode")}
     options = into_mode(merge_options(start), None, described["sizes"])
-    return {**clamp_options(options, described), **explicit}, described
+    return clamp_lined_up({**clamp_options(options, described), **explicit}), described
 
 
 def into_mode(options: dict[str, Any], old_mode: object, sizes: Sequence[str]) -> dict[str, Any]:
@@ -139,20 +140,25 @@ def clamp_options(options: Mapping[str, Any], caps: Mapping[str, Any]) -> dict[s
         partial, bool) else 0
     if out.get("mode") not in MODES:
         out["mode"] = "generate"
-    return _clamp_lined_up(out)
+    return clamp_lined_up(out)
 
 
-def _clamp_lined_up(out: dict[str, Any]) -> dict[str, Any]:
-    """keep_unmasked and detail are booleans, feather 0..64 px, expand None or whole pixels per side."""
+def clamp_lined_up(out: dict[str, Any]) -> dict[str, Any]:
+    """keep_unmasked and detail are booleans, feather 0..64 px, expand None or whole pixels per side.
+
+    Applied on every change (not only a new model's): the page writes these directly."""
+    out = dict(out)
     for key in ("keep_unmasked", "detail"):
         if not isinstance(out.get(key), bool):
             out[key] = DEFAULT_OPTIONS[key]
     feather = out.get("feather")
-    out["feather"] = min(max(feather, 0), MAX_FEATHER) if isinstance(feather, int) and not isinstance(
-        feather, bool) else DEFAULT_OPTIONS["feather"]
+    out["feather"] = min(max(round(feather), 0), MAX_FEATHER) if isinstance(feather, int | float) and not isinstance(
+        feather, bool) and math.isfinite(feather) else DEFAULT_OPTIONS["feather"]
     sides = out.get("expand")
     if sides is not None:
-        good = isinstance(sides, Mapping) and all(
-            isinstance(sides.get(k, 0), int) and not isinstance(sides.get(k, 0), bool) for k in SIDES)
-        out["expand"] = {k: max(0, int(sides.get(k, 0))) for k in SIDES} if good else None
+        values = [sides.get(k) or 0 for k in SIDES] if isinstance(sides, Mapping) else []
+        good = bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                                    for v in values)
+        # Pixels from a drag may arrive as floats: whole pixels, never negative.
+        out["expand"] = {k: max(0, round(v)) for k, v in zip(SIDES, values, strict=True)} if good else None
     return out
