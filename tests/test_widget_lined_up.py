@@ -113,6 +113,10 @@ def test_expand_mode_sends_the_canvas_and_gives_the_bigger_picture(make: Make, e
     assert sent.params["size"] == "1024x1024"
     assert w.results[0]["code"].startswith("iw.expand(")
     assert w.status["message"].startswith("1 image")
+    # Removing the picture leaves nothing to expand: back to Generate, with a real size.
+    msg(w, {"type": "remove_input", "id": w.inputs[0]["id"]})
+    assert w.options["mode"] == "generate"
+    assert w.options["size"] == "1024x1024"
 
 
 def test_markup_goes_to_models_that_take_it_and_never_with_a_mask(make: Make, emulator: Emulator) -> None:

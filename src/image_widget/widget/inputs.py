@@ -240,7 +240,7 @@ class Inputs:
             widget.markup = None
             widget.mask_base = mask_base_bytes(new[0].upload) if new else b""
         widget.inputs = [item.item() for item in new]
-        if not new and widget.options.get("mode") == "edit":
+        if not new and widget.options.get("mode") in ("edit", "expand"):
             # Edit needs an input: with the last one gone, Generate is what the next click can run.
             widget.options = {**widget.options, "mode": "generate"}
 
