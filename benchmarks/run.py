@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import bench_browser
+import bench_composite
 import bench_python
 import bench_store
 from common import Figure, machine
@@ -36,6 +37,7 @@ KERNEL: dict[str, Callable[[bool], list[Figure]]] = {
     "import": lambda quick: bench_python.import_cost(repeat=3 if quick else 7),
     "sweep": lambda quick: bench_python.sweep_concurrency(cells=8 if quick else 40, latency_s=0.5 if quick else 2.0),
     "kernel_memory": lambda quick: bench_python.kernel_memory_per_result(results=20 if quick else 200),
+    "composite": lambda quick: bench_composite.composite_feather(repeat=5 if quick else 9),
     "store_scale": lambda quick: bench_store.store_at_scale(records=10_000 if quick else 100_000,
                                                             repeat=3 if quick else 7),
 }

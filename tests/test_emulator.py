@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openai
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -180,19 +181,32 @@ def _python_lines(fn: Callable[[], object]) -> int:
 # ---------------------------------------------------------------------------------------------- edits
 
 
-def test_edit_with_mask_changes_only_the_masked_area(emulator: Emulator, emulator_client: openai.OpenAI) -> None:
+def test_edit_with_mask_changes_the_masked_area_and_leaks_a_little(emulator: Emulator,
+                                                                    emulator_client: openai.OpenAI) -> None:
     source = photo((512, 512))
     hole = (128, 128, 256, 256)
-    resp = emulator_client.images.edit(
-        image=("photo.png", encode(source), "image/png"), prompt="add a red scarf", model=FAST,
-        mask=("mask.png", mask_png((512, 512), hole), "image/png"),
-    )
-    out = decode(resp.data[0].b64_json).convert("RGB")
+
+    def edited() -> Image.Image:
+        resp = emulator_client.images.edit(
+            image=("photo.png", encode(source), "image/png"), prompt="add a red scarf", model=FAST,
+            mask=("mask.png", mask_png((512, 512), hole), "image/png"),
+        )
+        return decode(resp.data[0].b64_json).convert("RGB")
+
+    out = edited()
     assert out.size == (512, 512)  # size auto keeps the input's size when the model takes it
     diff = ImageChops.difference(out, source)
-    assert diff.getbbox() == (128, 128, 256, 256)  # every changed pixel is inside the hole
-    inside = ImageStat.Stat(diff.crop((128, 128, 256, 256)).convert("L")).mean[0]
+    inside = ImageStat.Stat(diff.crop(hole).convert("L")).mean[0]
     assert inside > 40
+    # Like the real models, pixels outside the mask change too, but only a little (2‥5 levels).
+    outside = np.asarray(diff).copy()
+    outside[128:256, 128:256] = 0
+    assert diff.getbbox() == (0, 0, 512, 512)
+    assert 2 <= outside.max() <= 5
+    emulator.configure(mask_leak=False)  # switched off: every changed pixel is inside the hole
+    assert ImageChops.difference(edited(), source).getbbox() == hole
+    with pytest.raises(ValueError, match="mask_leak must be true or false"):
+        emulator.configure(mask_leak="no")
     sent = last(emulator).params
     assert sent["mask"]["content_type"] == "image/png"
     assert sent["image"]["name"] == "photo.png"

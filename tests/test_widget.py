@@ -518,7 +518,9 @@ def test_edit_sends_the_painted_mask(make_widget: Callable[..., tuple[ImageWidge
     after = np.asarray(w.images[0].convert("RGB")).astype(int)
     inside = np.zeros(before.shape[:2], dtype=bool)
     inside[box[1]:box[3], box[0]:box[2]] = True
-    assert (before[~inside] == after[~inside]).all()  # only masked pixels may change
+    feathered = np.zeros(before.shape[:2], dtype=bool)  # the mask plus the feather (8 px by default)
+    feathered[box[1] - 8:box[3] + 8, box[0] - 8:box[2] + 8] = True
+    assert (before[~feathered] == after[~feathered]).all()  # pixels outside mask+feather are held
     assert (np.abs(before[inside] - after[inside]).sum(axis=-1) > 0).mean() > 0.9
     code = w.results[0]["code"]
     assert code.startswith("iw.edit(")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict, get_args
 
-Call = Literal["generate", "edit", "vary"]
+Call = Literal["generate", "edit", "vary", "expand"]
 CALLS: tuple[Call, ...] = get_args(Call)
 VARIATION_PROMPT = (
     "Create a variation of this image: keep the subject, composition and style, "
@@ -62,6 +62,14 @@ class ImageRecord(TypedDict, total=False):
     format: str
     width: int
     height: int
+    raw_path: str | None
+    """The API's own image when the saved one was composited or resized from it (kept: it was paid for)."""
+    composite: dict[str, Any] | None
+    """{"feather": px, "keep_unmasked": bool} for edits with a mask, expands and detail edits."""
+    detail_box: list[int] | None
+    """[x0, y0, x1, y1] of the crop a detail edit sent, in the original's pixels."""
+    expand: dict[str, int] | None
+    """{left, right, top, bottom}: pixels an expand added per side."""
 
 
 RECORD_KEYS: tuple[str, ...] = tuple(ImageRecord.__annotations__)
@@ -76,3 +84,20 @@ def record_call(record: Mapping[str, Any]) -> Call:
     if endpoint == "variation" or str(record.get("note") or "").startswith(_OLD_VARIATION_NOTE):
         return "vary"
     return "edit" if endpoint == "edit" else "generate"
+
+
+def finish_options(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments that made an edit line up (`keep_unmasked`, `feather`, `detail`, an expand's
+    sides), for rerun and reproduce; empty for records without them."""
+    options: dict[str, Any] = {}
+    held = record.get("composite")
+    if isinstance(held, Mapping):
+        options["feather"] = held.get("feather", 8)
+        if record_call(record) != "expand":
+            options["keep_unmasked"] = bool(held.get("keep_unmasked", True))
+    if record.get("detail_box"):
+        options["detail"] = True
+    sides = record.get("expand")
+    if isinstance(sides, Mapping):
+        options.update({side: int(sides.get(side, 0)) for side in ("left", "right", "top", "bottom")})
+    return options

@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from image_widget.records import VARIATION_PROMPT, record_call
+from image_widget.records import VARIATION_PROMPT, finish_options, record_call
 from image_widget.store import INPUTS_FOLDER
 
 #: Values the API uses when a parameter is left out: not worth printing.
 _API_DEFAULTS = {"background": "auto", "moderation": "auto", "output_format": "png"}
+#: Defaults of the lined-up edit options (`edit(keep_unmasked=, feather=, detail=)`): left out when they match.
+_FINISH_DEFAULTS = {"keep_unmasked": True, "feather": 8, "detail": False, "left": 0, "right": 0, "top": 0, "bottom": 0}
 #: Printed first and always, so the call says what was asked even when it is the default.
 _ALWAYS_SHOWN = ("model", "size", "quality", "n")
 
@@ -58,6 +60,7 @@ def reproduce_code(record: Mapping[str, Any], module: str = "iw", *, absolute: b
         files = _input_paths(record, absolute)
         images = files.get("image", [])
         args.append(repr(images[0] if call == "vary" or len(images) == 1 else images))
+        params.update({k: v for k, v in finish_options(record).items() if _FINISH_DEFAULTS.get(k) != v})
         if "mask" in files:
             params["mask"] = files["mask"][0]
         if "markup" in files:

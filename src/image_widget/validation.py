@@ -307,7 +307,8 @@ class _Checker:
             self.add("markup", f"markup is not supported by model {self.caps.name}; models with markup: "
                                f"{_fmt([m for m, c in MODELS.items() if c.markup])}")
         if has_mask and has_markup:
-            self.add("markup", "mask and markup cannot be combined; send one of them")
+            self.add("markup", "mask and markup cannot be combined; send one of them",
+                     "Markup and a mask cannot be sent together — clear one of them", ("mask",))
         if has_mask and self.fmt == "gif":
             self.add("mask", "output_format gif does not support a mask")
         first = _first_image(self.p.get("image"))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from image_widget import capabilities, images
 from image_widget.capabilities import caps_for
+from image_widget.client.edits import Holding, expand_request, lined_up_edit
 from image_widget.client.options import RunOptions
 from image_widget.client.request import (
     PartialCallback,
@@ -25,15 +26,15 @@ from image_widget.client.request import (
     run,
 )
 from image_widget.client.result import Result
-from image_widget.records import VARIATION_PROMPT, record_call
+from image_widget.records import VARIATION_PROMPT, finish_options, record_call
 from image_widget.runtime import run_sync
 from image_widget.store import Store, StoredImage
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["Partial", "Result", "aedit", "agenerate", "arerun", "astream", "avary", "edit", "generate", "rerun",
-           "vary"]
+__all__ = ["Partial", "Result", "aedit", "aexpand", "agenerate", "arerun", "astream", "avary", "edit", "expand",
+           "generate", "rerun", "vary"]
 
 VARIATION_NOTE = (
     "variation made through the edit endpoint: the variations endpoint served only DALL·E 2, "
@@ -49,6 +50,11 @@ def generate(prompt: str, **options: Any) -> Result:
 def edit(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, **options: Any) -> Result:
     """Edit one or more images (the mask applies to the first). See `aedit` for the options."""
     return run_sync(aedit(image, prompt, **options))
+
+
+def expand(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, **options: Any) -> Result:
+    """Outpaint: extend the picture by pixels per side or to an aspect. See `aexpand` for the options."""
+    return run_sync(aexpand(image, prompt, **options))
 
 
 def vary(image: images.ImageInput, prompt: str | None = None, **options: Any) -> Result:
@@ -87,7 +93,7 @@ async def agenerate(  # noqa: PLR0913 - public keyword options mirror the API
     return await run(Request("generate", params, {}, on_partial), run_options)
 
 
-async def aedit(
+async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
     image: images.ImageInput | Sequence[images.ImageInput],
     prompt: str,
     *,
@@ -96,12 +102,54 @@ async def aedit(
     input_fidelity: str | None = None,
     model: str | None = None,
     on_partial: PartialCallback | None = None,
+    keep_unmasked: bool = True,
+    feather: int = 8,
+    detail: bool = False,
     **options: Any,
 ) -> Result:
     """Edit images. `mask`: RGBA (alpha 0 = edit) or a greyscale/bool array (True/white = edit),
-    resized to the first image. Other options (run options included) as in `agenerate`, moderation excepted."""
+    resized to the first image. Other options (run options included) as in `agenerate`, moderation excepted.
+
+    With a mask the result lines up with the first image and keeps its unmasked pixels: `size` defaults to
+    "match" (the allowed size closest to the image's aspect), each result is brought back to the image's
+    exact size and composited onto it outside the mask, fading over `feather` px (0 = hard edge), so every
+    pixel farther from the mask is the original's. `keep_unmasked=False` keeps the API's image as it is
+    (resized back). `detail=True` edits a padded crop around the mask at the model's resolution and pastes
+    it back. The API's own image is kept too (the record's `raw_path`).
+    """
     run_options = RunOptions.pop_from(options)
-    request = edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial, options)
+    fields = {**options, "input_fidelity": input_fidelity}
+    request = lined_up_edit(image, prompt, mask, markup, model, on_partial, fields,
+                            Holding(keep_unmasked, feather, detail))
+    return await run(request, run_options)
+
+
+async def aexpand(  # noqa: PLR0913 - public keyword options mirror the API
+    image: images.ImageInput | Sequence[images.ImageInput],
+    prompt: str,
+    *,
+    left: int = 0,
+    right: int = 0,
+    top: int = 0,
+    bottom: int = 0,
+    aspect: str | None = None,
+    anchor: str = "center",
+    feather: int = 8,
+    model: str | None = None,
+    on_partial: PartialCallback | None = None,
+    **options: Any,
+) -> Result:
+    """Outpaint: the picture on a larger canvas, the new area made by the model, the original kept.
+
+    Give pixels per side (`left=256, right=256`) or an `aspect` ("16:9") with an `anchor` (where the
+    image stays: "center", "left", "right", "top", "bottom" or a corner such as "top-left"). The new
+    area is sent transparent and masked, with a `feather`-wide band into the original so the seam
+    blends; the result is composited so the rest of the original is unchanged. `size` defaults to
+    "match" (for the new canvas). Other options as in `aedit`.
+    """
+    run_options = RunOptions.pop_from(options)
+    where = {"left": left, "right": right, "top": top, "bottom": bottom, "aspect": aspect, "anchor": anchor}
+    request = expand_request(image, prompt, where, feather, model, on_partial, options)
     return await run(request, run_options)
 
 
@@ -208,5 +256,8 @@ async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store 
     if call == "vary":
         legacy = record.get("endpoint") == "variation"
         return await avary(files["image"][0], None if legacy else prompt, store=disk, legacy=legacy, **params)
+    lined_up = finish_options(record)
+    if call == "expand":
+        return await aexpand(files["image"], str(prompt), store=disk, **{**lined_up, **params})
     mask, markup = (files.get(k, [None])[0] for k in ("mask", "markup"))
-    return await aedit(files["image"], str(prompt), mask=mask, markup=markup, store=disk, **params)
+    return await aedit(files["image"], str(prompt), mask=mask, markup=markup, store=disk, **{**lined_up, **params})

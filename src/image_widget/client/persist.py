@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from image_widget import capabilities, images, runtime
 from image_widget import cost as pricing
+from image_widget.client.finish import finish_and_save
 from image_widget.client.result import Result
 from image_widget.errors import BrokenStreamError, CorruptImageError
 from image_widget.store import Store, StoredImage
@@ -68,7 +69,7 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
                             request.params.get("size"), n=n, prices=run.prices)
     shared = _shared_record(run, response, actual, count or n, elapsed)
     for key_name in ("image", "mask", "markup"):  # kept by hash so the edit can be re-run later
-        for item in request.uploads(key_name):
+        for item in request.kept(key_name):
             disk.save_input(item[1])
     problems: list[str] = []
     jobs = _submit(run, response, fmt, shared, problems)
@@ -90,11 +91,13 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
         "call": request.call_name, "endpoint": request.endpoint, "model": run.model,
         "price_source": pricing.price_source(run.model, run.prices), "prompt": request.params.get("prompt"),
         "params": _jsonable(request.params), "input_hashes": request.file_hashes(),
-        "mask_hash": images.sha256(request.files["mask"][1]) if "mask" in request.files else None,
+        "mask_hash": images.sha256(request.kept("mask")[0][1]) if request.kept("mask") else None,
         "usage": response.usage, "cost_estimate_usd": _per_image(run.estimate.usd, n),
         "cost_usd": _per_image(actual.usd, n), "run_cost_usd": actual.usd,
         "request_id": response.request_id, "elapsed_s": round(elapsed, 3), "backend": run.backend.describe(),
         "cache_key": run.key, "response": _jsonable(response.meta), "partials": response.partials,
+        "raw_path": None, "composite": None, "detail_box": None, "expand": None,
+        **(request.finish.fields() if request.finish is not None else {}),
     }
 
 
@@ -120,11 +123,34 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, shared: dict[str, Any]
         if info is not None and asked and info[0] != asked:
             size_note = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
             record["note"] = f"{request.note}; {size_note}" if request.note else size_note
+        if request.finish is not None and fmt != "svg":
+            both = pool.submit(finish_and_save, request.finish, run.disk, data, fmt, record)
+            jobs.append((record, _part(both, 0), _part(both, 1)))
+            continue
+        if request.finish is not None:  # a vector image cannot be composited: say so, keep it as it came
+            record["composite"] = None
+            record["note"] = "; ".join(filter(None, [record.get("note"), "SVG output is saved as it came "
+                                                     "(not composited onto the input)"]))
         saving = pool.submit(run.disk.save, data, fmt, record)
         last = index == len(response.b64_images) - 1
         decoding = None if fmt == "svg" else _decode_here(data) if last else pool.submit(images.decode_image, data)
         jobs.append((record, saving, decoding))
     return jobs
+
+
+def _part(both: concurrent.futures.Future[tuple[Path, Image]], which: int) -> concurrent.futures.Future[Any]:
+    """One element of a (path, image) future as its own future, for `_collect`."""
+    part: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def done(future: concurrent.futures.Future[tuple[Path, Image]]) -> None:
+        error = future.exception()
+        if error is not None:
+            part.set_exception(error)
+        else:
+            part.set_result(future.result()[which])
+
+    both.add_done_callback(done)
+    return part
 
 
 def _decode_here(data: bytes) -> concurrent.futures.Future[Image]:

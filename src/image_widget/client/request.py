@@ -30,6 +30,7 @@ from image_widget.store import Store, StoreError, cache_key
 if TYPE_CHECKING:
     from PIL.Image import Image
 
+    from image_widget.client.finish import Finish
     from image_widget.client.options import RunOptions
     from image_widget.client.result import Result
 
@@ -47,7 +48,12 @@ class Request:
     allow_retired: bool = False
     note: str | None = None
     call: Call | None = None
-    """Which public call made it (generate / edit / vary); a variation can go through the edit endpoint."""
+    """Which public call made it (generate / edit / vary / expand); a variation can go through the edit endpoint."""
+    finish: Finish | None = None
+    """How each returned image is brought back to the input and its unmasked pixels held (`client/finish.py`)."""
+    sources: dict[str, list[FileTuple]] | None = None
+    """The person's own inputs when what is sent differs (a detail crop, an expand canvas): these are kept
+    and recorded, so the record reproduces the call that was made, not its crop."""
 
     @property
     def stream(self) -> bool:
@@ -73,9 +79,15 @@ class Request:
         """Width × height of each input image, for the estimate of what they cost as tokens."""
         return [image_size(item) for item in self.uploads("image")]
 
+    def kept(self, key: str) -> list[FileTuple]:
+        """The inputs under `key` as the person gave them (`sources`), else as sent."""
+        if self.sources is not None:
+            return list(self.sources.get(key, []))
+        return self.uploads(key)
+
     def file_hashes(self) -> list[str]:
         return [f"{key}:{images.sha256(item[1])}" for key in ("image", "mask", "markup")
-                for item in self.uploads(key)]
+                for item in self.kept(key)]
 
 
 def request_params(**values: Any) -> dict[str, Any]:
@@ -128,7 +140,8 @@ async def run(request: Request, options: RunOptions) -> Result:
     estimate = pricing.estimate(model, quality=request.params.get("quality"), size=request.params.get("size"),
                                 n=n, endpoint=request.endpoint, inputs=request.input_sizes(),
                                 input_fidelity=request.params.get("input_fidelity"), prices=overrides)
-    key = cache_key(request.endpoint, {**request.params, "backend": backend.cache_identity},
+    finish = {"finish": request.finish.cache_part()} if request.finish is not None else {}
+    key = cache_key(request.endpoint, {**request.params, "backend": backend.cache_identity, **finish},
                     request.file_hashes())
     if options.cache:
         stored = disk.lookup(key)

@@ -103,6 +103,8 @@ class SDKCall:
             response.partials += 1
             if self.request.on_partial is not None:
                 preview = images.decode_image(base64.b64decode(event.b64_json))
+                if self.request.finish is not None:  # previews line up with the input like the result
+                    preview = self.request.finish.preview(preview)
                 self.request.on_partial(int(event.partial_image_index), preview)
         elif kind.endswith("completed"):
             response.b64_images.append(event.b64_json)

@@ -22,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, metavar="S", help="delay before each response")
     parser.add_argument("--partial-interval", type=float, default=0.05, metavar="S",
                         help="time between streamed partial images")
+    parser.add_argument("--no-mask-leak", action="store_true",
+                        help="edits change only the masked area (the real models also change pixels outside it)")
     args = parser.parse_args(argv)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, not loopback; anyone who can reach it can use it",
@@ -33,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     try:
         emulator = Emulator(legacy=args.legacy, latency_s=args.latency, partial_interval_s=args.partial_interval,
-                            host=args.host, port=args.port, allow_remote=True).start()
+                            mask_leak=not args.no_mask_leak, host=args.host, port=args.port, allow_remote=True).start()
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

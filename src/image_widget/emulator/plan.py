@@ -154,6 +154,7 @@ def plan_request(endpoint: Endpoint, params: Mapping[str, Any], config: Config, 
     prompt = params.get("prompt") if isinstance(params.get("prompt"), str) else ""
     base = render.Spec(
         prompt=str(prompt), index=0, size=render_size, seed=config.seed, fmt=fmt, transparent=transparent,
+        leak=config.mask_leak,
         compression=params.get("output_compression"),
         frame_count=params.get("frame_count") or 9, frame_duration_ms=params.get("frame_duration_ms") or 200,
     )

@@ -2,8 +2,9 @@
 
 A generated image is a diagonal gradient between two colours hashed from (seed, prompt) with a central
 ellipse and `index + 1` marker squares, so every (prompt, index, size, seed) gives its own picture.
-Edits start from the first input image and change only the area to edit (alpha 0 in the mask), so a
-test can verify pixel by pixel that the mask was honoured. Everything is Pillow's vectorised C code,
+Edits start from the first input image and change the area to edit (alpha 0 in the mask); like the
+real models they also shift the colours outside it a little (`leak.py`, off with `mask_leak=False`),
+so a test can see the raw result leak and the composite hold. Everything is Pillow's vectorised C code,
 and results are kept in a small LRU cache so repeated requests answer in milliseconds.
 """
 
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from PIL import Image, ImageChops, ImageDraw, ImageOps
+
+from image_widget.emulator.leak import leaked
 
 Kind = Literal["generate", "edit", "variation"]
 RGB = tuple[int, int, int]
@@ -44,6 +47,8 @@ class Spec:
     compression: int | None = None
     frame_count: int = 9
     frame_duration_ms: int = 200
+    leak: bool = False
+    """Edits with a mask also change the pixels outside it a little, as the real models do."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,7 +220,8 @@ def _edit_canvas(spec: Spec, inputs: Inputs) -> Image.Image:
         for i, data in enumerate(extras, start=1):
             strip = ImageOps.fit(_open(data).convert("RGB"), (band, y1 - y0), Image.Resampling.BILINEAR)
             edited.paste(strip, (x0 + i * band, y0))
-    out = edited if region is None else Image.composite(edited, base_rgb, region)
+    kept = leaked(base_rgb, spec.prompt, spec.index) if spec.leak and inputs.mask is not None else base_rgb
+    out = edited if region is None else Image.composite(edited, kept, region)
     if not spec.transparent:
         return out
     shape_alpha = synthetic.getchannel("A")

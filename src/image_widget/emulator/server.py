@@ -73,13 +73,14 @@ class Emulator:
         """The one started emulator of this process, as `shared_emulator()`; copied code uses it."""
         return shared_emulator()
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - each is one documented emulator setting
         self,
         *,
         legacy: bool = False,
         latency_s: float = 0.0,
         partial_interval_s: float = 0.05,
         seed: int = 0,
+        mask_leak: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
@@ -94,7 +95,7 @@ class Emulator:
         self._requested_port = port
         self.state = EmulatorState(
             Config().update({"latency_s": latency_s, "partial_interval_s": partial_interval_s,
-                             "legacy": legacy, "seed": seed}),
+                             "legacy": legacy, "seed": seed, "mask_leak": mask_leak}),
             api_key=api_key,
         )
         self._server: Any = None
@@ -245,7 +246,8 @@ class Emulator:
         return self.state.config
 
     def configure(self, **changes: Any) -> Config:
-        """Change latency_s, partial_interval_s, legacy, seed or models (model → shutdown date) until reset()."""
+        """Change latency_s, partial_interval_s, legacy, seed, mask_leak or models (model → shutdown date)
+        until reset()."""
         return self.state.configure(**changes)
 
     def inject(self, *faults: Fault) -> None:

@@ -128,6 +128,8 @@ class Config:
     partial_interval_s: float = 0.05
     legacy: bool = False
     seed: int = 0
+    mask_leak: bool = True
+    """Like the real models, an edit with a mask also changes pixels outside it a little (see `leak.py`)."""
     models: dict[str, str | None] = field(default_factory=dict)
     """What GET /v1/models says beyond the table: model → shutdown_date (YYYY-MM-DD, or None for none).
     A model named here is listed (also one the table lacks) and refused from its shutdown date on."""
@@ -143,9 +145,9 @@ class Config:
             if key == "models":
                 values[key] = _checked_models(value)
                 continue
-            if key == "legacy":
+            if key in ("legacy", "mask_leak"):
                 if not isinstance(value, bool):
-                    raise ValueError(f"legacy must be true or false, got {value!r}")
+                    raise ValueError(f"{key} must be true or false, got {value!r}")
             elif key == "seed":
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ValueError(f"seed must be a whole number, got {value!r}")

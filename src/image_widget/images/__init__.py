@@ -21,7 +21,9 @@ Conventions
 Everything here is a pure function: no global state, no network.
 
 Modules: `loading` (any input → an upright 8-bit PIL image, `decode_image`), `arrays` (numpy),
-`uploads` (files the API accepts, `strip_private_metadata`, `sha256`), `masks`, `thumbnails`, and
+`uploads` (files the API accepts, `strip_private_metadata`, `sha256`), `masks`, `thumbnails`,
+`composite` (the result laid onto the original outside the mask, feathered), `geometry` (`size="match"`,
+the detail box, an expand's sides), and
 `common` (the errors, encoding and pixel tests they share). Import from `image_widget.images`.
 """
 

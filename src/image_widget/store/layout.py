@@ -15,6 +15,8 @@ ENV_VAR = "IMAGE_WIDGET_DIR"
 DEFAULT_FOLDER = "image-widget-output"
 INPUTS_FOLDER = "inputs"
 """Subfolder for input images and masks of edits, kept once each as `<sha256>.<ext>`."""
+RAW_FOLDER = "raw"
+"""Subfolder for the API's own images when the saved one was composited from them (`<sha256>.<ext>`)."""
 
 #: File extensions that differ from the format name.
 EXTENSIONS = {"jpeg": "jpg"}

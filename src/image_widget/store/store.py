@@ -20,7 +20,15 @@ from typing import Any
 from image_widget.capabilities import image_info, sniff_format
 from image_widget.store.atomic import atomic_write, sync_later
 from image_widget.store.index import FolderIndex
-from image_widget.store.layout import ENV_VAR, INPUTS_FOLDER, default_folder, extension, image_stem, is_image_id
+from image_widget.store.layout import (
+    ENV_VAR,
+    INPUTS_FOLDER,
+    RAW_FOLDER,
+    default_folder,
+    extension,
+    image_stem,
+    is_image_id,
+)
 from image_widget.store.png_chunk import png_with_record
 from image_widget.store.records import EPOCH, StoredImage, dumps, is_complete, now_iso, parse_time, stored_at
 from image_widget.store.scan import Found, Stamp
@@ -163,18 +171,28 @@ class Store:
 
         Content-addressed, so the same photo used in a hundred edits is stored once.
         """
+        return self._keep(data, INPUTS_FOLDER, "save an input image").stem
+
+    def save_raw(self, data: bytes | bytearray) -> Path:
+        """Keep the API's own image under `raw/<sha256>.<ext>` before a composite of it is saved; its path.
+
+        A composited edit's record links it (`raw_path`): what was paid for stays on disk as it came.
+        """
+        return self._keep(data, RAW_FOLDER, "save the API's image")
+
+    def _keep(self, data: bytes | bytearray, subfolder: str, action: str) -> Path:
         data = bytes(data)
         digest = hashlib.sha256(data).hexdigest()
-        folder = self.folder / INPUTS_FOLDER
+        folder = self.folder / subfolder
         path = folder / f"{digest}.{extension(sniff_format(data) or 'bin')}"
         if not path.exists():
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 atomic_write(path, data)
             except OSError as exc:
-                raise StoreError(self.folder, exc, "save an input image") from exc
+                raise StoreError(self.folder, exc, action) from exc
             sync_later(path)
-        return digest
+        return path
 
     def load_input(self, digest: str) -> bytes:
         """The bytes of an input kept by `save_input`; KeyError when it is not there."""

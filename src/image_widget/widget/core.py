@@ -32,7 +32,16 @@ from image_widget.store import History, Store
 from image_widget.widget import commands, thumbs
 from image_widget.widget.connection import Connection
 from image_widget.widget.inputs import Inputs
-from image_widget.widget.options import OPTION_KEYS, clamp_options, initial_options, merge_options, models_for_picker
+from image_widget.widget.markup import MarkupTrait, markup_png, markup_to_json
+from image_widget.widget.options import (
+    OPTION_KEYS,
+    clamp_lined_up,
+    clamp_options,
+    initial_options,
+    into_mode,
+    merge_options,
+    models_for_picker,
+)
 from image_widget.widget.payloads import notice
 from image_widget.widget.plan import Plan, plan_request, problems_of
 from image_widget.widget.runs import CostMeter, Runs
@@ -73,7 +82,7 @@ class ImageWidget(anywidget.AnyWidget):
     if (_STATIC / "widget.css").is_file():
         _css = _STATIC / "widget.css"
 
-    # The traits are the whole state (docs/PROTOCOL.md); only `options` and `mask` are written by JS.
+    # The traits are the whole state (docs/PROTOCOL.md); only `options`, `mask` and `markup` are written by JS.
     options = traitlets.Dict().tag(sync=True)
     models = traitlets.List(traitlets.Unicode()).tag(sync=True)
     capabilities = traitlets.Dict().tag(sync=True)
@@ -81,6 +90,7 @@ class ImageWidget(anywidget.AnyWidget):
     inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
     mask_base = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)
     mask = MaskTrait().tag(sync=True, to_json=mask_to_json, **bytes_serialization)
+    markup = MarkupTrait().tag(sync=True, to_json=markup_to_json, **bytes_serialization)
     status = traitlets.Dict().tag(sync=True)
     preview = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)
     error = traitlets.Dict().tag(sync=True)
@@ -260,19 +270,22 @@ class ImageWidget(anywidget.AnyWidget):
             self.capabilities = described
             self.models = models_for_picker(str(merged["model"]), self._connection.server)
             merged = clamp_options(merged, described)
+        if merged["mode"] != old.get("mode"):
+            merged = into_mode(merged, old.get("mode"), self.capabilities.get("sizes") or ())
+        merged = clamp_lined_up(merged)
         if merged != new:
             self.options = merged  # re-enters this observer, which then refreshes
             return
         self._refresh()
 
-    @traitlets.observe("inputs", "mask")
+    @traitlets.observe("inputs", "mask", "markup")
     def _inputs_changed(self, _change: dict[str, Any]) -> None:
         if self._ready:
             self._refresh()
 
     def _plan(self) -> Plan:
         """The request the current options, inputs and mask would make."""
-        return plan_request(self.options, self._inputs.uploads(), edit_png(self.mask))
+        return plan_request(self.options, self._inputs.uploads(), edit_png(self.mask), markup_png(self.markup))
 
     def _refresh(self) -> None:
         """Problems and the cost estimate for the options as they are now."""
@@ -284,7 +297,8 @@ class ImageWidget(anywidget.AnyWidget):
                 self.error = {}  # the refusal it reported is fixed
                 self.status = {**self.status, "state": "idle", "message": ""}
         sizes = [(item.width, item.height) for item in self._inputs] if plan.endpoint != "generate" else None
-        estimate = self._costs.estimate_for(self.options, plan.endpoint, sizes)
+        sent = {**self.options, "size": plan.wire.get("size", self.options.get("size"))}  # "match" resolved
+        estimate = self._costs.estimate_for(sent, plan.endpoint, sizes)
         with self._lock:
             self._costs.estimate = estimate
             self.cost = self._costs.payload()

@@ -237,9 +237,10 @@ class Inputs:
         self._items = new
         if (new[0].id if new else None) != old_first:
             widget.mask = None
+            widget.markup = None
             widget.mask_base = mask_base_bytes(new[0].upload) if new else b""
         widget.inputs = [item.item() for item in new]
-        if not new and widget.options.get("mode") == "edit":
+        if not new and widget.options.get("mode") in ("edit", "expand"):
             # Edit needs an input: with the last one gone, Generate is what the next click can run.
             widget.options = {**widget.options, "mode": "generate"}
 

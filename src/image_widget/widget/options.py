@@ -6,14 +6,19 @@ widget applies them whenever `options` changes (see `ImageWidget._options_change
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from image_widget import capabilities
 from image_widget.capabilities import caps_for
+from image_widget.images.composite import MAX_FEATHER
+from image_widget.images.geometry import MATCH, SIDES
 
-Mode = Literal["generate", "edit", "variation"]
-MODES: tuple[Mode, ...] = ("generate", "edit", "variation")
+Mode = Literal["generate", "edit", "variation", "expand"]
+MODES: tuple[Mode, ...] = ("generate", "edit", "variation", "expand")
+LINED_UP_MODES: tuple[Mode, ...] = ("edit", "expand")
+"""Modes whose results line up with the first input: `size` may be "match" (and is, when they start)."""
 
 #: The `options` trait with every key present. `size`/`quality` default to the cheapest priced choice.
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -29,10 +34,14 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "moderation": "auto",
     "input_fidelity": None,
     "partial_images": 0,
+    "keep_unmasked": True,
+    "feather": 8,
+    "detail": False,
+    "expand": None,
 }
 OPTION_KEYS = tuple(DEFAULT_OPTIONS)
 #: Options where an explicit None means "unset" rather than "use the default".
-_NULLABLE = ("output_compression", "input_fidelity")
+_NULLABLE = ("output_compression", "input_fidelity", "expand")
 
 
 def models_for_picker(model: str | None = None, server: str | None = None) -> list[str]:
@@ -56,7 +65,21 @@ def initial_options(given: Mapping[str, Any], server: str | None) -> tuple[dict[
     explicit = {k: v for k, v in given.items() if v is not None or k in _NULLABLE}
     model = str(explicit.get("model") or capabilities.DEFAULT_MODEL)
     described = capabilities.describe(model, server)
-    return {**clamp_options(merge_options({"model": model}), described), **explicit}, described
+    start = {"model": model, "mode": explicit.get("mode")}
+    options = into_mode(merge_options(start), None, described["sizes"])
+    return clamp_lined_up({**clamp_options(options, described), **explicit}), described
+
+
+def into_mode(options: dict[str, Any], old_mode: object, sizes: Sequence[str]) -> dict[str, Any]:
+    """Entering edit or expand from another mode picks `size="match"`: the result then lines up with the
+    input (a 1536x1024 photo no longer comes back square). A size chosen within those modes stays;
+    leaving them, "match" becomes 1024x1024 (or the model's first size), as other modes cannot match."""
+    lined_up = options.get("mode") in LINED_UP_MODES
+    if lined_up and old_mode not in LINED_UP_MODES:
+        return {**options, "size": MATCH}
+    if not lined_up and options.get("size") == MATCH:
+        return {**options, "size": _first_available(("1024x1024", "auto"), sizes)}
+    return options
 
 
 def merge_options(options: Mapping[str, Any] | None, base: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -85,7 +108,8 @@ def clamp_options(options: Mapping[str, Any], caps: Mapping[str, Any]) -> dict[s
     rule = caps_for(model).sizes
     size = out.get("size")
     size_ok = isinstance(size, str) and (
-        size in caps["sizes"]
+        (size == MATCH and out.get("mode") in LINED_UP_MODES)
+        or size in caps["sizes"]
         or (caps["custom_size"] and (wh := capabilities.parse_size(size)) is not None
             and not capabilities.custom_size_problem(wh[0], wh[1], rule)))
     if not size_ok:
@@ -116,4 +140,25 @@ def clamp_options(options: Mapping[str, Any], caps: Mapping[str, Any]) -> dict[s
         partial, bool) else 0
     if out.get("mode") not in MODES:
         out["mode"] = "generate"
+    return clamp_lined_up(out)
+
+
+def clamp_lined_up(out: dict[str, Any]) -> dict[str, Any]:
+    """keep_unmasked and detail are booleans, feather 0..64 px, expand None or whole pixels per side.
+
+    Applied on every change (not only a new model's): the page writes these directly."""
+    out = dict(out)
+    for key in ("keep_unmasked", "detail"):
+        if not isinstance(out.get(key), bool):
+            out[key] = DEFAULT_OPTIONS[key]
+    feather = out.get("feather")
+    out["feather"] = min(max(round(feather), 0), MAX_FEATHER) if isinstance(feather, int | float) and not isinstance(
+        feather, bool) and math.isfinite(feather) else DEFAULT_OPTIONS["feather"]
+    sides = out.get("expand")
+    if sides is not None:
+        values = [sides.get(k) or 0 for k in SIDES] if isinstance(sides, Mapping) else []
+        good = bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                                    for v in values)
+        # Pixels from a drag may arrive as floats: whole pixels, never negative.
+        out["expand"] = {k: max(0, round(v)) for k, v in zip(SIDES, values, strict=True)} if good else None
     return out

@@ -19,8 +19,9 @@ from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
 from image_widget.reproduce import runnable_code
 from image_widget.store import StoredImage
 from image_widget.widget.banners import error_banner
+from image_widget.widget.markup import markup_png
 from image_widget.widget.payloads import PREVIEW_PX, cost_payload, history_run, result_item
-from image_widget.widget.plan import Plan, problems_dict
+from image_widget.widget.plan import Plan, problems_dict, validate_plan
 from image_widget.widget.serialization import edit_png, with_run
 from image_widget.widget.thumbs import result_thumbs
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from image_widget.prices import ModelPrice
     from image_widget.widget.core import ImageWidget
 
-_VERBS = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of"}
+_VERBS = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of", "expand": "Expanding"}
 
 
 class CostMeter:
@@ -87,7 +88,7 @@ class Runs:
                 raise JobBusyError
             return None
         plan = w._plan()
-        problems = caps_mod.validate(plan.endpoint, plan.wire)
+        problems = validate_plan(plan)
         w.problems = problems_dict(problems)
         if problems:
             exc = caps_mod.ValidationError(problems)
@@ -98,6 +99,8 @@ class Runs:
             return None
         uploads = w._inputs.uploads()
         mask_png = edit_png(w.mask) if plan.use_mask else None
+        if plan.use_markup:
+            plan.kwargs["markup"] = markup_png(w.markup)
         try:
             return w._runner.start(lambda job: self.job(job, plan, uploads, mask_png), self.finished)
         except JobBusyError:
@@ -132,6 +135,8 @@ class Runs:
         elif plan.call == "edit":
             result = await api.aedit([u[1] for u in uploads], plan.prompt,
                                      mask=mask_png if plan.use_mask else None, **kwargs)
+        elif plan.call == "expand":
+            result = await api.aexpand(uploads[0][1], plan.prompt, **kwargs)
         else:
             result = await api.avary(uploads[0][1], plan.prompt.strip() or None, **kwargs)
         self._show_result(job, result)
