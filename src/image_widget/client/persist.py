@@ -95,6 +95,7 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
         "cost_usd": _per_image(actual.usd, n), "run_cost_usd": actual.usd,
         "request_id": response.request_id, "elapsed_s": round(elapsed, 3), "backend": run.backend.describe(),
         "cache_key": run.key, "response": _jsonable(response.meta), "partials": response.partials,
+        "from_batch": False, "batch_id": None, "custom_id": None, "batch_run_id": None,
     }
 
 
