@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from image_widget import cost as pricing
 from image_widget.batch.collect import collect_part
 from image_widget.batch.intent import Intent
+from image_widget.batch.plan import Part, custom_id
 from image_widget.batch.submit import advance
 from image_widget.client.backend import Backend, resolve_backend
 from image_widget.runtime import run_sync
@@ -126,9 +127,20 @@ class BatchSweep:
         found = await self._refresh()
         for part in self.intent.parts:
             batch = found.get(part.index)
-            if batch is not None and batch.status not in ACTIVE and not part.collected:
+            if batch is not None and batch.status == "failed" and not part.collected:
+                self._keep_failure(part, batch)
+            elif batch is not None and batch.status not in ACTIVE and not part.collected:
                 await collect_part(self.intent, part, batch, self.sdk_client(), self.backend(), self.store)
         return all(p.collected for p in self.intent.parts)
+
+    def _keep_failure(self, part: Part, batch: Any) -> None:
+        """A batch the server refused (validation): every line of it gets the server's reasons."""
+        errors = batch.errors.data if batch.errors is not None and batch.errors.data else []
+        reason = "; ".join(f"line {e.line}: {e.message}" if e.line else str(e.message) for e in errors)
+        reason = f"the batch failed: {reason or 'no reason given'}"
+        self.intent.add_errors({custom_id(i): reason for i in range(part.first_cell, part.last_cell + 1)})
+        part.collected = True
+        self.intent.save()
 
     def status(self) -> BatchStatus:
         """Ask the server once (finished parts are also saved) and say where the sweep stands."""

@@ -220,6 +220,8 @@ class BatchRunner:
                 if not raw.strip():
                     continue
                 problem, item = _check_line(raw, batch["endpoint"], seen)
+                if number - 1 in self.disk.faults.invalid_lines:
+                    problem = ("invalid_request", "This line is not a valid request (injected by the emulator).", None)
                 if problem:
                     problems.append({"code": problem[0], "message": problem[1], "param": problem[2],
                                      "line": number})

@@ -43,10 +43,12 @@ class BatchFaults:
     `fail_lines`: 0-based input lines answered with a 500 in the error file. `expire_after`: the batch
     expires after that many lines (the rest go to the error file as `batch_expired`). `hold_after`: no
     line past that many is processed until `release_batches()` — a deterministic point to cancel at.
-    `drop_downloads`: the next that many file downloads close the connection half-way.
+    `drop_downloads`: the next that many file downloads close the connection half-way. `invalid_lines`:
+    0-based input lines validation rejects (as it would a line that is not JSON), failing the batch.
     """
 
     fail_lines: frozenset[int] = frozenset()
+    invalid_lines: frozenset[int] = frozenset()
     expire_after: int | None = None
     hold_after: int | None = None
     drop_downloads: int = 0

@@ -295,14 +295,15 @@ class Emulator:
         return self._runner
 
     def batch_faults(self, **faults: Any) -> None:
-        """Make batches misbehave until reset(): fail_lines={0, 3}, expire_after=N, hold_after=N,
-        drop_downloads=N (see `batch_store.BatchFaults`)."""
+        """Make batches misbehave until reset(): fail_lines={0, 3}, invalid_lines={1}, expire_after=N,
+        hold_after=N, drop_downloads=N (see `batch_store.BatchFaults`)."""
         from dataclasses import replace
 
         disk = self.batches_runner.disk
         with disk.lock:
-            if "fail_lines" in faults:
-                faults["fail_lines"] = frozenset(faults["fail_lines"])
+            for key in ("fail_lines", "invalid_lines"):
+                if key in faults:
+                    faults[key] = frozenset(faults[key])
             disk.faults = replace(disk.faults, **faults)
         self.batches_runner.wake()
 
