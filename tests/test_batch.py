@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from image_widget.emulator import Emulator
 from image_widget.prices import BATCH_DISCOUNT
 from image_widget.records import RECORD_KEYS
 from image_widget.store import History
+from support.waiting import wait_until
 
 
 def _opts(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
@@ -110,3 +112,44 @@ def test_the_input_file_is_jsonl_with_one_generation_per_line(emulator: Emulator
     assert [x["custom_id"] for x in lines] == ["cell-0", "cell-1", "cell-2", "cell-3"]
     assert json.loads((s.intent.folder / "intent.json").read_text())["parts"][0]["batch_id"] == s.batch_ids[0]
 
+
+
+def test_two_collectors_at_once_save_each_image_once(emulator: Emulator, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `wait()` and the widget's poll (or two kernels) bring the same batch home: one at a time."""
+    import asyncio
+    import threading
+
+    from image_widget.batch import collect
+    from image_widget.batch.collect import collect_part
+    from image_widget.runtime import run_sync
+
+    meet = threading.Barrier(2, timeout=1.0)  # both collectors meet here only if nothing keeps them apart
+    run = collect.Collector.run
+
+    def run_together(self: collect.Collector, *args: Any) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait()
+        run(self, *args)
+
+    monkeypatch.setattr(collect.Collector, "run", run_together)
+
+    s = iw.sweep("a {k}", k=list("abcdef"), quality="low", model="gpt-image-2", batch=True, **_opts(emulator, tmp_path))
+    client = emulator_client(emulator)
+    wait_until(lambda: client.batches.retrieve(s.batch_ids[0]).status == "completed", "the batch", 30)
+    handles = [iw.batches(tmp_path)[0] for _ in range(2)]
+
+    async def both() -> None:
+        batch = await handles[0].sdk_client().batches.retrieve(s.batch_ids[0])
+        await asyncio.gather(*(collect_part(h.intent, h.intent.parts[0], batch, h.sdk_client(), h.backend(), h.store)
+                               for h in handles))
+
+    run_sync(both())
+    saved = History(tmp_path).filter(batch=s.batch_ids[0])
+    assert sorted(r.record["custom_id"] for r in saved) == [f"cell-{i}" for i in range(6)]
+
+
+def emulator_client(emulator: Emulator) -> Any:
+    import openai
+
+    return openai.OpenAI(base_url=emulator.url, api_key="sk-test", max_retries=0)

@@ -28,6 +28,11 @@ from image_widget.errors import translate_error
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store, cache_key
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one collector per process is still kept by the intent
+    fcntl = None  # type: ignore[assignment]
+
 DOWNLOAD_ATTEMPTS = 4
 _IN_FLIGHT = 8
 """Lines being saved at once: enough to keep the I/O pool busy, few enough to bound memory."""
@@ -170,7 +175,20 @@ def _error_text(line: dict[str, Any]) -> str:
 
 async def collect_part(intent: Intent, part: Part, batch: Any, client: Any, backend: Any, store: Store,
                        ) -> Collector:
-    """Download a finished part's output and error files and save what is not saved yet."""
+    """Download a finished part's output and error files and save what is not saved yet — one collector
+    at a time per run (a `wait()` and the widget's poll, or two processes), so nothing is saved twice."""
+    with (intent.folder / "collect.lock").open("a") as lock:
+        if fcntl is not None:
+            await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+        try:
+            return await _collect_locked(intent, part, batch, client, backend, store)
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+async def _collect_locked(intent: Intent, part: Part, batch: Any, client: Any, backend: Any, store: Store,
+                          ) -> Collector:
     folder = intent.folder
     output = await download(client, backend, batch.output_file_id, folder / f"output-{part.index}.jsonl") \
         if batch.output_file_id else None

@@ -17,7 +17,7 @@ from image_widget import cost as pricing
 from image_widget.batch.collect import collect_part
 from image_widget.batch.intent import Intent
 from image_widget.batch.plan import Part, custom_id
-from image_widget.batch.submit import advance
+from image_widget.batch.submit import advance, call
 from image_widget.client.backend import Backend, resolve_backend
 from image_widget.runtime import run_sync
 from image_widget.store import History, Store, StoredImage
@@ -114,7 +114,7 @@ class BatchSweep:
         for part in self.intent.parts:
             if part.collected and part.status not in ACTIVE:
                 continue
-            batch = await client.batches.retrieve(part.batch_id)
+            batch = await call(self.backend(), client.batches.retrieve(part.batch_id))
             found[part.index] = batch
             counts = batch.request_counts
             part.status = batch.status
@@ -202,7 +202,7 @@ class BatchSweep:
             client = self.sdk_client()
             for part in self.intent.parts:
                 if part.batch_id and part.status not in ("completed", "failed", "expired", "cancelled"):
-                    batch = await client.batches.cancel(part.batch_id)
+                    batch = await call(self.backend(), client.batches.cancel(part.batch_id))
                     part.status = batch.status
             self.intent.save()
 

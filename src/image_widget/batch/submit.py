@@ -105,14 +105,14 @@ async def advance(intent: Intent, client: Any, backend: Backend) -> None:
             data = (intent.folder / part.path).read_bytes()
             if hashlib.sha256(data).hexdigest() != part.sha256:
                 raise RuntimeError(f"{intent.folder / part.path} changed since it was planned; not uploading it")
-            uploaded = await _call(backend, client.files.create(
+            uploaded = await call(backend, client.files.create(
                 file=(f"{intent.run_id}-{part.index}.jsonl", data, "application/jsonl"), purpose="batch"))
             part.file_id = uploaded.id
             intent.save()
         part.creating = True
         intent.save()
         try:
-            batch = await _call(backend, client.with_options(max_retries=0).batches.create(
+            batch = await call(backend, client.with_options(max_retries=0).batches.create(
                 input_file_id=part.file_id, endpoint="/v1/images/generations", completion_window="24h",
                 metadata=intent.metadata(part)))
         except (ConnectionFailedError, RequestTimedOutError):
@@ -148,7 +148,7 @@ async def find_batch(intent: Intent, part: Part, client: Any, backend: Backend) 
     return None
 
 
-async def _call(backend: Backend, awaitable: Any) -> Any:
+async def call(backend: Backend, awaitable: Any) -> Any:
     """Await one SDK call; its failure becomes our readable error, the key scrubbed."""
     try:
         return await awaitable
