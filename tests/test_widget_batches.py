@@ -60,3 +60,14 @@ def test_a_shown_view_polls_and_a_finished_batch_is_saved_and_leaves_the_list(
         wait_until(lambda: w._batches._thread is None, "the poll to stop with no view shown", 10)
     finally:
         w.close()
+
+
+def test_a_batch_submitted_while_the_widget_is_open_appears_in_it(emulator: Emulator, tmp_path: Path) -> None:
+    w = _widget(emulator, tmp_path)
+    try:
+        emulator.batch_faults(hold_after=0)
+        s = iw.sweep("a {k}", k=["x", "y"], quality="low", model="gpt-image-2", batch=True, base_url=emulator.url,
+                     api_key="sk-test-widget-batches", store=tmp_path)
+        wait_until(lambda: [b["run_id"] for b in w.batches] == [s.run_id], "the new batch in the widget", 10)
+    finally:
+        w.close()

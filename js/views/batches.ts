@@ -1,7 +1,8 @@
 // Pending batch sweeps, just above the history: prompt template, done / total, estimated cost, state.
-// The kernel keeps them current only while a view is shown, so this view says when it is (a
-// `batches_view` message on render, every HEARTBEAT_MS, and `shown: false` at cleanup); when a batch
-// ends, its images are saved into the folder, where the history finds them, and it leaves this list.
+// The kernel keeps them current only while a view shows some, so this view says when it does (a
+// `batches_view` message when the list becomes non-empty, every HEARTBEAT_MS while it is, and
+// `shown: false` when it empties or at cleanup); when a batch ends, its images are saved into the
+// folder, where the history finds them, and it leaves this list. With no pending batch it sends nothing.
 // Its types live here (not in protocol.ts) so the history strip's protocol stays untouched.
 
 import "./batches.css";
@@ -42,12 +43,19 @@ export function renderBatches(ctx: Ctx): View {
     h("div", { class: "iw-section-head" }, [h("h3", { text: "Pending batches", attrs: { id: headId } })]),
     list,
   ]);
-  const say = (shown: boolean): void => {
-    const msg: BatchesView = { type: "batches_view", view_id: viewId, shown };
+  let shown = false;
+  const say = (now: boolean): void => {
+    shown = now;
+    const msg: BatchesView = { type: "batches_view", view_id: viewId, shown: now };
     ctx.send(msg as unknown as Command); // a message of this view's own (see the header)
   };
+  const current = (): BatchItem[] => (ctx.model.get("batches") as BatchItem[] | undefined) ?? [];
   const draw = (): void => {
-    const items = (ctx.model.get("batches") as BatchItem[] | undefined) ?? [];
+    const pending = current();
+    if (pending.length > 0 !== shown) say(pending.length > 0);
+    render(pending);
+  };
+  const render = (items: BatchItem[]): void => {
     el.dataset.count = String(items.length);
     el.hidden = items.length === 0;
     list.replaceChildren(
@@ -64,13 +72,14 @@ export function renderBatches(ctx: Ctx): View {
   };
   ctx.onChange(["batches"], draw);
   draw();
-  say(true);
-  const beat = ctx.interval(() => say(true), HEARTBEAT_MS);
+  const beat = ctx.interval(() => {
+    if (shown) say(true);
+  }, HEARTBEAT_MS);
   return {
     el,
     cleanup: () => {
       ctx.clearInterval(beat);
-      say(false);
+      if (shown) say(false);
     },
   };
 }

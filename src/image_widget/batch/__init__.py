@@ -9,6 +9,7 @@ gets each file to the server exactly once, `collect` saves what comes back, `han
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from image_widget.batch.handle import BatchStatus, BatchSweep, batches
@@ -32,8 +33,11 @@ def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits 
         kwargs.pop(ignored, None)
     backend = resolve_backend(client, base_url, api_key)
     intent = plan_run(template, store.folder, backend, max_cost=max_cost, limits=limits, **kwargs)
-    handle = BatchSweep(intent, client=client, base_url=base_url, api_key=api_key, store=store)
-    return handle.submit()
+    handle = BatchSweep(intent, client=client, base_url=base_url, api_key=api_key, store=store).submit()
+    widgets = sys.modules.get("image_widget.widget.batches")  # only when a widget was made in this process
+    if widgets is not None:
+        widgets.announce()
+    return handle
 
 
 __all__ = ["BatchStatus", "BatchSweep", "Limits", "batch_sweep", "batches"]

@@ -24,7 +24,7 @@ from image_widget import cost as pricing
 from image_widget.batch.intent import Intent
 from image_widget.batch.plan import Part, cell_at, cell_index
 from image_widget.batch.submit import crash_point
-from image_widget.errors import translate_error
+from image_widget.errors import scrub, translate_error
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store, cache_key
 
@@ -165,12 +165,12 @@ def _error_text(line: dict[str, Any]) -> str:
     """A failed line's message: the request's API error, or the batch-level error (expired, cancelled)."""
     error = line.get("error")
     if isinstance(error, dict) and error.get("message"):
-        return f"{error.get('code') or 'error'}: {error['message']}"
+        return scrub(f"{error.get('code') or 'error'}: {error['message']}")
     response = line.get("response") or {}
     body_error = (response.get("body") or {}).get("error") or {}
     status = response.get("status_code")
     message = body_error.get("message") or "no message"
-    return f"HTTP {status}: {message}" if status else message
+    return scrub(f"HTTP {status}: {message}" if status else message)
 
 
 async def collect_part(intent: Intent, part: Part, batch: Any, client: Any, backend: Any, store: Store,

@@ -1,7 +1,8 @@
 """The durable local intent of a batch sweep: written before anything is uploaded or created.
 
 `<store>/batches/<run id>/intent.json` holds the run id, the sweep (template, value lists, fields), the
-estimate at the batch price, where the requests went (backend kind, label and base URL — never a key)
+estimate at the batch price, where the requests went (backend kind, label and base URL without credentials
+or query — never a key)
 and each input file (`plan.Part`: line count, hash, then file id and batch id as soon as they are
 known). Every change is an atomic rewrite, so a process killed at any moment leaves the last whole
 version. Per-line failures are kept beside it in `errors.jsonl`.

@@ -20,7 +20,7 @@ from typing import Any
 from image_widget import capabilities
 from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent
 from image_widget.batch.plan import EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
-from image_widget.client.backend import Backend
+from image_widget.client.backend import Backend, safe_url
 from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, translate_error
 from image_widget.prices import as_overrides
 from image_widget.sweeps import BudgetError, iter_cells, split_axes
@@ -60,7 +60,7 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     model = str(lists.get("model", [capabilities.DEFAULT_MODEL])[0])
     intent = Intent.new(store_folder, template=template, lists=lists, fields=fields, cells=cells,
                         estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
-                        base_url=None if backend.synthetic else backend.base_url,
+                        base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
                         prices=_plain(prices))
     intent.parts = write_parts(intent.folder, _bodies(template, lists, fields), limits or Limits.from_env())
     intent.save()  # the durable intent, before any upload or create

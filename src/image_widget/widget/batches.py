@@ -1,9 +1,11 @@
 """The widget's `batches` trait: the folder's pending batch sweeps, kept current only while it is shown.
 
-The page's batches view (js/views/batches.ts) says when it is shown (`batches_view` messages: on render,
-every `HEARTBEAT_S`, and `shown: false` when it goes). While some view is shown, one thread asks the
-server about each pending batch every `POLL_S`; a batch that ended has its images saved into the folder
-then (where the history finds them) and leaves the list. Nothing polls while no view is shown.
+The trait is read from the folder when the widget opens and whenever `announce()` says a batch sweep was
+submitted in this process. The page's batches view (js/views/batches.ts) says when it shows some
+(`batches_view` messages: when its list becomes non-empty, every `HEARTBEAT_S`, and `shown: false` when it
+empties or goes). While some view shows them, one thread asks the server about each pending batch every
+`POLL_S`; a batch that ended has its images saved into the folder then (where the history finds them)
+and leaves the list. Nothing polls while no view shows a pending batch.
 """
 
 from __future__ import annotations
@@ -33,10 +35,20 @@ def pending(handles: list[BatchSweep]) -> list[dict[str, Any]]:
     return [h.summary() for h in handles if h.last_status().state not in ENDED]
 
 
+_LIVE: weakref.WeakSet[BatchPoller] = weakref.WeakSet()
+
+
+def announce() -> None:
+    """A batch sweep was just submitted: every open widget of this process re-reads its folder."""
+    for poller in list(_LIVE):
+        runtime.spawn(lambda p=poller: p.refresh(ask_server=False), "image-widget-batches-list")  # type: ignore[misc]
+
+
 class BatchPoller:
     """Owns the `batches` trait of one widget."""
 
     def __init__(self, widget: ImageWidget) -> None:
+        _LIVE.add(self)
         self._widget = weakref.ref(widget)
         self._lock = threading.Lock()
         self._views: dict[str, float] = {}
@@ -103,3 +115,4 @@ class BatchPoller:
         with self._lock:
             self._closed = True
             self._views.clear()
+        _LIVE.discard(self)
