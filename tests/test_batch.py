@@ -153,3 +153,18 @@ def emulator_client(emulator: Emulator) -> Any:
     import openai
 
     return openai.OpenAI(base_url=emulator.url, api_key="sk-test", max_retries=0)
+
+
+def test_the_key_is_in_no_file_a_batch_writes(emulator: Emulator, tmp_path: Path) -> None:
+    key = "sk-canary-batch-0123456789abcdef"
+    emulator.batch_faults(fail_lines={0})
+    s = iw.sweep("a {k}", k=["a", "b"], quality="low", model="gpt-image-2", batch=True, base_url=emulator.url,
+                 api_key=key, store=tmp_path).wait(progress=False)
+    assert s.last_status().saved == 1
+    assert s.errors
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "intent.json" for p in written)
+    assert any(p.name == "errors.jsonl" for p in written)
+    assert [p for p in written if key.encode() in p.read_bytes()] == []
+    assert key not in repr(s)
+    assert key not in str(s.summary())

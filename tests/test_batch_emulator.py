@@ -172,3 +172,16 @@ def test_uploads_and_creates_are_checked(own: tuple[Emulator, openai.OpenAI]) ->
                               completion_window="24h", metadata={"k": "v" * 513})
     with pytest.raises(openai.NotFoundError):
         client.batches.retrieve("batch_missing")
+
+
+def test_batch_faults_over_http_for_a_kernel_in_another_process(own: tuple[Emulator, openai.OpenAI]) -> None:
+    import httpx
+
+    emu, client = own
+    assert httpx.post(f"{emu.origin}/_emulator/batch_faults", json={"hold_after": 1}).status_code == 200
+    assert httpx.post(f"{emu.origin}/_emulator/batch_faults", json={"nonsense": 1}).status_code == 400
+    batch_id = _submit(client, [_line(0), _line(1)])
+    wait_until(lambda: client.batches.retrieve(batch_id).request_counts.completed == 1, "one line", 30)  # type: ignore[union-attr]
+    assert httpx.post(f"{emu.origin}/_emulator/batch_release").status_code == 200
+    assert _finished(client, batch_id).request_counts.completed == 2
+    assert not [e for e in emu.log if "_emulator" in e.path]  # control calls are not logged

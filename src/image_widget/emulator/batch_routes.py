@@ -7,6 +7,7 @@ with purpose `batch`, metadata of at most 16 string pairs (keys â‰¤ 64, values â
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -108,7 +109,30 @@ def batch_routes(state: EmulatorState, runner: BatchRunner) -> list[Route]:
                                   code="invalid_value")
         return JSONResponse(public(batch))
 
+    async def faults(request: Request) -> JSONResponse:
+        """POST /_emulator/batch_faults {fail_lines, invalid_lines, expire_after, hold_after, drop_downloads}:
+        `Emulator.batch_faults` for a kernel in another process (not logged, like every control call)."""
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise TypeError("expected a JSON object")
+            for key in ("fail_lines", "invalid_lines"):
+                if key in body:
+                    body[key] = frozenset(int(i) for i in body[key])
+            with disk.lock:
+                disk.faults = replace(disk.faults, **body)
+        except (ValueError, TypeError) as exc:
+            return error_response(400, f"bad batch faults: {exc}", param="faults")
+        runner.wake()
+        return JSONResponse({"status": "ok"})
+
+    async def release(request: Request) -> JSONResponse:
+        runner.release()
+        return JSONResponse({"status": "released"})
+
     return [
+        Route("/_emulator/batch_faults", faults, methods=["POST"]),
+        Route("/_emulator/batch_release", release, methods=["POST"]),
         Route("/v1/batches", Logged(state, "batches", create), methods=["POST"]),
         Route("/v1/batches", Logged(state, "batches", listing), methods=["GET"]),
         Route("/v1/batches/{batch_id}", Logged(state, "batches", retrieve), methods=["GET"]),
