@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,13 +177,21 @@ def test_uploads_and_creates_are_checked(own: tuple[Emulator, openai.OpenAI]) ->
 
 
 def test_batch_faults_over_http_for_a_kernel_in_another_process(own: tuple[Emulator, openai.OpenAI]) -> None:
-    import httpx
-
     emu, client = own
-    assert httpx.post(f"{emu.origin}/_emulator/batch_faults", json={"hold_after": 1}).status_code == 200
-    assert httpx.post(f"{emu.origin}/_emulator/batch_faults", json={"nonsense": 1}).status_code == 400
+    assert _post(f"{emu.origin}/_emulator/batch_faults", {"hold_after": 1}) == 200
+    assert _post(f"{emu.origin}/_emulator/batch_faults", {"nonsense": 1}) == 400
     batch_id = _submit(client, [_line(0), _line(1)])
     wait_until(lambda: client.batches.retrieve(batch_id).request_counts.completed == 1, "one line", 30)  # type: ignore[union-attr]
-    assert httpx.post(f"{emu.origin}/_emulator/batch_release").status_code == 200
+    assert _post(f"{emu.origin}/_emulator/batch_release", {}) == 200
     assert _finished(client, batch_id).request_counts.completed == 2
     assert not [e for e in emu.log if "_emulator" in e.path]  # control calls are not logged
+
+
+def _post(url: str, body: dict[str, Any]) -> int:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
