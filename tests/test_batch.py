@@ -168,3 +168,28 @@ def test_the_key_is_in_no_file_a_batch_writes(emulator: Emulator, tmp_path: Path
     assert [p for p in written if key.encode() in p.read_bytes()] == []
     assert key not in repr(s)
     assert key not in str(s.summary())
+
+
+def test_two_handles_submitting_at_once_create_each_batch_once(emulator: Emulator, tmp_path: Path) -> None:
+    """A resume in one handle while another (the widget's poll, another kernel) also resumes: no batch twice."""
+    import asyncio
+
+    from image_widget.batch.intent import Intent
+    from image_widget.batch.submit import plan_run
+    from image_widget.client.backend import resolve_backend
+    from image_widget.runtime import run_sync
+
+    backend = resolve_backend(base_url=emulator.url, api_key="sk-test-batch")
+    planned = plan_run("a {k}", tmp_path, backend, max_cost=None, limits=Limits(max_lines=1), k=["a", "b", "c"],
+                       quality="low", model="gpt-image-2")
+    handles = [BatchSweep(Intent.load(planned.folder), base_url=emulator.url, api_key="sk-test-batch")
+               for _ in range(2)]
+
+    async def both() -> None:
+        await asyncio.gather(*(h._submit() for h in handles))
+
+    run_sync(both())
+    created = [e for e in emulator.log if e.method == "POST" and e.path == "/v1/batches"]
+    assert len(created) == 3
+    assert sorted(Intent.load(planned.folder).parts[i].batch_id or "" for i in range(3)) == \
+        sorted({h.batch_ids[i] for h in handles for i in range(3)})

@@ -21,17 +21,12 @@ from typing import Any
 
 from image_widget import capabilities, runtime
 from image_widget import cost as pricing
-from image_widget.batch.intent import Intent
+from image_widget.batch.intent import Intent, held
 from image_widget.batch.plan import Part, cell_at, cell_index
 from image_widget.batch.submit import crash_point
 from image_widget.errors import scrub, translate_error
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store, cache_key
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: one collector per process is still kept by the intent
-    fcntl = None  # type: ignore[assignment]
 
 DOWNLOAD_ATTEMPTS = 4
 _IN_FLIGHT = 8
@@ -177,14 +172,11 @@ async def collect_part(intent: Intent, part: Part, batch: Any, client: Any, back
                        ) -> Collector:
     """Download a finished part's output and error files and save what is not saved yet — one collector
     at a time per run (a `wait()` and the widget's poll, or two processes), so nothing is saved twice."""
-    with (intent.folder / "collect.lock").open("a") as lock:
-        if fcntl is not None:
-            await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
-        try:
-            return await _collect_locked(intent, part, batch, client, backend, store)
-        finally:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    async with held(intent.folder / "collect.lock"):
+        intent.merge_from_disk()
+        if part.collected:
+            return Collector(intent, store, part.batch_id or batch.id)  # another handle brought it home
+        return await _collect_locked(intent, part, batch, client, backend, store)
 
 
 async def _collect_locked(intent: Intent, part: Part, batch: Any, client: Any, backend: Any, store: Store,

@@ -10,9 +10,11 @@ version. Per-line failures are kept beside it in `errors.jsonl`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,11 @@ from typing import Any
 
 from image_widget.batch.plan import Part
 from image_widget.store.atomic import atomic_write
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: handles of one run are not kept apart there
+    fcntl = None  # type: ignore[assignment]
 
 BATCHES_FOLDER = "batches"
 """Subfolder of the store holding one folder per batch sweep."""
@@ -58,11 +65,32 @@ class Intent:
         return {RUN_KEY: self.run_id, PART_KEY: str(part.index), "template": self.template[:500]}
 
     def save(self) -> None:
-        """Atomically rewrite intent.json (the whole intent, every time)."""
+        """Atomically rewrite intent.json, merged with what is on disk: two handles of one run (a `wait()`
+        and the widget's poll, or two kernels) never make the file forget a file id, a batch id, a
+        create in flight or a finished collection that the other recorded."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        data = {k: v for k, v in asdict(self).items() if k not in ("folder", "parts")}
-        data["parts"] = [p.to_json() for p in self.parts]
-        atomic_write(self.folder / _FILE, json.dumps(data, indent=1, default=str).encode())
+        with file_lock(self.folder / "intent.lock"):
+            self.merge_from_disk()
+            data = {k: v for k, v in asdict(self).items() if k not in ("folder", "parts")}
+            data["parts"] = [p.to_json() for p in self.parts]
+            atomic_write(self.folder / _FILE, json.dumps(data, indent=1, default=str).encode())
+
+    def merge_from_disk(self) -> None:
+        """Take in what another handle recorded: ids and flags only ever move forward."""
+        try:
+            stored = {p.index: p for p in Intent.load(self.folder).parts}
+        except (OSError, ValueError, TypeError, KeyError):
+            return
+        for part in self.parts:
+            other = stored.get(part.index)
+            if other is None:
+                continue
+            part.file_id = part.file_id or other.file_id
+            part.batch_id = part.batch_id or other.batch_id
+            part.creating = part.batch_id is None and (part.creating or other.creating)
+            part.collected = part.collected or other.collected
+            if part.status is None:
+                part.status, part.counts = other.status, other.counts
 
     @classmethod
     def load(cls, folder: Path) -> Intent:
@@ -90,6 +118,30 @@ class Intent:
             item = json.loads(raw)
             found[item["custom_id"]] = item["error"]
         return found
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock across threads and processes (flock on `path`; a no-op where there is none)."""
+    with path.open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@asynccontextmanager
+async def held(path: Path) -> AsyncIterator[None]:
+    """`file_lock` for a coroutine: waiting for the lock happens in a thread, never on the event loop."""
+    lock = file_lock(path)
+    await asyncio.to_thread(lock.__enter__)
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def all_intents(store_folder: Path) -> Iterator[Intent]:

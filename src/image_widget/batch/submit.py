@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from image_widget import capabilities
-from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent
+from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent, held
 from image_widget.batch.plan import EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
 from image_widget.client.backend import Backend, safe_url
 from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, translate_error
@@ -92,7 +92,14 @@ def _check_budget(usd: float | None, text: str, max_cost: float | None, cells: i
 
 
 async def advance(intent: Intent, client: Any, backend: Backend) -> None:
-    """Upload and create every part that has no batch id yet, exactly once each."""
+    """Upload and create every part that has no batch id yet, exactly once each — one submitter at a time
+    per run, each starting from what the others recorded."""
+    async with held(intent.folder / "submit.lock"):
+        intent.merge_from_disk()
+        await _advance_locked(intent, client, backend)
+
+
+async def _advance_locked(intent: Intent, client: Any, backend: Backend) -> None:
     for part in intent.parts:
         if part.batch_id is not None:
             continue
