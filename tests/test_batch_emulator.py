@@ -195,3 +195,29 @@ def _post(url: str, body: dict[str, Any]) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def test_the_command_line_keeps_batches_in_the_folder_it_is_given(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    proc = subprocess.Popen([sys.executable, "-m", "image_widget.emulator", "--batch-folder", str(tmp_path),
+                             "--batch-step", "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": src})
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        with urllib.request.urlopen(url.removesuffix("/v1") + "/_emulator/config", timeout=5) as resp:
+            assert json.loads(resp.read())["batch_step_s"] == 0.5
+        client = openai.OpenAI(base_url=url, api_key="sk-test", max_retries=0)
+        uploaded = client.files.create(file=("in.jsonl", b"{}", "application/jsonl"), purpose="batch")
+        assert (tmp_path / "files" / f"{uploaded.id}.json").is_file()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

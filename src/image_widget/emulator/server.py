@@ -89,6 +89,8 @@ class Emulator:
         api_key: str | None = None,
         allow_remote: bool = False,
         batch_folder: str | Path | None = None,
+        batch_step_s: float = 0.0,
+        batch_line_s: float = 0.0,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"the emulator listens on loopback only (127.0.0.1, ::1); got host={host!r}. "
@@ -99,7 +101,8 @@ class Emulator:
         self._requested_port = port
         self.state = EmulatorState(
             Config().update({"latency_s": latency_s, "partial_interval_s": partial_interval_s,
-                             "legacy": legacy, "seed": seed}),
+                             "legacy": legacy, "seed": seed, "batch_step_s": batch_step_s,
+                             "batch_line_s": batch_line_s}),
             api_key=api_key,
         )
         self.batch_folder = Path(batch_folder) if batch_folder is not None else None
