@@ -14,6 +14,7 @@ import binascii
 import concurrent.futures
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from image_widget import capabilities, runtime
 from image_widget import cost as pricing
-from image_widget.batch.intent import Intent, held
+from image_widget.batch.intent import Intent, file_lock
 from image_widget.batch.plan import Part, cell_at, cell_index
 from image_widget.batch.submit import crash_point
 from image_widget.errors import scrub, translate_error
@@ -169,28 +170,38 @@ def _error_text(line: dict[str, Any]) -> str:
 
 
 async def collect_part(intent: Intent, part: Part, batch: Any, client: Any, backend: Any, store: Store,
-                       ) -> Collector:
-    """Download a finished part's output and error files and save what is not saved yet — one collector
-    at a time per run (a `wait()` and the widget's poll, or two processes), so nothing is saved twice."""
-    async with held(intent.folder / "collect.lock"):
-        intent.merge_from_disk()
-        if part.collected:
-            return Collector(intent, store, part.batch_id or batch.id)  # another handle brought it home
-        return await _collect_locked(intent, part, batch, client, backend, store)
+                       ) -> Collector | None:
+    """Download a finished part's output and error files and save what is not saved yet.
 
-
-async def _collect_locked(intent: Intent, part: Part, batch: Any, client: Any, backend: Any, store: Store,
-                          ) -> Collector:
-    folder = intent.folder
-    output = await download(client, backend, batch.output_file_id, folder / f"output-{part.index}.jsonl") \
+    One collector at a time per run (a `wait()` and the widget's poll, or two processes): the saving runs
+    in a thread that holds the run's lock until it is done, even when the waiting caller is interrupted,
+    so a second collector starts only from a complete picture of what is saved. None when another handle
+    had already brought this part home.
+    """
+    intent.merge_from_disk()
+    if part.collected:
+        return None
+    folder, token = intent.folder, uuid.uuid4().hex[:8]  # own download names: collectors never share a file
+    output = await download(client, backend, batch.output_file_id, folder / f"output-{part.index}-{token}.jsonl") \
         if batch.output_file_id else None
-    errors = await download(client, backend, batch.error_file_id, folder / f"errors-{part.index}.jsonl") \
+    errors = await download(client, backend, batch.error_file_id, folder / f"errors-{part.index}-{token}.jsonl") \
         if batch.error_file_id else None
-    collector = Collector(intent, store, part.batch_id or batch.id)
-    await asyncio.to_thread(collector.run, output, errors)
-    for path in (output, errors):
-        if path is not None:
-            path.unlink(missing_ok=True)  # the images and their records are the keepers now
-    part.collected = True
-    intent.save()
-    return collector
+    return await asyncio.to_thread(_save_locked, intent, part, store, part.batch_id or batch.id, output, errors)
+
+
+def _save_locked(intent: Intent, part: Part, store: Store, batch_id: str, output: Path | None,
+                 errors: Path | None) -> Collector | None:
+    try:
+        with file_lock(intent.folder / "collect.lock"):
+            intent.merge_from_disk()
+            if part.collected:
+                return None
+            collector = Collector(intent, store, batch_id)  # what is saved, read under the lock
+            collector.run(output, errors)
+            part.collected = True
+            intent.save()
+            return collector
+    finally:
+        for path in (output, errors):
+            if path is not None:
+                path.unlink(missing_ok=True)  # the images and their records are the keepers now

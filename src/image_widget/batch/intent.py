@@ -137,7 +137,12 @@ def file_lock(path: Path) -> Iterator[None]:
 async def held(path: Path) -> AsyncIterator[None]:
     """`file_lock` for a coroutine: waiting for the lock happens in a thread, never on the event loop."""
     lock = file_lock(path)
-    await asyncio.to_thread(lock.__enter__)
+    taking = asyncio.ensure_future(asyncio.to_thread(lock.__enter__))
+    try:
+        await asyncio.shield(taking)
+    except asyncio.CancelledError:  # given up while waiting: let go of the lock as soon as it is taken
+        taking.add_done_callback(lambda _: lock.__exit__(None, None, None))
+        raise
     try:
         yield
     finally:
