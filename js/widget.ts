@@ -11,6 +11,7 @@ import { renderMask } from "./mask/view";
 import type { WidgetModel } from "./protocol";
 import { renderActions } from "./views/actions";
 import { renderBanner } from "./views/banner";
+import { renderBatches } from "./views/batches";
 import { renderCompare } from "./views/compare";
 import { renderCompose } from "./views/compose";
 import { renderHeader } from "./views/header";
@@ -45,12 +46,13 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const mask = renderMask(ctx);
   const lightbox = new Lightbox(ctx);
   const results = renderResults(ctx, lightbox);
+  const batches = renderBatches(ctx); // pending batch sweeps, drawn just above the history
   const history = renderHistory(ctx, lightbox);
   const compare = renderCompare(ctx, [results.el, history.el]);
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const views: View[] = [
-    notices, header, runState, banner, preview, compose, actions, inputs, mask, lightbox, results, history, compare,
-    kernel,
+    notices, header, runState, banner, preview, compose, actions, inputs, mask, lightbox, results, batches, history,
+    compare, kernel,
   ];
 
   actions.el.append(runState.el);
@@ -65,6 +67,7 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
     banner.el,
     preview.el,
     results.el,
+    batches.el,
     history.el,
     compare.el,
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),

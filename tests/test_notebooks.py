@@ -182,6 +182,11 @@ def test_prompt_iteration_outputs(executed: Any) -> None:
     assert tables[0].count("<tr") == 13, "a header and one row per image (12)"
     assert "made from the best image: True" in out
     assert "cached=True" in out
+    assert re.search(r"^batch: completed \(12 done, 0 failed, 12 total; 12 saved\)$", out, flags=re.MULTILINE), out
+    batch, direct = map(float, re.findall(r"the first image: \$(\d+\.\d+) in the batch, \$(\d+\.\d+) directly",
+                                          out)[0])
+    assert batch == pytest.approx(direct / 2, abs=1e-4), "the batch price is half"
+    assert "batch sweeps this folder knows: 1" in out
 
 
 # ----------------------------------------------------------------------------------------------- committed clean

@@ -35,6 +35,8 @@ _LAZY: dict[str, str] = {
     "ImageWidget": "image_widget.widget",
     "Emulator": "image_widget.emulator",
     "sweep": "image_widget.sweeps",
+    "batches": "image_widget.batch",
+    "BatchSweep": "image_widget.batch",
     "asweep": "image_widget.sweeps",
     "Sweep": "image_widget.sweeps",
     "BudgetError": "image_widget.sweeps",
@@ -46,6 +48,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "APIRequestError",
+    "BatchSweep",
     "BudgetError",
     "Emulator",
     "History",
@@ -65,6 +68,7 @@ __all__ = [
     "astream",
     "asweep",
     "avary",
+    "batches",
     "edit",
     "expand",
     "generate",
@@ -80,6 +84,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     __version__: str
+    from image_widget.batch import BatchSweep, batches
     from image_widget.capabilities import ValidationError, validate
     from image_widget.client.api import (
         Partial,

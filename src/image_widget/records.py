@@ -70,6 +70,14 @@ class ImageRecord(TypedDict, total=False):
     """[x0, y0, x1, y1] of the crop a detail edit sent, in the original's pixels."""
     expand: dict[str, int] | None
     """{left, right, top, bottom}: pixels an expand added per side."""
+    from_batch: bool
+    """Made by the Batch API (then `cost_usd` is at the batch price); absent for direct calls."""
+    batch_id: str | None
+    """The Batch API's id of the batch that made it."""
+    custom_id: str | None
+    """Its line in that batch (`cell-<n>`: the n-th combination of the sweep)."""
+    batch_run_id: str | None
+    """The local batch sweep (`<store>/batches/<batch_run_id>/intent.json`) it belongs to."""
 
 
 RECORD_KEYS: tuple[str, ...] = tuple(ImageRecord.__annotations__)

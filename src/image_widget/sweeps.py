@@ -13,9 +13,9 @@ import asyncio
 import itertools
 import string
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from image_widget import capabilities
 from image_widget import cost as pricing
@@ -29,6 +29,8 @@ from image_widget.runtime import run_sync
 if TYPE_CHECKING:
     import pandas as pd
     from PIL.Image import Image
+
+    from image_widget.batch import BatchSweep
 
 DEFAULT_CONCURRENCY = 4
 BACKOFF_S = (1.0, 2.0, 4.0)
@@ -141,8 +143,8 @@ def template_fields(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
-def plan(template: str, **axes: Any) -> tuple[dict[str, list[Any]], list[Cell], dict[str, Any]]:
-    """Split keyword arguments into axes, fixed options and run settings, and list every cell."""
+def split_axes(template: str, **axes: Any) -> tuple[dict[str, list[Any]], list[str], dict[str, Any]]:
+    """(value lists, prompt fields, run settings) from a sweep's keyword arguments, checked."""
     fields = template_fields(template)
     run = {k: axes.pop(k) for k in list(axes) if k in _RUN_KEYS}
     known = set(capabilities.KNOWN_PARAMS["generate"]) | set(fields)
@@ -157,14 +159,23 @@ def plan(template: str, **axes: Any) -> tuple[dict[str, list[Any]], list[Cell], 
     empty = [k for k, v in lists.items() if not v]
     if empty:
         raise ValueError(f"{empty[0]}= is an empty list; give at least one value")
-    cells: list[Cell] = []
+    return lists, fields, run
+
+
+def iter_cells(template: str, lists: Mapping[str, list[Any]], fields: Sequence[str]) -> Iterator[Cell]:
+    """Every combination as a Cell, one at a time (a 50,000-cell batch never holds them all)."""
     for combo in itertools.product(*lists.values()):
         values = dict(zip(lists, combo, strict=True))
         prompt = template.format(**{f: values[f] for f in fields})
         options = {k: v for k, v in values.items() if k not in fields}
         varying = {k: v for k, v in values.items() if len(lists[k]) > 1}
-        cells.append(Cell(values=varying, prompt=prompt, options=options))
-    return lists, cells, run
+        yield Cell(values=varying, prompt=prompt, options=options)
+
+
+def plan(template: str, **axes: Any) -> tuple[dict[str, list[Any]], list[Cell], dict[str, Any]]:
+    """Split keyword arguments into axes, fixed options and run settings, and list every cell."""
+    lists, fields, run = split_axes(template, **axes)
+    return lists, list(iter_cells(template, lists, fields)), run
 
 
 def estimate_cells(cells: Sequence[Cell], prices: Mapping[str, Any] | None = None) -> pricing.Cost:
@@ -250,8 +261,20 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, desc="sweep", unit="cell")
 
 
-def sweep(template: str, **kwargs: Any) -> Sweep:
-    """Run a sweep and wait for it (also inside Jupyter). See `asweep` for the arguments."""
+@overload
+def sweep(template: str, *, batch: Literal[False] = False, **kwargs: Any) -> Sweep: ...
+@overload
+def sweep(template: str, *, batch: Literal[True], **kwargs: Any) -> BatchSweep: ...
+def sweep(template: str, *, batch: bool = False, **kwargs: Any) -> Sweep | BatchSweep:
+    """Run a sweep and wait for it (also inside Jupyter). See `asweep` for the arguments.
+
+    `batch=True` sends it to the Batch API instead (half the price, results within 24 hours) and
+    returns at once with a `BatchSweep` (see `image_widget.batch`).
+    """
+    if batch:
+        from image_widget.batch import batch_sweep
+
+        return batch_sweep(template, **kwargs)
     return run_sync(asweep(template, **kwargs))
 
 

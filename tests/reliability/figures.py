@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from image_widget.batch.intent import BATCHES_FOLDER
 from image_widget.store import INDEX_FOLDER, INPUTS_FOLDER, _scan, index_path
 
 
@@ -27,6 +28,8 @@ def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[lis
         name = path.name
         if folder / INDEX_FOLDER in (path, path.parent):
             continue  # the index (and SQLite's side files): checked against the files by `index_mismatches`
+        if folder / BATCHES_FOLDER in (path, *path.parents):
+            continue  # batch sweeps' intents and input files (tests/reliability/test_batch_faults.py)
         if path.is_dir():
             if path != folder / INPUTS_FOLDER:
                 problems.append(f"unexpected folder {name}")

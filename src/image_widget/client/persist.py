@@ -98,6 +98,7 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
         "cache_key": run.key, "response": _jsonable(response.meta), "partials": response.partials,
         "raw_path": None, "composite": None, "detail_box": None, "expand": None,
         **(request.finish.fields() if request.finish is not None else {}),
+        "from_batch": False, "batch_id": None, "custom_id": None, "batch_run_id": None,
     }
 
 

@@ -24,6 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="time between streamed partial images")
     parser.add_argument("--no-mask-leak", action="store_true",
                         help="edits change only the masked area (the real models also change pixels outside it)")
+    parser.add_argument("--batch-folder", metavar="DIR",
+                        help="keep uploaded files and batches here, so they outlive this server (default: a "
+                             "temporary folder)")
+    parser.add_argument("--batch-step", type=float, default=0.0, metavar="S",
+                        help="time a batch spends in each status step (validating, finalizing)")
+    parser.add_argument("--batch-line", type=float, default=0.0, metavar="S", help="time each batch line takes")
     args = parser.parse_args(argv)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, not loopback; anyone who can reach it can use it",
@@ -35,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     try:
         emulator = Emulator(legacy=args.legacy, latency_s=args.latency, partial_interval_s=args.partial_interval,
-                            mask_leak=not args.no_mask_leak, host=args.host, port=args.port, allow_remote=True).start()
+                            mask_leak=not args.no_mask_leak, host=args.host, port=args.port, allow_remote=True,
+                            batch_folder=args.batch_folder, batch_step_s=args.batch_step,
+                            batch_line_s=args.batch_line).start()
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from image_widget.emulator.batch_routes import batch_routes
+from image_widget.emulator.batch_runner import BatchRunner
 from image_widget.emulator.control import control_routes
+from image_widget.emulator.files_routes import files_routes
 from image_widget.emulator.model_routes import model_routes
 from image_widget.emulator.routes import REQUEST_ID_KEY, ImagesEndpoint, UnknownPath, new_request_id
 from image_widget.emulator.state import EmulatorState
@@ -43,9 +46,11 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(state: EmulatorState) -> Starlette:
-    """The ASGI app serving `state` (one per Emulator)."""
+def create_app(state: EmulatorState, runner: BatchRunner) -> Starlette:
+    """The ASGI app serving `state` and the batches `runner` runs (one of each per Emulator)."""
     routes = [
+        *files_routes(state, runner.disk),
+        *batch_routes(state, runner),
         Route("/v1/images/generations", ImagesEndpoint(state, "generate"), methods=["POST"]),
         Route("/v1/images/edits", ImagesEndpoint(state, "edit"), methods=["POST"]),
         Route("/v1/images/variations", ImagesEndpoint(state, "variation"), methods=["POST"]),

@@ -20,7 +20,8 @@ from image_widget.emulator.state import Config, EmulatorState, Fault
 def _config_json(config: Config) -> dict[str, Any]:
     return {"latency_s": config.latency_s, "partial_interval_s": config.partial_interval_s,
             "legacy": config.legacy, "seed": config.seed,
-            "mask_leak": config.mask_leak, "models": dict(config.models)}
+            "mask_leak": config.mask_leak, "models": dict(config.models),
+            "batch_step_s": config.batch_step_s, "batch_line_s": config.batch_line_s}
 
 
 def control_routes(state: EmulatorState) -> list[Route]:

@@ -14,8 +14,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from image_widget.emulator.state import (
     FAULT_KINDS,
@@ -26,6 +27,9 @@ from image_widget.emulator.state import (
     FaultKind,
     RequestLog,
 )
+
+if TYPE_CHECKING:
+    from image_widget.emulator.batch_runner import BatchRunner
 
 # `state`'s records were defined here before it existed; they stay importable from this module.
 __all__ = ["FAULT_KINDS", "Config", "Emulator", "EmulatorState", "Fault", "FaultKind", "RequestLog",
@@ -85,6 +89,9 @@ class Emulator:
         port: int = 0,
         api_key: str | None = None,
         allow_remote: bool = False,
+        batch_folder: str | Path | None = None,
+        batch_step_s: float = 0.0,
+        batch_line_s: float = 0.0,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"the emulator listens on loopback only (127.0.0.1, ::1); got host={host!r}. "
@@ -95,9 +102,14 @@ class Emulator:
         self._requested_port = port
         self.state = EmulatorState(
             Config().update({"latency_s": latency_s, "partial_interval_s": partial_interval_s,
-                             "legacy": legacy, "seed": seed, "mask_leak": mask_leak}),
+                             "legacy": legacy, "seed": seed, "mask_leak": mask_leak,
+                             "batch_step_s": batch_step_s,
+                             "batch_line_s": batch_line_s}),
             api_key=api_key,
         )
+        self.batch_folder = Path(batch_folder) if batch_folder is not None else None
+        """Where files and batches are kept (None: a temporary folder of this emulator's own)."""
+        self._runner: BatchRunner | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -114,8 +126,12 @@ class Emulator:
             import uvicorn
 
             from image_widget.emulator.app import create_app
+            from image_widget.emulator.batch_runner import BatchRunner
+            from image_widget.emulator.batch_store import BatchDisk
 
             _install_quiet_filter()
+            if self._runner is None:
+                self._runner = BatchRunner(BatchDisk(self.batch_folder), self.state)
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -128,7 +144,7 @@ class Emulator:
             sock.set_inheritable(True)
             port = int(sock.getsockname()[1])
             config = uvicorn.Config(
-                create_app(self.state), log_config=None, log_level="warning", access_log=False,
+                create_app(self.state, self._runner), log_config=None, log_level="warning", access_log=False,
                 lifespan="off", http="h11", ws="none", loop="asyncio", timeout_graceful_shutdown=1,
             )
             server = uvicorn.Server(config)
@@ -148,6 +164,7 @@ class Emulator:
             self._wait_accepting(port, deadline)
             self._server, self._thread, self._port = server, thread, port
             self._sock = sock
+            self._runner.start()  # batches an earlier process left unfinished go on
         return self
 
     def _wait_accepting(self, port: int, deadline: float) -> None:
@@ -169,6 +186,8 @@ class Emulator:
             self._port = None
             if server is None or thread is None:
                 return
+            if self._runner is not None:
+                self._runner.stop()
             server.should_exit = True
             thread.join(timeout)
             if thread.is_alive():
@@ -262,8 +281,41 @@ class Emulator:
         self.state.clear_log()
 
     def reset(self) -> None:
-        """Clear the log and faults, restore the constructor's configuration and end simulated waits."""
+        """Clear the log and faults, restore the constructor's configuration and end simulated waits; an
+        emulator with no `batch_folder` of its own also forgets its files and batches."""
         self.state.reset()
+        if self._runner is not None:
+            from image_widget.emulator.batch_store import BatchFaults
+
+            if self.batch_folder is None:
+                self._runner.disk.clear()
+            self._runner.release()
+            self._runner.disk.faults = BatchFaults()
+
+    # ------------------------------------------------------------------------------------ batches
+
+    @property
+    def batches_runner(self) -> BatchRunner:
+        if self._runner is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        return self._runner
+
+    def batch_faults(self, **faults: Any) -> None:
+        """Make batches misbehave until reset(): fail_lines={0, 3}, invalid_lines={1}, expire_after=N,
+        hold_after=N, drop_downloads=N (see `batch_store.BatchFaults`)."""
+        from dataclasses import replace
+
+        disk = self.batches_runner.disk
+        with disk.lock:
+            for key in ("fail_lines", "invalid_lines"):
+                if key in faults:
+                    faults[key] = frozenset(faults[key])
+            disk.faults = replace(disk.faults, **faults)
+        self.batches_runner.wake()
+
+    def release_batches(self) -> None:
+        """Let batches held by `hold_after` go on."""
+        self.batches_runner.release()
 
 
 _shared: Emulator | None = None
@@ -275,7 +327,10 @@ def shared_emulator() -> Emulator:
     global _shared  # noqa: PLW0603 - the process-wide instance
     with _shared_lock:
         if _shared is None or not _shared.running:
-            emulator = Emulator().start()
+            from image_widget.emulator.batch_store import folder_beside
+            from image_widget.store.layout import default_folder
+
+            emulator = Emulator(batch_folder=folder_beside(default_folder())).start()
             if _shared is None:
                 atexit.register(_stop_shared)
             _shared = emulator

@@ -130,6 +130,10 @@ class Config:
     seed: int = 0
     mask_leak: bool = True
     """Like the real models, an edit with a mask also changes pixels outside it a little (see `leak.py`)."""
+    batch_step_s: float = 0.0
+    """Seconds a batch spends in each status step (validating, finalizing): the Batch API's time scale."""
+    batch_line_s: float = 0.0
+    """Seconds each batch line takes (0: as fast as the images render)."""
     models: dict[str, str | None] = field(default_factory=dict)
     """What GET /v1/models says beyond the table: model → shutdown_date (YYYY-MM-DD, or None for none).
     A model named here is listed (also one the table lacks) and refused from its shutdown date on."""

@@ -30,6 +30,7 @@ from image_widget.jobs import Job, JobRunner
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store
 from image_widget.widget import commands, thumbs
+from image_widget.widget.batches import BatchPoller
 from image_widget.widget.connection import Connection
 from image_widget.widget.inputs import Inputs
 from image_widget.widget.markup import MarkupTrait, markup_png, markup_to_json
@@ -98,6 +99,8 @@ class ImageWidget(anywidget.AnyWidget):
     history = traitlets.Instance(History, allow_none=True).tag(sync=True, to_json=history_to_json)
     backend = traitlets.Dict().tag(sync=True)
     cost = traitlets.Dict().tag(sync=True)
+    batches = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """Pending batch sweeps of the folder (widget/batches.py): template, state, done/total, estimate."""
 
     def __init__(
         self,
@@ -145,10 +148,13 @@ class ImageWidget(anywidget.AnyWidget):
             history=None,
         )
         self.on_msg(commands.dispatch)
+        self._batches = BatchPoller(self)
+        self.on_msg(self._batches.on_msg)
         self._ready = True
         self._refresh()
         self.history = WidgetHistory(self._store.folder)
         runtime.spawn(lambda: thumbs.load_history(self), "image-widget-history")
+        runtime.spawn(lambda: self._batches.refresh(ask_server=False), "image-widget-batches-list")
         if server is not None:  # the server's own model list and dates, without delaying the first render
             runtime.spawn(self._load_server_models, "image-widget-models")
 
@@ -249,6 +255,9 @@ class ImageWidget(anywidget.AnyWidget):
         runner = getattr(self, "_runner", None)  # absent when __init__ refused its arguments
         if runner is not None:
             runner.close()
+        poller = getattr(self, "_batches", None)
+        if poller is not None:
+            poller.close()
         super().close()
 
     def __repr__(self) -> str:

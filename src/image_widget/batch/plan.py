@@ -1,0 +1,185 @@
+"""Turning a sweep into Batch API input files: one JSONL line per image request, written as it is made.
+
+Each line's `custom_id` is `cell-<index>`, the cell's place in the sweep's product order, so the values
+of any line can be recomputed from the template and the value lists (`cell_at`) — nothing per cell has
+to be kept besides the file. Files are split before 50,000 lines or 200 MB (the Batch API's limits;
+`IMAGE_WIDGET_BATCH_MAX_LINES` / `IMAGE_WIDGET_BATCH_MAX_BYTES` lower them, for tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from image_widget import capabilities
+from image_widget import cost as pricing
+from image_widget.prices import ModelPrice
+from image_widget.sweeps import Cell
+
+GENERATIONS_URL = "/v1/images/generations"
+MAX_LINES = 50_000
+MAX_BYTES = 200 * 1024 * 1024
+_PREFIX = "cell-"
+EDIT_PARAMS = ("image", "mask", "markup", "input_fidelity")
+"""Edit-only inputs: refused in batches (see `refuse_edits`)."""
+NO_BATCH_PARAMS = ("partial_images", "stream")
+"""Streaming has no meaning in a batch, whose answers arrive as files."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Where to split input files."""
+
+    max_lines: int = MAX_LINES
+    max_bytes: int = MAX_BYTES
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The API's limits, or lower ones from the environment (never higher: the API would refuse)."""
+        lines = int(os.environ.get("IMAGE_WIDGET_BATCH_MAX_LINES") or MAX_LINES)
+        size = int(os.environ.get("IMAGE_WIDGET_BATCH_MAX_BYTES") or MAX_BYTES)
+        return cls(max(1, min(lines, MAX_LINES)), max(1024, min(size, MAX_BYTES)))
+
+
+@dataclass
+class Part:
+    """One input file and, once known, its file id and batch id at the server."""
+
+    index: int
+    path: str
+    lines: int
+    bytes: int
+    sha256: str
+    first_cell: int
+    last_cell: int
+    file_id: str | None = None
+    batch_id: str | None = None
+    creating: bool = False
+    """Set (and saved) just before the create call: a part found with this set and no batch id may have
+    been created at the server — look it up by its metadata before creating it again."""
+    status: str | None = None
+    counts: dict[str, int] | None = None
+    collected: bool = False
+    """Output and error files downloaded and every image in them saved."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def custom_id(cell_index: int) -> str:
+    return f"{_PREFIX}{cell_index}"
+
+
+def cell_index(value: str) -> int:
+    """The sweep cell a custom_id stands for; ValueError for one we did not write."""
+    if not value.startswith(_PREFIX) or not value[len(_PREFIX):].isdigit():
+        raise ValueError(f"custom_id {value!r} is not one of ours (cell-<n>)")
+    return int(value[len(_PREFIX):])
+
+
+def cell_at(template: str, lists: Mapping[str, list[Any]], fields: Sequence[str], index: int) -> Cell:
+    """The cell at `index` in product order (the last list varies fastest), without making the others."""
+    values: dict[str, Any] = {}
+    rest = index
+    for key in reversed(list(lists)):
+        rest, pick = divmod(rest, len(lists[key]))
+        values[key] = lists[key][pick]
+    values = {k: values[k] for k in lists}
+    prompt = template.format(**{f: values[f] for f in fields})
+    options = {k: v for k, v in values.items() if k not in fields}
+    return Cell(values={k: v for k, v in values.items() if len(lists[k]) > 1}, prompt=prompt, options=options)
+
+
+def refuse_edits(axes: Mapping[str, Any]) -> None:
+    """Batch lines are JSON, and OpenAI documents `/v1/images/edits` only as a multipart upload of image
+    files: no JSON body for edits is documented, so none is guessed against the paid API."""
+    for name in EDIT_PARAMS:
+        if name in axes:
+            raise ValueError(
+                f"{name}= cannot go into a batch: batch lines are JSON, and OpenAI documents image edits "
+                "(/v1/images/edits) only as multipart file uploads — no JSON form for their images is "
+                "documented. Batch sweeps run generations only; run edits with batch=False.")
+    for name in NO_BATCH_PARAMS:
+        if name in axes:
+            raise ValueError(f"{name}= has no meaning in a batch (answers arrive as files, not streams); "
+                             "leave it out with batch=True")
+
+
+def body_of(cell: Cell) -> dict[str, Any]:
+    return {"prompt": cell.prompt, **cell.options}
+
+
+class EstimateSum:
+    """The batch-price estimate of many cells, priced once per distinct option set."""
+
+    def __init__(self, prices: Mapping[str, ModelPrice]) -> None:
+        self.prices = prices
+        self.usd = 0.0
+        self.unknown: str | None = None
+        self._each: dict[str, pricing.Cost] = {}
+
+    def add(self, options: Mapping[str, Any]) -> None:
+        key = json.dumps(options, sort_keys=True, default=str)
+        each = self._each.get(key)
+        if each is None:
+            model = str(options.get("model", capabilities.DEFAULT_MODEL))
+            each = self._each[key] = pricing.estimate(
+                model, quality=options.get("quality"), size=options.get("size"), n=int(options.get("n", 1)),
+                prices=self.prices, batch=True)
+            if each.usd is None and self.unknown is None:
+                self.unknown = f"model {model} (quality={options.get('quality')!r}): {each.note}"
+        if each.usd is not None:
+            self.usd += each.usd
+
+    @property
+    def cost(self) -> pricing.Cost:
+        if self.unknown is not None:
+            return pricing.Cost.unknown(self.unknown)
+        return pricing.Cost(self.usd, f"${self.usd:.3f} (Batch API price)")
+
+
+def write_parts(folder: Path, bodies: Iterable[tuple[int, dict[str, Any]]], limits: Limits,
+                url: str = GENERATIONS_URL) -> list[Part]:
+    """Write (cell index, body) pairs as JSONL files in `folder`, split at `limits`; streamed line by line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    parts: list[Part] = []
+    handle: IO[bytes] | None = None
+    digest = hashlib.sha256()
+    current: Part | None = None
+
+    def close() -> None:
+        if handle is not None and current is not None:
+            handle.close()
+            current.sha256 = digest.hexdigest()
+            parts.append(current)
+
+    try:
+        for index, body in bodies:
+            line = json.dumps({"custom_id": custom_id(index), "method": "POST", "url": url, "body": body},
+                              separators=(",", ":"), default=str).encode() + b"\n"
+            if len(line) > limits.max_bytes:
+                raise ValueError(f"one request ({custom_id(index)}) is {len(line):,} bytes, more than a batch "
+                                 f"file may hold ({limits.max_bytes:,})")
+            if current is None or current.lines >= limits.max_lines or current.bytes + len(line) > limits.max_bytes:
+                close()
+                path = folder / f"input-{len(parts)}.jsonl"
+                handle = path.open("wb")
+                digest = hashlib.sha256()
+                current = Part(len(parts), path.name, 0, 0, "", index, index)
+            assert handle is not None
+            handle.write(line)
+            digest.update(line)
+            current.lines += 1
+            current.bytes += len(line)
+            current.last_cell = index
+        close()
+        handle = None
+    finally:
+        if handle is not None:
+            handle.close()
+    return parts

@@ -1,0 +1,43 @@
+"""A batch sweep's saved images as an ordinary `Sweep`, so grid / to_pandas / records work the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from image_widget import cost as pricing
+from image_widget import images as imaging
+from image_widget.batch.plan import cell_at, custom_id
+from image_widget.client.result import Result
+from image_widget.store import StoredImage
+from image_widget.sweeps import Sweep
+
+if TYPE_CHECKING:
+    from image_widget.batch.handle import BatchSweep
+
+
+def as_sweep(handle: BatchSweep, *, decode: bool = True) -> Sweep:
+    """One cell per request: its saved images (decoded when `decode`), or the reason it has none."""
+    intent = handle.intent
+    by_line: dict[str, list[StoredImage]] = {}
+    for stored in handle.images():
+        by_line.setdefault(str(stored.record.get("custom_id")), []).append(stored)
+    errors = intent.errors()
+    state = handle.last_status().state
+    cells = []
+    backend = handle.backend()
+    for index in range(intent.cells):
+        cell = cell_at(intent.template, intent.lists, intent.fields, index)
+        line = custom_id(index)
+        saved = by_line.get(line)
+        if saved:
+            records = [s.record for s in saved]
+            paths = [Path(s.record.get("path") or s.path) for s in saved]
+            pictures = [imaging.decode_image(p.read_bytes()) for p in paths if p.suffix != ".svg"] if decode else []
+            cost = pricing.Cost(records[0].get("run_cost_usd"), "Batch API price")
+            cell.result = Result(pictures, records, paths, str(records[0].get("run_id")), False, cost,
+                                 cost, backend, records[0].get("request_id"))
+        else:
+            cell.error = errors.get(line) or f"no image yet (batch {state})"
+        cells.append(cell)
+    return Sweep(intent.template, intent.lists, cells, handle.estimate)

@@ -1,0 +1,163 @@
+"""Planning a batch sweep and getting it to the server exactly once.
+
+`plan_run` checks everything (arguments, each request, the budget at the batch price) before a byte is
+written; it then writes the input files and the intent. `advance` uploads and creates what the intent
+still lacks, recording each file id and batch id the moment it is known. A part marked `creating` with
+no batch id may have been created by a process that died before recording it: it is looked up among
+the server's batches by the run id in its metadata before anything is created again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from image_widget import capabilities
+from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent, held
+from image_widget.batch.plan import EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
+from image_widget.client.backend import Backend, safe_url
+from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, translate_error
+from image_widget.prices import as_overrides
+from image_widget.sweeps import BudgetError, iter_cells, split_axes
+
+_LOOKBACK_S = 3600
+"""How far before the intent's time the server's batch list is searched (clocks differ)."""
+
+
+def crash_point(name: str) -> None:
+    """For tests only: `IMAGE_WIDGET_TEST_CRASH=<name>` kills this process right here with SIGKILL, to
+    prove that a resume in a new process neither loses nor repeats anything. Unset, it does nothing."""
+    if os.environ.get("IMAGE_WIDGET_TEST_CRASH") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: float | None,
+             limits: Limits | None = None, **axes: Any) -> Intent:
+    """Check the sweep and the budget, then write the input files and the intent (nothing is sent)."""
+    refuse_edits(axes)
+    lists, fields, run = split_axes(template, **axes)
+    prices = run.get("prices")
+    estimate = EstimateSum(as_overrides(prices))
+    problems: list[str] = []
+    for cell in iter_cells(template, lists, fields):
+        cell.options.setdefault("model", capabilities.DEFAULT_MODEL)
+        if len(problems) < 5:
+            problems += [f"{cell.prompt!r}: {p.message}"
+                         for p in capabilities.validate("generate", body_of(cell))]
+        estimate.add(cell.options)
+    if problems:
+        raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
+    cells = 1
+    for values in lists.values():
+        cells *= len(values)
+    cost = estimate.cost
+    _check_budget(cost.usd, cost.note if cost.usd is None else cost.text, max_cost, cells)
+    model = str(lists.get("model", [capabilities.DEFAULT_MODEL])[0])
+    intent = Intent.new(store_folder, template=template, lists=lists, fields=fields, cells=cells,
+                        estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
+                        base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
+                        prices=_plain(prices))
+    intent.parts = write_parts(intent.folder, _bodies(template, lists, fields), limits or Limits.from_env())
+    intent.save()  # the durable intent, before any upload or create
+    return intent
+
+
+def _plain(prices: Any) -> dict[str, Any] | None:
+    """`prices=` as JSON for the intent (given as rates), so a resumed run prices its lines the same."""
+    if isinstance(prices, Mapping) and all(isinstance(v, Mapping) for v in prices.values()):
+        return {str(k): dict(v) for k, v in prices.items()}
+    return None
+
+
+def _bodies(template: str, lists: dict[str, list[Any]], fields: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, cell in enumerate(iter_cells(template, lists, fields)):
+        cell.options.setdefault("model", capabilities.DEFAULT_MODEL)
+        yield index, body_of(cell)
+
+
+def _check_budget(usd: float | None, text: str, max_cost: float | None, cells: int) -> None:
+    if max_cost is None:
+        return
+    if usd is None:
+        raise BudgetError(f"cannot check max_cost=${max_cost:.2f}: no price is known for {text}. Give the price "
+                          "(iw.set_price or prices=), or pass max_cost=None; nothing was uploaded")
+    if usd > max_cost:
+        raise BudgetError(f"the batch's estimate {text} for {cells} requests is over max_cost=${max_cost:.2f}; "
+                          "nothing was uploaded — reduce the combinations, n or quality, or raise max_cost")
+
+
+async def advance(intent: Intent, client: Any, backend: Backend) -> None:
+    """Upload and create every part that has no batch id yet, exactly once each — one submitter at a time
+    per run, each starting from what the others recorded."""
+    async with held(intent.folder / "submit.lock"):
+        intent.merge_from_disk()
+        await _advance_locked(intent, client, backend)
+
+
+async def _advance_locked(intent: Intent, client: Any, backend: Backend) -> None:
+    for part in intent.parts:
+        if part.batch_id is not None:
+            continue
+        if part.creating:
+            found = await find_batch(intent, part, client, backend)
+            if found is not None:
+                _adopt(intent, part, found)
+                continue
+        if part.file_id is None:
+            data = (intent.folder / part.path).read_bytes()
+            if hashlib.sha256(data).hexdigest() != part.sha256:
+                raise RuntimeError(f"{intent.folder / part.path} changed since it was planned; not uploading it")
+            uploaded = await call(backend, client.files.create(
+                file=(f"{intent.run_id}-{part.index}.jsonl", data, "application/jsonl"), purpose="batch"))
+            part.file_id = uploaded.id
+            intent.save()
+        part.creating = True
+        intent.save()
+        try:
+            batch = await call(backend, client.with_options(max_retries=0).batches.create(
+                input_file_id=part.file_id, endpoint="/v1/images/generations", completion_window="24h",
+                metadata=intent.metadata(part)))
+        except (ConnectionFailedError, RequestTimedOutError):
+            found = await find_batch(intent, part, client, backend)  # it may have been created all the same
+            if found is None:
+                raise
+            batch = found
+        crash_point("created")
+        _adopt(intent, part, batch)
+
+
+def _adopt(intent: Intent, part: Part, batch: Any) -> None:
+    part.batch_id = batch.id
+    part.status = batch.status
+    part.creating = False
+    intent.save()
+
+
+async def find_batch(intent: Intent, part: Part, client: Any, backend: Backend) -> Any:
+    """The server's batch carrying this run id and part in its metadata, or None."""
+    since = datetime.fromisoformat(intent.created).timestamp() - _LOOKBACK_S
+    try:
+        async for batch in client.batches.list(limit=100):
+            meta = batch.metadata or {}
+            if meta.get(RUN_KEY) == intent.run_id and meta.get(PART_KEY) == str(part.index):
+                return batch
+            if batch.created_at < since:
+                break
+    except APIRequestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - SDK failures become our readable (scrubbed) errors
+        raise translate_error(exc, backend) from None
+    return None
+
+
+async def call(backend: Backend, awaitable: Any) -> Any:
+    """Await one SDK call; its failure becomes our readable error, the key scrubbed."""
+    try:
+        return await awaitable
+    except Exception as exc:  # noqa: BLE001 - every SDK failure becomes one readable error type
+        raise translate_error(exc, backend) from None

@@ -1,0 +1,121 @@
+"""/v1/files: upload (purpose `batch`), retrieve, content — what the Batch API reads and writes.
+
+Each route is logged like an images request (endpoint "files"), so a test can prove that nothing was
+uploaded. A `BatchFaults.drop_downloads` fault closes a content download half-way, as a network does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from image_widget.emulator.batch_store import MAX_BATCH_FILE_BYTES, BatchDisk
+from image_widget.emulator.responses import error_response
+from image_widget.emulator.routes import _authorized, _request_id
+from image_widget.emulator.state import DroppedConnection, EmulatorState
+
+Handler = Callable[[Request], Awaitable[ASGIApp]]
+PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data")
+
+
+class Logged:
+    """A JSON route as a raw ASGI app: checks the key, logs the request and the status it sent."""
+
+    def __init__(self, state: EmulatorState, endpoint: str, handler: Handler) -> None:
+        self.state = state
+        self.endpoint = endpoint
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        entry = self.state.begin(_request_id(scope), request.method, request.url.path, self.endpoint)
+
+        async def logged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.state.update(entry, status=message["status"])
+            await send(message)
+
+        try:
+            problem = _authorized(request, self.state.api_key)
+            response = error_response(401, problem, code="invalid_api_key") if problem \
+                else await self.handler(request)
+            await response(scope, receive, logged_send)
+        except DroppedConnection:
+            self.state.update(entry, status=None)
+            raise
+        finally:
+            self.state.finish(entry)
+
+
+class HalfDownload:
+    """Send the headers of the whole file and half of its bytes, then drop the connection."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/octet-stream"),
+                                (b"content-length", str(len(self.data)).encode())]})
+        await send({"type": "http.response.body", "body": self.data[: len(self.data) // 2], "more_body": True})
+        raise DroppedConnection("download dropped on purpose (BatchFaults.drop_downloads)")
+
+
+def _missing(file_id: str) -> JSONResponse:
+    return error_response(404, f"No such File object: {file_id}", param="id", code=None)
+
+
+def files_routes(state: EmulatorState, disk: BatchDisk) -> list[Route]:
+    """The Files API routes over `disk`."""
+
+    async def upload(request: Request) -> ASGIApp:
+        try:
+            form = await request.form(max_files=1, max_fields=8, max_part_size=MAX_BATCH_FILE_BYTES + 1)
+        except Exception as exc:  # noqa: BLE001 - any unreadable body is the client's 400
+            return error_response(400, f"Could not parse the multipart body: {exc}")
+        try:
+            upload = form.get("file")
+            purpose = form.get("purpose")
+            if not isinstance(upload, UploadFile):
+                return error_response(400, "Missing required parameter: 'file'.", param="file",
+                                      code="missing_required_parameter")
+            if purpose not in PURPOSES:
+                return error_response(400, f"Invalid value for 'purpose': {purpose!r}; expected one of "
+                                           f"{', '.join(PURPOSES)}.", param="purpose", code="invalid_value")
+            data = await upload.read()
+            if purpose == "batch" and len(data) > MAX_BATCH_FILE_BYTES:
+                return error_response(400, f"The file is {len(data):,} bytes; batch input files may be at most "
+                                           f"{MAX_BATCH_FILE_BYTES:,} bytes (200 MB).", param="file",
+                                      code="file_too_large")
+            return JSONResponse(disk.add_file(data, upload.filename or "upload", str(purpose)))
+        finally:
+            await form.close()
+
+    async def retrieve(request: Request) -> ASGIApp:
+        file_id = request.path_params["file_id"]
+        meta = disk.file_meta(file_id)
+        return _missing(file_id) if meta is None else JSONResponse(meta)
+
+    async def content(request: Request) -> ASGIApp:
+        file_id = request.path_params["file_id"]
+        path = disk.file_path(file_id)
+        if disk.file_meta(file_id) is None or not path.exists():
+            return _missing(file_id)
+        with disk.lock:
+            drop = disk.faults.drop_downloads > 0
+            if drop:
+                disk.faults.drop_downloads -= 1
+        if drop:
+            return HalfDownload(path.read_bytes())
+        return FileResponse(path, media_type="application/octet-stream")
+
+    return [
+        Route("/v1/files", Logged(state, "files", upload), methods=["POST"]),
+        Route("/v1/files/{file_id}", Logged(state, "files", retrieve), methods=["GET"]),
+        Route("/v1/files/{file_id}/content", Logged(state, "files", content), methods=["GET"]),
+    ]

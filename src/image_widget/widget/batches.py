@@ -1,0 +1,118 @@
+"""The widget's `batches` trait: the folder's pending batch sweeps, kept current only while it is shown.
+
+The trait is read from the folder when the widget opens and whenever `announce()` says a batch sweep was
+submitted in this process. The page's batches view (js/views/batches.ts) says when it shows some
+(`batches_view` messages: when its list becomes non-empty, every `HEARTBEAT_S`, and `shown: false` when it
+empties or goes). While some view shows them, one thread asks the server about each pending batch every
+`POLL_S`; a batch that ended has its images saved into the folder then (where the history finds them)
+and leaves the list. Nothing polls while no view shows a pending batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from image_widget import runtime
+
+if TYPE_CHECKING:
+    from image_widget.batch import BatchSweep
+    from image_widget.widget.core import ImageWidget
+
+log = logging.getLogger(__name__)
+HEARTBEAT_S = 5.0
+"""How often a shown view says so (js/views/batches.ts sends this often)."""
+POLL_S = 2.0
+"""How often pending batches are asked about while a view is shown."""
+ENDED = ("completed", "expired", "cancelled", "failed")
+
+
+def pending(handles: list[BatchSweep]) -> list[dict[str, Any]]:
+    """The trait's value: plain summaries of the batches not yet ended and saved (never a key)."""
+    return [h.summary() for h in handles if h.last_status().state not in ENDED]
+
+
+_LIVE: weakref.WeakSet[BatchPoller] = weakref.WeakSet()
+
+
+def announce() -> None:
+    """A batch sweep was just submitted: every open widget of this process re-reads its folder."""
+    for poller in list(_LIVE):
+        runtime.spawn(lambda p=poller: p.refresh(ask_server=False), "image-widget-batches-list")  # type: ignore[misc]
+
+
+class BatchPoller:
+    """Owns the `batches` trait of one widget."""
+
+    def __init__(self, widget: ImageWidget) -> None:
+        _LIVE.add(self)
+        self._widget = weakref.ref(widget)
+        self._lock = threading.Lock()
+        self._views: dict[str, float] = {}
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def handles(self) -> list[BatchSweep]:
+        from image_widget.batch import batches
+
+        w = self._widget()
+        if w is None:
+            return []
+        kwargs = w._connection.request_kwargs()
+        return batches(w.folder, client=kwargs["client"], base_url=kwargs["base_url"], api_key=kwargs["api_key"])
+
+    def refresh(self, *, ask_server: bool) -> None:
+        """Set the trait from the folder; with `ask_server`, each pending batch is asked first (and what
+        ended is saved)."""
+        w = self._widget()
+        if w is None:
+            return
+        handles = self.handles()
+        for handle in handles:
+            if ask_server and handle.last_status().state not in ENDED:
+                try:
+                    handle.status()
+                except Exception:
+                    log.warning("image_widget: could not ask about batch %s", handle.run_id, exc_info=True)
+        with w._lock:
+            w.batches = pending(handles)
+
+    def on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """The widget's second `on_msg` callback: only `batches_view` messages are ours."""
+        if isinstance(content, dict) and content.get("type") == "batches_view":
+            self.view(str(content.get("view_id") or ""), content.get("shown") is True)
+
+    def view(self, view_id: str, shown: bool) -> None:
+        with self._lock:
+            if shown:
+                self._views[view_id] = time.monotonic()
+            else:
+                self._views.pop(view_id, None)
+            if self._closed or not self._shown() or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = runtime.spawn(self._loop, "image-widget-batches")
+
+    def _shown(self) -> bool:
+        cutoff = time.monotonic() - 2 * HEARTBEAT_S
+        return any(seen >= cutoff for seen in self._views.values())
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed or not self._shown():
+                    self._thread = None
+                    return
+            try:
+                self.refresh(ask_server=True)
+            except Exception:
+                log.warning("image_widget: batch poll failed", exc_info=True)
+            time.sleep(POLL_S)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._views.clear()
+        _LIVE.discard(self)

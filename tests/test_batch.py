@@ -1,0 +1,195 @@
+"""Batch sweeps against the emulator: submit → complete → images and records on disk at the batch price."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import image_widget as iw
+from image_widget import capabilities
+from image_widget.batch import BatchSweep, Limits, batch_sweep
+from image_widget.batch.plan import cell_at, cell_index
+from image_widget.emulator import Emulator
+from image_widget.prices import BATCH_DISCOUNT
+from image_widget.records import RECORD_KEYS
+from image_widget.store import History
+from support.waiting import wait_until
+
+
+def _opts(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
+    return {"base_url": emulator.url, "api_key": "sk-test-batch", "store": tmp_path}
+
+
+def _paths(emulator: Emulator) -> list[str]:
+    return [f"{e.method} {e.path}" for e in emulator.log if e.endpoint in ("files", "batches")]
+
+
+def test_submit_complete_images_and_records_on_disk_at_the_batch_price(emulator: Emulator, tmp_path: Path) -> None:
+    s = iw.sweep("a {animal} in {style}", animal=["fox", "owl"], style=["ink", "pixel art"], quality="low",
+                 model="gpt-image-2", batch=True, max_cost=1.0, **_opts(emulator, tmp_path))
+    assert isinstance(s, BatchSweep)
+    assert _paths(emulator)[:2] == ["POST /v1/files", "POST /v1/batches"]
+    assert not list(emulator.requests("generate"))  # nothing went through the direct path
+    s.wait(progress=False)
+    assert str(s.last_status()).startswith("completed (4 done, 0 failed, 4 total; 4 saved)")
+    saved = History(tmp_path).filter(batch=s.batch_ids[0])
+    assert len(saved) == 4
+    for stored in saved:
+        record = stored.record
+        assert set(record) == set(RECORD_KEYS)
+        assert record["from_batch"] is True
+        assert record["batch_id"] == s.batch_ids[0]
+        cell = cell_at(s.template, s.intent.lists, s.intent.fields, cell_index(record["custom_id"]))
+        assert record["prompt"] == cell.prompt
+        assert stored.path.is_file()
+    direct = iw.generate("a fox in ink", quality="low", model="gpt-image-2", **_opts(emulator, tmp_path))
+    fox = next(r.record for r in saved if r.record["prompt"] == "a fox in ink")
+    assert fox["cost_usd"] == pytest.approx(direct.record["cost_usd"] * BATCH_DISCOUNT, rel=1e-3)
+    assert s.estimate.usd == pytest.approx(4 * direct.estimate.usd * BATCH_DISCOUNT, rel=1e-3)  # type: ignore[operator]
+    rows = s.records
+    assert [r["prompt"] for r in rows] == ["a fox in ink", "a fox in pixel art", "a owl in ink", "a owl in pixel art"]
+    assert all(r["path"] and r["error"] is None for r in rows)
+    assert s.grid(thumb=64).size[0] > 64
+    assert [b.run_id for b in iw.batches(tmp_path)] == [s.run_id]
+
+
+def test_budget_refusal_uploads_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    with pytest.raises(iw.BudgetError, match="nothing was uploaded"):
+        iw.sweep("a {animal}", animal=["fox", "owl", "cat"], quality="high", model="gpt-image-2", batch=True,
+                 max_cost=0.01, **_opts(emulator, tmp_path))
+    assert _paths(emulator) == []
+    assert not (tmp_path / "batches").exists()
+
+
+def test_the_budget_uses_the_batch_price(emulator: Emulator, tmp_path: Path) -> None:
+    full = iw.generate("x", quality="low", model="gpt-image-2", **_opts(emulator, tmp_path)).estimate.usd
+    assert full is not None
+    s = batch_sweep("a {n}", n=["1", "2"], quality="low", model="gpt-image-2", max_cost=full * 1.5,
+                    **_opts(emulator, tmp_path))  # two direct images would be over; two batch images are not
+    assert s.batch_ids
+
+
+def test_edits_are_refused_naming_the_parameter(emulator: Emulator, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"image= cannot go into a batch.*multipart"):
+        iw.sweep("a {animal}", animal=["fox"], image=["photo.png"], batch=True, **_opts(emulator, tmp_path))
+    with pytest.raises(ValueError, match="partial_images= has no meaning in a batch"):
+        iw.sweep("a {animal}", animal=["fox"], partial_images=2, batch=True, **_opts(emulator, tmp_path))
+    assert _paths(emulator) == []
+
+
+def test_bad_requests_are_refused_before_anything_is_written(emulator: Emulator, tmp_path: Path) -> None:
+    with pytest.raises(capabilities.ValidationError, match="size"):
+        iw.sweep("a {animal}", animal=["fox"], size="7x7", model="gpt-image-2", batch=True, **_opts(emulator, tmp_path))
+    assert _paths(emulator) == []
+    assert not (tmp_path / "batches").exists()
+
+
+def test_work_over_the_limits_is_split_into_several_batches(emulator: Emulator, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMAGE_WIDGET_BATCH_MAX_LINES", "3")
+    s = iw.sweep("a {k}", k=[str(i) for i in range(7)], quality="low", model="gpt-image-2", batch=True,
+                 **_opts(emulator, tmp_path))
+    assert [p.lines for p in s.intent.parts] == [3, 3, 1]
+    assert len(set(s.batch_ids)) == 3
+    by_size = batch_sweep("a {k}", k=["x" * 200, "y" * 200, "z" * 200], quality="low", model="gpt-image-2",
+                          limits=Limits(max_lines=50_000, max_bytes=700), **_opts(emulator, tmp_path))
+    assert [p.lines for p in by_size.intent.parts] == [2, 1]
+    assert all(p.bytes <= 700 for p in by_size.intent.parts)
+    s.wait(progress=False)
+    assert [r["prompt"] for r in s.records] == [f"a {i}" for i in range(7)]
+
+
+def test_the_input_file_is_jsonl_with_one_generation_per_line(emulator: Emulator, tmp_path: Path) -> None:
+    s = batch_sweep("a {k}", k=["fox", "owl"], quality=["low", "high"], model="gpt-image-2",
+                    **_opts(emulator, tmp_path))
+    lines = [json.loads(x) for x in (s.intent.folder / s.intent.parts[0].path).read_text().splitlines()]
+    assert lines[0] == {"custom_id": "cell-0", "method": "POST", "url": "/v1/images/generations",
+                        "body": {"prompt": "a fox", "quality": "low", "model": "gpt-image-2"}}
+    assert [x["custom_id"] for x in lines] == ["cell-0", "cell-1", "cell-2", "cell-3"]
+    assert json.loads((s.intent.folder / "intent.json").read_text())["parts"][0]["batch_id"] == s.batch_ids[0]
+
+
+
+def test_two_collectors_at_once_save_each_image_once(emulator: Emulator, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `wait()` and the widget's poll (or two kernels) bring the same batch home: one at a time."""
+    import asyncio
+    import threading
+
+    from image_widget.batch import collect
+    from image_widget.batch.collect import collect_part
+    from image_widget.runtime import run_sync
+
+    meet = threading.Barrier(2, timeout=1.0)  # both collectors meet here only if nothing keeps them apart
+    run = collect.Collector.run
+
+    def run_together(self: collect.Collector, *args: Any) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait()
+        run(self, *args)
+
+    monkeypatch.setattr(collect.Collector, "run", run_together)
+
+    s = iw.sweep("a {k}", k=list("abcdef"), quality="low", model="gpt-image-2", batch=True, **_opts(emulator, tmp_path))
+    client = emulator_client(emulator)
+    wait_until(lambda: client.batches.retrieve(s.batch_ids[0]).status == "completed", "the batch", 30)
+    handles = [iw.batches(tmp_path)[0] for _ in range(2)]
+
+    async def both() -> None:
+        batch = await handles[0].sdk_client().batches.retrieve(s.batch_ids[0])
+        await asyncio.gather(*(collect_part(h.intent, h.intent.parts[0], batch, h.sdk_client(), h.backend(), h.store)
+                               for h in handles))
+
+    run_sync(both())
+    saved = History(tmp_path).filter(batch=s.batch_ids[0])
+    assert sorted(r.record["custom_id"] for r in saved) == [f"cell-{i}" for i in range(6)]
+
+
+def emulator_client(emulator: Emulator) -> Any:
+    import openai
+
+    return openai.OpenAI(base_url=emulator.url, api_key="sk-test", max_retries=0)
+
+
+def test_the_key_is_in_no_file_a_batch_writes(emulator: Emulator, tmp_path: Path) -> None:
+    key = "sk-canary-batch-0123456789abcdef"
+    emulator.batch_faults(fail_lines={0})
+    s = iw.sweep("a {k}", k=["a", "b"], quality="low", model="gpt-image-2", batch=True, base_url=emulator.url,
+                 api_key=key, store=tmp_path).wait(progress=False)
+    assert s.last_status().saved == 1
+    assert s.errors
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "intent.json" for p in written)
+    assert any(p.name == "errors.jsonl" for p in written)
+    assert [p for p in written if key.encode() in p.read_bytes()] == []
+    assert key not in repr(s)
+    assert key not in str(s.summary())
+
+
+def test_two_handles_submitting_at_once_create_each_batch_once(emulator: Emulator, tmp_path: Path) -> None:
+    """A resume in one handle while another (the widget's poll, another kernel) also resumes: no batch twice."""
+    import asyncio
+
+    from image_widget.batch.intent import Intent
+    from image_widget.batch.submit import plan_run
+    from image_widget.client.backend import resolve_backend
+    from image_widget.runtime import run_sync
+
+    backend = resolve_backend(base_url=emulator.url, api_key="sk-test-batch")
+    planned = plan_run("a {k}", tmp_path, backend, max_cost=None, limits=Limits(max_lines=1), k=["a", "b", "c"],
+                       quality="low", model="gpt-image-2")
+    handles = [BatchSweep(Intent.load(planned.folder), base_url=emulator.url, api_key="sk-test-batch")
+               for _ in range(2)]
+
+    async def both() -> None:
+        await asyncio.gather(*(h._submit() for h in handles))
+
+    run_sync(both())
+    created = [e for e in emulator.log if e.method == "POST" and e.path == "/v1/batches"]
+    assert len(created) == 3
+    assert sorted(Intent.load(planned.folder).parts[i].batch_id or "" for i in range(3)) == \
+        sorted({h.batch_ids[i] for h in handles for i in range(3)})
