@@ -148,6 +148,7 @@ class Collector:
             "run_cost_usd": actual.usd, "request_id": request_id or None, "elapsed_s": 0.0,
             "backend": backend, "cache_key": cache_key("generate", {**params, "backend": identity}, []),
             "response": meta, "partials": 0, "note": "Batch API (50% price)",
+            "raw_path": None, "composite": None, "detail_box": None, "expand": None,
             "batch_id": self.batch_id, "custom_id": custom_id, "from_batch": True,
             "batch_run_id": self.intent.run_id,
         }
