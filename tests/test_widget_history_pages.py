@@ -8,7 +8,6 @@ handler; background loads are awaited with bounded waits on the traits they writ
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,40 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from image_widget import store as store_mod
 from image_widget.emulator import Emulator
-from image_widget.store import History, Store
+from image_widget.store import History
 from image_widget.widget import ImageWidget, thumbs
 from image_widget.widget.payloads import HISTORY_RUNS
 from support import waiting
+from support.gallery import images_of, make_runs, newest, prompt_of
 
 KEY = "sk-test-GALLERY0123456789"
 WAIT_S = 30.0
 RUNS = 100  # runs in the folder: three pages and a bit
 
 
-def png() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (30, 90, 200)).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def prompt_of(i: int) -> str:
-    return f"{'a red FOX' if i % 3 == 0 else 'an owl'} #{i}"
-
-
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """RUNS runs a minute apart (every fourth of two images): run i says "FOX" when i is a multiple of 3."""
-    store, data = Store(tmp_path / "out"), png()
-    for i in range(RUNS):
-        shared = {"run_id": f"{i:032x}", "created": f"2026-11-{1 + i // 60:02d}T10:{i % 60:02d}:00+00:00",
-                  "prompt": prompt_of(i), "model": "gpt-image-2", "count": 2 if i % 4 == 0 else 1}
-        for index in range(shared["count"]):
-            store.save(data, "png", {**shared, "index": index})
-    return tmp_path / "out"
+    return make_runs(tmp_path / "out", RUNS)
 
 
 @pytest.fixture
@@ -109,12 +91,12 @@ def test_the_widget_opens_with_the_newest_page_only(folder: Path, make_widget: C
                                                      counted: dict[str, int]) -> None:
     w = make_widget(folder)
     assert w._history_ready.wait(WAIT_S)
-    newest = [run.record["prompt"] for run in History(folder).runs(HISTORY_RUNS)]
-    assert shown_prompts(w) == newest == [prompt_of(i) for i in range(RUNS - 1, RUNS - 1 - HISTORY_RUNS, -1)]
+    from_index = [run.record["prompt"] for run in History(folder).runs(HISTORY_RUNS)]
+    assert shown_prompts(w) == from_index == newest(RUNS, HISTORY_RUNS)
     assert w.history_state == {"query": "", "more": True, "loading": False}
     assert all(item["thumb"] for run in w.get_state("history")["history"] for item in run["items"])
     assert counted == {"thumbs": images_in(w), "scans": 0}  # one page of thumbnails, the index not rebuilt
-    assert len(w.history) == sum(2 if i % 4 == 0 else 1 for i in range(RUNS))  # still the whole folder in Python
+    assert len(w.history) == sum(images_of(i) for i in range(RUNS))  # still the whole folder in Python
 
 
 def test_history_more_brings_the_next_page_and_holds_only_the_pages_asked_for(
@@ -124,7 +106,7 @@ def test_history_more_brings_the_next_page_and_holds_only_the_pages_asked_for(
     for pages in (2, 3):
         send(w, {"type": "history_more"})
         waiting.wait_until(settled(w, pages * HISTORY_RUNS), f"page {pages}", WAIT_S)
-        assert shown_prompts(w) == [prompt_of(i) for i in range(RUNS - 1, RUNS - 1 - pages * HISTORY_RUNS, -1)]
+        assert shown_prompts(w) == newest(RUNS, pages * HISTORY_RUNS)
         assert w.history_state["more"] is True
         assert counted["thumbs"] == images_in(w)  # each page's thumbnails once, nothing beyond the pages
     assert len(w.history.shown) < RUNS
@@ -141,7 +123,7 @@ def test_history_search_filters_by_prompt_pages_and_clears_back_to_the_newest(
         folder: Path, make_widget: Callable[[Path], ImageWidget]) -> None:
     w = make_widget(folder)
     assert w._history_ready.wait(WAIT_S)
-    foxes = [prompt_of(i) for i in range(RUNS - 1, -1, -1) if i % 3 == 0]  # 34 runs: a page and a bit
+    foxes = newest(RUNS, RUNS, lambda i: i % 3 == 0)  # 34 runs: a page and a bit
     send(w, {"type": "history_search", "query": "  fox "})
     waiting.wait_until(lambda: w.history.query == "fox" and not w.history_state["loading"], "the search", WAIT_S)
     assert shown_prompts(w) == foxes[:HISTORY_RUNS]
@@ -157,7 +139,7 @@ def test_history_search_filters_by_prompt_pages_and_clears_back_to_the_newest(
 
     send(w, {"type": "history_search", "query": ""})
     waiting.wait_until(lambda: w.history.query == "" and settled(w, HISTORY_RUNS)(), "the newest page", WAIT_S)
-    assert shown_prompts(w) == [prompt_of(i) for i in range(RUNS - 1, RUNS - 1 - HISTORY_RUNS, -1)]
+    assert shown_prompts(w) == newest(RUNS, HISTORY_RUNS)
     assert w.history_state == {"query": "", "more": True, "loading": False}
 
 
@@ -166,8 +148,7 @@ def test_the_latest_search_wins(folder: Path, make_widget: Callable[[Path], Imag
     for query in ("fox", "owl #9", "owl #1"):  # sent faster than any of them loads
         send(w, {"type": "history_search", "query": query})
     waiting.wait_until(lambda: w.history.query == "owl #1" and not w.history_state["loading"], "the search", WAIT_S)
-    assert shown_prompts(w) == [prompt_of(i) for i in range(RUNS - 1, -1, -1)
-                                if i % 3 and str(i).startswith("1")]
+    assert shown_prompts(w) == newest(RUNS, RUNS, lambda i: i % 3 != 0 and str(i).startswith("1"))
 
 
 def test_a_run_made_during_a_search_joins_only_when_it_matches(
