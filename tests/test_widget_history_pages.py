@@ -18,15 +18,17 @@ import pytest
 
 from image_widget import store as store_mod
 from image_widget.emulator import Emulator
-from image_widget.store import History
-from image_widget.widget import ImageWidget, thumbs
+from image_widget.store import History, Store
+from image_widget.widget import ImageWidget, live, thumbs
 from image_widget.widget.payloads import HISTORY_RUNS
 from support import waiting
+from support.images import png
 from support.gallery import images_of, make_runs, newest, prompt_of
 
 KEY = "sk-test-GALLERY0123456789"
 WAIT_S = 30.0
 RUNS = 100  # runs in the folder: three pages and a bit
+PNG = png((8, 8))
 
 
 @pytest.fixture
@@ -192,6 +194,16 @@ def test_runs_another_process_saves_appear_while_a_view_is_shown(
     waiting.wait_until(lambda: not w._live.polling, "the poller to stop", 10.0)
 
 
+def test_a_run_saved_elsewhere_before_the_first_poll_is_not_missed(
+        tmp_path: Path, make_widget: Callable[[Path], ImageWidget]) -> None:
+    w = make_widget(tmp_path / "early")
+    assert w._history_ready.wait(WAIT_S)
+    Store(tmp_path / "early").save(PNG, "png", {"prompt": "saved elsewhere first", "model": "gpt-image-2"})
+    w.generate("made here later")  # its rows come after the other process's
+    assert w._live.poll() == 1
+    assert shown_prompts(w) == ["made here later", "saved elsewhere first"]  # by time, newest first
+
+
 def test_own_runs_are_not_added_twice_and_closing_stops_the_poller(
         tmp_path: Path, make_widget: Callable[[Path], ImageWidget]) -> None:
     w = make_widget(tmp_path / "own")
@@ -204,3 +216,31 @@ def test_own_runs_are_not_added_twice_and_closing_stops_the_poller(
     waiting.wait_until(lambda: not w._live.polling, "the poller to stop at close", 10.0)
     send(w, {"type": "view", "view_id": "v2", "shown": True})  # a closed widget never polls again
     assert not w._live.polling
+
+
+def test_a_view_that_stops_saying_it_is_shown_stops_the_poller(
+        tmp_path: Path, make_widget: Callable[[Path], ImageWidget], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "VIEW_TIMEOUT_S", 0.2)  # a closed browser tab: no cleanup, no more heartbeats
+    monkeypatch.setattr(live, "POLL_S", 0.05)
+    w = make_widget(tmp_path / "quiet")
+    send(w, {"type": "view", "view_id": "tab", "shown": True})
+    assert w._live.polling
+    waiting.wait_until(lambda: not w._live.polling, "the poller to give up on a silent view", 10.0)
+    send(w, {"type": "view", "view_id": "tab", "shown": True})  # the view is back: polling again
+    assert w._live.polling
+
+
+def test_while_searching_only_matching_runs_from_elsewhere_join(
+        folder: Path, make_widget: Callable[[Path], ImageWidget]) -> None:
+    w = make_widget(folder)
+    send(w, {"type": "history_search", "query": "fox"})
+    waiting.wait_until(lambda: w.history.query == "fox" and not w.history_state["loading"], "the search", WAIT_S)
+    before = shown_prompts(w)
+    make_runs_elsewhere = Store(folder)  # another process's store
+    for prompt in ("an owl from elsewhere", "a fox from elsewhere"):
+        make_runs_elsewhere.save(PNG, "png", {"prompt": prompt, "model": "gpt-image-2"})
+    assert w._live.poll() == 1
+    assert shown_prompts(w) == ["a fox from elsewhere", *before][:HISTORY_RUNS]
+    send(w, {"type": "history_search", "query": ""})  # cleared: the newest page has both
+    waiting.wait_until(lambda: w.history.query == "" and settled(w, HISTORY_RUNS)(), "the newest page", WAIT_S)
+    assert shown_prompts(w)[:2] == ["a fox from elsewhere", "an owl from elsewhere"]

@@ -5,6 +5,10 @@ No folder scan: once a second the index is asked what was indexed after the last
 (`History.changed_runs`), which costs the same on a folder of 10 images or 100,000. The page says when a
 view is shown (`view` commands: on render, every `HEARTBEAT_S` while shown, and when it goes); the poll
 thread runs only while some view said so recently, and stops for good when the widget is closed.
+
+A run this kernel makes is put in front by the run itself (`serialization.with_run`); the poll skips it
+when it is already shown whole. (Should a poll see it in the instant between its save and that, it shows
+it first; the run then replaces it with the same entry.)
 """
 
 from __future__ import annotations
@@ -58,9 +62,6 @@ class LiveGallery:
                 self._views.pop(view_id, None)
             if self._closed or not self._shown() or (self._thread is not None and self._thread.is_alive()):
                 return
-            if self._last_row is None:
-                history = self._w.history
-                self._last_row = history.last_row_id if history is not None else 0
             self._thread = runtime.spawn(self._run, "image-widget-live")
 
     def close(self) -> None:
@@ -78,6 +79,7 @@ class LiveGallery:
         return bool(self._views)
 
     def _run(self) -> None:
+        failing = False
         while True:
             with self._lock:
                 if self._closed or not self._shown():
@@ -85,16 +87,21 @@ class LiveGallery:
                     return
             try:
                 self.poll()
+                failing = False
             except Exception:  # a bad poll must not end the gallery: the next one tries again
-                log.exception("image_widget: polling the folder for new images failed")
+                if not failing:  # said once, not every second, until a poll works again
+                    log.exception("image_widget: polling the folder for new images failed")
+                failing = True
             self._wake.wait(POLL_S)
 
     def poll(self) -> int:
         """Ask the index once for runs saved since the last poll and put the new ones in front; how many."""
         w = self._w
         history = w.history
-        if not isinstance(history, WidgetHistory) or self._last_row is None:
+        if not isinstance(history, WidgetHistory):
             return 0
+        if self._last_row is None:  # the first poll: what was saved since the widget opened is new
+            self._last_row = history.opened_row
         view = history.filter(prompt=history.query) if history.query else history
         runs, last = view.changed_runs(self._last_row, history.cap)
         shown = {str(run["run_id"]): {item["id"] for item in run["items"]} for run in history.shown}

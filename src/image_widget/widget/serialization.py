@@ -19,6 +19,7 @@ import traitlets
 from PIL import Image as PILImage
 
 from image_widget.store import History, StoredImage
+from image_widget.store.records import parse_time
 from image_widget.widget.payloads import HISTORY_RUNS, history_run, merge_history
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ class WidgetHistory(History):
         self.query = ""
         self.more = False
         self.cap = HISTORY_RUNS
+        self.opened_row = self.last_row_id  # the live gallery shows what was indexed after this row
 
     def with_loaded(self, runs: Sequence[dict[str, Any]], more: bool | None = None) -> WidgetHistory:
         """A page of runs read back from disk behind the ones already shown (`more`: older ones exist)."""
@@ -128,10 +130,12 @@ class WidgetHistory(History):
         return new
 
     def with_new(self, runs: Sequence[dict[str, Any]], upto: int = 0) -> WidgetHistory:
-        """Runs saved since (`runs`, newest first, matching `query`) in front; the snapshot grows to `upto`."""
+        """Runs saved since (`runs`, matching `query`) among those shown, newest first — a run another
+        process saved a while ago takes its place by time, and one older than every run shown goes
+        behind them, a page away —; the snapshot grows to `upto`."""
         new = copy.copy(self)
         new.include(upto)
-        merged = merge_history(runs, self.shown, limit=None)
+        merged = sorted(merge_history(runs, self.shown, limit=None), key=_newest_first)  # stable: ties keep order
         new.shown = tuple(merged[:self.cap])
         new.more = self.more or len(merged) > self.cap  # what fell off the end is one page away
         return new
@@ -142,6 +146,11 @@ class WidgetHistory(History):
             return True
         found = self.filter(prompt=self.query)
         return any(img in found for img in images)
+
+
+def _newest_first(run: dict[str, Any]) -> tuple[bool, float]:
+    created = parse_time(run.get("created"))
+    return created is None, -created.timestamp() if created is not None else 0.0
 
 
 def with_run(history: History, images: Sequence[StoredImage], run: dict[str, Any]) -> History:
