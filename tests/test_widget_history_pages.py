@@ -22,8 +22,8 @@ from image_widget.store import History, Store
 from image_widget.widget import ImageWidget, live, thumbs
 from image_widget.widget.payloads import HISTORY_RUNS
 from support import waiting
-from support.images import png
 from support.gallery import images_of, make_runs, newest, prompt_of
+from support.images import png
 
 KEY = "sk-test-GALLERY0123456789"
 WAIT_S = 30.0
