@@ -105,22 +105,31 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
     ]);
   };
 
+  let shownQuery = historyState(ctx).query ?? "";
   const render = (): void => {
     const runs = ctx.list("history");
     if (selected && !runs.some((r) => r.run_id === selected)) selected = null;
     const run = runs.find((r) => r.run_id === selected);
+    const state = historyState(ctx);
+    const query = state.query ?? "";
+    // A page on its way shows at the end of the strip, where it will go (no line appears and goes below).
+    const paging = state.loading && query === shownQuery && runs.length > 0;
     urls.render((url) => {
-      runsList.replaceChildren(...runs.map(runButton));
+      const items = runs.map(runButton);
+      if (paging) items.push(h("li", { class: "iw-history-loading iw-hint", text: "Loading…" }));
+      runsList.replaceChildren(...items);
       thumbs.replaceChildren(...(run ? (run.items ?? []).map((item, i) => thumbButton(run, item, i, url)) : []));
     });
     thumbs.hidden = !run;
-    const state = historyState(ctx);
-    const query = state.query ?? "";
+    if (query !== shownQuery && !state.loading) {
+      shownQuery = query;
+      runsList.scrollLeft = 0; // another search's runs start at the start
+    }
     strip.dataset.loading = state.loading ? "1" : "0";
     strip.dataset.older = state.more ? "1" : "0";
-    status.textContent = state.loading
+    status.textContent = state.loading && !paging
       ? query ? `Searching for “${query}”…` : "Loading runs…"
-      : query && !runs.length ? `No run’s prompt contains “${query}”.` : "";
+      : query && !runs.length && !state.loading ? `No run’s prompt contains “${query}”.` : "";
     status.hidden = !status.textContent;
     el.hidden = runs.length === 0 && !query && !state.loading;
     showMore();
