@@ -49,7 +49,7 @@ class LiveGallery:
 
     @property
     def polling(self) -> bool:
-        """Whether the poll thread is running (tests and the page's liveness)."""
+        """Whether the poll thread is running."""
         thread = self._thread
         return thread is not None and thread.is_alive()
 
