@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_widget_open import widget_open
+from bench_widget_open import live_poll, widget_open
 from common import Figure, median_seconds
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -176,6 +176,7 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
         shutil.rmtree(folder / INDEX_FOLDER)
         rebuild = _fresh(REBUILD, str(folder))
         assert rebuild["n"] == records
+        poll = live_poll(folder)  # last: it saves one more image
 
     label = f"{records:,}"
     open_s, page_s, empty_s = _median(opens, "open"), _median(opens, "page"), _median(empties, "open")
@@ -197,6 +198,7 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
                {"index size": f"{size / 1e6:.0f} MB ({size / records:.0f} bytes per image)",
                 "reload() (checks every sidecar's time, reads none)": f"{reload_s * 1000:.0f} ms"}),
         *widget,
+        poll,
     ]
 
 

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import Figure
+from common import Figure, median_seconds
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -77,6 +77,31 @@ def widget_open(folder: Path, empty: Path, repeat: int = 7) -> list[Figure]:
     ]
 
 
+def live_poll(folder: Path, repeat: int = 50) -> Figure:
+    """What the shared gallery's once-a-second poll costs on `folder`: nothing new, then one run another
+    `Store` (as another process) saved. The run is left in the folder."""
+    import io
+
+    from PIL import Image
+
+    from image_widget.store import History, Store
+    from image_widget.widget.payloads import HISTORY_RUNS
+
+    history = History(folder)
+    last = history.last_row_id
+    quiet = median_seconds(lambda: history.changed_runs(last, HISTORY_RUNS), repeat)
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "PNG")
+    Store(folder).save(buf.getvalue(), "png", {"prompt": "saved by another process", "model": "gpt-image-2"})
+    found: list[int] = []
+    one = median_seconds(lambda: found.append(len(history.changed_runs(last, HISTORY_RUNS)[0])), repeat)
+    assert set(found) == {1}
+    label = f"{len(history):,}"
+    return Figure(f"live gallery poll, {label} images", quiet * 1000, "ms", None, "", "reported (once a second)",
+                  None, {"with one new run": f"{one * 1000:.2f} ms", "query": "History.changed_runs(last row, 30): "
+                         "rows after the last one seen, by the index's row ids (no folder scan)"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folder", type=Path, help="a folder of images to open (made with 100,000 if missing)")
@@ -92,7 +117,7 @@ def main() -> None:
             bench_store.make_folder(folder, args.records)
         empty = Path(tmp) / "empty"
         empty.mkdir()
-        for figure in widget_open(folder, empty, args.repeat):
+        for figure in [*widget_open(folder, empty, args.repeat), live_poll(folder)]:
             print(figure.line())
             for key, value in figure.detail.items():
                 print(f"  {key}: {value}")
