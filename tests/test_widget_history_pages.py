@@ -244,3 +244,29 @@ def test_while_searching_only_matching_runs_from_elsewhere_join(
     send(w, {"type": "history_search", "query": ""})  # cleared: the newest page has both
     waiting.wait_until(lambda: w.history.query == "" and settled(w, HISTORY_RUNS)(), "the newest page", WAIT_S)
     assert shown_prompts(w)[:2] == ["a fox from elsewhere", "an owl from elsewhere"]
+
+
+def test_silence_while_a_cell_runs_is_not_a_view_gone(
+        tmp_path: Path, make_widget: Callable[[Path], ImageWidget], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long cell in this kernel (a sweep, a batch) holds the page's heartbeats in the kernel's queue: the
+    gallery keeps polling through it, and a view that stays silent once the kernel is idle again is gone."""
+    monkeypatch.setattr(live, "VIEW_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(live, "POLL_S", 0.02)
+    monkeypatch.setattr(live.CELLS, "idle_since", live.CELLS.idle_since)  # restored after the test
+    monkeypatch.setattr(live.CELLS, "running", True)  # as IPython's pre_run_cell event sets it
+    w = make_widget(tmp_path / "busy")
+    polls = {"n": 0}
+    real_poll = w._live.poll
+
+    def counted_poll() -> int:
+        polls["n"] += 1
+        return real_poll()
+
+    monkeypatch.setattr(w._live, "poll", counted_poll)
+    send(w, {"type": "view", "view_id": "v", "shown": True})
+    waiting.wait_until(lambda: polls["n"] >= 25, "25 polls (well past the view timeout)", 10.0)
+    assert w._live.polling
+    Store(tmp_path / "busy").save(PNG, "png", {"prompt": "saved during a long cell", "model": "gpt-image-2"})
+    waiting.wait_until(lambda: shown_prompts(w)[:1] == ["saved during a long cell"], "the run during the cell", 10.0)
+    live.CELLS._ended()  # post_run_cell: the kernel is idle, the view's heartbeats could come now
+    waiting.wait_until(lambda: not w._live.polling, "the poller to stop for a view silent while idle", 10.0)

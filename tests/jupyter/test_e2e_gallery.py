@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from support import waiting
+
 if TYPE_CHECKING:
     from tests.jupyter.conftest import NotebookPage
 
@@ -67,3 +69,49 @@ def test_a_run_saved_by_another_process_appears_in_the_shown_widget(lab: Noteboo
     )
     shown, _ = lab.run_cell("print([run['prompt'] for run in w.history.shown], len(w.history))")
     assert shown.strip() == f"[{prompt!r}] 1"
+
+
+_START_CELL_JS = """
+(code) => {
+  const notebook = window.jupyterapp.shell.currentWidget.content;
+  const index = notebook.model.cells.length;
+  notebook.model.sharedModel.insertCell(index, { cell_type: "code", source: code });
+  notebook.activeCellIndex = index;
+  void window.jupyterapp.commands.execute("notebook:run-cell");  // not awaited: the cell keeps running
+  return index;
+}
+"""
+
+_CELL_RUNNING_JS = "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount === null"
+
+LONG_CELL = """
+import pathlib, time
+started = time.monotonic()
+while time.monotonic() - started < 3 * live.VIEW_TIMEOUT_S:  # silent heartbeats: long past the timeout
+    time.sleep(0.05)
+pathlib.Path({ready!r}).touch()
+while not pathlib.Path({done!r}).exists() and time.monotonic() - started < 60:  # until the test says
+    time.sleep(0.05)
+"""
+
+
+def test_the_gallery_stays_live_while_the_kernel_runs_a_long_cell(lab: NotebookPage, tmp_path: Path) -> None:
+    """A long cell (a sweep, a batch) keeps the kernel from hearing the page's heartbeats; runs saved
+    elsewhere meanwhile still appear, sent from the poll thread while the cell runs."""
+    folder = lab.server.root / "out" / lab.name.removesuffix(".ipynb")
+    lab.run_cell("from image_widget.widget import live\nlive.VIEW_TIMEOUT_S = 0.5")
+    ready, done = tmp_path / "ready", tmp_path / "done"
+    cell = lab.page.evaluate(_START_CELL_JS, LONG_CELL.format(ready=str(ready), done=str(done)))
+    try:
+        # the cell has run (the page's heartbeats unheard) well past the view timeout
+        waiting.wait_until(ready.exists, "the long cell to be under way", 30.0, interval=0.05)
+        generate_with_a_script(folder, "a ship saved while the kernel was busy")
+        lab.page.wait_for_function(
+            """(prompt) => [...document.querySelectorAll(".image-widget[data-ready='1'] .iw-history-run")]
+                            .some((run) => run.title === prompt)""",
+            arg="a ship saved while the kernel was busy", timeout=lab.deadline.ms(30),
+        )
+        assert lab.page.evaluate(_CELL_RUNNING_JS, cell)  # it arrived while the cell was still running
+    finally:
+        done.touch()
+    lab.page.wait_for_function(f"(i) => !({_CELL_RUNNING_JS})(i)", arg=cell, timeout=lab.deadline.ms())

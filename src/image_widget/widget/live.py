@@ -6,6 +6,10 @@ No folder scan: once a second the index is asked what was indexed after the last
 view is shown (`view` commands: on render, every `HEARTBEAT_S` while shown, and when it goes); the poll
 thread runs only while some view said so recently, and stops for good when the widget is closed.
 
+A kernel running a cell handles no comm message until the cell ends, so a view's heartbeats wait in its
+queue: silence while a cell runs (a long sweep or batch in this kernel) is not a view gone. IPython's
+`pre_run_cell` / `post_run_cell` events say when cells run (`CellClock`); only idle time counts.
+
 A run this kernel makes is put in front by the run itself (`serialization.with_run`); the poll skips it
 when it is already shown whole. (Should a poll see it in the instant between its save and that, it shows
 it first; the run then replaces it with the same entry.)
@@ -16,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from image_widget import runtime
 from image_widget.widget.serialization import WidgetHistory
@@ -35,6 +39,46 @@ VIEW_TIMEOUT_S = 3 * HEARTBEAT_S
 """A view that has not said so for this long is taken as gone (a closed browser tab runs no cleanup)."""
 
 
+class CellClock:
+    """Whether this kernel is running a cell now and when it last finished one (IPython's events; outside
+    IPython nothing runs cells, and views time out by the wall clock alone)."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.idle_since = 0.0
+        self._hooked = False
+
+    def hook(self) -> None:
+        """Listen to IPython's cell events, once per process (a no-op outside IPython)."""
+        if self._hooked:
+            return
+        self._hooked = True
+        shell = _shell()
+        if shell is not None:
+            shell.events.register("pre_run_cell", self._started)
+            shell.events.register("post_run_cell", self._ended)
+
+    def _started(self, *_args: object) -> None:
+        self.running = True
+
+    def _ended(self, *_args: object) -> None:
+        self.running, self.idle_since = False, time.monotonic()
+
+    def silent_for(self, seen: float) -> float:
+        """Seconds a view seen at `seen` has been silent while the kernel could have heard it."""
+        return 0.0 if self.running else time.monotonic() - max(seen, self.idle_since)
+
+
+def _shell() -> Any:
+    import sys
+
+    ipython = sys.modules.get("IPython")  # imported by every IPython kernel; never imported here
+    return ipython.get_ipython() if ipython is not None else None
+
+
+CELLS = CellClock()
+
+
 class LiveGallery:
     """The widget's poll thread and the views that keep it running."""
 
@@ -46,6 +90,7 @@ class LiveGallery:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._last_row: int | None = None
+        CELLS.hook()
 
     @property
     def polling(self) -> bool:
@@ -72,9 +117,8 @@ class LiveGallery:
         self._wake.set()
 
     def _shown(self) -> bool:
-        now = time.monotonic()
         for view_id, seen in list(self._views.items()):
-            if now - seen > VIEW_TIMEOUT_S:
+            if CELLS.silent_for(seen) > VIEW_TIMEOUT_S:
                 del self._views[view_id]
         return bool(self._views)
 
