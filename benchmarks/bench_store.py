@@ -1,4 +1,5 @@
-"""The store at scale (issue 13): a folder of 100,000 records, then opening, querying and rebuilding its index.
+"""The store at scale (issue 13): a folder of 100,000 records, then opening, querying and rebuilding its index,
+and opening the widget on it (bench_widget_open).
 
 The folder is written by `Store.save` itself (records shaped like `generate`'s, tiny PNGs of three shapes,
 runs of 1–4 images, 90 days of times), in two processes at once, with the background fsync switched off:
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench_widget_open import live_poll, widget_open
 from common import Figure, median_seconds
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -168,11 +170,13 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
         found = len(queries["20 cheapest landscapes with 'fox' from the last 7 days"]())
         reload_s = median_seconds(history.reload, 1, warmup=0)
         memory = _fresh(MEMORY, str(folder))
+        widget = widget_open(folder, empty, repeat)
 
         size = sum(f.stat().st_size for f in (folder / INDEX_FOLDER).iterdir())
         shutil.rmtree(folder / INDEX_FOLDER)
         rebuild = _fresh(REBUILD, str(folder))
         assert rebuild["n"] == records
+        poll = live_poll(folder)  # last: it saves one more image
 
     label = f"{records:,}"
     open_s, page_s, empty_s = _median(opens, "open"), _median(opens, "page"), _median(empties, "open")
@@ -193,6 +197,8 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
         Figure(f"full index rebuild from {label} sidecars", rebuild["s"], "s", None, "", "reported", None,
                {"index size": f"{size / 1e6:.0f} MB ({size / records:.0f} bytes per image)",
                 "reload() (checks every sidecar's time, reads none)": f"{reload_s * 1000:.0f} ms"}),
+        *widget,
+        poll,
     ]
 
 

@@ -97,6 +97,14 @@ export interface HistoryRun {
   items: { id: string; thumb: Bytes }[];
 }
 
+/** What the history strip shows: the search its runs match ("" = the newest runs), whether older runs
+ * match too (`history_more` can bring them), and whether a page is being loaded. */
+export interface HistoryState {
+  query?: string;
+  more?: boolean;
+  loading?: boolean;
+}
+
 export interface Backend {
   kind?: "openai" | "custom" | "emulator" | string;
   label?: string;
@@ -125,6 +133,7 @@ export interface WidgetModel {
   error: ErrorInfo;
   results: ResultItem[];
   history: HistoryRun[];
+  history_state: HistoryState;
   backend: Backend;
   cost: Cost;
   [key: string]: unknown;
@@ -141,7 +150,10 @@ export type Command =
   | { type: "add_input_chunk"; upload_id: string; index: number; total: number; name: string }
   | { type: "remove_input"; id: string }
   | { type: "move_input"; id: string; to: number }
-  | { type: "compare"; ids: [string, string]; request_id: string };
+  | { type: "compare"; ids: [string, string]; request_id: string }
+  | { type: "history_more" }
+  | { type: "history_search"; query: string }
+  | { type: "view"; view_id: string; shown: boolean };
 
 /** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
 export interface CompareItem {

@@ -19,6 +19,7 @@ import { renderHistory } from "./views/history";
 import { renderInputs } from "./views/inputs";
 import { renderKernel } from "./views/kernel";
 import { Lightbox } from "./views/lightbox";
+import { renderLive } from "./views/live";
 import { renderNotices } from "./views/notices";
 import { renderPreview } from "./views/preview";
 import { renderResults } from "./views/results";
@@ -50,9 +51,10 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const history = renderHistory(ctx, lightbox);
   const compare = renderCompare(ctx, [results.el, history.el]);
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
+  const live = renderLive(ctx); // no element: it tells the kernel this view is on screen
   const views: View[] = [
     notices, header, runState, banner, preview, compose, actions, inputs, mask, lightbox, results, batches, history,
-    compare, kernel,
+    compare, kernel, live,
   ];
 
   actions.el.append(runState.el);

@@ -196,6 +196,41 @@ def test_changes_since_sees_saves_from_elsewhere(folder: Path) -> None:
     assert len(history.reload()) == 7
 
 
+def test_runs_after_a_run_follow_on_while_new_runs_arrive_in_front(history: History, folder: Path) -> None:
+    first = history.runs(limit=2)
+    assert [run.record["prompt"] for run in first] == NEWEST[:2]
+    Store(folder).save(png(), "png", {"prompt": "a newer fox", "model": "gpt-image-2"})  # arrives in front
+    rest = history.reload().runs(limit=2, after=first[-1].run_id)
+    assert [run.record["prompt"] for run in rest] == NEWEST[2:4]
+    assert [run.record["prompt"] for run in history.runs(after=rest[-1].run_id)] == NEWEST[4:]
+    assert history.runs(after=history.runs()[-1].run_id) == []
+    foxes = history.filter(prompt="fox")  # a search pages the same way
+    assert [run.record["prompt"] for run in foxes.runs(limit=1, after=foxes.runs(limit=1)[0].run_id)] == [
+        'the "quoted" fox']
+    with pytest.raises(ValueError, match="after: no run 'nope'"):
+        history.runs(after="nope")
+
+
+def test_changed_runs_are_whole_newest_first_and_bounded(folder: Path) -> None:
+    history = History(folder)
+    last = history.last_row_id
+    assert history.changed_runs(last, 10) == ([], last)
+    other = Store(folder)  # another process writes a run of two, one image at a time, then another run
+    pair = {"run_id": "r" * 32, "count": 2, "prompt": "fox pair", "created": "2026-11-20T08:00:00+00:00"}
+    other.save(png(), "png", {**pair, "index": 0})
+    runs, seen = history.changed_runs(last, 10)
+    assert [(run.run_id, len(run)) for run in runs] == [("r" * 32, 1)]
+    other.save(png(), "png", {**pair, "index": 1})
+    other.save(png(), "png", {"run_id": "s" * 32, "prompt": "owl later", "created": "2026-11-21T08:00:00+00:00"})
+    runs, seen2 = history.changed_runs(seen, 10)
+    assert [(run.record["prompt"], len(run)) for run in runs] == [("owl later", 1), ("fox pair", 2)]  # whole
+    assert history.changed_runs(seen, 1)[0][0].record["prompt"] == "owl later"  # the newest `limit` runs
+    assert [run.record["prompt"] for run in history.filter(prompt="fox").changed_runs(seen, 10)[0]] == ["fox pair"]
+    assert len(history) == 5  # a snapshot: `include` shows what a poller listed
+    history.include(seen2)
+    assert len(history) == 8
+
+
 def test_open_reads_no_sidecar_when_the_index_is_current(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("the folder was scanned"))
     history = History(folder)

@@ -1,12 +1,19 @@
 // The history strip: one button per earlier run; choosing a run shows its thumbnails (scrolled into
 // view), each opening the lightbox. When the runs do not fit, the strip says so: ‹ › buttons, a fade
 // on the side with more, and a visible scrollbar (`data-more` = none / left / right / both).
+// It holds the pages looked at, not the folder: scrolling near its end asks the kernel for the next
+// page (`history_more`, while `history_state.more`), and the search box (history-search.ts) swaps the
+// runs for those whose prompt matches. `data-loading` / `data-older` on the strip say what is going on.
 
 import { toBytes } from "../bytes";
 import { type Ctx, UrlBatch, type View } from "../ctx";
 import { button, h, shortDate, thumbImg, uid } from "../dom";
 import type { HistoryRun } from "../protocol";
+import { historyState, renderHistorySearch } from "./history-search";
 import type { Lightbox } from "./lightbox";
+
+/** Ask for the next page when the end of the strip is this close (px) to coming into view. */
+const MORE_MARGIN_PX = 240;
 
 function runLabel(run: HistoryRun): string {
   const n = run.items?.length ?? 0;
@@ -30,9 +37,12 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
   prev.setAttribute("aria-controls", runsList.id);
   next.setAttribute("aria-controls", runsList.id);
   const strip = h("div", { class: "iw-history-strip", attrs: { "data-more": "none" } }, [prev, runsList, next]);
+  const search = renderHistorySearch(ctx);
+  const status = h("p", { class: "iw-hint iw-history-status", attrs: { role: "status", "aria-live": "polite" } });
   const el = h("section", { class: "iw-history", attrs: { "aria-labelledby": headId } }, [
-    h("div", { class: "iw-section-head" }, [h("h3", { text: "History", attrs: { id: headId } })]),
+    h("div", { class: "iw-section-head" }, [h("h3", { text: "History", attrs: { id: headId } }), search.el]),
     strip,
+    status,
     thumbs,
   ]);
 
@@ -45,6 +55,17 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
     prev.hidden = next.hidden = !left && !right;
     prev.disabled = !left;
     next.disabled = !right;
+    askMore();
+  };
+  let asked = false; // a `history_more` is on its way: wait for the kernel's answer (history_state)
+  /** The end of the strip is (nearly) in view and older runs match: ask for the next page. */
+  const askMore = (): void => {
+    const state = historyState(ctx);
+    if (asked || !state.more || state.loading || !ctx.list("history").length || runsList.clientWidth === 0) return;
+    const { scrollLeft, scrollWidth, clientWidth } = runsList;
+    if (scrollLeft + clientWidth < scrollWidth - MORE_MARGIN_PX) return;
+    asked = true;
+    ctx.send({ type: "history_more" });
   };
   const page = (direction: number): void => {
     runsList.scrollBy({ left: direction * Math.max(120, runsList.clientWidth * 0.8), behavior: "smooth" });
@@ -84,18 +105,42 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
     ]);
   };
 
+  let shownQuery = historyState(ctx).query ?? "";
   const render = (): void => {
     const runs = ctx.list("history");
     if (selected && !runs.some((r) => r.run_id === selected)) selected = null;
     const run = runs.find((r) => r.run_id === selected);
+    const state = historyState(ctx);
+    const query = state.query ?? "";
+    // A page on its way shows at the end of the strip, where it will go (no line appears and goes below).
+    const paging = state.loading && query === shownQuery && runs.length > 0;
     urls.render((url) => {
-      runsList.replaceChildren(...runs.map(runButton));
+      const items = runs.map(runButton);
+      if (paging) items.push(h("li", { class: "iw-history-loading iw-hint", text: "Loading…" }));
+      runsList.replaceChildren(...items);
       thumbs.replaceChildren(...(run ? (run.items ?? []).map((item, i) => thumbButton(run, item, i, url)) : []));
     });
     thumbs.hidden = !run;
-    el.hidden = runs.length === 0;
+    if (query !== shownQuery && !state.loading) {
+      shownQuery = query;
+      runsList.scrollLeft = 0; // another search's runs start at the start
+    }
+    strip.dataset.loading = state.loading ? "1" : "0";
+    strip.dataset.older = state.more ? "1" : "0";
+    status.textContent = state.loading && !paging
+      ? query ? `Searching for “${query}”…` : "Loading runs…"
+      : query && !runs.length && !state.loading ? `No run’s prompt contains “${query}”.` : "";
+    status.hidden = !status.textContent;
+    el.hidden = runs.length === 0 && !query && !state.loading;
     showMore();
   };
+  ctx.onChange(["history_state"], () => {
+    asked = false;
+    render();
+  });
+  ctx.onChange(["history"], () => {
+    asked = false;
+  });
 
   ctx.listen<MouseEvent>(el, "click", (e) => {
     const target = e.target as Element | null;

@@ -84,5 +84,6 @@ def test_cleanup_detaches_dom_listeners(harness: Harness) -> None:
             window.__root.querySelector('[data-action="generate"]').click();
         }"""
     )
-    assert harness.sent() == []
+    # only the view's own word to the kernel that it was shown and went (views/live.ts)
+    assert [m["content"]["shown"] for m in harness.sent()] == [True, False]
     assert harness.sets("options") == []

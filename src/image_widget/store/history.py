@@ -8,6 +8,7 @@ it on `reload()` or `add_run`, and `changes_since` lists them for whoever polls.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["History", "Run"]
 _CHUNK = 500
+_RUN_ROWS = 16  # rows read per run asked for: a run has at most 10 images (n ≤ 10)
 
 
 @dataclass(frozen=True)
@@ -157,25 +159,63 @@ class History:
             raise ValueError(f"page number must be ≥ 0 and size ≥ 1, got {number} and {size}")
         return self._images(size, number * size)
 
-    def runs(self, limit: int | None = None) -> list[Run]:
-        """Images grouped by request (run_id), newest first; `limit` stops after that many runs."""
+    def runs(self, limit: int | None = None, *, after: str | None = None) -> list[Run]:
+        """Images grouped by request (run_id), newest first; `limit` stops after that many runs. `after` (a
+        run id) starts with the run that follows it, so pages follow on from each other even while new
+        runs arrive in front: `history.runs(30, after=page[-1].run_id)`."""
+        view = self if after is None else self._narrowed(*self._after(after))
         runs: list[Run] = []
         key, offset = None, 0
         images: list[StoredImage] = []
+        chunk = _CHUNK if limit is None else min(_CHUNK, 2 * limit + 16)  # a page reads about a page of rows
         while limit is None or len(runs) < limit:
-            rows = self._rows(f"run_key, file, {RECORD}", f"ORDER BY {NEWEST} LIMIT ? OFFSET ?", (_CHUNK, offset))
+            rows = view._rows(f"run_key, file, {RECORD}", f"ORDER BY {NEWEST} LIMIT ? OFFSET ?", (chunk, offset))
             for run_key, file, text in rows:
                 if run_key != key and images:
                     runs.append(Run(str(key), images))
                     images = []
                 key = run_key
                 images.append(image_from_row(self.folder, file, text))
-            offset += _CHUNK
-            if len(rows) < _CHUNK:
+            offset += chunk
+            if len(rows) < chunk:
                 if images:
                     runs.append(Run(str(key), images))
                 break
         return runs[:limit]
+
+    def _after(self, run_id: str) -> tuple[str, tuple[Any, ...]]:
+        """The rows of the runs after `run_id` in the newest-first order (runs with no time come last)."""
+        found = self._index.rows("SELECT run_created_us, run_first FROM images WHERE run_key = ? LIMIT 1", (run_id,))
+        if not found:
+            raise ValueError(f"after: no run {run_id!r} in {self.folder}")
+        (created, first), = found
+        if created is None:
+            return "run_created_us IS NULL AND run_first < ?", (first,)
+        return ("run_created_us < ? OR (run_created_us = ? AND run_first < ?) OR run_created_us IS NULL",
+                (created, created, first))
+
+    def _narrowed(self, clause: str, params: Sequence[Any]) -> History:
+        view = copy.copy(self)
+        view._where = self._where.and_(clause, *params)
+        return view
+
+    def changed_runs(self, row_id: int, limit: int) -> tuple[list[Run], int]:
+        """(the newest `limit` runs of this view with an image indexed after row `row_id`, each whole — also
+        its images indexed before —, the row to ask from next time): what a live gallery polls for. Like
+        `changes_since` it sees every process's saves, also those after this snapshot."""
+        where = self._where.and_("run_key IN (SELECT run_key FROM images WHERE row > ?)", int(row_id))
+        rows = self._index.rows(f"SELECT run_key, file, {RECORD} FROM images WHERE {where.sql()} "  # noqa: S608
+                                f"ORDER BY {NEWEST} LIMIT ?", (*where.params, max(limit, 0) * _RUN_ROWS), fresh=True)
+        (last,), = self._index.rows("SELECT COALESCE(MAX(row), 0) FROM images")
+        grouped: dict[str, list[StoredImage]] = {}
+        for run_key, file, text in rows:
+            if run_key in grouped or len(grouped) < limit:
+                grouped.setdefault(run_key, []).append(image_from_row(self.folder, file, text))
+        return [Run(key, images) for key, images in grouped.items()], max(int(last), int(row_id))
+
+    def include(self, row_id: int) -> None:
+        """Show the rows up to `row_id` too (a poller has just listed them, see `changed_runs`)."""
+        self._snap.upto = max(self._snap.upto, int(row_id))
 
     def changes_since(self, row_id: int) -> tuple[list[StoredImage], int]:
         """(images indexed after row `row_id` that match this view, the row to ask from next time), from

@@ -73,6 +73,36 @@ class Compare(TypedDict):
     request_id: Any
 
 
+class HistoryMore(TypedDict):
+    type: Literal["history_more"]  # the next page of runs (same search) after the last one shown
+
+
+class HistorySearch(TypedDict):
+    type: Literal["history_search"]
+    query: str  # runs whose prompt contains this (case-insensitive); "" = back to the newest runs
+
+
+class View(TypedDict):
+    type: Literal["view"]
+    view_id: str
+    shown: bool  # sent on render and every live.HEARTBEAT_S while shown (True), and at cleanup (False)
+
+
+def _history_more(w: ImageWidget, _msg: HistoryMore, _buffers: list[bytes]) -> None:
+    w._pages.more()
+
+
+def _history_search(w: ImageWidget, msg: HistorySearch, _buffers: list[bytes]) -> None:
+    query = msg.get("query")
+    w._pages.search(query if isinstance(query, str) else "")
+
+
+def _view(w: ImageWidget, msg: View, _buffers: list[bytes]) -> None:
+    view_id = msg.get("view_id")
+    if isinstance(view_id, str) and view_id:
+        w._live.view(view_id, msg.get("shown") is True)
+
+
 def _generate(w: ImageWidget, msg: Generate, _buffers: list[bytes]) -> None:
     # ipywidgets holds a state update back while an earlier one is unanswered, but sends custom
     # messages at once: a snapshot of the options in the message cannot be overtaken.
@@ -213,6 +243,9 @@ HANDLERS: dict[str, Handler] = {
     "remove_input": _remove_input,
     "move_input": _move_input,
     "compare": _compare,
+    "history_more": _history_more,
+    "history_search": _history_search,
+    "view": _view,
 }
 
 

@@ -29,10 +29,12 @@ from image_widget.capabilities import FileTuple
 from image_widget.jobs import Job, JobRunner
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store
-from image_widget.widget import commands, thumbs
+from image_widget.widget import commands
 from image_widget.widget.batches import BatchPoller
 from image_widget.widget.connection import Connection
+from image_widget.widget.history_pages import HistoryPages
 from image_widget.widget.inputs import Inputs
+from image_widget.widget.live import LiveGallery
 from image_widget.widget.markup import MarkupTrait, markup_png, markup_to_json
 from image_widget.widget.options import (
     OPTION_KEYS,
@@ -97,6 +99,7 @@ class ImageWidget(anywidget.AnyWidget):
     error = traitlets.Dict().tag(sync=True)
     results = traitlets.List(traitlets.Dict()).tag(sync=True)
     history = traitlets.Instance(History, allow_none=True).tag(sync=True, to_json=history_to_json)
+    history_state = traitlets.Dict().tag(sync=True)
     backend = traitlets.Dict().tag(sync=True)
     cost = traitlets.Dict().tag(sync=True)
     batches = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -130,7 +133,9 @@ class ImageWidget(anywidget.AnyWidget):
         self._lock = threading.RLock()  # held by every trait write of the job thread and by `_refresh`
         self._inputs = Inputs(self)
         self._runs = Runs(self)
-        self._history_ready = threading.Event()
+        self._pages = HistoryPages(self)
+        self._history_ready = self._pages.ready
+        self._live = LiveGallery(self)
         self._runner = JobRunner()
         self._store = Store(folder)  # before the backend: an unusable folder fails before any emulator notice
         self._connection = Connection(client, base_url, api_key, run_options)
@@ -146,6 +151,7 @@ class ImageWidget(anywidget.AnyWidget):
             status={"state": "idle", "message": "", "job_id": None, "started_ms": None},
             error={},
             history=None,
+            history_state=self._pages.state(),
         )
         self.on_msg(commands.dispatch)
         self._batches = BatchPoller(self)
@@ -153,7 +159,7 @@ class ImageWidget(anywidget.AnyWidget):
         self._ready = True
         self._refresh()
         self.history = WidgetHistory(self._store.folder)
-        runtime.spawn(lambda: thumbs.load_history(self), "image-widget-history")
+        self._pages.start()
         runtime.spawn(lambda: self._batches.refresh(ask_server=False), "image-widget-batches-list")
         if server is not None:  # the server's own model list and dates, without delaying the first render
             runtime.spawn(self._load_server_models, "image-widget-models")
@@ -258,6 +264,9 @@ class ImageWidget(anywidget.AnyWidget):
         poller = getattr(self, "_batches", None)
         if poller is not None:
             poller.close()
+        live = getattr(self, "_live", None)
+        if live is not None:
+            live.close()
         super().close()
 
     def __repr__(self) -> str:

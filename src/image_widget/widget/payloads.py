@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 HISTORY_RUNS = 30
-"""How many runs the `history` trait keeps, so a saved notebook stays small."""
+"""A page of the history strip: the `history` trait starts with this many runs and each `history_more`
+adds this many, so the kernel, the page and a saved notebook hold what was looked at, never the folder."""
 HISTORY_THUMB_PX = 96
 RESULT_THUMB_PX = 160
 PREVIEW_PX = 512
@@ -149,8 +150,8 @@ def history_run(records: Sequence[Mapping[str, Any]], thumbs: Sequence[bytes]) -
 
 
 def merge_history(new: Sequence[dict[str, Any]], old: Sequence[dict[str, Any]],
-                  limit: int = HISTORY_RUNS) -> list[dict[str, Any]]:
-    """`new` runs before `old` ones (both newest first), each run once, at most `limit`."""
+                  limit: int | None = HISTORY_RUNS) -> list[dict[str, Any]]:
+    """`new` runs before `old` ones (both newest first), each run once (the first seen), at most `limit`."""
     seen: set[str] = set()
     merged: list[dict[str, Any]] = []
     for run in [*new, *old]:

@@ -19,6 +19,7 @@ import traitlets
 from PIL import Image as PILImage
 
 from image_widget.store import History, StoredImage
+from image_widget.store.records import parse_time
 from image_widget.widget.payloads import HISTORY_RUNS, history_run, merge_history
 
 if TYPE_CHECKING:
@@ -96,33 +97,72 @@ def edit_png(value: MaskImage | None) -> bytes | None:
 
 
 class WidgetHistory(History):
-    """The `history` trait's value: everything saved in the folder (`store.History`) plus `shown`, the
-    latest runs (newest first, at most `HISTORY_RUNS`) with the small thumbnails the page lists.
+    """The `history` trait's value: everything saved in the folder (`store.History`) plus `shown`, the runs
+    the page lists (newest first) with their small thumbnails — the pages loaded so far, never the folder.
 
-    Replaced rather than changed in place (`with_run` and `with_loaded` return a new value), so
-    assigning it is what sends it: no hand-made `send_state("history")`.
+    `query` is the search those runs match ("" = none), `more` says whether older ones match too, and
+    `cap` how many runs `shown` keeps when new ones arrive in front (a page per page loaded). Replaced
+    rather than changed in place (every `with_…` returns a new value), so assigning it is what sends it:
+    no hand-made `send_state("history")`.
     """
 
     def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
         super().__init__(folder)
         self.shown: tuple[dict[str, Any], ...] = ()
+        self.query = ""
+        self.more = False
+        self.cap = HISTORY_RUNS
+        self.opened_row = self.last_row_id  # the live gallery shows what was indexed after this row
 
-    def with_loaded(self, runs: Sequence[dict[str, Any]]) -> WidgetHistory:
-        """Runs read back from disk (after a restart) behind the ones already shown."""
+    def with_loaded(self, runs: Sequence[dict[str, Any]], more: bool | None = None) -> WidgetHistory:
+        """A page of runs read back from disk behind the ones already shown (`more`: older ones exist)."""
         new = copy.copy(self)
-        new.shown = tuple(merge_history(self.shown, runs))
+        new.shown = tuple(merge_history(self.shown, runs, limit=None))
+        new.cap = max(HISTORY_RUNS, len(new.shown))
+        if more is not None:
+            new.more = more
         return new
+
+    def with_search(self, query: str, runs: Sequence[dict[str, Any]], more: bool) -> WidgetHistory:
+        """The first page of the runs whose prompt contains `query` ("" = the newest runs) instead of `shown`."""
+        new = copy.copy(self)
+        new.query, new.shown, new.more, new.cap = query, tuple(runs), more, HISTORY_RUNS
+        return new
+
+    def with_new(self, runs: Sequence[dict[str, Any]], upto: int = 0) -> WidgetHistory:
+        """Runs saved since (`runs`, matching `query`) among those shown, newest first — a run another
+        process saved a while ago takes its place by time, and one older than every run shown goes
+        behind them, a page away —; the snapshot grows to `upto`."""
+        new = copy.copy(self)
+        new.include(upto)
+        merged = sorted(merge_history(runs, self.shown, limit=None), key=_newest_first)  # stable: ties keep order
+        new.shown = tuple(merged[:self.cap])
+        new.more = self.more or len(merged) > self.cap  # what fell off the end is one page away
+        return new
+
+    def matches(self, images: Sequence[StoredImage]) -> bool:
+        """Whether a run belongs in `shown` under the current search (asked of the index, as the search was)."""
+        if not self.query:
+            return True
+        found = self.filter(prompt=self.query)
+        return any(img in found for img in images)
+
+
+def _newest_first(run: dict[str, Any]) -> tuple[bool, float]:
+    created = parse_time(run.get("created"))
+    return created is None, -created.timestamp() if created is not None else 0.0
 
 
 def with_run(history: History, images: Sequence[StoredImage], run: dict[str, Any]) -> History:
-    """A new `history` value with a run this kernel just made (`run`: its `history_run` entry) in front.
+    """A new `history` value with a run this kernel just made (`run`: its `history_run` entry) in front
+    (when it matches the search shown).
 
     A shallow copy is enough: `History` never mutates its lists, it rebinds them.
     """
     new = copy.copy(history)
     new.add_run(images)
-    if isinstance(new, WidgetHistory):
-        new.shown = tuple(merge_history([run], new.shown))
+    if isinstance(new, WidgetHistory) and new.matches(images):
+        new = new.with_new([run])
     return new
 
 

@@ -1,4 +1,4 @@
-"""Thumbnails for `results` and `history`, made off the kernel's thread.
+"""Thumbnails for `results` and `history`, made off the kernel's thread (on `runtime.io_pool`).
 
 A thumbnail must never hide a saved, paid-for image: one that fails is logged and left empty.
 """
@@ -6,16 +6,15 @@ A thumbnail must never hide a saved, paid-for image: one that fails is logged an
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from image_widget import runtime
-from image_widget.widget.payloads import HISTORY_RUNS, HISTORY_THUMB_PX, RESULT_THUMB_PX, history_run
-from image_widget.widget.serialization import WidgetHistory
+from image_widget.widget.payloads import HISTORY_THUMB_PX, RESULT_THUMB_PX, history_run
 
 if TYPE_CHECKING:
     from image_widget.client.api import Result
-    from image_widget.store import History
-    from image_widget.widget.core import ImageWidget
+    from image_widget.store import Run, StoredImage
 
 log = logging.getLogger(__name__)
 
@@ -42,37 +41,20 @@ def result_thumbs(result: Result) -> list[tuple[bytes, bytes]]:
     return list(runtime.io_pool().map(both_thumbs, range(len(result.paths))))
 
 
-def history_runs(history: History | None) -> list[dict[str, Any]]:
-    """The last runs saved in the folder as `history` entries, so a restarted kernel shows its history."""
+def _history_thumb(stored: StoredImage) -> bytes:
+    if stored.path.suffix.lower() == ".svg":
+        return b""
     from image_widget.images import thumbnail_bytes
 
-    runs = history.runs(limit=HISTORY_RUNS) if history is not None else []
-    loaded: list[dict[str, Any]] = []
-    for run in runs:
-        thumbs: list[bytes] = []
-        for stored in run.images:
-            try:
-                thumbs.append(b"" if stored.path.suffix.lower() == ".svg"
-                              else thumbnail_bytes(stored.data(), HISTORY_THUMB_PX))
-            except Exception:  # noqa: BLE001 - a damaged file only loses its thumbnail
-                thumbs.append(b"")
-        loaded.append(history_run([s.record for s in run.images], thumbs))
-    return loaded
-
-
-
-def load_history(widget: ImageWidget) -> None:
-    """Background thread: show the runs already on disk, so a restarted kernel shows its history.
-
-    Runs this kernel made meanwhile stay in front; `_history_ready` is set when done, even on failure.
-    """
     try:
-        loaded = history_runs(widget.history)
-        if loaded:
-            with widget._lock:
-                if isinstance(widget.history, WidgetHistory):
-                    widget.history = widget.history.with_loaded(loaded)
-    except Exception:
-        log.exception("image_widget: loading the history thumbnails failed")
-    finally:
-        widget._history_ready.set()
+        return thumbnail_bytes(stored.data(), HISTORY_THUMB_PX)
+    except Exception:  # noqa: BLE001 - a damaged file only loses its thumbnail
+        return b""
+
+
+def history_entries(runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """Runs read from the folder as `history` entries, their thumbnails made side by side on the io pool
+    (call from a background thread, never from the pool itself)."""
+    images = [stored for run in runs for stored in run.images]
+    thumbs = iter(list(runtime.io_pool().map(_history_thumb, images)))
+    return [history_run([s.record for s in run.images], [next(thumbs) for _ in run.images]) for run in runs]
