@@ -3,8 +3,8 @@ folder, and the run appears in the widget's history strip in the browser — no 
 
 The other process is a `Writer`: a function given the folder and a prompt that makes one image there
 from outside the notebook's kernel and returns when it is saved. `WRITERS` holds one per kind of
-writer; a script with `iw.generate` today, and the MCP server (`image-widget mcp`) can join as another
-entry with the same signature.
+writer: a script with `iw.generate`, and the MCP server (`python -m image_widget.mcp`, over stdio, driven by
+the `mcp` SDK's own client as an assistant would drive it).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,24 @@ def generate_with_a_script(folder: Path, prompt: str) -> None:
                    capture_output=True)
 
 
-WRITERS: dict[str, Writer] = {"script": generate_with_a_script}
+def generate_through_the_mcp_server(folder: Path, prompt: str) -> None:
+    """An assistant's tool call: the MCP server, started over stdio with `--folder`, runs `generate_image`
+    (no key: its own offline emulator) and answers once the image is saved."""
+    import anyio
+
+    from support.mcp_server import body, server_env, stdio
+
+    async def call() -> None:
+        async with stdio(folder.parent, server_env(None, None), ["--folder", str(folder)]) as client:
+            result = await client.call_tool("generate_image", {"prompt": prompt})
+            assert not result.is_error, result
+            assert body(result)["images"], body(result)
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API keeps an event loop running on this thread
+        pool.submit(anyio.run, call).result(timeout=120)
+
+
+WRITERS: dict[str, Writer] = {"script": generate_with_a_script, "mcp": generate_through_the_mcp_server}
 
 
 @pytest.mark.parametrize("writer", list(WRITERS.values()), ids=list(WRITERS))
