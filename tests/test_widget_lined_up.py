@@ -112,6 +112,7 @@ def test_expand_mode_sends_the_canvas_and_gives_the_bigger_picture(make: Make, e
     assert sent.endpoint == "edit"
     assert sent.params["size"] == "1024x1024"
     assert w.results[0]["code"].startswith("iw.expand(")
+    assert w.results[0]["size"] == "400x400"  # the card says what was saved, not what the API was asked for
     assert w.status["message"].startswith("1 image")
     # Removing the picture leaves nothing to expand: back to Generate, with a real size.
     msg(w, {"type": "remove_input", "id": w.inputs[0]["id"]})

@@ -76,12 +76,19 @@ def result_item(record: Mapping[str, Any], thumb: bytes, code: str, snippet: str
         "thumb": thumb,
         "prompt": record.get("prompt") or "",
         "model": record.get("model") or "",
-        "size": response.get("size") or params.get("size") or "",
+        "size": _saved_size(record) or response.get("size") or params.get("size") or "",
         "quality": response.get("quality") or params.get("quality") or "",
         "cost_text": _money(per_image),
         "code": code,
         "snippet": snippet or code,
     }
+
+
+def _saved_size(record: Mapping[str, Any]) -> str:
+    """`WxH` of the saved image: what an edit composited back onto its input (or an expand) really is,
+    not the size the API was asked for."""
+    width, height = record.get("width"), record.get("height")
+    return f"{width}x{height}" if isinstance(width, int) and isinstance(height, int) else ""
 
 
 #: Record fields compared besides `params`, first in the differences list. `size` and `quality` fall
