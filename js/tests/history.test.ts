@@ -70,18 +70,18 @@ describe("MaskEdits", () => {
     const two = painted(e.raster);
     expect(two.length).toBeGreaterThan(one.length);
 
-    expect(e.run("undo")).toBe(true);
+    expect(e.run("undo")).toBe("mask");
     expect(painted(e.raster)).toEqual(one);
-    expect(e.run("undo")).toBe(true);
+    expect(e.run("undo")).toBe("mask");
     expect(painted(e.raster)).toEqual([]);
     expect(e.raster.count).toBe(0);
-    expect(e.run("undo")).toBe(false);
+    expect(e.run("undo")).toBeNull();
 
-    expect(e.run("redo")).toBe(true);
+    expect(e.run("redo")).toBe("mask");
     expect(painted(e.raster)).toEqual(one);
-    expect(e.run("redo")).toBe(true);
+    expect(e.run("redo")).toBe("mask");
     expect(painted(e.raster)).toEqual(two);
-    expect(e.run("redo")).toBe(false);
+    expect(e.run("redo")).toBeNull();
     expect(e.raster.count).toBe(two.length);
   });
 
@@ -106,13 +106,13 @@ describe("MaskEdits", () => {
 
   it("invert and clear are undoable edits; clear of an empty mask is nothing", () => {
     const e = new MaskEdits(new MaskRaster(12, 10));
-    expect(e.run("clear")).toBe(false);
+    expect(e.run("clear")).toBeNull();
     expect(e.history.canUndo).toBe(false);
     stroke(e, 6, 5, 6, 5, 5);
     const p = painted(e.raster);
-    expect(e.run("invert")).toBe(true);
+    expect(e.run("invert")).toBe("mask");
     expect(e.raster.count).toBe(120 - p.length);
-    expect(e.run("clear")).toBe(true);
+    expect(e.run("clear")).toBe("mask");
     expect(e.raster.count).toBe(0);
     e.run("undo");
     expect(e.raster.count).toBe(120 - p.length);
@@ -131,7 +131,7 @@ describe("MaskEdits", () => {
     stroke(e, 35, 2, 35, 2, 3);
     e.run("undo");
     e.run("undo");
-    expect(e.run("undo")).toBe(false);
+    expect(e.run("undo")).toBeNull();
     expect(painted(e.raster)).toEqual(first);
   });
 
