@@ -147,3 +147,38 @@ describe("MaskEdits", () => {
     expect(e.raster.count).toBe(0);
   });
 });
+
+describe("one history for mask and markup", () => {
+  it("undoes and redoes across layers in order, markup pixels exactly", async () => {
+    const { colourPixel } = await import("../mask/markup");
+    const e = new MaskEdits(new MaskRaster(30, 20));
+    stroke(e, 5, 5, 10, 5, 3);
+    const maskAfter = painted(e.raster);
+    const red = colourPixel("#ff0000");
+    const s1 = { idx: [] as number[], before: [] as number[] };
+    e.markup.segment(20, 10, 25, 10, 3, red, s1);
+    expect(e.markupStroke(s1)).toBe(true);
+    const blue = colourPixel("#0000ff");
+    const s2 = { idx: [] as number[], before: [] as number[] };
+    e.markup.segment(22, 8, 22, 14, 3, blue, s2);
+    e.markupStroke(s2);
+    const snapshot = e.markup.rgba.slice();
+    expect(e.run("undo")).toBe("markup");
+    const px = new Uint32Array(e.markup.rgba.buffer);
+    expect(px[10 * 30 + 22]).toBe(red);
+    expect(e.run("undo")).toBe("markup");
+    expect(e.markup.count).toBe(0);
+    expect(e.run("undo")).toBe("mask");
+    expect(e.raster.count).toBe(0);
+    expect(e.run("redo")).toBe("mask");
+    expect(painted(e.raster)).toEqual(maskAfter);
+    e.run("redo");
+    e.run("redo");
+    expect(e.markup.rgba).toEqual(snapshot);
+    expect(e.run("clear", "markup")).toBe("markup");
+    expect(e.markup.count).toBe(0);
+    expect(e.raster.count).toBe(maskAfter.length);
+    expect(e.run("undo")).toBe("markup");
+    expect(e.markup.rgba).toEqual(snapshot);
+  });
+});
