@@ -4,15 +4,18 @@
 
 import type { RenderProps } from "@anywidget/types";
 import "./widget.css";
+import "./layout.css";
 import { Ctx, type View } from "./ctx";
 import { h } from "./dom";
 import { keepFormKeys } from "./keys";
+import { columns } from "./layout";
 import { renderMask } from "./mask/view";
 import type { WidgetModel } from "./protocol";
 import { renderActions } from "./views/actions";
 import { renderBanner } from "./views/banner";
 import { renderCompare } from "./views/compare";
 import { renderCompose } from "./views/compose";
+import { renderExpand } from "./views/expand";
 import { renderHeader } from "./views/header";
 import { renderHistory } from "./views/history";
 import { renderInputs } from "./views/inputs";
@@ -43,13 +46,14 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const actions = renderActions(ctx, compose.flushPrompt);
   const inputs = renderInputs(ctx);
   const mask = renderMask(ctx);
+  const expand = renderExpand(ctx);
   const lightbox = new Lightbox(ctx);
   const results = renderResults(ctx, lightbox);
   const history = renderHistory(ctx, lightbox);
   const compare = renderCompare(ctx, [results.el, history.el]);
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const views: View[] = [
-    notices, header, runState, banner, preview, compose, actions, inputs, mask, lightbox, results, history, compare,
+    notices, header, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, history, compare,
     kernel,
   ];
 
@@ -57,16 +61,12 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   root.append(
     header.el,
     kernel.el,
-    compose.el,
-    inputs.el,
-    mask.el,
-    actions.el,
-    notices.el,
-    banner.el,
-    preview.el,
-    results.el,
-    history.el,
-    compare.el,
+    columns(
+      ctx,
+      [compose.el, mask.el, expand.el, actions.el],
+      [notices.el, banner.el, preview.el, results.el, history.el, compare.el],
+      inputs.el,
+    ),
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),
   );
   el.append(root);
