@@ -110,6 +110,10 @@ class MaskEditor {
       return;
     }
     if (e.target !== this.stage.paint || mod || e.altKey) return;
+    if (e.key === "Escape" && this.tools.keys.el.hidden === false) {
+      this.tools.keys.toggle(false);
+      return;
+    }
     if (e.key === " ") {
       this.gestures.spaceHeld = true;
       e.preventDefault();
@@ -149,7 +153,7 @@ class MaskEditor {
     this.refusal.textContent = refusal;
     this.refusal.hidden = !refusal;
     if (!refusal) this.tools.showLayer(layer);
-    this.section.dataset.layer = this.tools.layer;
+    this.section.dataset.activeLayer = this.tools.layer;
   }
 
   // ------------------------------------------------------------------------------------ edits
