@@ -102,6 +102,7 @@ export class Interaction {
       return;
     }
     if (tool === "brush" || tool === "eraser") this.paintTo(a, x, y);
+    this.stage.flush();
     this.stage.moveCursor(e, this.cursorSize());
   }
 

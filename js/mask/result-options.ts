@@ -23,13 +23,11 @@ export function boxShare(r: MaskRaster): number {
   let x1 = -1;
   let y1 = -1;
   for (let y = 0; y < r.height; y++) {
-    const row = y * r.width;
-    const first = r.bits.indexOf(1, row);
-    if (first < 0 || first >= row + r.width) continue;
-    let last = row + r.width - 1;
-    while (!r.bits[last]) last--;
-    x0 = Math.min(x0, first - row);
-    x1 = Math.max(x1, last - row);
+    const row = r.bits.subarray(y * r.width, (y + 1) * r.width);
+    const first = row.indexOf(1);
+    if (first < 0) continue;
+    x0 = Math.min(x0, first);
+    x1 = Math.max(x1, row.lastIndexOf(1));
     if (y < y0) y0 = y;
     y1 = y;
   }
@@ -131,6 +129,8 @@ export class ResultOptions {
     g.clearRect(0, 0, this.canvas.width, this.canvas.height);
     const on = !!r && this.preview.checked && this.keep.checked && r.count > 0;
     this.canvas.dataset.band = "0";
+    // A hidden canvas costs nothing to composite: at 3840×2160 an empty layer still would.
+    this.canvas.hidden = !on;
     if (!on || !r || this.canvas.width !== r.width) return;
     const band = featherBand(r.bits, r.width, r.height, Number(this.feather.value));
     const img = new ImageData(r.width, r.height);

@@ -38,6 +38,7 @@ export class MaskStage {
 
   constructor(ctx: Ctx) {
     this.cursor.hidden = true;
+    this.markup.hidden = this.feather.hidden = true;
     this.outline.setAttribute("class", "iw-mask-outline");
     this.outline.setAttribute("aria-hidden", "true");
     this.outline.setAttribute("preserveAspectRatio", "none");
@@ -92,6 +93,8 @@ export class MaskStage {
     };
     put(this.paint, this.maskImage, e.raster.takeDirty());
     put(this.markup, this.markupImage, e.markup.takeDirty());
+    // Composite the markup layer only while it holds something.
+    this.markup.hidden = e.markup.count === 0;
   }
 
   // ------------------------------------------------------------------------------------ zoom
@@ -142,9 +145,18 @@ export class MaskStage {
     this.el.scrollLeft = v.scrollX;
     this.el.scrollTop = v.scrollY;
     this.box.classList.toggle("iw-pixelated", v.scale >= 2);
+    this.settle();
     this.paint.dataset.scale = v.scale.toFixed(4);
     this.el.dataset.zoom = String(Math.round(v.scale * 100));
     this.el.dispatchEvent(new CustomEvent("iw-zoom", { detail: v.scale }));
+  }
+
+  private settleTimer = 0;
+  /** While the view keeps changing, scale with the cheapest filter; smooth again once it rests. */
+  private settle(): void {
+    this.box.classList.add("iw-moving");
+    clearTimeout(this.settleTimer);
+    this.settleTimer = window.setTimeout(() => this.box.classList.remove("iw-moving"), 150);
   }
 
   /** Zoom to `scale` around the viewport point (px, py), default its centre. */
@@ -191,8 +203,8 @@ export class MaskStage {
   /** The brush cursor: a circle of the brush's size at the pointer, or a crosshair for selections. */
   moveCursor(e: PointerEvent, diameter: number | null): void {
     const rect = this.box.getBoundingClientRect();
-    this.cursor.style.left = `${e.clientX - rect.left}px`;
-    this.cursor.style.top = `${e.clientY - rect.top}px`;
+    // A transform moves the cursor without a layout of the canvases.
+    this.cursor.style.transform = `translate(${e.clientX - rect.left}px, ${e.clientY - rect.top}px) translate(-50%, -50%)`;
     this.cursor.hidden = e.pointerType === "touch" || diameter === null;
     if (diameter !== null) this.cursor.style.width = this.cursor.style.height = `${Math.max(2, diameter * this.scale)}px`;
   }
