@@ -36,7 +36,7 @@ export class MaskStage {
   private maskImage: ImageData | null = null;
   private markupImage: ImageData | null = null;
 
-  constructor(ctx: Ctx) {
+  constructor(private readonly ctx: Ctx) {
     this.cursor.hidden = true;
     this.markup.hidden = this.feather.hidden = true;
     this.outline.setAttribute("class", "iw-mask-outline");
@@ -151,12 +151,15 @@ export class MaskStage {
     this.el.dispatchEvent(new CustomEvent("iw-zoom", { detail: v.scale }));
   }
 
-  private settleTimer = 0;
+  private settleTimer: number | null = null;
   /** While the view keeps changing, scale with the cheapest filter; smooth again once it rests. */
   private settle(): void {
     this.box.classList.add("iw-moving");
-    clearTimeout(this.settleTimer);
-    this.settleTimer = window.setTimeout(() => this.box.classList.remove("iw-moving"), 150);
+    this.ctx.clearTimeout(this.settleTimer);
+    this.settleTimer = this.ctx.timeout(() => {
+      this.settleTimer = null;
+      this.box.classList.remove("iw-moving");
+    }, 150);
   }
 
   /** Zoom to `scale` around the viewport point (px, py), default its centre. */

@@ -87,10 +87,15 @@ export class MaskTools {
     this.tolWrap = h("span", { class: "iw-tool-opt" }, [
       h("label", { class: "iw-slider", attrs: { for: this.tol.id }, text: "Tolerance" }), this.tol, this.tolOut,
     ]);
-    this.colourWrap = h("span", { class: "iw-tool-opt" }, [h("span", { class: "iw-slider", text: "Colour" }), this.colourInput]);
+    this.colourInput.id = uid("markup-colour");
+    this.colourWrap = h("span", { class: "iw-tool-opt" }, [
+      h("label", { class: "iw-slider", attrs: { for: this.colourInput.id }, text: "Colour" }), this.colourInput,
+    ]);
     this.keys = shortcutsPopover(ctx);
     const zoomBtn = (label: string, to: "in" | "out" | "fit" | "actual", title: string): HTMLButtonElement => {
-      const b = button(label, { class: "iw-zoom-btn", attrs: { "data-action": `zoom-${to}`, title, "aria-label": title } });
+      // Only the symbols get a spoken name; "Fit" and "100%" say what they are.
+      const named = label.length === 1 ? title : null;
+      const b = button(label, { class: "iw-zoom-btn", attrs: { "data-action": `zoom-${to}`, title, "aria-label": named } });
       ctx.listen(b, "click", () => events.zoom(to));
       return b;
     };

@@ -7,7 +7,10 @@ import os
 
 import pytest
 from test_module_screenshot import scene, thumb
-from widget_harness import DEFAULT_OPTIONS, Harness
+from test_module_theme import low
+from widget_harness import DEFAULT_OPTIONS, GPT_IMAGE_2_CAPS, Harness
+
+from support.themes import THEMES, apply_theme, axe, contrast, serious
 
 pytestmark = pytest.mark.browser
 
@@ -89,3 +92,39 @@ def test_narrow_cell_stacks(harness: Harness) -> None:
     assert harness.page.get_attribute(".image-widget", "data-wide") != "1"
     canvas, result = box(harness, ".iw-mask-paint"), box(harness, ".iw-result")
     assert result["top"] >= canvas["bottom"], "results below the canvas"
+
+
+CANVAS_TEXT = {
+    "keep unmasked, feather, detail": ".iw-result-options label",
+    "feather value": ".iw-result-options output",
+    "detail hint": '[data-role="detail-hint"]',
+    "zoom level": '[data-role="zoom-level"]',
+    "keys popover": ".iw-keys-popover td",
+    "layer refusal": '[data-role="layer-refusal"]',
+}
+
+
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_canvas_controls_readable_in_every_theme(harness: Harness, theme: str) -> None:
+    """The wide layout with the new canvas controls showing: 4.5:1 text and no serious axe finding."""
+    apply_theme(harness.page, theme)
+    harness.page.set_viewport_size(SCREEN)
+    harness.page.evaluate("() => { document.getElementById('host').style.width = '1370px'; }")
+    harness.mount(
+        options={**DEFAULT_OPTIONS, "mode": "edit", "prompt": "a bicycle"},
+        capabilities={**GPT_IMAGE_2_CAPS, "markup": True},
+        inputs=[{"id": "a", "name": "big.png", "width": 2048, "height": 1536, "thumb": thumb(scene(200, 150))}],
+        mask_base=scene(2048, 1536),
+    )
+    page = harness.page
+    page.wait_for_selector('.iw-mask[data-ready="1"]')
+    c = box(harness, ".iw-mask-paint")
+    page.mouse.click(c["left"] + 40, c["top"] + 40)  # a small mask on a large image: the Detail hint shows
+    harness.wait_sets("mask", 1)
+    page.click('[data-layer="markup"]')  # refused while the mask exists
+    page.focus(".iw-mask-paint")
+    page.keyboard.press("Shift+?")
+    page.wait_for_selector(".iw-keys-popover:not([hidden])")
+    assert low(contrast(page, CANVAS_TEXT)) == {}
+    found = serious(axe(page))
+    assert not found, "\n".join(found)
