@@ -91,6 +91,7 @@ class MaskEditor {
     ctx.listen<KeyboardEvent>(this.section, "keyup", (e) => {
       if (e.key === " ") this.gestures.spaceHeld = false;
     });
+    ctx.listen(this.stage.paint, "blur", () => (this.gestures.spaceHeld = false));
     ctx.listen(this.stage.el, "iw-zoom", () => this.tools.showZoom(this.stage.scale));
   }
 
