@@ -342,3 +342,33 @@ def test_keys_popover_lists_every_key(harness: Harness) -> None:
     assert not pop.is_visible()
     page.keyboard.press("r")
     assert page.get_attribute(".iw-mask-paint", "data-tool") == "rect"
+
+
+def test_two_finger_pinch_zooms_and_puts_back_the_first_fingers_stroke(harness: Harness) -> None:
+    box = mount(harness, png((W, H)))
+    before = float(harness.page.get_attribute(".iw-mask-paint", "data-scale") or 0)
+    cx, cy = box["left"] + 300, box["top"] + 200
+    harness.page.evaluate(
+        """([cx, cy]) => {
+            const c = document.querySelector('.iw-mask-paint');
+            const ev = (type, id, x, y) => c.dispatchEvent(new PointerEvent(type, {
+                pointerId: id, pointerType: 'touch', isPrimary: id === 1, clientX: x, clientY: y,
+                button: type === 'pointermove' ? -1 : 0, buttons: type === 'pointerup' ? 0 : 1,
+                bubbles: true, cancelable: true}));
+            ev('pointerdown', 1, cx - 40, cy);           // the first finger starts a stroke…
+            ev('pointermove', 1, cx - 50, cy);
+            ev('pointerdown', 2, cx + 40, cy);           // …the second turns it into a pinch
+            for (let k = 1; k <= 10; k++) {
+                ev('pointermove', 1, cx - 40 - 8 * k, cy);
+                ev('pointermove', 2, cx + 40 + 8 * k, cy);
+            }
+            ev('pointerup', 1, cx - 120, cy);
+            ev('pointerup', 2, cx + 120, cy);
+        }""",
+        [cx, cy],
+    )
+    after = float(harness.page.get_attribute(".iw-mask-paint", "data-scale") or 0)
+    # the fingers were 90 px apart when the second came down (the first had moved 10 px), 240 at the end
+    assert after == pytest.approx(before * 240 / 90, rel=0.01)
+    assert harness.page.get_attribute(".iw-mask", "data-painted") == "0", "the first finger's stroke is put back"
+    assert harness.count_sets("mask") == 0
