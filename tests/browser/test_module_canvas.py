@@ -372,3 +372,15 @@ def test_two_finger_pinch_zooms_and_puts_back_the_first_fingers_stroke(harness: 
     assert after == pytest.approx(before * 240 / 90, rel=0.01)
     assert harness.page.get_attribute(".iw-mask", "data-painted") == "0", "the first finger's stroke is put back"
     assert harness.count_sets("mask") == 0
+
+
+def test_markup_from_the_kernel_is_shown_and_followed(harness: Harness) -> None:
+    rgba = np.zeros((H, W, 4), np.uint8)
+    rgba[10:20, 30:40] = (255, 0, 0, 255)
+    mount(harness, png((W, H)), capabilities=markup_caps(), markup=encode(Image.fromarray(rgba, "RGBA")))
+    page = harness.page
+    page.wait_for_function("() => document.querySelector('.iw-mask').dataset.markup === '100'")
+    assert page.is_visible('[data-role="markup-canvas"]')
+    harness.set_trait("markup", b"")
+    page.wait_for_function("() => document.querySelector('.iw-mask').dataset.markup === '0'")
+    assert harness.count_sets("markup") == 0, "following the kernel writes nothing back"
