@@ -384,3 +384,11 @@ def test_markup_from_the_kernel_is_shown_and_followed(harness: Harness) -> None:
     harness.set_trait("markup", b"")
     page.wait_for_function("() => document.querySelector('.iw-mask').dataset.markup === '0'")
     assert harness.count_sets("markup") == 0, "following the kernel writes nothing back"
+
+
+def test_markup_problem_shows_at_the_canvas_only(harness: Harness) -> None:
+    problem = "markup and mask cannot be sent together: clear one of them"
+    mount(harness, png((W, H)), capabilities=markup_caps(), problems={"markup": problem, "mask": problem})
+    slot = harness.page.locator('.iw-mask .iw-problem[data-problem-for="mask"]')
+    assert problem in slot.inner_text()
+    assert problem not in harness.page.locator(".iw-problems-general").inner_text()
