@@ -54,7 +54,7 @@ export class Gestures {
         this.wheelFrame = 0;
         const z = this.pendingScale;
         this.pendingScale = null;
-        if (z) this.stage.zoomTo(z.s, z.px, z.py);
+        if (z) this.stage.zoomLive(z.s, z.px, z.py);
       });
     }
   }

@@ -119,6 +119,7 @@ export class MaskStage {
 
   /** Size the viewport to the fitted image, and refit while not zoomed by hand. */
   layout(): void {
+    if (this.live) return; // a wheel zoom in progress: its commit lays out
     const r = this.edits?.raster;
     if (!r) {
       this.el.style.height = "";
@@ -134,6 +135,8 @@ export class MaskStage {
 
   /** Show a view: size the image box and scroll the viewport. */
   apply(v: View): void {
+    this.live = this.committed = null;
+    this.box.style.transform = "";
     this.scale = v.scale;
     const cw = v.w * v.scale;
     const ch = v.h * v.scale;
@@ -151,6 +154,41 @@ export class MaskStage {
     this.el.dispatchEvent(new CustomEvent("iw-zoom", { detail: v.scale }));
   }
 
+  /** A wheel zoom in progress: the view it shows (`live`) by a transform of the laid-out one (`committed`). */
+  private live: View | null = null;
+  private committed: View | null = null;
+  private commitTimer: number | null = null;
+
+  /**
+   * Zoom for a wheel burst: each step only transforms the image box (the compositor scales what is
+   * already drawn, which keeps frames short on a 3840×2160 image); the real layout, sharp at the new
+   * scale, follows once the wheel rests.
+   */
+  zoomLive(scale: number, px: number, py: number): void {
+    if (!this.edits) return;
+    this.committed ??= this.view();
+    const c = this.committed;
+    const v = zoomAt(this.live ?? c, scale, px, py);
+    this.live = v;
+    this.fitted = false;
+    this.scale = v.scale;
+    const tx = offset(v.w * v.scale, v.vw) - v.scrollX - (offset(c.w * c.scale, c.vw) - c.scrollX);
+    const ty = offset(v.h * v.scale, v.vh) - v.scrollY - (offset(c.h * c.scale, c.vh) - c.scrollY);
+    this.box.style.transform = `translate(${tx}px, ${ty}px) scale(${v.scale / c.scale})`;
+    this.box.classList.add("iw-moving", "iw-live");
+    this.settle();
+    this.paint.dataset.scale = v.scale.toFixed(4);
+    this.el.dataset.zoom = String(Math.round(v.scale * 100));
+    this.el.dispatchEvent(new CustomEvent("iw-zoom", { detail: v.scale }));
+    this.ctx.clearTimeout(this.commitTimer);
+    this.commitTimer = this.ctx.timeout(() => {
+      this.commitTimer = null;
+      const done = this.live;
+      this.box.classList.remove("iw-live");
+      if (done) this.apply(done);
+    }, 120);
+  }
+
   private settleTimer: number | null = null;
   /** While the view keeps changing, scale with the cheapest filter; smooth again once it rests. */
   private settle(): void {
@@ -165,12 +203,13 @@ export class MaskStage {
   /** Zoom to `scale` around the viewport point (px, py), default its centre. */
   zoomTo(scale: number, px?: number, py?: number): void {
     if (!this.edits) return;
-    const v = this.view();
+    const v = this.live ?? this.view();
     this.fitted = false;
     this.apply(zoomAt(v, scale, px ?? v.vw / 2, py ?? v.vh / 2));
   }
 
   fit(): void {
+    this.live = null; // a wheel zoom still settling gives way (layout's apply drops its transform)
     this.fitted = true;
     this.layout();
   }

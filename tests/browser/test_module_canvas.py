@@ -180,10 +180,18 @@ def test_painting_while_zoomed_lands_on_the_native_pixels(harness: Harness) -> N
     page.mouse.wheel(0, -200)
     page.keyboard.up("Control")
     page.wait_for_function("() => document.querySelector('.iw-mask-stage').dataset.zoom !== '200'")
-    after = canvas_box(harness)
-    nx, ny = ((x - after["left"]) * W / after["width"], (y - after["top"]) * H / after["height"])
-    assert abs(nx - (cx + 0.5)) < 1.5
-    assert abs(ny - (cy + 0.5)) < 1.5
+    for settled in (False, True):  # while the wheel zoom is a transform, then once it is laid out
+        if settled:
+            page.wait_for_function("() => document.querySelector('.iw-mask-box').style.transform === ''")
+        after = canvas_box(harness)
+        nx, ny = ((x - after["left"]) * W / after["width"], (y - after["top"]) * H / after["height"])
+        assert abs(nx - (cx + 0.5)) < 1.5
+        assert abs(ny - (cy + 0.5)) < 1.5
+    # and painting at the new zoom still lands on the native pixels under the pointer
+    px, py = x + 37, y + 23
+    click(harness, px, py)
+    qx, qy = native(after, px, py)
+    assert np.array_equal(edited(last_mask(harness, 2), (W, H)), disc(cx, cy, d, (W, H)) | disc(qx, qy, d, (W, H)))
     page.keyboard.press("0")  # fit again
     page.wait_for_function("() => document.querySelector('.iw-mask-paint').getBoundingClientRect().width < 700")
 
