@@ -129,12 +129,16 @@ export class MaskStage {
     if (!vw) return;
     const fit = fitScale(r.width, r.height, vw, this.maxHeight());
     this.el.style.height = `${Math.max(80, Math.round(r.height * fit))}px`;
-    if (this.fitted) this.apply({ ...this.view(), scale: fitScale(r.width, r.height, vw, this.el.clientHeight) });
-    else this.apply(this.view());
+    const v = this.fitted ? { ...this.view(), scale: fitScale(r.width, r.height, vw, this.el.clientHeight) } : this.view();
+    // Only when the box would change: an options sync must not restart the "moving" look.
+    const box = this.box.style;
+    const same = v.scale === this.scale && box.width === `${v.w * v.scale}px` && box.height === `${v.h * v.scale}px`
+      && box.marginLeft === `${offset(v.w * v.scale, v.vw)}px` && box.marginTop === `${offset(v.h * v.scale, v.vh)}px`;
+    if (!same) this.apply(v, false);
   }
 
   /** Show a view: size the image box and scroll the viewport. */
-  apply(v: View): void {
+  apply(v: View, moving = true): void {
     this.live = this.committed = null;
     this.box.style.transform = "";
     this.scale = v.scale;
@@ -148,7 +152,7 @@ export class MaskStage {
     this.el.scrollLeft = v.scrollX;
     this.el.scrollTop = v.scrollY;
     this.box.classList.toggle("iw-pixelated", v.scale >= 2);
-    this.settle();
+    if (moving) this.settle();
     this.paint.dataset.scale = v.scale.toFixed(4);
     this.el.dataset.zoom = String(Math.round(v.scale * 100));
     this.el.dispatchEvent(new CustomEvent("iw-zoom", { detail: v.scale }));

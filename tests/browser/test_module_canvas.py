@@ -400,3 +400,17 @@ def test_markup_problem_shows_at_the_canvas_only(harness: Harness) -> None:
     slot = harness.page.locator('.iw-mask .iw-problem[data-problem-for="mask"]')
     assert problem in slot.inner_text()
     assert problem not in harness.page.locator(".iw-problems-general").inner_text()
+
+
+def test_an_options_change_leaves_the_view_alone(harness: Harness) -> None:
+    """The kernel echoes options on every keystroke: the zoomed view must not move or re-filter."""
+    mount(harness, png((W, H)))
+    page = harness.page
+    page.focus(".iw-mask-paint")
+    page.keyboard.press("1")
+    page.keyboard.press("+")  # 150%: 900 × 600 px in a smaller viewport
+    page.evaluate(f"() => {{ {STAGE}.scrollLeft = 50; }}")
+    page.wait_for_function("() => !document.querySelector('.iw-mask-box').classList.contains('iw-moving')")
+    harness.set_options(prompt="a blue door")
+    assert page.evaluate(f"() => [{STAGE}.scrollLeft, {STAGE}.dataset.zoom]") == [50, "150"]
+    assert not page.evaluate("() => document.querySelector('.iw-mask-box').classList.contains('iw-moving')")
