@@ -44,7 +44,10 @@ class MaskEditor {
     this.tools = new MaskTools(ctx, {
       command: (c) => this.command(c),
       brush: (size) => (this.stage.paint.dataset.brush = String(size)),
-      tool: (tool) => (this.stage.paint.dataset.tool = tool),
+      tool: (tool) => {
+        this.stage.paint.dataset.tool = tool;
+        this.stage.cursor.classList.toggle("iw-erasing", tool === "eraser");
+      },
       opacity: (value) => this.stage.setOpacity(value),
       layer: (layer) => this.switchLayer(layer),
       zoom: (to) => this.zoom(to),
