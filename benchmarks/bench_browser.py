@@ -375,9 +375,27 @@ def mask_latency(lab: Lab, strokes: int = 5, sizes: tuple[tuple[int, int], ...] 
     return figures
 
 
+def _gesture(page: Any, tool: str, box: dict[str, float], y: float, i: int) -> None:
+    """One edit with `tool` (brush: a horizontal stroke; rect, lasso: a drag; wand: a click)."""
+    mouse = page.mouse
+    x0, x1 = box["x"] + box["width"] * 0.15, box["x"] + box["width"] * 0.85
+    if tool == "wand":
+        mouse.move(x0 + box["width"] * 0.05 * i, y)
+        mouse.down()
+        mouse.up()
+        return
+    mouse.move(x0, y)
+    mouse.down()
+    mouse.move(x1, y + (box["height"] * 0.08 if tool == "rect" else 0), steps=12)
+    if tool == "lasso":
+        mouse.move((x0 + x1) / 2, y + box["height"] * 0.1, steps=6)
+    mouse.up()
+
+
 def _mask_one_size(nb: Notebook, folder: Path, stamps_file: Path, width: int, height: int,
-                   strokes: int) -> Figure:
-    name = f"mask {width}x{height} (pointer-up → kernel)"
+                   strokes: int, tool: str | None = None) -> Figure:
+    """Pointer-up → kernel for brush strokes, or (`tool`, issue 12) for that tool's gesture."""
+    name = f"mask {width}x{height}{' ' + tool if tool else ''} (pointer-up → kernel)"
     page = nb.page
     remove = nb.widget.locator(".iw-thumb button[data-action='remove']")
     while remove.count():  # the mask applies to the first input: start from none
@@ -410,6 +428,8 @@ def _mask_one_size(nb: Notebook, folder: Path, stamps_file: Path, width: int, he
     page.wait_for_timeout(300)  # let the layout settle before reading the box (not part of any figure)
     box = canvas.bounding_box(timeout=nb.deadline.ms())
     assert box is not None
+    if tool and tool != "brush":
+        nb.widget.locator(f".iw-mask-toolbar [data-action='{tool}']").click(timeout=nb.deadline.ms())
     latencies: list[float] = []
     page_side: list[float] = []
     sent_side: list[float] = []
@@ -419,11 +439,7 @@ def _mask_one_size(nb: Notebook, folder: Path, stamps_file: Path, width: int, he
         before = len(_read_stamps(stamps_file)[0])
         writes_before = page.evaluate(_ARM_MASK_JS, WIDGET)
         y = box["y"] + box["height"] * (0.15 + 0.7 * i / max(strokes, 1))
-        mouse = page.mouse
-        mouse.move(box["x"] + box["width"] * 0.15, y)
-        mouse.down()
-        mouse.move(box["x"] + box["width"] * 0.85, y, steps=12)
-        mouse.up()
+        _gesture(page, tool or "brush", box, y, i)
         up_ms = page.evaluate("() => window.__ups[window.__ups.length - 1]")
         page.wait_for_function("([sel, n]) => Number(document.querySelector(sel + ' .iw-mask').dataset.writes || 0) "
                                "> n", arg=[WIDGET, writes_before], timeout=nb.deadline.ms(30))
@@ -463,6 +479,8 @@ def _mask_one_size(nb: Notebook, folder: Path, stamps_file: Path, width: int, he
         detail["strokes that never arrived"] = missing
     if (width, height) == (1536, 1024):
         target, met = "< 100 ms", value < 100
+    elif tool:
+        target, met = "< 250 ms", value < 250 and not missing
     else:
         target, met = ("arrives" if width > 1536 else "reported"), (not missing if width > 1536 else None)
     return Figure(name, value, "ms", None, "", target, met, detail)
@@ -565,6 +583,8 @@ FIGURES = {
     "first_pixels": lambda lab, quick: first_pixels(lab, runs=3 if quick else 7),
     "mask": lambda lab, quick: mask_latency(lab, strokes=3 if quick else 7),
     "memory": lambda lab, quick: memory_and_size(lab, results=60 if quick else 200, saved_after=50),
+    # issue 12: each canvas tool at 3840×2160 to the kernel, and zoom / pan frame times (bench_canvas.py)
+    "canvas": lambda lab, quick: __import__("bench_canvas").canvas_figures(lab, quick),
 }
 
 

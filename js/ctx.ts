@@ -90,7 +90,7 @@ export class Ctx {
     const v = this.model.get(name);
     return (Array.isArray(v) ? v : []) as WidgetModel[K];
   }
-  bytes(name: "mask_base" | "mask" | "preview"): Uint8Array {
+  bytes(name: "mask_base" | "mask" | "markup" | "preview"): Uint8Array {
     return toBytes(this.model.get(name));
   }
 
@@ -101,7 +101,7 @@ export class Ctx {
     this.guard(() => this.model.save_changes());
   }
 
-  setBytes(name: "mask", bytes: Uint8Array): void {
+  setBytes(name: "mask" | "markup", bytes: Uint8Array): void {
     if (this.disposed || this.lost) return;
     this.model.set(name, new DataView(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
     this.guard(() => this.model.save_changes());

@@ -14,13 +14,13 @@ export const CONTROL_PARAMS = [
 const PROBLEM_ALIASES: Record<string, string> = { stream: "partial_images", endpoint: "mode" };
 
 /**
- * Where a problem is shown: a control key, "image" (inputs view), "mask" (mask view, only while it is
+ * Where a problem is shown: a control key, "image" (inputs view), "mask" or "markup" (mask view, only while it is
  * visible), or null for the general list.
  */
 export function problemField(param: string, maskShown: boolean): string | null {
   const key = PROBLEM_ALIASES[param] ?? param;
   if ((CONTROL_PARAMS as readonly string[]).includes(key) || key === "image") return key;
-  if (key === "mask" && maskShown) return key;
+  if ((key === "mask" || key === "markup") && maskShown) return key;
   return null;
 }
 

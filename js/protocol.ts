@@ -1,7 +1,7 @@
 // Trait and message types shared with the kernel (docs/PROTOCOL.md). Types and constants only: no DOM,
 // no model access, so every module (and the unit tests) can import it.
 
-export type Mode = "generate" | "edit" | "variation";
+export type Mode = "generate" | "edit" | "variation" | "expand";
 export type State = "idle" | "running" | "done" | "error" | "cancelled";
 /** Bytes as a host delivers them: ipywidgets gives DataView (mind byteOffset). */
 export type Bytes = DataView | Uint8Array | ArrayBuffer;
@@ -128,6 +128,8 @@ export interface WidgetModel {
   inputs: InputItem[];
   mask_base: Bytes;
   mask: Bytes;
+  /** Guidance strokes (RGBA PNG, transparent elsewhere) for models that take markup; may be absent. */
+  markup?: Bytes;
   status: Status;
   preview: Bytes;
   error: ErrorInfo;

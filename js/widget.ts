@@ -4,9 +4,11 @@
 
 import type { RenderProps } from "@anywidget/types";
 import "./widget.css";
+import "./layout.css";
 import { Ctx, type View } from "./ctx";
 import { h } from "./dom";
 import { keepFormKeys } from "./keys";
+import { columns } from "./layout";
 import { renderMask } from "./mask/view";
 import type { WidgetModel } from "./protocol";
 import { renderActions } from "./views/actions";
@@ -14,6 +16,7 @@ import { renderBanner } from "./views/banner";
 import { renderBatches } from "./views/batches";
 import { renderCompare } from "./views/compare";
 import { renderCompose } from "./views/compose";
+import { renderExpand } from "./views/expand";
 import { renderHeader } from "./views/header";
 import { renderHistory } from "./views/history";
 import { renderInputs } from "./views/inputs";
@@ -45,6 +48,7 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const actions = renderActions(ctx, compose.flushPrompt);
   const inputs = renderInputs(ctx);
   const mask = renderMask(ctx);
+  const expand = renderExpand(ctx);
   const lightbox = new Lightbox(ctx);
   const results = renderResults(ctx, lightbox);
   const batches = renderBatches(ctx); // pending batch sweeps, drawn just above the history
@@ -53,25 +57,20 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const live = renderLive(ctx); // no element: it tells the kernel this view is on screen
   const views: View[] = [
-    notices, header, runState, banner, preview, compose, actions, inputs, mask, lightbox, results, batches, history,
-    compare, kernel, live,
+    notices, header, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, batches,
+    history, compare, kernel, live,
   ];
 
   actions.el.append(runState.el);
   root.append(
     header.el,
     kernel.el,
-    compose.el,
-    inputs.el,
-    mask.el,
-    actions.el,
-    notices.el,
-    banner.el,
-    preview.el,
-    results.el,
-    batches.el,
-    history.el,
-    compare.el,
+    columns(
+      ctx,
+      [compose.el, mask.el, expand.el, actions.el],
+      [notices.el, banner.el, preview.el, results.el, batches.el, history.el, compare.el],
+      inputs.el,
+    ),
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),
   );
   el.append(root);

@@ -1,6 +1,7 @@
-// Undo/redo of mask edits. Ops are their own inverse (raster.ts), so the history only moves them
+// Undo/redo of mask and markup edits. Ops are their own inverse (raster.ts, markup.ts), so the history only moves them
 // between two stacks and MaskEdits applies what `undo()` or `redo()` returns. No DOM.
 
+import { MarkupLayer, type MarkupStroke, type XorOp } from "./markup";
 import type { MaskRaster, Op } from "./raster";
 
 /** How many edits can be undone; older ones are forgotten. */
@@ -47,40 +48,60 @@ export class UndoHistory<T> {
 }
 
 export type EditCommand = "undo" | "redo" | "clear" | "invert";
+export type Layer = "mask" | "markup";
+/** One undoable edit of either layer; the history keeps them in one order, whatever the tool. */
+export type Edit = { layer: "mask"; op: Op } | { layer: "markup"; op: XorOp };
 
 /**
- * A raster with its undo history: every edit of the mask goes through here. Strokes are painted into
- * the raster as the pointer moves (stage.ts) and recorded when they end; the commands apply an op.
+ * The mask raster and the markup layer with one undo history: every edit of either goes through
+ * here. Strokes and selections are painted into a layer as they happen (stage.ts) and recorded when
+ * they end; the commands apply an op to the layer it belongs to (clear and invert: the active one).
  */
 export class MaskEdits {
-  readonly history: UndoHistory<Op>;
+  readonly history: UndoHistory<Edit>;
+  readonly markup: MarkupLayer;
 
   constructor(
     readonly raster: MaskRaster,
     limit = UNDO_LIMIT,
   ) {
-    this.history = new UndoHistory<Op>(limit);
+    this.history = new UndoHistory<Edit>(limit);
+    this.markup = new MarkupLayer(raster.width, raster.height);
   }
 
-  /** A finished stroke that changed these pixels (already painted) becomes one undoable edit. */
+  /** A finished mask edit (stroke, rectangle, lasso, wand) that changed these pixels becomes one undoable edit. */
   stroke(changed: number[]): boolean {
     if (!changed.length) return false;
-    this.history.record({ kind: "flip", idx: Uint32Array.from(changed) });
+    this.history.record({ layer: "mask", op: { kind: "flip", idx: Uint32Array.from(changed) } });
     return true;
   }
 
-  /** Undo, redo, clear or invert; false when there was nothing to do (the raster is unchanged). */
-  run(command: EditCommand): boolean {
-    const { raster, history } = this;
-    let op: Op | undefined;
-    if (command === "undo") op = history.undo();
-    else if (command === "redo") op = history.redo();
-    else if (command === "invert") op = { kind: "invert" };
-    else if (raster.count > 0) op = raster.clearOp();
+  /** A finished markup stroke becomes one undoable edit. */
+  markupStroke(stroke: MarkupStroke): boolean {
+    const op = this.markup.opOf(stroke);
     if (!op) return false;
-    raster.apply(op);
-    if (command === "clear" || command === "invert") history.record(op);
+    this.history.record({ layer: "markup", op });
     return true;
+  }
+
+  private applyEdit(e: Edit): void {
+    if (e.layer === "mask") this.raster.apply(e.op);
+    else this.markup.apply(e.op);
+  }
+
+  /** Undo, redo, clear or invert; the layer that changed, or null when there was nothing to do. */
+  run(command: EditCommand, active: Layer = "mask"): Layer | null {
+    const { raster, history, markup } = this;
+    let edit: Edit | undefined;
+    if (command === "undo") edit = history.undo();
+    else if (command === "redo") edit = history.redo();
+    else if (command === "invert") edit = active === "mask" ? { layer: "mask", op: { kind: "invert" } } : undefined;
+    else if (active === "markup") edit = markup.count > 0 ? { layer: "markup", op: markup.clearOp() } : undefined;
+    else if (raster.count > 0) edit = { layer: "mask", op: raster.clearOp() };
+    if (!edit) return null;
+    this.applyEdit(edit);
+    if (command === "clear" || command === "invert") history.record(edit);
+    return edit.layer;
   }
 
   /** Replace the whole mask (a mask loaded from the trait): nothing to undo any more. */

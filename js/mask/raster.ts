@@ -1,12 +1,9 @@
 // The mask as bits at the image's native resolution (1 = edit), plus the RGBA overlay that shows them.
-// Painted with exact integer geometry — discs and capsules (a disc swept along a segment), never
-// anti-aliased canvas strokes — so the mask is strictly binary. Pure logic: no DOM, no canvas.
-//
-// A pixel (x, y) is painted by a brush of diameter D centred at integer (cx, cy) when
-// 4·((x−cx)² + (y−cy)²) ≤ D², and by a stroke segment when its distance to the segment is ≤ D/2.
+// Painted with exact integer geometry (geometry.ts) — discs, capsules, rectangles, polygons, wand
+// regions; never anti-aliased canvas strokes — so the mask is strictly binary. No DOM, no canvas.
 
-/** Long segments are split so the integer products stay far below 2^53. */
-const MAX_SEGMENT = 1024;
+import { polygonSpans, rectSpans, segmentPixels } from "./geometry";
+
 /** Overlay colour of painted pixels (the overlay canvas's CSS opacity makes it translucent). */
 export const OVERLAY_RGB: readonly [number, number, number] = [236, 30, 110];
 
@@ -86,57 +83,37 @@ export class MaskRaster {
    * a = b); the index of every pixel that changed is pushed to `changed`.
    */
   segment(ax: number, ay: number, bx: number, by: number, diameter: number, value: 0 | 1, changed: number[]): void {
-    const len = Math.hypot(bx - ax, by - ay);
-    if (len <= MAX_SEGMENT) {
-      this.capsule(ax, ay, bx, by, diameter, value, changed);
-      return;
-    }
-    const parts = Math.ceil(len / MAX_SEGMENT);
-    let px = ax;
-    let py = ay;
-    for (let k = 1; k <= parts; k++) {
-      const qx = k === parts ? bx : Math.round(ax + ((bx - ax) * k) / parts);
-      const qy = k === parts ? by : Math.round(ay + ((by - ay) * k) / parts);
-      this.capsule(px, py, qx, qy, diameter, value, changed);
-      px = qx;
-      py = qy;
+    segmentPixels(this.width, this.height, ax, ay, bx, by, diameter, (i) => this.set(i, value, changed), this.bound);
+  }
+
+  private readonly bound = (x0: number, y0: number, x1: number, y1: number): void => this.touch(x0, y0, x1, y1);
+
+  /** Set the pixels x0..x1 of row y (a selection's row span). */
+  span(y: number, x0: number, x1: number, value: 0 | 1, changed: number[]): void {
+    const row = y * this.width;
+    for (let x = x0; x <= x1; x++) this.set(row + x, value, changed);
+    this.touch(x0, y, x1, y);
+  }
+
+  /** A rectangle selection with corners a and b (inclusive). */
+  rect(ax: number, ay: number, bx: number, by: number, value: 0 | 1, changed: number[]): void {
+    rectSpans(this.width, this.height, ax, ay, bx, by, (y, x0, x1) => this.span(y, x0, x1, value, changed));
+  }
+
+  /** A lasso: the inside of the closed polygon `pts` (x, y, x, y, …) and its one-pixel outline. */
+  polygon(pts: ArrayLike<number>, value: 0 | 1, changed: number[]): void {
+    polygonSpans(this.width, this.height, pts, (y, x0, x1) => this.span(y, x0, x1, value, changed));
+    const n = pts.length >> 1;
+    for (let k = 0; k < n; k++) {
+      const j = (k + 1) % n;
+      this.segment(pts[2 * k] as number, pts[2 * k + 1] as number, pts[2 * j] as number, pts[2 * j + 1] as number, 1, value, changed);
     }
   }
 
-  private capsule(ax: number, ay: number, bx: number, by: number, d: number, value: 0 | 1, changed: number[]): void {
-    const W = this.width;
-    const r = d / 2;
-    const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - r));
-    const x1 = Math.min(W - 1, Math.ceil(Math.max(ax, bx) + r));
-    const y0 = Math.max(0, Math.floor(Math.min(ay, by) - r));
-    const y1 = Math.min(this.height - 1, Math.ceil(Math.max(ay, by) + r));
-    if (x0 > x1 || y0 > y1) return;
-    const d2 = d * d;
-    const dx = bx - ax;
-    const dy = by - ay;
-    const L2 = dx * dx + dy * dy;
-    const d2L2 = d2 * L2;
-    for (let y = y0; y <= y1; y++) {
-      const py = y - ay;
-      const qy = y - by;
-      const row = y * W;
-      for (let x = x0; x <= x1; x++) {
-        const px = x - ax;
-        const pp = px * px + py * py;
-        let inside: boolean;
-        if (L2 === 0) inside = 4 * pp <= d2;
-        else {
-          const dot = px * dx + py * dy;
-          if (dot <= 0) inside = 4 * pp <= d2;
-          else if (dot >= L2) {
-            const qx = x - bx;
-            inside = 4 * (qx * qx + qy * qy) <= d2;
-          } else inside = 4 * (pp * L2 - dot * dot) <= d2L2;
-        }
-        if (inside) this.set(row + x, value, changed);
-      }
-    }
-    this.touch(x0, y0, x1, y1);
+  /** Set the listed pixels (a magic-wand region). */
+  pixels(idx: ArrayLike<number>, value: 0 | 1, changed: number[]): void {
+    for (let k = 0; k < idx.length; k++) this.set(idx[k] as number, value, changed);
+    if (idx.length) this.touchAll();
   }
 
   /** Apply an op (to do it, or — being its own inverse — to undo it). */

@@ -70,18 +70,18 @@ describe("MaskEdits", () => {
     const two = painted(e.raster);
     expect(two.length).toBeGreaterThan(one.length);
 
-    expect(e.run("undo")).toBe(true);
+    expect(e.run("undo")).toBe("mask");
     expect(painted(e.raster)).toEqual(one);
-    expect(e.run("undo")).toBe(true);
+    expect(e.run("undo")).toBe("mask");
     expect(painted(e.raster)).toEqual([]);
     expect(e.raster.count).toBe(0);
-    expect(e.run("undo")).toBe(false);
+    expect(e.run("undo")).toBeNull();
 
-    expect(e.run("redo")).toBe(true);
+    expect(e.run("redo")).toBe("mask");
     expect(painted(e.raster)).toEqual(one);
-    expect(e.run("redo")).toBe(true);
+    expect(e.run("redo")).toBe("mask");
     expect(painted(e.raster)).toEqual(two);
-    expect(e.run("redo")).toBe(false);
+    expect(e.run("redo")).toBeNull();
     expect(e.raster.count).toBe(two.length);
   });
 
@@ -106,13 +106,13 @@ describe("MaskEdits", () => {
 
   it("invert and clear are undoable edits; clear of an empty mask is nothing", () => {
     const e = new MaskEdits(new MaskRaster(12, 10));
-    expect(e.run("clear")).toBe(false);
+    expect(e.run("clear")).toBeNull();
     expect(e.history.canUndo).toBe(false);
     stroke(e, 6, 5, 6, 5, 5);
     const p = painted(e.raster);
-    expect(e.run("invert")).toBe(true);
+    expect(e.run("invert")).toBe("mask");
     expect(e.raster.count).toBe(120 - p.length);
-    expect(e.run("clear")).toBe(true);
+    expect(e.run("clear")).toBe("mask");
     expect(e.raster.count).toBe(0);
     e.run("undo");
     expect(e.raster.count).toBe(120 - p.length);
@@ -131,7 +131,7 @@ describe("MaskEdits", () => {
     stroke(e, 35, 2, 35, 2, 3);
     e.run("undo");
     e.run("undo");
-    expect(e.run("undo")).toBe(false);
+    expect(e.run("undo")).toBeNull();
     expect(painted(e.raster)).toEqual(first);
   });
 
@@ -145,5 +145,40 @@ describe("MaskEdits", () => {
     expect(e.history.canUndo || e.history.canRedo).toBe(false);
     e.replace(null);
     expect(e.raster.count).toBe(0);
+  });
+});
+
+describe("one history for mask and markup", () => {
+  it("undoes and redoes across layers in order, markup pixels exactly", async () => {
+    const { colourPixel } = await import("../mask/markup");
+    const e = new MaskEdits(new MaskRaster(30, 20));
+    stroke(e, 5, 5, 10, 5, 3);
+    const maskAfter = painted(e.raster);
+    const red = colourPixel("#ff0000");
+    const s1 = { idx: [] as number[], before: [] as number[] };
+    e.markup.segment(20, 10, 25, 10, 3, red, s1);
+    expect(e.markupStroke(s1)).toBe(true);
+    const blue = colourPixel("#0000ff");
+    const s2 = { idx: [] as number[], before: [] as number[] };
+    e.markup.segment(22, 8, 22, 14, 3, blue, s2);
+    e.markupStroke(s2);
+    const snapshot = e.markup.rgba.slice();
+    expect(e.run("undo")).toBe("markup");
+    const px = new Uint32Array(e.markup.rgba.buffer);
+    expect(px[10 * 30 + 22]).toBe(red);
+    expect(e.run("undo")).toBe("markup");
+    expect(e.markup.count).toBe(0);
+    expect(e.run("undo")).toBe("mask");
+    expect(e.raster.count).toBe(0);
+    expect(e.run("redo")).toBe("mask");
+    expect(painted(e.raster)).toEqual(maskAfter);
+    e.run("redo");
+    e.run("redo");
+    expect(e.markup.rgba).toEqual(snapshot);
+    expect(e.run("clear", "markup")).toBe("markup");
+    expect(e.markup.count).toBe(0);
+    expect(e.raster.count).toBe(maskAfter.length);
+    expect(e.run("undo")).toBe("markup");
+    expect(e.markup.rgba).toEqual(snapshot);
   });
 });

@@ -43,17 +43,22 @@ def test_mode_group_is_a_radio_group(harness: Harness) -> None:
     assert focused(harness, "mode") == "generate"
     assert page.is_checked('input[data-mode="generate"]')
     assert harness.wait_sets("options", 1)[-1]["mode"] == "generate"
-    # Variation is disabled for gpt-image-2 (no endpoint): skipped, and the group wraps around
+    # the group wraps around to the last mode, Expand (an edit, so gpt-image-2 has it)
+    page.keyboard.press("ArrowLeft")
+    assert focused(harness, "mode") == "expand"
+    # Variation is disabled for gpt-image-2 (no endpoint): skipped
     page.keyboard.press("ArrowLeft")
     assert focused(harness, "mode") == "edit"
     page.keyboard.press("ArrowRight")
-    assert focused(harness, "mode") == "generate"
-    page.keyboard.press("End")
-    assert focused(harness, "mode") == "edit"
+    assert focused(harness, "mode") == "expand"
     page.keyboard.press("Home")
     assert focused(harness, "mode") == "generate"
+    page.keyboard.press("End")
+    assert focused(harness, "mode") == "expand"
+    page.keyboard.press("Home")
     assert harness.sets("options")[-1]["mode"] == "generate"
-    assert [s["mode"] for s in harness.sets("options")] == ["generate", "edit", "generate", "edit", "generate"]
+    assert [s["mode"] for s in harness.sets("options")] == [
+        "generate", "expand", "edit", "expand", "generate", "expand", "generate"]
 
 
 def test_keys_in_form_controls_stay_in_the_widget(harness: Harness) -> None:

@@ -1,4 +1,4 @@
-// Generate / Edit / Variation as a radio group; a mode the model has no endpoint for is disabled
+// Generate / Edit / Variation / Expand as a radio group; a mode the model has no endpoint for is disabled
 // (unless it is the current one, so the person can see and leave it). The keyboard works as in any
 // radio group, whatever the browser does natively: one tab stop (the checked mode), arrows move to
 // the next or previous enabled mode and select it (wrapping around), Home/End the first/last.
@@ -14,7 +14,10 @@ const MODES: [Mode, string][] = [
   ["generate", "Generate"],
   ["edit", "Edit"],
   ["variation", "Variation"],
+  ["expand", "Expand"],
 ];
+/** The API endpoint a mode uses: expanding (outpainting) is an edit with the new area masked. */
+const ENDPOINT: Partial<Record<Mode, string>> = { expand: "edit" };
 
 export class ModeField {
   readonly el: HTMLFieldSetElement;
@@ -65,7 +68,8 @@ export class ModeField {
     const endpoints = c.endpoints ?? ["generate", "edit", "variation"];
     for (const { mode, input, label } of this.items) {
       input.checked = o.mode === mode;
-      const lacking = endpoints.includes(mode) ? null : `model ${name} has no ${mode} endpoint`;
+      const endpoint = ENDPOINT[mode] ?? mode;
+      const lacking = endpoints.includes(endpoint) ? null : `model ${name} has no ${endpoint} endpoint`;
       input.disabled = lacking !== null && o.mode !== mode;
       setTitle(label, lacking);
       setTitle(input, lacking);
