@@ -132,7 +132,8 @@ def test_transparent_original_and_jpeg_output(opts: dict[str, Any]) -> None:
     (CUSTOM, (1536, 1024), "1536x1024"),
     (CUSTOM, (256, 256), "1024x1024"),  # small inputs at about 1 MP
     (CUSTOM, (1080, 1920), "1088x1936"),
-    (CUSTOM, (4000, 3000), "2240x1680"),  # large ones up to 2560x1440's pixels (not experimental)
+    (CUSTOM, (4000, 3000), "2176x1632"),  # large ones up to 2560x1440's pixels (not experimental)
+    (CUSTOM, (7766, 7737), "1920x1920"),  # never a closer aspect above that: experimental, and dearer
     (CUSTOM, (5000, 1000), "3312x1104"),  # 5:1 → the closest allowed, 3:1
     (FIXED, (1200, 900), "1536x1024"),
     (FIXED, (900, 1200), "1024x1536"),
@@ -141,6 +142,14 @@ def test_transparent_original_and_jpeg_output(opts: dict[str, Any]) -> None:
 ])
 def test_match_size_is_the_allowed_size_nearest_the_aspect(model: str, size: tuple[int, int], expected: str) -> None:
     assert match_size(MODELS[model].sizes, size) == expected
+
+
+def test_match_size_never_picks_an_experimental_size() -> None:
+    rule = MODELS[CUSTOM].sizes
+    for width in range(1000, 8001, 250):
+        for height in range(1000, 8001, 250):
+            w, h = (int(v) for v in match_size(rule, (width, height)).split("x"))
+            assert w * h <= rule.experimental_above_pixels, (width, height, w, h)
 
 
 def test_match_size_for_a_model_the_table_does_not_know() -> None:

@@ -40,8 +40,9 @@ def match_size(rule: SizeRule, size: tuple[int, int]) -> str:
     if rule.custom:
         low = max(rule.min_pixels, MATCH_MIN_PIXELS)
         high = min(rule.max_pixels, rule.experimental_above_pixels)
-        target = min(max(width * height, low), max(high, low))
-        found = _best_custom(rule, aspect, target)
+        cap = max(high, low)
+        target = min(max(width * height, low), cap)
+        found = _best_custom(rule, aspect, target, cap)
         if found is not None:
             return f"{found[0]}x{found[1]}"
     fixed = [_parse(s) for s in rule.fixed]
@@ -52,21 +53,23 @@ def match_size(rule: SizeRule, size: tuple[int, int]) -> str:
     return f"{best[0]}x{best[1]}"
 
 
-def _best_custom(rule: SizeRule, aspect: float, target: float) -> tuple[int, int] | None:
+def _best_custom(rule: SizeRule, aspect: float, target: float, cap: float) -> tuple[int, int] | None:
+    """Never above `cap` pixels: a closer aspect must not buy an experimental (and dearer) size."""
     step = max(1, rule.multiple_of)
     aspect = min(max(aspect, 1 / rule.max_aspect), rule.max_aspect)
     ideal = math.sqrt(target / aspect)
     near = range(max(step, math.floor(ideal / 1.6 / step) * step), min(rule.max_edge, math.ceil(ideal * 1.6)) + 1, step)
-    return _best_in(rule, aspect, target, near) or _best_in(rule, aspect, target, range(step, rule.max_edge + 1, step))
+    return (_best_in(rule, aspect, target, near, cap)
+            or _best_in(rule, aspect, target, range(step, rule.max_edge + 1, step), cap))
 
 
-def _best_in(rule: SizeRule, aspect: float, target: float, heights: range) -> tuple[int, int] | None:
+def _best_in(rule: SizeRule, aspect: float, target: float, heights: range, cap: float) -> tuple[int, int] | None:
     step = max(1, rule.multiple_of)
     best: tuple[tuple[float, float], tuple[int, int]] | None = None
     for h in heights:
         exact_w = h * aspect
         for w in {max(step, math.floor(exact_w / step) * step), max(step, math.ceil(exact_w / step) * step)}:
-            if not _allowed(rule, w, h):
+            if not _allowed(rule, w, h) or w * h > cap:
                 continue
             score = (round(_aspect_error((w, h), aspect) / _ASPECT_STEP), abs(math.log(w * h / target)))
             if best is None or score < best[0]:
