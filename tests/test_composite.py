@@ -6,6 +6,7 @@ can tell the raw API image from the composite. `size="match"` and detail edits a
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,12 @@ def grown(mask: np.ndarray, by: int) -> np.ndarray:
     return out
 
 
+def png_bytes(img: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def pixels(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB")).astype(int)
 
@@ -79,6 +86,25 @@ def test_outside_mask_and_feather_the_saved_result_is_the_original(emulator: Emu
     assert (raw_back != before[outside]).any(axis=-1).mean() > 0.9
     assert Path(record["raw_path"]).parent.name == "raw"
     assert [stored.id for stored in iw.History(opts["store"])] == [record["id"]]  # the raw one is no history item
+
+
+def test_a_composited_image_that_cannot_be_decoded_is_kept_with_its_record(tmp_path: Path) -> None:
+    """Paid for but unreadable (a PNG cut short): saved as it came, in the history, and the error
+    comes back in place of the image, as on the plain path."""
+    from image_widget.client.finish import Finish, finish_and_save
+    from image_widget.images import ImageInputError
+    from image_widget.store import Store
+
+    base = photo((64, 48))
+    finish = Finish(base=base, box=(0, 0, 64, 48), edit=Image.new("L", (64, 48), 255), feather=8,
+                    keep_unmasked=True, masked=True)
+    broken = png_bytes(base)[:40]  # the signature and part of the header: nothing to decode
+    record: dict[str, Any] = {"prompt": "a red scarf", "note": None}
+    path, image = finish_and_save(finish, Store(tmp_path), broken, "png", record)
+    assert isinstance(image, ImageInputError)
+    assert path.read_bytes() == broken == Path(record["raw_path"]).read_bytes()
+    [stored] = list(iw.History(tmp_path))
+    assert "could not be decoded" in stored.record["note"]
 
 
 def test_keep_unmasked_false_keeps_the_leak(opts: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from image_widget.images import composite, decode_image
+from image_widget.images import ImageInputError, composite, decode_image
 from image_widget.images.geometry import Box, Sides
 
 if TYPE_CHECKING:
@@ -88,22 +88,30 @@ class Finish:
 
 
 def finish_and_save(finish: Finish, disk: Store, data: bytes, fmt: str,
-                    record: dict[str, Any]) -> tuple[Path, Image.Image]:
+                    record: dict[str, Any]) -> tuple[Path, Image.Image | ImageInputError]:
     """Keep the raw image, then save the finished one with a record linking it; (path, finished image).
 
     If finishing fails, the raw image is saved as the result (with a note saying why): nothing paid
-    for is lost, and the run still completes.
+    for is lost, and the run still completes. An image that cannot even be decoded is saved so too,
+    with its record, and its error comes back in place of the image (reported as a problem, as on the
+    plain path).
     """
     raw_path = disk.save_raw(data)
     record["raw_path"] = str(raw_path)
-    raw = decode_image(data)
+    try:
+        raw = decode_image(data)
+    except ImageInputError as exc:
+        _add_note(record, f"the API's image could not be decoded ({exc}); saved as it came")
+        return disk.save(data, fmt, record), exc
     try:
         final = finish.apply(raw)
     except (OSError, ValueError) as exc:
-        note = f"could not composite the result ({exc}); saved the API's image as it came"
-        record["note"] = f"{record['note']}; {note}" if record.get("note") else note
+        _add_note(record, f"could not composite the result ({exc}); saved the API's image as it came")
         return disk.save(data, fmt, record), raw
     buffer = io.BytesIO()
     final.save(buffer, "PNG", compress_level=1)
     return disk.save(buffer.getvalue(), COMPOSITE_FORMAT, record), final
 
+
+def _add_note(record: dict[str, Any], note: str) -> None:
+    record["note"] = f"{record['note']}; {note}" if record.get("note") else note

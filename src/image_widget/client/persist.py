@@ -139,16 +139,20 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, shared: dict[str, Any]
     return jobs
 
 
-def _part(both: concurrent.futures.Future[tuple[Path, Image]], which: int) -> concurrent.futures.Future[Any]:
-    """One element of a (path, image) future as its own future, for `_collect`."""
+def _part(both: concurrent.futures.Future[tuple[Path, Any]], which: int) -> concurrent.futures.Future[Any]:
+    """One element of a (path, image) future as its own future, for `_collect` (an exception in place of
+    the image, for one that was saved but cannot be decoded, becomes that future's exception)."""
     part: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
-    def done(future: concurrent.futures.Future[tuple[Path, Image]]) -> None:
+    def done(future: concurrent.futures.Future[tuple[Path, Any]]) -> None:
         error = future.exception()
+        value = None if error is not None else future.result()[which]
+        if isinstance(value, BaseException):
+            error = value
         if error is not None:
             part.set_exception(error)
         else:
-            part.set_result(future.result()[which])
+            part.set_result(value)
 
     both.add_done_callback(done)
     return part
