@@ -238,3 +238,32 @@ def test_open_reads_no_sidecar_when_the_index_is_current(folder: Path, monkeypat
     assert prompts(history.filter(prompt="owl", sort="cheapest")[:1]) == ["a blue owl"]
     assert history.runs(limit=1)[0].complete
     assert Store(folder).lookup("nothing") is None
+
+
+@pytest.mark.parametrize("poll", ["changes_since", "changed_runs"])
+def test_a_save_landing_during_a_poll_is_seen_by_the_next_one(folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              poll: str) -> None:
+    """Another process commits a row while a poll runs: that poll may miss it, but must not skip past it."""
+    history = History(folder)
+    other = Store(folder)
+    newest = History._newest_row
+    racing = iter(["racing fox"])
+
+    def newest_then_a_save(self: History) -> int:
+        last = newest(self)
+        for prompt in racing:  # once: right after the poll read where it stands
+            other.save(png(), "png", {"prompt": prompt, "model": "gpt-image-2"})
+        return last
+
+    monkeypatch.setattr(History, "_newest_row", newest_then_a_save)
+
+    def polled(since: int) -> tuple[list[str], int]:
+        if poll == "changes_since":
+            found, last = history.changes_since(since)
+            return prompts(found), last
+        runs, last = history.changed_runs(since, 10)
+        return [run.record["prompt"] for run in runs], last
+
+    first, seen = polled(history.last_row_id)
+    second, _ = polled(seen)
+    assert first + second == ["racing fox"]

@@ -203,15 +203,20 @@ class History:
         """(the newest `limit` runs of this view with an image indexed after row `row_id`, each whole — also
         its images indexed before —, the row to ask from next time): what a live gallery polls for. Like
         `changes_since` it sees every process's saves, also those after this snapshot."""
-        where = self._where.and_("run_key IN (SELECT run_key FROM images WHERE row > ?)", int(row_id))
+        last = self._newest_row()  # first, and bounding the query: a row saved meanwhile waits for the next poll
+        where = self._where.and_("run_key IN (SELECT run_key FROM images WHERE row > ? AND row <= ?)",
+                                 int(row_id), last)
         rows = self._index.rows(f"SELECT run_key, file, {RECORD} FROM images WHERE {where.sql()} "  # noqa: S608
-                                f"ORDER BY {NEWEST} LIMIT ?", (*where.params, max(limit, 0) * _RUN_ROWS), fresh=True)
-        (last,), = self._index.rows("SELECT COALESCE(MAX(row), 0) FROM images")
+                                f"ORDER BY {NEWEST} LIMIT ?", (*where.params, max(limit, 0) * _RUN_ROWS))
         grouped: dict[str, list[StoredImage]] = {}
         for run_key, file, text in rows:
             if run_key in grouped or len(grouped) < limit:
                 grouped.setdefault(run_key, []).append(image_from_row(self.folder, file, text))
         return [Run(key, images) for key, images in grouped.items()], max(int(last), int(row_id))
+
+    def _newest_row(self) -> int:
+        (last,), = self._index.rows("SELECT COALESCE(MAX(row), 0) FROM images", fresh=True)
+        return int(last)
 
     def include(self, row_id: int) -> None:
         """Show the rows up to `row_id` too (a poller has just listed them, see `changed_runs`)."""
@@ -221,10 +226,10 @@ class History:
         """(images indexed after row `row_id` that match this view, the row to ask from next time), from
         whichever process saved them. Start from `last_row_id`. After the index is rebuilt every image
         counts as new again (row numbers only grow), so a poller should key what it shows by id."""
-        where = self._where.and_("row > ?", int(row_id))
+        last = self._newest_row()  # first, and bounding the query: a row saved meanwhile waits for the next poll
+        where = self._where.and_("row > ? AND row <= ?", int(row_id), last)
         rows = self._index.rows(f"SELECT file, {RECORD} FROM images WHERE {where.sql()} ORDER BY row",  # noqa: S608
-                                where.params, fresh=True)
-        (last,), = self._index.rows("SELECT COALESCE(MAX(row), 0) FROM images")
+                                where.params)
         return [image_from_row(self.folder, file, text) for file, text in rows], max(int(last), int(row_id))
 
     @property
