@@ -75,7 +75,7 @@ def test_arrows_move_the_brush_size_and_the_mode_group(lab: NotebookPage) -> Non
     assert _kernel_until(lab, "w.options['mode']", "generate") == "generate"
     lab.widget.locator("input[data-mode='generate']").focus(timeout=lab.deadline.ms())
     lab.page.keyboard.press("End")
-    assert lab.page.evaluate("() => document.activeElement.dataset.mode") in ("edit", "variation")
+    assert lab.page.evaluate("() => document.activeElement.dataset.mode") in ("edit", "variation", "expand")
     lab.page.keyboard.press("Home")
     assert lab.page.evaluate("() => document.activeElement.dataset.mode") == "generate"
     assert lab.page.evaluate(FOCUS_IN_WIDGET_JS), "focus left the widget"
