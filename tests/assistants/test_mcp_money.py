@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from image_widget import cost as pricing
 from image_widget.client.backend import resolve_backend
 from image_widget.emulator import Emulator, Fault
 from image_widget.errors import APIRequestError
@@ -58,6 +59,9 @@ async def test_a_masked_edit_is_budgeted_at_the_size_it_is_sent(emulator: Emulat
     (sent,) = _edits(emulator)
     width, height = (int(side) for side in str(sent["size"]).split("x"))
     assert abs(width / height - 4 / 3) < 0.1, f"sent at {sent['size']}, not at the size that matches 4000x3000"
+    at_sent_size = pricing.estimate(str(summary["model"]), quality="high", size=str(sent["size"]), n=1, endpoint="edit",
+                                    inputs=[(4000, 3000)])
+    assert summary["estimate_usd"] == pytest.approx(at_sent_size.usd), "estimated at another size than was sent"
     assert summary["cost_usd"] is not None
     # the reservation covered the request that went out: what it cost is within what was reserved
     assert summary["reserved_usd"] >= summary["cost_usd"]
