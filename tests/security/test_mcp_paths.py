@@ -1,5 +1,5 @@
-"""The MCP server reads input files only under its allowed folders (the working folder, the store, each
-`--allow-dir`), and the key never appears in what it answers or logs.
+"""The MCP server reads input files only under its allowed folders (the working folder unless it is `/` or the
+home folder, the store, each `--allow-dir`), and the key never appears in what it answers or logs.
 
 An assistant passes whatever path a model wrote. Every way out is tried — `..` in all its spellings, absolute
 paths, `~`, symlinks (files and folders, in the working folder, the store and an allowed folder), a NUL byte
@@ -24,6 +24,8 @@ import pytest
 from mcp_types import CallToolResult
 
 from image_widget.emulator import Emulator, Fault
+from image_widget.mcp.paths import PathRefused
+from image_widget.mcp.session import Session
 from support.canary import Canary
 from support.figures import broken, figure_fixture
 from support.images import png
@@ -172,3 +174,58 @@ async def test_the_key_never_appears_in_answers_logs_or_files(canary_server: Emu
             mcp_paths["sightings"] += _CANARY.sighted(path.read_bytes())
     assert mcp_paths["sightings"] == 0
     assert os.environ.get("OPENAI_API_KEY") != CANARY, "the key was only in the server's environment"
+
+
+@pytest.mark.parametrize("where", ["home", "root"])
+def test_the_home_folder_or_root_as_working_folder_is_not_a_root(where: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Desktop clients often start servers in / or the home folder: as an implicit root that would make every
+    image on the disk readable, so it is left out (with a note), unless given explicitly with --allow-dir."""
+    home = tmp_path / "home"
+    (home / "pictures").mkdir(parents=True)
+    photo = home / "pictures" / "private.png"
+    photo.write_bytes(png((32, 32)))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing is sent: no emulator needed
+    working = home if where == "home" else Path("/")
+    session = Session.start(str(tmp_path / "store"), [], None, working=working)
+    with pytest.raises(PathRefused, match="outside the allowed folders"):
+        session.roots.read(str(photo), "image")
+    (note,) = session.notes
+    assert f"working folder {working} was not added" in note
+    assert ("home folder" if where == "home" else "root of the file system") in note
+    assert f"--allow-dir {working}" in note
+
+    explicit = Session.start(str(tmp_path / "store"), [str(working)], None, working=working)
+    assert explicit.roots.read(str(photo), "image") == photo.read_bytes()
+    assert explicit.notes == []
+
+
+def test_an_ordinary_working_folder_is_still_a_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "photo.png").write_bytes(png((32, 32)))
+    session = Session.start(str(tmp_path / "store"), [], None, working=tmp_path / "project")
+    assert session.roots.read("photo.png", "image")
+    assert session.notes == []
+
+
+async def test_a_server_started_in_the_home_folder_says_it_left_it_out(canary_server: Emulator,
+                                                                       tmp_path: Path) -> None:
+    """The stdio server as a desktop client starts it, in the home folder: a note on stderr, and a photo there
+    is refused (nothing sent)."""
+    canary_server.reset()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "photo.png").write_bytes(png((32, 32)) + SECRET.encode())
+    errlog = tmp_path / "server-stderr.log"
+    with errlog.open("w") as err:
+        async with stdio(home, server_env(canary_server.url, CANARY, HOME=str(home)),
+                         ["--folder", str(tmp_path / "store")], errlog=err) as client:
+            result = await client.call_tool("edit_image", {"prompt": "x", "image": "photo.png"})
+    assert result.is_error
+    assert text(result).startswith("image:"), text(result)
+    assert SECRET not in everything(result)
+    assert _images_sent(canary_server) == 0
+    assert f"the working folder {home} was not added" in errlog.read_text()

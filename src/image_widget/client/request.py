@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from image_widget.client.finish import Finish
     from image_widget.client.options import RunOptions
     from image_widget.client.result import Result
+    from image_widget.prices import ModelPrice
 
 PartialCallback = Callable[[int, "Image"], Any]
 
@@ -119,6 +120,16 @@ def edit_request(image: images.ImageInput | Sequence[images.ImageInput], prompt:
     return Request("edit", params, files, on_partial)
 
 
+def estimate_for(request: Request, prices: Mapping[str, ModelPrice] | None = None) -> pricing.Cost:
+    """The price table's estimate of exactly this request (its size as sent, its input images as sent):
+    what `run` records and what a budget (the MCP server's `--max-cost`) must check before sending it."""
+    params = request.params
+    return pricing.estimate(str(params.get("model", capabilities.DEFAULT_MODEL)), quality=params.get("quality"),
+                            size=params.get("size"), n=int(params.get("n", 1)), endpoint=request.endpoint,
+                            inputs=request.input_sizes(), input_fidelity=params.get("input_fidelity"),
+                            prices=prices)
+
+
 def resolve_store(store: Store | str | Path | None) -> Store:
     return store if isinstance(store, Store) else Store(store)
 
@@ -136,10 +147,7 @@ async def run(request: Request, options: RunOptions) -> Result:
     model = str(request.params.get("model", capabilities.DEFAULT_MODEL))
     warn_once(model, server)
     overrides = as_overrides(options.prices)
-    n = int(request.params.get("n", 1))
-    estimate = pricing.estimate(model, quality=request.params.get("quality"), size=request.params.get("size"),
-                                n=n, endpoint=request.endpoint, inputs=request.input_sizes(),
-                                input_fidelity=request.params.get("input_fidelity"), prices=overrides)
+    estimate = estimate_for(request, overrides)
     finish = {"finish": request.finish.cache_part()} if request.finish is not None else {}
     key = cache_key(request.endpoint, {**request.params, "backend": backend.cache_identity, **finish},
                     request.file_hashes())

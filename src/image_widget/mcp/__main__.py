@@ -25,8 +25,8 @@ def parser(prog: str = "image-widget mcp") -> argparse.ArgumentParser:
     parse.add_argument("--folder", metavar="DIR",
                        help="where images are saved (default: $IMAGE_WIDGET_DIR, else ./image-widget-output)")
     parse.add_argument("--allow-dir", action="append", default=[], metavar="DIR",
-                       help="another folder input images may be read from (repeatable); the working folder "
-                            "and the image folder are always allowed")
+                       help="another folder input images may be read from (repeatable); the image folder is "
+                            "always allowed, and so is the working folder unless it is / or the home folder")
     parse.add_argument("--max-cost", type=float, metavar="USD",
                        help="the most this server session may spend, by the price table's estimates; requests "
                             "that would go over it are refused before they are sent")
@@ -57,6 +57,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "image-widget mcp") -> i
     except PathRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for note in session.notes:
+        print(note, file=sys.stderr, flush=True)
     server = build_server(session)
     if args.http is None:
         anyio.run(server.run_stdio_async)

@@ -2,8 +2,8 @@
 
 An MCP client passes whatever path a language model wrote, so the server refuses, before reading a byte:
 any `..` part, a path whose real location (symlinks followed) is outside every root, absolute paths
-elsewhere, and anything that is not a regular file. The roots are the working folder, the store and each
-`--allow-dir`, each resolved once at start-up.
+elsewhere, and anything that is not a regular file. The roots are the working folder (unless it is `/` or the
+home folder: `too_broad`), the store and each `--allow-dir`, each resolved once at start-up.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ class AllowedRoots:
     """Where relative paths start: the working folder."""
 
     @classmethod
-    def of(cls, working: Path, store: Path, extra: Iterable[str | os.PathLike[str]] = ()) -> AllowedRoots:
-        """The working folder, the store and each extra folder (which must exist)."""
+    def of(cls, working: Path, store: Path, extra: Iterable[str | os.PathLike[str]] = (),
+           working_is_root: bool = True) -> AllowedRoots:
+        """The working folder (unless `working_is_root` is False), the store and each extra folder (which
+        must exist)."""
         roots: list[Path] = []
-        for folder in (working, store, *(Path(p).expanduser() for p in extra)):
+        for folder in (*((working,) if working_is_root else ()), store, *(Path(p).expanduser() for p in extra)):
             resolved = Path(folder).resolve()
             if folder not in (working, store) and not resolved.is_dir():
                 raise PathRefused(f"--allow-dir {folder}: not a folder")
@@ -90,6 +92,18 @@ class AllowedRoots:
 
     def _roots_text(self) -> str:
         return ", ".join(self.describe())
+
+
+def too_broad(folder: Path) -> str | None:
+    """Why `folder` may not be an implicit root, or None. Desktop MCP clients often start servers in `/` or the
+    home folder: as the working folder either would make every image on the disk readable. Given explicitly
+    (`--allow-dir`), they are allowed."""
+    real = Path(folder).resolve()
+    if real == Path(real.anchor):
+        return "it is the root of the file system"
+    if real == Path.home().resolve():
+        return "it is the home folder"
+    return None
 
 
 def as_list(value: str | Sequence[str]) -> list[str]:

@@ -16,7 +16,7 @@ from PIL import Image
 
 from image_widget import cost as pricing
 from image_widget.client.backend import Backend, resolve_backend
-from image_widget.mcp.paths import AllowedRoots, PathRefused, as_list
+from image_widget.mcp.paths import AllowedRoots, PathRefused, as_list, too_broad
 from image_widget.store import Store
 from image_widget.store.layout import is_image_id
 
@@ -82,14 +82,25 @@ class Session:
     backend: Backend
     budget: Budget
     run_options: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What the person starting the server should know (printed to stderr at start): e.g. that the working
+    folder was not made a root."""
 
     @classmethod
     def start(cls, folder: str | None, allow_dirs: Sequence[str], max_cost: float | None,
               working: Path | None = None) -> Session:
         store = Store(folder)
-        roots = AllowedRoots.of(working or Path.cwd(), store.folder, allow_dirs)
+        working = working or Path.cwd()
+        why = too_broad(working)
+        roots = AllowedRoots.of(working, store.folder, allow_dirs, working_is_root=why is None)
+        notes = []
+        if why is not None and working.resolve() not in roots.roots:  # not given as an --allow-dir either
+            notes.append(f"image-widget mcp: the working folder {working} was not added to the folders input "
+                         f"images may be read from: {why}, so every image under it would be readable. Input "
+                         f"images may come from {', '.join(roots.describe())}; add folders with --allow-dir "
+                         f"(--allow-dir {working} allows this one)")
         backend = resolve_backend()
-        return cls(store, roots, backend, Budget(max_cost))
+        return cls(store, roots, backend, Budget(max_cost), notes=notes)
 
     def about(self) -> dict[str, Any]:
         """What every tool result carries: the backend (never the key), the store, the budget."""

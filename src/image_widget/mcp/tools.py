@@ -15,9 +15,12 @@ from typing import Any, Literal
 from image_widget import capabilities, images
 from image_widget import cost as pricing
 from image_widget.client import api
-from image_widget.client.request import edit_request, request_params
+from image_widget.client.edits import Holding, lined_up_edit
+from image_widget.client.options import RunOptions
+from image_widget.client.request import Request, estimate_for, request_params, run
+from image_widget.mcp import budgeting
 from image_widget.mcp.previews import Preview, full_image, preview
-from image_widget.mcp.session import Session
+from image_widget.mcp.session import BudgetRefused, Session
 from image_widget.model_list import ensure_live
 from image_widget.reproduce import runnable_code
 from image_widget.store import History, StoredImage
@@ -26,6 +29,9 @@ Outcome = tuple[dict[str, Any], list[Preview]]
 LIST_LIMIT = 100
 MAX_SIDE = 1024
 PROMPT_SHOWN = 300
+NO_RETRIES = 0
+"""The SDK may not retry on its own: a timed-out call may already be billed, and only the call that returns is
+counted. The assistant can call again, and then the budget sees the second call."""
 
 
 async def _check(endpoint: capabilities.Endpoint, wire: Mapping[str, Any], session: Session) -> None:
@@ -41,31 +47,34 @@ async def _check(endpoint: capabilities.Endpoint, wire: Mapping[str, Any], sessi
 async def generate(session: Session, prompt: str, options: dict[str, Any], previews: bool) -> Outcome:
     params = request_params(prompt=prompt, **options)
     params.setdefault("model", capabilities.DEFAULT_MODEL)
-    await _check("generate", params, session)
-    estimate = _estimate(params, "generate", [])
-    reserved = await session.budget.reserve(estimate)
-    result = await api.agenerate(store=session.store, **params)
-    await session.budget.settle(reserved, result.cost)
-    summary = _result_summary(result, estimate)
-    return summary, _previews(summary, result.paths, previews)
+    request = Request("generate", params, {}, None)
+    return await _send(session, request, previews)
 
 
 async def edit(session: Session, prompt: str, image: str | Sequence[str], mask: str | Mapping[str, Any] | None,
                markup: str | None, options: dict[str, Any], previews: bool) -> Outcome:
+    """An edit built once, as `iw.edit` builds it (a mask lines the result up with the image, so `size` becomes
+    the size that matches it): the budget is checked on that request and that request is sent."""
     files = session.inputs(image)
     mask_input = session.mask(mask, files[0]) if mask is not None else None
     markup_input = session.roots.read(markup, "markup") if markup is not None else None
     model = options.pop("model", None) or capabilities.DEFAULT_MODEL
-    fidelity = options.pop("input_fidelity", None)
-    request = edit_request(files, prompt, mask_input, markup_input, fidelity, model, None, dict(options))
-    await _check("edit", request.wire_params(), session)
-    estimate = _estimate(request.params, "edit", request.input_sizes())
-    reserved = await session.budget.reserve(estimate)
-    result = await api.aedit(request.files["image"], prompt, mask=request.files.get("mask"),
-                             markup=request.files.get("markup"), input_fidelity=fidelity, model=model,
-                             store=session.store, **options)
+    request = lined_up_edit(files, prompt, mask_input, markup_input, model, None, dict(options), Holding())
+    return await _send(session, request, previews)
+
+
+async def _send(session: Session, request: Request, previews: bool) -> Outcome:
+    """Check, reserve (pessimistically), send once without retries, settle: the request that was budgeted
+    is the one that goes out, and a call that may have been billed is never repeated behind the budget."""
+    request.params.setdefault("model", capabilities.DEFAULT_MODEL)
+    await _check(request.endpoint, request.wire_params(), session)
+    estimate = estimate_for(request)
+    reservation = budgeting.reservation(estimate, request.params, request.input_sizes(),
+                                        capped=session.budget.limit is not None)
+    reserved = await session.budget.reserve(reservation)
+    result = await run(request, RunOptions(store=session.store, max_retries=NO_RETRIES))
     await session.budget.settle(reserved, result.cost)
-    summary = _result_summary(result, estimate)
+    summary = {**_result_summary(result, estimate), "reserved_usd": round(reserved, 6)}
     return summary, _previews(summary, result.paths, previews)
 
 
@@ -86,9 +95,14 @@ def estimate_cost(session: Session, options: dict[str, Any], call: Literal["gene
                 raise images.ImageInputError("image: not an image (PNG, JPEG or WebP)")
             sizes.append(info[0])
     estimate = _estimate(params, call, sizes)
+    try:
+        asked = {k: v for k, v in params.items() if k != "prompt"}  # the prompt is not known yet
+        reserve = budgeting.reservation(estimate, asked, sizes, capped=session.budget.limit is not None)
+    except BudgetRefused:
+        reserve = pricing.Cost.unknown()
     summary = {"model": params["model"], "estimate": estimate.text, "estimate_usd": estimate.usd,
-               "upper_bound": estimate.upper_bound, "note": estimate.note,
-               "within_budget": _within(session, estimate)}
+               "upper_bound": estimate.upper_bound, "note": estimate.note, "reserved_usd": reserve.usd,
+               "within_budget": _within(session, reserve)}
     return summary, []
 
 
@@ -165,7 +179,8 @@ def _result_summary(result: api.Result, estimate: pricing.Cost) -> dict[str, Any
     return {"images": [{"id": r.get("id"), "path": str(p), "size": f"{r.get('width')}x{r.get('height')}",
                         "format": r.get("format")} for r, p in zip(result.records, result.paths, strict=True)],
             "model": result.record.get("model"), "cost": result.cost.text, "cost_usd": result.cost.usd,
-            "estimate": estimate.text, "cached": result.cached, "request_id": result.request_id,
+            "estimate": estimate.text, "estimate_usd": estimate.usd, "cached": result.cached,
+            "request_id": result.request_id,
             "notes": list(result.notes)}
 
 
