@@ -14,6 +14,7 @@ from image_widget import capabilities
 from image_widget.batch import BatchSweep, Limits, batch_sweep
 from image_widget.batch.plan import cell_at, cell_index
 from image_widget.emulator import Emulator
+from image_widget.errors import ConnectionFailedError
 from image_widget.prices import BATCH_DISCOUNT
 from image_widget.records import RECORD_KEYS
 from image_widget.store import History
@@ -193,3 +194,51 @@ def test_two_handles_submitting_at_once_create_each_batch_once(emulator: Emulato
     assert len(created) == 3
     assert sorted(Intent.load(planned.folder).parts[i].batch_id or "" for i in range(3)) == \
         sorted({h.batch_ids[i] for h in handles for i in range(3)})
+
+
+def _creates(emulator: Emulator) -> int:
+    return sum(1 for e in emulator.log if e.method == "POST" and e.path == "/v1/batches")
+
+
+@pytest.fixture
+def unsent(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BatchSweep:
+    """A sweep whose create failed on the network: the file went up, no batch was made, the intent stays."""
+    import httpx
+    import openai
+    from openai.resources.batches import AsyncBatches
+
+    async def down(*_: Any, **__: Any) -> Any:
+        raise openai.APIConnectionError(request=httpx.Request("POST", f"{emulator.url}/batches"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AsyncBatches, "create", down)
+        with pytest.raises(ConnectionFailedError) as failed:
+            iw.sweep("a {k}", k=["fox", "owl"], quality="low", model="gpt-image-2", batch=True,
+                     **_opts(emulator, tmp_path))
+    text = str(failed.value)
+    assert "not submitted" in text and "intent stays" in text
+    assert "iw.batches()[i].submit()" in text and ".discard()" in text
+    assert _creates(emulator) == 0
+    (found,) = iw.batches(tmp_path, base_url=emulator.url, api_key="sk-test-batch")
+    return found
+
+
+def test_status_and_wait_never_submit_a_sweep_whose_submit_failed(emulator: Emulator, unsent: BatchSweep) -> None:
+    assert unsent.status().state == "not submitted"
+    with pytest.raises(RuntimeError, match=r"not submitted.*submit\(\).*discard\(\)"):
+        unsent.wait(progress=False, timeout=5)
+    assert _creates(emulator) == 0  # asking is free: only submit() may pay
+    unsent.submit()  # the explicit resume
+    assert _creates(emulator) == 1
+    assert unsent.wait(progress=False).last_status().state == "completed"
+    assert unsent.last_status().saved == 2
+
+
+def test_a_discarded_sweep_is_never_sent(emulator: Emulator, unsent: BatchSweep, tmp_path: Path) -> None:
+    unsent.discard()
+    assert unsent.status().state == "discarded"
+    again = iw.batches(tmp_path, base_url=emulator.url, api_key="sk-test-batch")[0]
+    assert again.last_status().state == "discarded"
+    with pytest.raises(RuntimeError, match="discarded"):
+        again.submit()
+    assert _creates(emulator) == 0
