@@ -216,8 +216,10 @@ def unsent(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             iw.sweep("a {k}", k=["fox", "owl"], quality="low", model="gpt-image-2", batch=True,
                      **_opts(emulator, tmp_path))
     text = str(failed.value)
-    assert "not submitted" in text and "intent stays" in text
-    assert "iw.batches()[i].submit()" in text and ".discard()" in text
+    assert "not submitted" in text
+    assert "intent stays" in text
+    assert "iw.batches()[i].submit()" in text
+    assert ".discard()" in text
     assert _creates(emulator) == 0
     (found,) = iw.batches(tmp_path, base_url=emulator.url, api_key="sk-test-batch")
     return found
@@ -242,3 +244,53 @@ def test_a_discarded_sweep_is_never_sent(emulator: Emulator, unsent: BatchSweep,
     with pytest.raises(RuntimeError, match="discarded"):
         again.submit()
     assert _creates(emulator) == 0
+
+
+def test_a_key_echoed_in_a_batch_level_error_is_not_written(emulator: Emulator, tmp_path: Path,
+                                                            emulator_client: Any) -> None:
+    """The server refuses a whole batch and its reason quotes the key: errors.jsonl gets it scrubbed."""
+    from image_widget.batch.intent import Intent
+    from image_widget.batch.submit import plan_run
+    from image_widget.client.backend import resolve_backend
+
+    key = "sk-canary-level-0123456789abcdef"
+    planned = plan_run("a {k}", tmp_path, resolve_backend(base_url=emulator.url, api_key=key), max_cost=None,
+                       k=["fox"], quality="low", model="gpt-image-2")
+    line = {"custom_id": "cell-0", "method": "POST", "url": f"/v1/images/generations?key={key}",
+            "body": {"prompt": "a fox", "quality": "low", "model": "gpt-image-2"}}
+    uploaded = emulator_client.files.create(file=("in.jsonl", json.dumps(line).encode(), "application/jsonl"),
+                                            purpose="batch")
+    batch = emulator_client.batches.create(input_file_id=uploaded.id, endpoint="/v1/images/generations",
+                                           completion_window="24h")
+    part = planned.parts[0]
+    part.file_id, part.batch_id = uploaded.id, batch.id  # the server's batch for this part
+    planned.save()
+    s = BatchSweep(Intent.load(planned.folder), base_url=emulator.url, api_key=key).wait(progress=False)
+    assert s.last_status().state == "failed"
+    assert "the batch failed: line 1: The url" in s.errors["cell-0"]
+    assert "[redacted key]" in s.errors["cell-0"]
+    assert key.encode() not in (planned.folder / "errors.jsonl").read_bytes()
+
+
+def test_a_resumed_sweep_sends_the_query_it_was_submitted_with(emulator: Emulator, tmp_path: Path) -> None:
+    """Azure needs `?api-version=` on every call: `iw.batches()` without a client must still send it (a
+    key-like parameter is not kept)."""
+    import openai
+
+    from image_widget.runtime import run_sync
+
+    client = openai.AsyncOpenAI(base_url=emulator.url, api_key="sk-test-batch", max_retries=0,
+                                default_query={"api-version": "2025-04-01-preview", "api-key": "azure-secret-1234"})
+    s = iw.sweep("a {k}", k=["fox"], quality="low", model="gpt-image-2", batch=True, client=client, store=tmp_path)
+    stored = (s.intent.folder / "intent.json").read_text()
+    assert "azure-secret-1234" not in stored
+    (found,) = iw.batches(tmp_path)
+    assert found.intent.default_query == {"api-version": "2025-04-01-preview"}
+
+    async def asked() -> str:
+        raw = await found.sdk_client().batches.with_raw_response.retrieve(s.batch_ids[0])
+        return str(raw.http_request.url)
+
+    url = run_sync(asked())
+    assert url == f"{emulator.url}/batches/{s.batch_ids[0]}?api-version=2025-04-01-preview"
+    assert found.wait(progress=False).last_status().state == "completed"
