@@ -294,3 +294,23 @@ def test_a_resumed_sweep_sends_the_query_it_was_submitted_with(emulator: Emulato
     url = run_sync(asked())
     assert url == f"{emulator.url}/batches/{s.batch_ids[0]}?api-version=2025-04-01-preview"
     assert found.wait(progress=False).last_status().state == "completed"
+
+
+def test_a_sweep_over_models_sends_one_model_per_file_and_batch(emulator: Emulator, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenAI takes one model per batch input file: the model varying fastest still gives one file each."""
+    monkeypatch.setenv("IMAGE_WIDGET_BATCH_MAX_LINES", "2")
+    s = iw.sweep("a {k}", k=["fox", "owl", "cat"], model=["gpt-image-2", "gpt-image-1-mini"], quality="low",
+                 batch=True, **_opts(emulator, tmp_path))
+    by_part = {p.index: {json.loads(x)["body"]["model"] for x in (s.intent.folder / p.path).read_text().splitlines()}
+               for p in s.intent.parts}
+    assert all(len(models) == 1 for models in by_part.values()), by_part
+    assert [(p.model, p.lines) for p in s.intent.parts] == \
+        [("gpt-image-2", 2), ("gpt-image-1-mini", 2), ("gpt-image-2", 1), ("gpt-image-1-mini", 1)]
+    assert all(by_part[p.index] == {p.model} for p in s.intent.parts)
+    assert s.intent.model == "gpt-image-2, gpt-image-1-mini"
+    assert len(set(s.batch_ids)) == 4
+    s.wait(progress=False)
+    assert s.last_status().state == "completed"
+    assert [(r["prompt"], r["model"]) for r in s.records] == [
+        (f"a {k}", m) for k in ("fox", "owl", "cat") for m in ("gpt-image-2", "gpt-image-1-mini")]

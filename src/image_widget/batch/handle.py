@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from image_widget import cost as pricing
 from image_widget.batch.collect import collect_part
 from image_widget.batch.intent import Intent
-from image_widget.batch.plan import Part, custom_id
+from image_widget.batch.plan import Part, part_cells
 from image_widget.batch.submit import advance, call, find_batch
 from image_widget.client.backend import Backend, resolve_backend
 from image_widget.runtime import run_sync
@@ -181,7 +181,7 @@ class BatchSweep:
         errors = batch.errors.data if batch.errors is not None and batch.errors.data else []
         reason = "; ".join(f"line {e.line}: {e.message}" if e.line else str(e.message) for e in errors)
         reason = self.backend().scrub(f"the batch failed: {reason or 'no reason given'}")
-        self.intent.add_errors({custom_id(i): reason for i in range(part.first_cell, part.last_cell + 1)})
+        self.intent.add_errors(dict.fromkeys(part_cells(self.intent.folder, part), reason))
         part.collected = True
         self.intent.save()
 

@@ -49,6 +49,7 @@ class Intent:
     estimate_usd: float | None
     estimate_text: str
     model: str
+    """Every model of the sweep, comma-separated (each part records its own: one model per file)."""
     backend: dict[str, Any]
     base_url: str | None
     prices: dict[str, Any] | None = None

@@ -59,7 +59,7 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
         cells *= len(values)
     cost = estimate.cost
     _check_budget(cost.usd, cost.note if cost.usd is None else cost.text, max_cost, cells)
-    model = str(lists.get("model", [capabilities.DEFAULT_MODEL])[0])
+    model = ", ".join(dict.fromkeys(str(m) for m in lists.get("model", [capabilities.DEFAULT_MODEL])))
     intent = Intent.new(store_folder, template=template, lists=lists, fields=fields, cells=cells,
                         estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
                         base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
