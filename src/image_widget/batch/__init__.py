@@ -42,9 +42,10 @@ def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits 
     except Exception as exc:
         _say_intent_remains(exc, handle)
         raise
-    widgets = sys.modules.get("image_widget.widget.batches")  # only when a widget was made in this process
-    if widgets is not None:
-        widgets.announce()
+    finally:  # submitted, or left "not submitted": open widgets list it either way
+        widgets = sys.modules.get("image_widget.widget.batches")  # only when a widget was made in this process
+        if widgets is not None:
+            widgets.announce()
     return handle
 
 
