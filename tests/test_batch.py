@@ -14,6 +14,7 @@ from image_widget import capabilities
 from image_widget.batch import BatchSweep, Limits, batch_sweep
 from image_widget.batch.plan import cell_at, cell_index
 from image_widget.emulator import Emulator
+from image_widget.errors import ConnectionFailedError
 from image_widget.prices import BATCH_DISCOUNT
 from image_widget.records import RECORD_KEYS
 from image_widget.store import History
@@ -193,3 +194,123 @@ def test_two_handles_submitting_at_once_create_each_batch_once(emulator: Emulato
     assert len(created) == 3
     assert sorted(Intent.load(planned.folder).parts[i].batch_id or "" for i in range(3)) == \
         sorted({h.batch_ids[i] for h in handles for i in range(3)})
+
+
+def _creates(emulator: Emulator) -> int:
+    return sum(1 for e in emulator.log if e.method == "POST" and e.path == "/v1/batches")
+
+
+@pytest.fixture
+def unsent(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BatchSweep:
+    """A sweep whose create failed on the network: the file went up, no batch was made, the intent stays."""
+    import httpx
+    import openai
+    from openai.resources.batches import AsyncBatches
+
+    async def down(*_: Any, **__: Any) -> Any:
+        raise openai.APIConnectionError(request=httpx.Request("POST", f"{emulator.url}/batches"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AsyncBatches, "create", down)
+        with pytest.raises(ConnectionFailedError) as failed:
+            iw.sweep("a {k}", k=["fox", "owl"], quality="low", model="gpt-image-2", batch=True,
+                     **_opts(emulator, tmp_path))
+    text = str(failed.value)
+    assert "not submitted" in text
+    assert "intent stays" in text
+    assert "iw.batches()[i].submit()" in text
+    assert ".discard()" in text
+    assert _creates(emulator) == 0
+    (found,) = iw.batches(tmp_path, base_url=emulator.url, api_key="sk-test-batch")
+    return found
+
+
+def test_status_and_wait_never_submit_a_sweep_whose_submit_failed(emulator: Emulator, unsent: BatchSweep) -> None:
+    assert unsent.status().state == "not submitted"
+    with pytest.raises(RuntimeError, match=r"not submitted.*submit\(\).*discard\(\)"):
+        unsent.wait(progress=False, timeout=5)
+    assert _creates(emulator) == 0  # asking is free: only submit() may pay
+    unsent.submit()  # the explicit resume
+    assert _creates(emulator) == 1
+    assert unsent.wait(progress=False).last_status().state == "completed"
+    assert unsent.last_status().saved == 2
+
+
+def test_a_discarded_sweep_is_never_sent(emulator: Emulator, unsent: BatchSweep, tmp_path: Path) -> None:
+    unsent.discard()
+    assert unsent.status().state == "discarded"
+    again = iw.batches(tmp_path, base_url=emulator.url, api_key="sk-test-batch")[0]
+    assert again.last_status().state == "discarded"
+    with pytest.raises(RuntimeError, match="discarded"):
+        again.submit()
+    assert _creates(emulator) == 0
+
+
+def test_a_key_echoed_in_a_batch_level_error_is_not_written(emulator: Emulator, tmp_path: Path,
+                                                            emulator_client: Any) -> None:
+    """The server refuses a whole batch and its reason quotes the key: errors.jsonl gets it scrubbed."""
+    from image_widget.batch.intent import Intent
+    from image_widget.batch.submit import plan_run
+    from image_widget.client.backend import resolve_backend
+
+    key = "sk-canary-level-0123456789abcdef"
+    planned = plan_run("a {k}", tmp_path, resolve_backend(base_url=emulator.url, api_key=key), max_cost=None,
+                       k=["fox"], quality="low", model="gpt-image-2")
+    line = {"custom_id": "cell-0", "method": "POST", "url": f"/v1/images/generations?key={key}",
+            "body": {"prompt": "a fox", "quality": "low", "model": "gpt-image-2"}}
+    uploaded = emulator_client.files.create(file=("in.jsonl", json.dumps(line).encode(), "application/jsonl"),
+                                            purpose="batch")
+    batch = emulator_client.batches.create(input_file_id=uploaded.id, endpoint="/v1/images/generations",
+                                           completion_window="24h")
+    part = planned.parts[0]
+    part.file_id, part.batch_id = uploaded.id, batch.id  # the server's batch for this part
+    planned.save()
+    s = BatchSweep(Intent.load(planned.folder), base_url=emulator.url, api_key=key).wait(progress=False)
+    assert s.last_status().state == "failed"
+    assert "the batch failed: line 1: The url" in s.errors["cell-0"]
+    assert "[redacted key]" in s.errors["cell-0"]
+    assert key.encode() not in (planned.folder / "errors.jsonl").read_bytes()
+
+
+def test_a_resumed_sweep_sends_the_query_it_was_submitted_with(emulator: Emulator, tmp_path: Path) -> None:
+    """Azure needs `?api-version=` on every call: `iw.batches()` without a client must still send it (a
+    key-like parameter is not kept)."""
+    import openai
+
+    from image_widget.runtime import run_sync
+
+    client = openai.AsyncOpenAI(base_url=emulator.url, api_key="sk-test-batch", max_retries=0,
+                                default_query={"api-version": "2025-04-01-preview", "api-key": "azure-secret-1234"})
+    s = iw.sweep("a {k}", k=["fox"], quality="low", model="gpt-image-2", batch=True, client=client, store=tmp_path)
+    stored = (s.intent.folder / "intent.json").read_text()
+    assert "azure-secret-1234" not in stored
+    (found,) = iw.batches(tmp_path)
+    assert found.intent.default_query == {"api-version": "2025-04-01-preview"}
+
+    async def asked() -> str:
+        raw = await found.sdk_client().batches.with_raw_response.retrieve(s.batch_ids[0])
+        return str(raw.http_request.url)
+
+    url = run_sync(asked())
+    assert url == f"{emulator.url}/batches/{s.batch_ids[0]}?api-version=2025-04-01-preview"
+    assert found.wait(progress=False).last_status().state == "completed"
+
+
+def test_a_sweep_over_models_sends_one_model_per_file_and_batch(emulator: Emulator, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenAI takes one model per batch input file: the model varying fastest still gives one file each."""
+    monkeypatch.setenv("IMAGE_WIDGET_BATCH_MAX_LINES", "2")
+    s = iw.sweep("a {k}", k=["fox", "owl", "cat"], model=["gpt-image-2", "gpt-image-1-mini"], quality="low",
+                 batch=True, **_opts(emulator, tmp_path))
+    by_part = {p.index: {json.loads(x)["body"]["model"] for x in (s.intent.folder / p.path).read_text().splitlines()}
+               for p in s.intent.parts}
+    assert all(len(models) == 1 for models in by_part.values()), by_part
+    assert [(p.model, p.lines) for p in s.intent.parts] == \
+        [("gpt-image-2", 2), ("gpt-image-1-mini", 2), ("gpt-image-2", 1), ("gpt-image-1-mini", 1)]
+    assert all(by_part[p.index] == {p.model} for p in s.intent.parts)
+    assert s.intent.model == "gpt-image-2, gpt-image-1-mini"
+    assert len(set(s.batch_ids)) == 4
+    s.wait(progress=False)
+    assert s.last_status().state == "completed"
+    assert [(r["prompt"], r["model"]) for r in s.records] == [
+        (f"a {k}", m) for k in ("fox", "owl", "cat") for m in ("gpt-image-2", "gpt-image-1-mini")]

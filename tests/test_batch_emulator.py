@@ -221,3 +221,14 @@ def test_the_command_line_keeps_batches_in_the_folder_it_is_given(tmp_path: Path
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_file_mixing_models_fails_validation_naming_them(own: tuple[Emulator, openai.OpenAI]) -> None:
+    _, client = own
+    batch = _finished(client, _submit(client, [_line(0), _line(1, model="gpt-image-1-mini"), _line(2)]))
+    assert batch.status == "failed"
+    (error,) = batch.errors.data
+    assert (error.code, error.line) == ("mismatched_model", 2)
+    assert "'gpt-image-1-mini'" in error.message
+    assert "'gpt-image-2'" in error.message
+    assert batch.output_file_id is None

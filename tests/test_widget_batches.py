@@ -71,3 +71,39 @@ def test_a_batch_submitted_while_the_widget_is_open_appears_in_it(emulator: Emul
         wait_until(lambda: [b["run_id"] for b in w.batches] == [s.run_id], "the new batch in the widget", 10)
     finally:
         w.close()
+
+
+def test_the_poll_never_submits_a_sweep_whose_submit_failed(emulator: Emulator, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The money bug: a sweep that failed at create, then re-run by the user, must not be created by a
+    widget on that folder — it is listed as not submitted, with how to resume or drop it."""
+    import httpx
+    import openai
+    from openai.resources.batches import AsyncBatches
+
+    async def down(*_: object, **__: object) -> object:
+        raise openai.APIConnectionError(request=httpx.Request("POST", f"{emulator.url}/batches"))
+
+    polls: list[bool] = []
+    refresh = batches.BatchPoller.refresh
+    monkeypatch.setattr(batches.BatchPoller, "refresh",
+                        lambda self, *, ask_server: (polls.append(ask_server), refresh(self, ask_server=ask_server)))
+    monkeypatch.setattr(batches, "POLL_S", 0.05)
+    w = _widget(emulator, tmp_path)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(AsyncBatches, "create", down)
+            with pytest.raises(Exception, match="not submitted"):
+                iw.sweep("a {k}", k=["x", "y"], quality="low", model="gpt-image-2", batch=True,
+                         base_url=emulator.url, api_key="sk-test-widget-batches", store=tmp_path)
+        wait_until(lambda: bool(w.batches), "the widget open meanwhile to list the failed sweep", 10)
+        w._handle_custom_msg({"type": "batches_view", "view_id": "v1", "shown": True}, [])
+        wait_until(lambda: polls.count(True) >= 3, "three polls of the server", 30)
+        (item,) = w.batches
+        assert item["state"] == "not submitted"
+        assert item["hint"] == f"not sent: iw.batches({str(tmp_path)!r})[0].submit() sends it, .discard() drops it"
+        assert [e for e in emulator.log if e.method == "POST" and e.path == "/v1/batches"] == []
+        iw.batches(tmp_path, base_url=emulator.url, api_key="sk-test-widget-batches")[0].discard()
+        wait_until(lambda: w.batches == [], "the discarded sweep to leave the list", 30)
+    finally:
+        w.close()

@@ -20,6 +20,8 @@ export interface BatchItem {
   total: number;
   estimate: string;
   created: string;
+  /** Set for a sweep whose submit failed: the kernel never sends it on its own; how to resume or drop it. */
+  hint?: string;
 }
 
 interface BatchesView {
@@ -66,6 +68,7 @@ export function renderBatches(ctx: Ctx): View {
           h("span", { class: "iw-batch-template", text: item.template }),
           bar,
           h("span", { class: "iw-batch-line", text: batchLine(item) }),
+          ...(item.hint ? [h("code", { class: "iw-batch-hint", text: item.hint })] : []),
         ]);
       }),
     );

@@ -41,3 +41,14 @@ def test_with_no_pending_batch_the_view_sends_nothing(harness: Harness) -> None:
     assert not harness.page.locator(".iw-batches").is_visible()
     harness.page.evaluate("() => window.__h.cleanup()")
     assert harness.sent("batches_view") == []
+
+
+def test_a_sweep_not_submitted_shows_how_to_resume_or_drop_it(harness: Harness) -> None:
+    hint = "not sent: iw.batches()[0].submit() sends it, .discard() drops it"
+    harness.mount(batches=[{**ITEM, "state": "not submitted", "done": 0, "failed": 0, "hint": hint}])
+    item = harness.page.locator(".iw-batches .iw-batch")
+    assert item.get_attribute("data-state") == "not submitted"
+    assert item.locator(".iw-batch-line").inner_text().endswith("· not submitted")
+    assert item.locator(".iw-batch-hint").inner_text() == hint
+    harness.set_trait("batches", [ITEM])  # an item without a hint shows none
+    assert harness.page.locator(".iw-batch-hint").count() == 0

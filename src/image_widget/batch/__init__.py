@@ -17,13 +17,16 @@ from image_widget.batch.plan import Limits
 from image_widget.batch.submit import plan_run
 from image_widget.client.backend import resolve_backend
 from image_widget.client.request import resolve_store
+from image_widget.errors import APIRequestError
 
 
 def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits | None = None,
                 **kwargs: Any) -> BatchSweep:
     """Plan, check the budget at the batch price, write the intent, then upload and create the batches.
 
-    Returns once they are created (not finished); nothing is uploaded when a check fails. Run options
+    Returns once they are created (not finished); nothing is uploaded when a check fails. When the
+    upload or create fails, the intent stays (nothing submits it on its own) and the error says how to
+    resume (`iw.batches()[i].submit()`) or drop (`.discard()`) it. Run options
     (client, base_url, api_key, store, prices) are taken as for `sweep`; `cache`, `max_retries`,
     `timeout`, `concurrency` and `progress` have no meaning for a batch and are ignored.
     """
@@ -33,11 +36,27 @@ def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits 
         kwargs.pop(ignored, None)
     backend = resolve_backend(client, base_url, api_key)
     intent = plan_run(template, store.folder, backend, max_cost=max_cost, limits=limits, **kwargs)
-    handle = BatchSweep(intent, client=client, base_url=base_url, api_key=api_key, store=store).submit()
-    widgets = sys.modules.get("image_widget.widget.batches")  # only when a widget was made in this process
-    if widgets is not None:
-        widgets.announce()
+    handle = BatchSweep(intent, client=client, base_url=base_url, api_key=api_key, store=store)
+    try:
+        handle.submit()
+    except Exception as exc:
+        _say_intent_remains(exc, handle)
+        raise
+    finally:  # submitted, or left "not submitted": open widgets list it either way
+        widgets = sys.modules.get("image_widget.widget.batches")  # only when a widget was made in this process
+        if widgets is not None:
+            widgets.announce()
     return handle
+
+
+def _say_intent_remains(exc: Exception, handle: BatchSweep) -> None:
+    """A failed submit keeps its intent and nothing submits it on its own: the error says how to go on."""
+    if not handle.unsubmitted:
+        return
+    note = handle.not_submitted()
+    exc.args = (f"{exc.args[0] if exc.args else exc} — {note}", *exc.args[1:])
+    if isinstance(exc, APIRequestError):
+        exc.hint = f"{exc.hint} — {note}" if exc.hint else note
 
 
 __all__ = ["BatchStatus", "BatchSweep", "Limits", "batch_sweep", "batches"]

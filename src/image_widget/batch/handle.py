@@ -2,7 +2,10 @@
 
 It holds no state of its own beyond the intent on disk, so `iw.batches()` rebuilds the same handle after
 a kernel restart. The server is asked only when someone asks (`status`, `wait`, the widget while it is
-displayed): nothing polls in the background.
+displayed): nothing polls in the background. Only `submit()` uploads or creates (money): `status`, `wait`
+and the widget look at batches already created, and look up — never create — a part whose create may have
+gone through. A sweep whose submit failed stays "not submitted" until `submit()` resumes or `discard()`
+drops it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from image_widget import cost as pricing
 from image_widget.batch.collect import collect_part
 from image_widget.batch.intent import Intent
-from image_widget.batch.plan import Part, custom_id
-from image_widget.batch.submit import advance, call
+from image_widget.batch.plan import Part, part_cells
+from image_widget.batch.submit import advance, call, find_batch
 from image_widget.client.backend import Backend, resolve_backend
 from image_widget.runtime import run_sync
 from image_widget.store import History, Store, StoredImage
@@ -34,8 +37,8 @@ _OVERALL = ("failed", "expired", "cancelled")
 
 @dataclass(frozen=True)
 class BatchStatus:
-    """Where a batch sweep stands: `state` is submitting / submitted / in progress / completed /
-    expired / cancelled / failed; counts are requests (lines), `saved` images in the folder."""
+    """Where a batch sweep stands: `state` is not submitted / submitted / in progress / downloading /
+    completed / expired / cancelled / failed / discarded; counts are requests (lines), `saved` images in the folder."""
 
     state: str
     done: int
@@ -92,27 +95,66 @@ class BatchSweep:
         return self._backend
 
     def sdk_client(self) -> Any:
-        """An SDK client for this batch's server (file and batch calls are not billed: retries are safe)."""
-        return self.backend().async_client(max_retries=2, timeout=120.0)
+        """An SDK client for this batch's server (file and batch calls are not billed: retries are safe).
+
+        Found again without a client or base_url, it carries the query the sweep was sent with (Azure's
+        `api-version`), kept apart from the URL in the intent."""
+        client = self.backend().async_client(max_retries=2, timeout=120.0)
+        given, base_url, _ = self._connection
+        if given is None and base_url == self.intent.base_url and self.intent.default_query:
+            client = client.with_options(default_query=dict(self.intent.default_query))
+        return client
 
     # -- asking the server
 
     def submit(self) -> BatchSweep:
-        """Upload and create whatever is not at the server yet (done by `sweep(batch=True)` already)."""
+        """Upload and create whatever is not at the server yet — the one way to resume a sweep whose submit
+        failed (`sweep(batch=True)` calls it; nothing else does). A part that may already have been created
+        is looked up by its run id first, so it is never created twice. Refused after `discard()`."""
         run_sync(self._submit())
         return self
 
     async def _submit(self) -> None:
         await advance(self.intent, self.sdk_client(), self.backend())  # the client belongs to this loop
 
+    def discard(self) -> BatchSweep:
+        """Never send the parts not yet at the server (a failed submit you do not want to pay for).
+
+        A part whose create may have gone through is looked up first; parts at the server are not touched
+        (`cancel()` stops them) and are still saved by `wait()`. The sweep then shows as "discarded"."""
+
+        async def look_up() -> None:
+            await self._look_up(self.sdk_client())
+
+        if any(p.creating and p.batch_id is None for p in self.intent.parts):
+            run_sync(look_up())
+        self.intent.discarded = True
+        self.intent.save()
+        return self
+
+    @property
+    def unsubmitted(self) -> list[int]:
+        """Indexes of the parts not created at the server (as far as this folder knows)."""
+        return [p.index for p in self.intent.parts if p.batch_id is None]
+
+    async def _look_up(self, client: Any) -> None:
+        """Adopt the batch of each part whose create may have gone through (looked up, never created)."""
+        self.intent.merge_from_disk()
+        for part in self.intent.parts:
+            if part.creating and part.batch_id is None:
+                batch = await find_batch(self.intent, part, client, self.backend())
+                if batch is not None:
+                    part.batch_id, part.status, part.creating = batch.id, batch.status, False
+        self.intent.save()
+
     async def _refresh(self) -> dict[int, Any]:
-        """Each part's batch as the server has it now (parts not yet created are submitted first)."""
+        """Each created part's batch as the server has it now; nothing is uploaded or created here."""
         client = self.sdk_client()
-        if any(p.batch_id is None for p in self.intent.parts):
-            await advance(self.intent, client, self.backend())
+        if any(p.creating and p.batch_id is None for p in self.intent.parts):
+            await self._look_up(client)
         found: dict[int, Any] = {}
         for part in self.intent.parts:
-            if part.collected and part.status not in ACTIVE:
+            if part.batch_id is None or (part.collected and part.status not in ACTIVE):
                 continue
             batch = await call(self.backend(), client.batches.retrieve(part.batch_id))
             found[part.index] = batch
@@ -131,14 +173,15 @@ class BatchSweep:
                 self._keep_failure(part, batch)
             elif batch is not None and batch.status not in ACTIVE and not part.collected:
                 await collect_part(self.intent, part, batch, self.sdk_client(), self.backend(), self.store)
-        return all(p.collected for p in self.intent.parts)
+        return all(p.collected for p in self.intent.parts if p.batch_id) and \
+            (self.intent.discarded or not self.unsubmitted)
 
     def _keep_failure(self, part: Part, batch: Any) -> None:
         """A batch the server refused (validation): every line of it gets the server's reasons."""
         errors = batch.errors.data if batch.errors is not None and batch.errors.data else []
         reason = "; ".join(f"line {e.line}: {e.message}" if e.line else str(e.message) for e in errors)
-        reason = f"the batch failed: {reason or 'no reason given'}"
-        self.intent.add_errors({custom_id(i): reason for i in range(part.first_cell, part.last_cell + 1)})
+        reason = self.backend().scrub(f"the batch failed: {reason or 'no reason given'}")
+        self.intent.add_errors(dict.fromkeys(part_cells(self.intent.folder, part), reason))
         part.collected = True
         self.intent.save()
 
@@ -152,14 +195,17 @@ class BatchSweep:
         parts = self.intent.parts
         done = sum((p.counts or {}).get("completed", 0) for p in parts)
         failed = sum((p.counts or {}).get("failed", 0) for p in parts)
-        statuses = [p.status for p in parts]
-        if any(p.batch_id is None for p in parts):
-            state = "submitting"
+        sent = [p for p in parts if p.batch_id]
+        statuses = [p.status for p in sent]
+        if len(sent) < len(parts) and not self.intent.discarded:
+            state = "not submitted"
         elif any(s in ACTIVE or s is None for s in statuses):
             state = "in progress" if any(s in ("in_progress", "finalizing") for s in statuses) else "submitted"
             state = "cancelling" if "cancelling" in statuses else state
-        elif not all(p.collected for p in parts):
+        elif not all(p.collected for p in sent):
             state = "downloading"
+        elif self.intent.discarded:
+            state = "discarded"
         else:
             state = next((s for s in _OVERALL if s in statuses), "completed")
         return BatchStatus(state, done, failed, self.intent.cells, self.saved_count())
@@ -168,7 +214,8 @@ class BatchSweep:
         """Poll with backoff until every part has ended and its images are saved (resumes after a restart).
 
         Shows a tqdm bar when tqdm is installed (else a line per change). `timeout` in seconds raises
-        TimeoutError with the sweep still running at the server; call `wait()` again to go on.
+        TimeoutError with the sweep still running at the server; call `wait()` again to go on. It never
+        submits: a sweep with parts not at the server raises, saying to `submit()` or `discard()` it.
         """
         run_sync(self._wait(timeout, progress, poll))
         return self
@@ -182,6 +229,8 @@ class BatchSweep:
         try:
             while True:
                 finished = await self._step()
+                if self.unsubmitted and not self.intent.discarded:
+                    raise RuntimeError(self.not_submitted())
                 if bar is not None:
                     bar.show(self.last_status())
                 if finished:
@@ -208,6 +257,14 @@ class BatchSweep:
 
         run_sync(cancel_all())
         return self
+
+    def not_submitted(self) -> str:
+        """What to do about a sweep not (all) at the server: said by `wait()`, the widget and a failed submit."""
+        parts = self.unsubmitted
+        return (f"batch sweep {self.run_id} is not submitted ({len(parts)} of {len(self.intent.parts)} "
+                f"batch file(s) not created at the server); its intent stays in {self.intent.folder}. "
+                "Resume it with iw.batches()[i].submit() (i: its place in iw.batches(); nothing is created "
+                "twice), or drop it with .discard() — nothing else submits it")
 
     # -- results
 

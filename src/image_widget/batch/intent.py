@@ -1,11 +1,11 @@
 """The durable local intent of a batch sweep: written before anything is uploaded or created.
 
 `<store>/batches/<run id>/intent.json` holds the run id, the sweep (template, value lists, fields), the
-estimate at the batch price, where the requests went (backend kind, label and base URL without credentials
-or query — never a key)
-and each input file (`plan.Part`: line count, hash, then file id and batch id as soon as they are
-known). Every change is an atomic rewrite, so a process killed at any moment leaves the last whole
-version. Per-line failures are kept beside it in `errors.jsonl`.
+estimate at the batch price, where the requests went (backend kind, label, base URL without credentials or
+query, and that query apart as `default_query` — Azure's `api-version` — with key-like values left out:
+never a key), whether it was discarded, and each input file (`plan.Part`: model, line count, hash, then file
+id and batch id as soon as they are known). Every change is an atomic rewrite, so a process killed at any
+moment leaves the last whole version. Per-line failures are kept beside it in `errors.jsonl`.
 """
 
 from __future__ import annotations
@@ -49,9 +49,13 @@ class Intent:
     estimate_usd: float | None
     estimate_text: str
     model: str
+    """Every model of the sweep, comma-separated (each part records its own: one model per file)."""
     backend: dict[str, Any]
     base_url: str | None
     prices: dict[str, Any] | None = None
+    default_query: dict[str, str] | None = None
+    discarded: bool = False
+    """Set by `BatchSweep.discard()`: parts not at the server are never sent."""
     parts: list[Part] = field(default_factory=list)
     folder: Path = field(default=Path(), compare=False)
 
@@ -78,9 +82,11 @@ class Intent:
     def merge_from_disk(self) -> None:
         """Take in what another handle recorded: ids and flags only ever move forward."""
         try:
-            stored = {p.index: p for p in Intent.load(self.folder).parts}
+            disk = Intent.load(self.folder)
         except (OSError, ValueError, TypeError, KeyError):
             return
+        self.discarded = self.discarded or disk.discarded
+        stored = {p.index: p for p in disk.parts}
         for part in self.parts:
             other = stored.get(part.index)
             if other is None:

@@ -2,7 +2,8 @@
 
 Each line's `custom_id` is `cell-<index>`, the cell's place in the sweep's product order, so the values
 of any line can be recomputed from the template and the value lists (`cell_at`) — nothing per cell has
-to be kept besides the file. Files are split before 50,000 lines or 200 MB (the Batch API's limits;
+to be kept besides the file. Each file asks one model (OpenAI's rule), so a sweep over `model` gets a
+file (and a batch) per model. Files are split before 50,000 lines or 200 MB (the Batch API's limits;
 `IMAGE_WIDGET_BATCH_MAX_LINES` / `IMAGE_WIDGET_BATCH_MAX_BYTES` lower them, for tests).
 """
 
@@ -66,6 +67,8 @@ class Part:
     counts: dict[str, int] | None = None
     collected: bool = False
     """Output and error files downloaded and every image in them saved."""
+    model: str | None = None
+    """The one model every line of this file asks for (OpenAI: one model per batch input file)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,21 +146,36 @@ class EstimateSum:
         return pricing.Cost(self.usd, f"${self.usd:.3f} (Batch API price)")
 
 
+class _Open:
+    """The part being written for one model: its file, running hash and record."""
+
+    def __init__(self, folder: Path, part: Part) -> None:
+        self.part = part
+        self.handle: IO[bytes] = (folder / part.path).open("wb")
+        self.digest = hashlib.sha256()
+
+    def write(self, line: bytes, index: int) -> None:
+        self.handle.write(line)
+        self.digest.update(line)
+        self.part.lines += 1
+        self.part.bytes += len(line)
+        self.part.last_cell = index
+
+    def close(self) -> Part:
+        self.handle.close()
+        self.part.sha256 = self.digest.hexdigest()
+        return self.part
+
+
 def write_parts(folder: Path, bodies: Iterable[tuple[int, dict[str, Any]]], limits: Limits,
                 url: str = GENERATIONS_URL) -> list[Part]:
-    """Write (cell index, body) pairs as JSONL files in `folder`, split at `limits`; streamed line by line."""
+    """Write (cell index, body) pairs as JSONL files in `folder`, split at `limits`; streamed line by line.
+
+    OpenAI's Batch API takes requests to one model per input file, so each model gets its own parts (one
+    file open per model at a time); a part's cells are then in order but need not be contiguous."""
     folder.mkdir(parents=True, exist_ok=True)
     parts: list[Part] = []
-    handle: IO[bytes] | None = None
-    digest = hashlib.sha256()
-    current: Part | None = None
-
-    def close() -> None:
-        if handle is not None and current is not None:
-            handle.close()
-            current.sha256 = digest.hexdigest()
-            parts.append(current)
-
+    current: dict[str, _Open] = {}
     try:
         for index, body in bodies:
             line = json.dumps({"custom_id": custom_id(index), "method": "POST", "url": url, "body": body},
@@ -165,21 +183,26 @@ def write_parts(folder: Path, bodies: Iterable[tuple[int, dict[str, Any]]], limi
             if len(line) > limits.max_bytes:
                 raise ValueError(f"one request ({custom_id(index)}) is {len(line):,} bytes, more than a batch "
                                  f"file may hold ({limits.max_bytes:,})")
-            if current is None or current.lines >= limits.max_lines or current.bytes + len(line) > limits.max_bytes:
-                close()
-                path = folder / f"input-{len(parts)}.jsonl"
-                handle = path.open("wb")
-                digest = hashlib.sha256()
-                current = Part(len(parts), path.name, 0, 0, "", index, index)
-            assert handle is not None
-            handle.write(line)
-            digest.update(line)
-            current.lines += 1
-            current.bytes += len(line)
-            current.last_cell = index
-        close()
-        handle = None
+            model = str(body.get("model") or capabilities.DEFAULT_MODEL)
+            open_ = current.get(model)
+            if open_ is not None and (open_.part.lines >= limits.max_lines
+                                      or open_.part.bytes + len(line) > limits.max_bytes):
+                parts.append(current.pop(model).close())
+                open_ = None
+            if open_ is None:
+                number = len(parts) + len(current)
+                open_ = current[model] = _Open(folder, Part(number, f"input-{number}.jsonl", 0, 0, "", index,
+                                                            index, model=model))
+            open_.write(line, index)
+        while current:
+            parts.append(current.pop(next(iter(current))).close())
     finally:
-        if handle is not None:
-            handle.close()
-    return parts
+        for left in current.values():
+            left.handle.close()
+    return sorted(parts, key=lambda part: part.index)
+
+
+def part_cells(folder: Path, part: Part) -> list[str]:
+    """The custom_ids of a part's lines, read from its input file (its cells need not be contiguous)."""
+    with (folder / part.path).open("rb") as handle:
+        return [str(json.loads(raw)["custom_id"]) for raw in handle if raw.strip()]

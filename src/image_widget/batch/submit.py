@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from image_widget import capabilities
 from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent, held
 from image_widget.batch.plan import EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
 from image_widget.client.backend import Backend, safe_url
-from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, translate_error
+from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, scrub, translate_error
 from image_widget.prices import as_overrides
 from image_widget.sweeps import BudgetError, iter_cells, split_axes
 
@@ -57,14 +59,28 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
         cells *= len(values)
     cost = estimate.cost
     _check_budget(cost.usd, cost.note if cost.usd is None else cost.text, max_cost, cells)
-    model = str(lists.get("model", [capabilities.DEFAULT_MODEL])[0])
+    model = ", ".join(dict.fromkeys(str(m) for m in lists.get("model", [capabilities.DEFAULT_MODEL])))
     intent = Intent.new(store_folder, template=template, lists=lists, fields=fields, cells=cells,
                         estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
                         base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
-                        prices=_plain(prices))
+                        default_query=None if backend.synthetic else stored_query(backend), prices=_plain(prices))
     intent.parts = write_parts(intent.folder, _bodies(template, lists, fields), limits or Limits.from_env())
     intent.save()  # the durable intent, before any upload or create
     return intent
+
+
+_SECRET_PARAM = re.compile(r"key|secret|token|sig|password|auth", re.IGNORECASE)
+
+
+def stored_query(backend: Backend) -> dict[str, str] | None:
+    """The query a resumed handle must send again (Azure's `?api-version=`): the base URL's and the given
+    client's `default_query`; a parameter whose name or value looks like a credential is left out."""
+    query = dict(parse_qsl(urlsplit(backend.base_url or "").query, keep_blank_values=True))
+    if backend._client is not None:
+        query.update({str(k): str(v) for k, v in (getattr(backend._client, "default_query", None) or {}).items()})
+    kept = {k: v for k, v in query.items()
+            if not _SECRET_PARAM.search(k) and backend.scrub(v) == v and scrub(v) == v}
+    return kept or None
 
 
 def _plain(prices: Any) -> dict[str, Any] | None:
@@ -96,6 +112,9 @@ async def advance(intent: Intent, client: Any, backend: Backend) -> None:
     per run, each starting from what the others recorded."""
     async with held(intent.folder / "submit.lock"):
         intent.merge_from_disk()
+        if intent.discarded and any(p.batch_id is None for p in intent.parts):
+            raise RuntimeError(f"batch sweep {intent.run_id} was discarded: its parts not at the server are "
+                               "never sent (run the sweep again to submit it anew)")
         await _advance_locked(intent, client, backend)
 
 

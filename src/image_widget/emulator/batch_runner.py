@@ -6,6 +6,7 @@ and its answer is appended to the batch's output or error lines before the count
 are the truth when a restarted emulator picks the batch up again, so no line is answered twice.
 `Config.batch_step_s` (each status step) and `batch_line_s` (each line) scale time: 0 for tests,
 seconds for a demo. Faults (`BatchFaults`) fail lines, expire a batch, hold it, or drop downloads.
+A file mixing models fails validation (`mismatched_model`, naming both), as OpenAI's Batch API refuses it.
 """
 
 from __future__ import annotations
@@ -214,6 +215,7 @@ class BatchRunner:
                 cursor.done.add(str(line.get("custom_id")))
         problems: list[dict[str, Any]] = []
         seen: set[str] = set()
+        models: list[str] = []
         path = self.disk.file_path(batch["input_file_id"])
         with path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
@@ -222,6 +224,8 @@ class BatchRunner:
                 problem, item = _check_line(raw, batch["endpoint"], seen)
                 if number - 1 in self.disk.faults.invalid_lines:
                     problem = ("invalid_request", "This line is not a valid request (injected by the emulator).", None)
+                if problem is None and item is not None:
+                    problem = _one_model(item[1], models)
                 if problem:
                     problems.append({"code": problem[0], "message": problem[1], "param": problem[2],
                                      "line": number})
@@ -296,6 +300,19 @@ def _check_line(raw: bytes, endpoint: str, seen: set[str],
     if not isinstance(line.get("body"), dict):
         return ("invalid_value", "The body must be a JSON object.", "body"), None
     return None, (custom_id, line["body"])
+
+
+def _one_model(body: dict[str, Any], models: list[str]) -> tuple[str, str, str | None] | None:
+    """OpenAI's Batch guide: an input file holds requests to one model only; a line asking another fails
+    the batch at validation, naming both (the code is the API's, the wording ours)."""
+    model = str(body.get("model") or DEFAULT_MODEL)
+    if not models:
+        models.append(model)
+    if model == models[0]:
+        return None
+    return ("mismatched_model", f"The model '{model}' of this request does not match the model "
+                                f"'{models[0]}' of the file's other requests: a batch input file may hold "
+                                "requests to one model only.", "body.model")
 
 
 def _append(path: Path, line: dict[str, Any]) -> None:

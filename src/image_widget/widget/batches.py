@@ -5,7 +5,8 @@ submitted in this process. The page's batches view (js/views/batches.ts) says wh
 (`batches_view` messages: when its list becomes non-empty, every `HEARTBEAT_S`, and `shown: false` when it
 empties or goes). While some view shows them, one thread asks the server about each pending batch every
 `POLL_S`; a batch that ended has its images saved into the folder then (where the history finds them)
-and leaves the list. Nothing polls while no view shows a pending batch.
+and leaves the list. Nothing polls while no view shows a pending batch. The poll never uploads or creates
+(money): a sweep whose submit failed is listed as "not submitted", with how to resume or discard it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from image_widget import runtime
+from image_widget.store.layout import default_folder
 
 if TYPE_CHECKING:
     from image_widget.batch import BatchSweep
@@ -27,12 +29,24 @@ HEARTBEAT_S = 5.0
 """How often a shown view says so (js/views/batches.ts sends this often)."""
 POLL_S = 2.0
 """How often pending batches are asked about while a view is shown."""
-ENDED = ("completed", "expired", "cancelled", "failed")
+ENDED = ("completed", "expired", "cancelled", "failed", "discarded")
 
 
 def pending(handles: list[BatchSweep]) -> list[dict[str, Any]]:
-    """The trait's value: plain summaries of the batches not yet ended and saved (never a key)."""
-    return [h.summary() for h in handles if h.last_status().state not in ENDED]
+    """The trait's value: plain summaries of the batches not yet ended and saved (never a key); one not
+    submitted says how to resume or drop it (`i` is its place in `iw.batches()`, which lists these same
+    handles in this order)."""
+    items: list[dict[str, Any]] = []
+    for i, handle in enumerate(handles):
+        if handle.last_status().state in ENDED:
+            continue
+        item = handle.summary()
+        if handle.unsubmitted and not handle.intent.discarded:
+            folder = handle.store.folder
+            where = "" if folder == default_folder() else repr(str(folder))
+            item["hint"] = f"not sent: iw.batches({where})[{i}].submit() sends it, .discard() drops it"
+        items.append(item)
+    return items
 
 
 _LIVE: weakref.WeakSet[BatchPoller] = weakref.WeakSet()
