@@ -19,7 +19,7 @@ import pytest
 from image_widget import store as store_mod
 from image_widget.emulator import Emulator
 from image_widget.store import History, Store
-from image_widget.widget import ImageWidget, live, thumbs
+from image_widget.widget import ImageWidget, live, presence, thumbs
 from image_widget.widget.payloads import HISTORY_RUNS
 from support import waiting
 from support.gallery import images_of, make_runs, newest, prompt_of
@@ -252,8 +252,8 @@ def test_silence_while_a_cell_runs_is_not_a_view_gone(
     gallery keeps polling through it, and a view that stays silent once the kernel is idle again is gone."""
     monkeypatch.setattr(live, "VIEW_TIMEOUT_S", 0.2)
     monkeypatch.setattr(live, "POLL_S", 0.02)
-    monkeypatch.setattr(live.CELLS, "idle_since", live.CELLS.idle_since)  # restored after the test
-    monkeypatch.setattr(live.CELLS, "running", True)  # as IPython's pre_run_cell event sets it
+    monkeypatch.setattr(presence.CELLS, "idle_since", presence.CELLS.idle_since)  # restored after the test
+    monkeypatch.setattr(presence.CELLS, "running", True)  # as IPython's pre_run_cell event sets it
     w = make_widget(tmp_path / "busy")
     polls = {"n": 0}
     real_poll = w._live.poll
@@ -268,5 +268,5 @@ def test_silence_while_a_cell_runs_is_not_a_view_gone(
     assert w._live.polling
     Store(tmp_path / "busy").save(PNG, "png", {"prompt": "saved during a long cell", "model": "gpt-image-2"})
     waiting.wait_until(lambda: shown_prompts(w)[:1] == ["saved during a long cell"], "the run during the cell", 10.0)
-    live.CELLS._ended()  # post_run_cell: the kernel is idle, the view's heartbeats could come now
+    presence.CELLS._ended()  # post_run_cell: the kernel is idle, the view's heartbeats could come now
     waiting.wait_until(lambda: not w._live.polling, "the poller to stop for a view silent while idle", 10.0)

@@ -12,13 +12,12 @@ and leaves the list. Nothing polls while no view shows a pending batch. The poll
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
 from image_widget import runtime
 from image_widget.store.layout import default_folder
+from image_widget.widget.presence import ViewPoller
 
 if TYPE_CHECKING:
     from image_widget.batch import BatchSweep
@@ -58,16 +57,24 @@ def announce() -> None:
         runtime.spawn(lambda p=poller: p.refresh(ask_server=False), "image-widget-batches-list")  # type: ignore[misc]
 
 
-class BatchPoller:
+class BatchPoller(ViewPoller):
     """Owns the `batches` trait of one widget."""
 
+    thread_name = "image-widget-batches"
+
     def __init__(self, widget: ImageWidget) -> None:
+        super().__init__()
         _LIVE.add(self)
         self._widget = weakref.ref(widget)
-        self._lock = threading.Lock()
-        self._views: dict[str, float] = {}
-        self._thread: threading.Thread | None = None
-        self._closed = False
+
+    def poll_once(self) -> None:
+        self.refresh(ask_server=True)
+
+    def poll_interval_s(self) -> float:
+        return POLL_S
+
+    def view_timeout_s(self) -> float:
+        return 2 * HEARTBEAT_S
 
     def handles(self) -> list[BatchSweep]:
         from image_widget.batch import batches
@@ -99,34 +106,6 @@ class BatchPoller:
         if isinstance(content, dict) and content.get("type") == "batches_view":
             self.view(str(content.get("view_id") or ""), content.get("shown") is True)
 
-    def view(self, view_id: str, shown: bool) -> None:
-        with self._lock:
-            if shown:
-                self._views[view_id] = time.monotonic()
-            else:
-                self._views.pop(view_id, None)
-            if self._closed or not self._shown() or (self._thread is not None and self._thread.is_alive()):
-                return
-            self._thread = runtime.spawn(self._loop, "image-widget-batches")
-
-    def _shown(self) -> bool:
-        cutoff = time.monotonic() - 2 * HEARTBEAT_S
-        return any(seen >= cutoff for seen in self._views.values())
-
-    def _loop(self) -> None:
-        while True:
-            with self._lock:
-                if self._closed or not self._shown():
-                    self._thread = None
-                    return
-            try:
-                self.refresh(ask_server=True)
-            except Exception:
-                log.warning("image_widget: batch poll failed", exc_info=True)
-            time.sleep(POLL_S)
-
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._views.clear()
+        super().close()
         _LIVE.discard(self)
