@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from PIL import Image
 
 import image_widget
 from image_widget import store as store_mod
-from image_widget.store import INDEX_FOLDER, History, Store, index_path, schema
+from image_widget.store import INDEX_FOLDER, History, Store, db, index_path, schema
 from image_widget.store.scan import folder_mtime
 
 SRC = str(Path(image_widget.__file__).resolve().parents[1])
@@ -139,6 +140,52 @@ def test_processes_saving_at_once_index_every_image_once(tmp_path: Path, process
     history = History(folder)
     assert len(history) == processes * per
     assert rebuilt_rows(folder) == live  # an index rebuilt from the files equals the live one
+
+
+def hold_write_lock(path: Path, seconds: float) -> threading.Timer:
+    """Another process in the middle of a write (or of switching the file into WAL): its lock, for a while."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        conn.execute("COMMIT")
+        conn.close()
+
+    timer = threading.Timer(seconds, release)
+    timer.start()
+    return timer
+
+
+def test_first_saves_while_another_process_opens_the_fresh_index(tmp_path: Path, monkeypatch: Any) -> None:
+    """What lost one process's rows under load: the processes that queued on the folder lock while the first
+    built the index open the fresh file at once; one met another's lock on it and kept its rows in memory."""
+    folder = tmp_path / "out"
+    build, timers = db.build, []
+
+    def built_then_locked(*args: Any) -> None:
+        build(*args)
+        timers.append(hold_write_lock(index_path(folder), 0.3))
+
+    monkeypatch.setattr(db, "build", built_then_locked)
+    store = Store(folder)
+    save(store, "one")
+    save(store, "two")
+    timers[0].join()
+    assert sorted(r[7] for r in index_rows(folder).values()) == ["one", "two"]  # in the file, not in memory
+
+
+def test_opening_an_index_another_process_is_switching_into_wal(tmp_path: Path) -> None:
+    """Into WAL takes a write lock from inside a read, which SQLite's busy timeout does not wait for."""
+    path = tmp_path / "older.sqlite"
+    conn = sqlite3.connect(path)  # rollback-journal mode, as earlier releases built the index
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    timer = hold_write_lock(path, 0.3)
+    conn = db.connect(path)
+    timer.join()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
 
 
 def test_rebuilt_index_equals_the_live_one(tmp_path: Path) -> None:

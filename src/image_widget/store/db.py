@@ -4,6 +4,11 @@ A fresh index is built in a temporary file and moved into place whole, under a l
 (POSIX `flock`), so a process never sees half an index and two processes that both find it missing or
 damaged build it once. Everything else (rows, migrations) relies on SQLite's own locking: WAL mode
 (readers never wait for the writer) and a busy timeout (writers queue instead of failing).
+
+The file is moved into place already in WAL mode. Switching a file into WAL takes a write lock from
+inside a read, which SQLite's busy handler does not wait for: processes opening a fresh rollback-mode
+file at the same instant (all those that queued on the folder lock while it was built) would get
+SQLITE_BUSY at once, and such a process would keep its rows in memory for good.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from image_widget.store.schema import INDEX_FILES, add_fts, migrate, run_columns
 
 BUSY_S = 30.0
 """How long a write waits for another process's write before giving up (then the files still hold it all)."""
-_CORRUPT, _NOTADB = 11, 26  # SQLITE_CORRUPT, SQLITE_NOTADB
+_BUSY, _CORRUPT, _NOTADB = 5, 11, 26  # SQLITE_BUSY, SQLITE_CORRUPT, SQLITE_NOTADB
 HOST = socket.gethostname()
 STALE_PENDING_S = 600.0
 """A save marked in progress this long ago is over, whatever its process id says (ids are reused)."""
@@ -49,13 +54,29 @@ def connect(path: Path | str, *, wal: bool = True) -> sqlite3.Connection:
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_S * 1000)}")
         if wal:
-            conn.execute("PRAGMA journal_mode = WAL")  # stays 'delete' where WAL cannot work (some network shares)
+            _into_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a lost row is rebuilt from files
         conn.execute("PRAGMA journal_size_limit = 16777216")  # busy writers must not leave a huge WAL behind
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _into_wal(conn: sqlite3.Connection) -> None:
+    """WAL mode (stays 'delete' where WAL cannot work, as on some network shares). Into WAL from another
+    mode takes a write lock from inside a read, which the busy timeout does not wait for when another
+    connection is doing the same (SQLITE_BUSY at once, to avoid a deadlock): so wait here instead."""
+    deadline, pause = time.monotonic() + BUSY_S, 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", _BUSY) & 0xFF != _BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def version_of(conn: sqlite3.Connection) -> int:
@@ -137,8 +158,9 @@ def identity(path: Path) -> tuple[int, int] | None:
 
 def remove_index(path: Path, keep: Path | None = None) -> None:
     """Delete the index file, SQLite's side files (a stale -wal would be replayed into a new file) and
-    what builds that were killed left behind (called under the folder lock, so none is running)."""
-    for leftover in [*(path.with_name(name) for name in INDEX_FILES), *path.parent.glob(f".{path.name}.*.tmp")]:
+    what builds that were killed left behind, with their side files (called under the folder lock, so none
+    is running)."""
+    for leftover in [*(path.with_name(name) for name in INDEX_FILES), *path.parent.glob(f".{path.name}.*.tmp*")]:
         if leftover != keep:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(leftover)
@@ -166,6 +188,7 @@ def build(folder: Path, path: Path, read_folder: Callable[..., Scan]) -> None:
             meta = {"generation": uuid.uuid4().hex, "verified": scan.listed_mtime_ns, "built": time.time()}
             conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", meta.items())
             conn.execute("COMMIT")
+            _into_wal(conn)  # while no one else can see it (see the module's docstring)
         finally:
             conn.close()
         with open(tmp, "rb+") as handle:
