@@ -24,7 +24,12 @@ def _upload(lab: NotebookPage, tmp_path: Path) -> None:
     source = tmp_path / "photo.png"
     photo((W, H)).save(source)
     lab.widget.locator("input.iw-file").set_input_files(str(source), timeout=lab.deadline.ms())
-    lab.widget.locator(".iw-mask[data-ready='1']").wait_for(state="visible", timeout=lab.deadline.ms())
+    try:  # a 1600x1200 photo is several MB of comm messages: on a loaded 2-core machine that takes a while
+        lab.widget.locator(".iw-mask[data-ready='1']").wait_for(state="visible", timeout=lab.deadline.ms(120))
+    except Exception:
+        seen, _ = lab.run_cell("print(w.options['mode'], len(w.inputs), w.status)")
+        print(f"the mask never showed; the kernel says: {seen}; root: {lab.attr('data-state')}")
+        raise
 
 
 def _kernel_has_mask(lab: NotebookPage) -> None:
