@@ -115,7 +115,7 @@ export function uploadFiles(ctx: Ctx, files: Iterable<File> | ArrayLike<File>, w
  * Files dropped anywhere on the widget (the root gets `iw-dragging` while files are over it), and
  * image files pasted while focus is inside it (a text paste into the prompt stays a text paste).
  */
-export function acceptFiles(ctx: Ctx, watcher?: UploadWatcher): void {
+export function acceptFiles(ctx: Ctx, watcher?: UploadWatcher, before: () => void = () => undefined): void {
   const root = ctx.root;
   const hasFiles = (e: DragEvent): boolean => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
   let depth = 0;
@@ -139,6 +139,7 @@ export function acceptFiles(ctx: Ctx, watcher?: UploadWatcher): void {
     root.classList.remove("iw-dragging");
     if (!e.dataTransfer || !hasFiles(e)) return;
     e.preventDefault();
+    before();
     uploadFiles(ctx, e.dataTransfer.files, watcher);
   });
   ctx.listen<ClipboardEvent>(root, "paste", (e) => {
@@ -146,6 +147,7 @@ export function acceptFiles(ctx: Ctx, watcher?: UploadWatcher): void {
     const files = Array.from(e.clipboardData?.files ?? []).filter((f) => f.type.startsWith("image/"));
     if (!files.length) return;
     e.preventDefault();
+    before();
     uploadFiles(ctx, files, watcher);
   });
 }

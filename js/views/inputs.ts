@@ -34,7 +34,12 @@ export interface InputsView extends View {
   uploads: UploadStatus;
 }
 
-export function renderInputs(ctx: Ctx): InputsView {
+/**
+ * `beforeUpload` sends what the page still holds back (the prompt's debounced write) ahead of the files: the
+ * kernel switches to Edit when the first image arrives, and an `options` write made before that, arriving
+ * after it, would switch it back.
+ */
+export function renderInputs(ctx: Ctx, beforeUpload: () => void = () => undefined): InputsView {
   const fileInput = h("input", {
     class: "iw-file",
     attrs: { type: "file", multiple: true, accept: ACCEPT, "aria-label": "Choose image files", tabindex: -1 },
@@ -61,10 +66,13 @@ export function renderInputs(ctx: Ctx): InputsView {
 
   ctx.listen(pick, "click", () => fileInput.click());
   ctx.listen(fileInput, "change", () => {
-    if (fileInput.files) uploadFiles(ctx, fileInput.files, uploads);
+    if (fileInput.files) {
+      beforeUpload();
+      uploadFiles(ctx, fileInput.files, uploads);
+    }
     fileInput.value = "";
   });
-  acceptFiles(ctx, uploads);
+  acceptFiles(ctx, uploads, beforeUpload);
 
   const urls = new UrlBatch(ctx);
   /** Focus to restore after a re-render caused by our own move/remove (keyboard users). */

@@ -169,3 +169,16 @@ def test_limit_shown_and_image_problem(harness: Harness) -> None:
     assert page.text_content('[data-role="input-count"]') == "2 / 1"
     assert page.is_disabled('[data-action="add-inputs"]')
     assert "at most 1" in (page.text_content('.iw-inputs [data-problem-for="image"]') or "")
+
+
+def test_a_prompt_still_being_typed_is_written_before_the_files(harness: Harness) -> None:
+    """The kernel switches to Edit when the first image arrives; the prompt's debounced `options` write (made
+    from the page's Generate-mode options) must reach it first, or it would switch the kernel back."""
+    harness.mount()
+    harness.page.locator("textarea[data-option='prompt']").fill("a pond")  # no blur: the write is held back
+    harness.page.set_input_files(".iw-file", [{"name": "a.png", "mimeType": "image/png", "buffer": png((40, 30))}])
+    harness.wait_sent("add_inputs", 1)
+    writes = harness.writes()
+    assert "set options" in writes
+    assert writes.index("set options") < writes.index("send add_inputs"), writes
+    assert harness.sets("options")[-1]["prompt"] == "a pond"

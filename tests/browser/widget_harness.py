@@ -176,6 +176,10 @@ class Harness:
     def state(self, name: str) -> Any:
         return _dec(self.page.evaluate("k => window.__h.state(k)", name))
 
+    def writes(self) -> list[str]:
+        """Trait writes and messages in the order the widget made them: "set options", "send add_inputs"."""
+        return list(self.page.evaluate("() => window.__h.writes()"))
+
     def calls(self) -> list[str]:
         return list(self.page.evaluate("() => window.__h.calls()"))
 
