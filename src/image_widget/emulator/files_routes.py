@@ -12,44 +12,27 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from image_widget.emulator.batch_store import MAX_BATCH_FILE_BYTES, BatchDisk
 from image_widget.emulator.responses import error_response
-from image_widget.emulator.routes import _authorized, _request_id
-from image_widget.emulator.state import DroppedConnection, EmulatorState
+from image_widget.emulator.routes import LoggedApp, _authorized
+from image_widget.emulator.state import DroppedConnection, EmulatorState, RequestLog
 
 Handler = Callable[[Request], Awaitable[ASGIApp]]
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data")
 
 
-class Logged:
-    """A JSON route as a raw ASGI app: checks the key, logs the request and the status it sent."""
+class Logged(LoggedApp):
+    """A JSON route: checks the key, then answers with `handler` (logged like an images request)."""
 
     def __init__(self, state: EmulatorState, endpoint: str, handler: Handler) -> None:
-        self.state = state
-        self.endpoint = endpoint
+        super().__init__(state, endpoint)
         self.handler = handler
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        entry = self.state.begin(_request_id(scope), request.method, request.url.path, self.endpoint)
-
-        async def logged_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                self.state.update(entry, status=message["status"])
-            await send(message)
-
-        try:
-            problem = _authorized(request, self.state.api_key)
-            response = error_response(401, problem, code="invalid_api_key") if problem \
-                else await self.handler(request)
-            await response(scope, receive, logged_send)
-        except DroppedConnection:
-            self.state.update(entry, status=None)
-            raise
-        finally:
-            self.state.finish(entry)
+    async def handle(self, request: Request, entry: RequestLog) -> ASGIApp:
+        problem = _authorized(request, self.state.api_key)
+        return error_response(401, problem, code="invalid_api_key") if problem else await self.handler(request)
 
 
 class HalfDownload:

@@ -76,10 +76,11 @@ async def _pause(state: EmulatorState, seconds: float) -> None:
         await asyncio.sleep(min(left, 0.05))
 
 
-class ImagesEndpoint:
-    """One images endpoint as a raw ASGI app, so it can log status codes and drop connections."""
+class LoggedApp:
+    """A route as a raw ASGI app: logs the request and the status it sent (None when the connection was
+    dropped on purpose). Subclasses answer in `handle`; images, files and batches all log this way."""
 
-    def __init__(self, state: EmulatorState, endpoint: Endpoint) -> None:
+    def __init__(self, state: EmulatorState, endpoint: str) -> None:
         self.state = state
         self.endpoint = endpoint
 
@@ -100,6 +101,17 @@ class ImagesEndpoint:
             raise
         finally:
             self.state.finish(entry)
+
+    async def handle(self, request: Request, entry: RequestLog) -> ASGIApp:
+        raise NotImplementedError
+
+
+class ImagesEndpoint(LoggedApp):
+    """One images endpoint, so it can log status codes and drop connections."""
+
+    def __init__(self, state: EmulatorState, endpoint: Endpoint) -> None:
+        super().__init__(state, endpoint)
+        self.endpoint: Endpoint = endpoint
 
     async def handle(self, request: Request, entry: RequestLog) -> ASGIApp:
         """The response for one request (the caller sends it and logs the status)."""
