@@ -1,8 +1,7 @@
 """The `markup` trait: guidance strokes drawn over the first image, for models that take markup.
 
-Same wire format as `mask` (a PNG at the image's native size, RGBA, transparent where nothing is
-drawn; empty bytes = none), the way `serialization.MaskTrait` does it: the browser's PNG is kept and sent
-back unchanged, and Python sees a PIL RGBA image (or None). Unlike a mask, the colours matter: the
+Same wire format as `mask` (a PNG at the image's native size, RGBA, transparent where nothing is drawn;
+empty bytes = none); `png_layer.py` holds what the two share. Unlike a mask, the colours matter: the
 strokes are what the model reads, so nothing is thresholded.
 """
 
@@ -11,31 +10,21 @@ from __future__ import annotations
 import io
 from typing import Any, cast
 
-import traitlets
 from PIL import Image as PILImage
+
+from image_widget.widget.png_layer import PngLayer, PngLayerTrait, layer_to_json
 
 __all__ = ["MarkupImage", "MarkupTrait", "markup_png", "markup_to_json"]
 
 
-class MarkupImage(PILImage.Image):
-    """The drawn markup in Python: an RGBA image plus `png` (the exact bytes it came from) and
-    `has_marks` (any pixel drawn). Compared by identity, like `MaskImage`."""
+class MarkupImage(PngLayer):
+    """The drawn markup in Python: an RGBA image plus `png` and `has_marks` (any pixel drawn)."""
 
-    png: bytes
     has_marks: bool
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
 
-    @classmethod
-    def adopt(cls, img: PILImage.Image, png: bytes) -> MarkupImage:
-        if type(img) is not PILImage.Image:
-            img = img.copy()
-        img.__class__ = cls
-        markup = cast("MarkupImage", img)
-        markup.png = png
-        low_high = cast("tuple[int, int]", img.getchannel("A").getextrema())
-        markup.has_marks = low_high[1] > 0
-        return markup
+    def describe(self) -> None:
+        low_high = cast("tuple[int, int]", self.getchannel("A").getextrema())
+        self.has_marks = low_high[1] > 0
 
 
 def _decode(png: bytes) -> PILImage.Image:
@@ -46,41 +35,29 @@ def _decode(png: bytes) -> PILImage.Image:
     return img.convert("RGBA")
 
 
-class MarkupTrait(traitlets.TraitType[Any, Any]):
+class MarkupTrait(PngLayerTrait):
     """PNG bytes on the wire, a `MarkupImage` (or None) in Python.
 
     From Python: a PIL image (RGBA; an image without alpha is taken as drawn everywhere), a path or PNG
     bytes; its size must be the first input's (the validation names a mismatch as a problem).
     """
 
-    default_value = None
-    allow_none = True
+    layer = MarkupImage
     info_text = "PNG bytes (RGBA, transparent where nothing is drawn), a PIL image, a path or None"
 
-    def validate(self, obj: Any, value: Any) -> MarkupImage | None:
-        if isinstance(value, MarkupImage) and value is obj._trait_values.get(self.name):
-            return value
-        if value is None or (isinstance(value, bytes | bytearray | memoryview) and len(value) == 0):
-            return None
-        try:
-            if isinstance(value, bytes | bytearray | memoryview):
-                png = bytes(value)
-                img = _decode(png)
-            else:
-                from image_widget import images
+    def decode(self, obj: Any, value: Any) -> tuple[bytes, PILImage.Image]:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value), _decode(bytes(value))
+        from image_widget import images
 
-                img = images.load_image(value, param="markup").convert("RGBA")
-                buffer = io.BytesIO()
-                img.save(buffer, "PNG", optimize=True)
-                png = buffer.getvalue()
-        except (OSError, ValueError) as exc:
-            raise traitlets.TraitError(f"markup: {exc}") from exc
-        return MarkupImage.adopt(img, png)
+        img = images.load_image(value, param="markup").convert("RGBA")
+        buffer = io.BytesIO()
+        img.save(buffer, "PNG", optimize=True)
+        return buffer.getvalue(), img
 
 
-def markup_to_json(value: MarkupImage | None, _widget: Any) -> bytes:
-    """The PNG the markup was made from; empty bytes for none."""
-    return value.png if value is not None else b""
+markup_to_json = layer_to_json
+"""The PNG the markup was made from; empty bytes for none."""
 
 
 def markup_png(value: MarkupImage | None) -> bytes | None:

@@ -15,12 +15,12 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-import traitlets
 from PIL import Image as PILImage
 
 from image_widget.store import History, StoredImage
 from image_widget.store.records import parse_time
 from image_widget.widget.payloads import HISTORY_RUNS, history_run, merge_history
+from image_widget.widget.png_layer import PngLayer, PngLayerTrait, layer_to_json
 
 if TYPE_CHECKING:
     from image_widget.widget.core import ImageWidget
@@ -28,67 +28,40 @@ if TYPE_CHECKING:
 __all__ = ["MaskImage", "MaskTrait", "WidgetHistory", "edit_png", "history_to_json", "mask_to_json", "with_run"]
 
 
-class MaskImage(PILImage.Image):
-    """The painted mask in Python: an RGBA image, plus `png` (the bytes it was made from, sent back out
-    unchanged so the browser's own write is recognised as an echo) and `has_edit` (any alpha-0 pixel).
+class MaskImage(PngLayer):
+    """The painted mask in Python: an RGBA image, plus `png` (see `PngLayer`) and `has_edit` (any alpha-0
+    pixel)."""
 
-    Compared by identity: PIL's `==` compares every byte (~30 ms for a 1536x1024 mask on each stroke),
-    and a new mask value is always a new object anyway. `copy()` and other PIL operations return plain
-    images, so a user's edited copy never claims the old PNG.
-    """
-
-    png: bytes
     has_edit: bool
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
 
-    @classmethod
-    def adopt(cls, img: PILImage.Image, png: bytes) -> MaskImage:
-        """`img` (RGBA, freshly decoded from `png`) as a MaskImage; no pixel is copied."""
-        if type(img) is not PILImage.Image:
-            img = img.copy()  # a format-specific subclass (PngImageFile…): turn into a plain image first
-        img.__class__ = cls
-        mask = cast("MaskImage", img)
-        mask.png = png
-        mask.has_edit = img.getchannel("A").getextrema()[0] == 0
-        return mask
+    def describe(self) -> None:
+        self.has_edit = self.getchannel("A").getextrema()[0] == 0
 
 
-class MaskTrait(traitlets.TraitType[Any, Any]):
+class MaskTrait(PngLayerTrait):
     """The painted mask: PNG bytes on the wire, a `MaskImage` (or None) in Python.
 
     Accepts what the browser writes (PNG bytes / memoryview; empty = no mask) and, from Python, a PIL
-    image, an array (True/white = edit) or a path, fitted to the first input's size. Validation only
-    builds the value: nothing on the widget changes here.
+    image, an array (True/white = edit) or a path, fitted to the first input's size.
     """
 
-    default_value = None
-    allow_none = True
+    layer = MaskImage
     info_text = "PNG bytes (RGBA, alpha 0 = edit), a PIL image, an array, a path or None"
 
-    def validate(self, obj: Any, value: Any) -> MaskImage | None:
-        if isinstance(value, MaskImage) and value is obj._trait_values.get(self.name):
-            return value  # traitlets re-validates after set_state (cross-validation): nothing to redo
-        if value is None or (isinstance(value, bytes | bytearray | memoryview) and len(value) == 0):
-            return None
+    def decode(self, obj: Any, value: Any) -> tuple[bytes, PILImage.Image]:
         from image_widget import images
 
-        try:
-            if isinstance(value, bytes | bytearray | memoryview):
-                png = bytes(value)
-            else:
-                first = cast("ImageWidget", obj)._inputs.first_size()
-                size = first or images.load_image(value, param="mask").size
-                png = images.prepare_mask(value, size)[1]
-            img = images.mask_from_png(png)
-        except (images.ImageInputError, OSError, ValueError) as exc:
-            raise traitlets.TraitError(f"mask: {exc}") from exc
-        return MaskImage.adopt(img if img.mode == "RGBA" else img.convert("RGBA"), png)
+        if isinstance(value, bytes | bytearray | memoryview):
+            png = bytes(value)
+        else:
+            first = cast("ImageWidget", obj)._inputs.first_size()
+            size = first or images.load_image(value, param="mask").size
+            png = images.prepare_mask(value, size)[1]
+        return png, images.mask_from_png(png)
 
 
-def mask_to_json(value: MaskImage | None, _widget: Any) -> bytes:
-    """The PNG the mask was made from; empty bytes for no mask."""
-    return value.png if value is not None else b""
+mask_to_json = layer_to_json
+"""The PNG the mask was made from; empty bytes for no mask."""
 
 
 def edit_png(value: MaskImage | None) -> bytes | None:
