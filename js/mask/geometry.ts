@@ -5,6 +5,7 @@
 // 4·((x−cx)² + (y−cy)²) ≤ D², and in a stroke segment when its distance to the segment is ≤ D/2.
 // A polygon (lasso) holds the pixels whose centre (x, y) is inside it (even–odd rule, each row
 // half-open at the right) plus its outline, so a lasso always keeps what it was drawn over.
+import type { Rect } from "./raster";
 
 /** Long segments are split so the integer products stay far below 2^53. */
 const MAX_SEGMENT = 1024;
@@ -120,5 +121,29 @@ export function polygonSpans(
       const x1 = Math.min(W - 1, Math.ceil(xs[k + 1] as number) - 1);
       if (x0 <= x1) span(y, x0, x1);
     }
+  }
+}
+
+/** The bounds of what changed since they were last taken, so a redraw covers only that. */
+export class DirtyArea {
+  private rect: Rect | null = null;
+
+  /** Grow to include x0..x1, y0..y1 (inclusive). A bound function: pass it where a `Bounds` is wanted. */
+  readonly add: Bounds = (x0, y0, x1, y1) => {
+    const d = this.rect;
+    if (!d) this.rect = { x0, y0, x1, y1 };
+    else {
+      d.x0 = Math.min(d.x0, x0);
+      d.y0 = Math.min(d.y0, y0);
+      d.x1 = Math.max(d.x1, x1);
+      d.y1 = Math.max(d.y1, y1);
+    }
+  };
+
+  /** The changed area (null: nothing), and forget it. */
+  take(): Rect | null {
+    const d = this.rect;
+    this.rect = null;
+    return d;
   }
 }

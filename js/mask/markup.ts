@@ -3,7 +3,7 @@
 // they take markup, and never together with a mask. Strokes use the mask's exact geometry (opaque
 // colour, no anti-aliasing). Edits are XOR ops, their own inverse, like the mask's. No DOM.
 
-import { segmentPixels } from "./geometry";
+import { DirtyArea, segmentPixels } from "./geometry";
 import { rgba32 } from "./raster";
 import type { Rect } from "./raster";
 
@@ -33,7 +33,7 @@ export class MarkupLayer {
   private readonly px: Uint32Array;
   /** How many pixels are drawn (not transparent). */
   count = 0;
-  dirty: Rect | null = null;
+  private readonly area = new DirtyArea();
 
   constructor(
     readonly width: number,
@@ -44,21 +44,9 @@ export class MarkupLayer {
   }
 
   takeDirty(): Rect | null {
-    const d = this.dirty;
-    this.dirty = null;
-    return d;
+    return this.area.take();
   }
 
-  private readonly touch = (x0: number, y0: number, x1: number, y1: number): void => {
-    const d = this.dirty;
-    if (!d) this.dirty = { x0, y0, x1, y1 };
-    else {
-      d.x0 = Math.min(d.x0, x0);
-      d.y0 = Math.min(d.y0, y0);
-      d.x1 = Math.max(d.x1, x1);
-      d.y1 = Math.max(d.y1, y1);
-    }
-  };
 
   private put(i: number, value: number): void {
     const old = this.px[i] as number;
@@ -75,7 +63,7 @@ export class MarkupLayer {
       stroke.idx.push(i);
       stroke.before.push(old);
       this.put(i, value);
-    }, this.touch);
+    }, this.area.add);
   }
 
   /** The undoable op of a finished stroke (null when it changed nothing). */
@@ -92,7 +80,7 @@ export class MarkupLayer {
       const i = op.idx[k] as number;
       this.put(i, ((this.px[i] as number) ^ (op.xor[k] as number)) >>> 0);
     }
-    if (op.idx.length) this.touch(0, 0, this.width - 1, this.height - 1);
+    if (op.idx.length) this.area.add(0, 0, this.width - 1, this.height - 1);
   }
 
   /** The op that erases everything drawn. */
@@ -113,12 +101,12 @@ export class MarkupLayer {
     this.rgba.set(rgba);
     this.count = 0;
     for (let i = 0; i < this.px.length; i++) if (this.px[i]) this.count++;
-    this.touch(0, 0, this.width - 1, this.height - 1);
+    this.area.add(0, 0, this.width - 1, this.height - 1);
   }
 
   reset(): void {
     this.px.fill(0);
     this.count = 0;
-    this.touch(0, 0, this.width - 1, this.height - 1);
+    this.area.add(0, 0, this.width - 1, this.height - 1);
   }
 }

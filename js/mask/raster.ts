@@ -2,7 +2,7 @@
 // Painted with exact integer geometry (geometry.ts) — discs, capsules, rectangles, polygons, wand
 // regions; never anti-aliased canvas strokes — so the mask is strictly binary. No DOM, no canvas.
 
-import { polygonSpans, rectSpans, segmentPixels } from "./geometry";
+import { DirtyArea, polygonSpans, rectSpans, segmentPixels } from "./geometry";
 
 /** Overlay colour of painted pixels (the overlay canvas's CSS opacity makes it translucent). */
 export const OVERLAY_RGB: readonly [number, number, number] = [236, 30, 110];
@@ -36,8 +36,7 @@ export class MaskRaster {
   private readonly ov32: Uint32Array;
   /** How many pixels are 1. */
   count = 0;
-  /** Bounds of the pixels changed since the last `takeDirty()`. */
-  dirty: Rect | null = null;
+  private readonly area = new DirtyArea();
 
   constructor(
     readonly width: number,
@@ -50,24 +49,12 @@ export class MaskRaster {
 
   /** The changed area since the last call (to redraw), and forget it. */
   takeDirty(): Rect | null {
-    const d = this.dirty;
-    this.dirty = null;
-    return d;
+    return this.area.take();
   }
 
-  private touch(x0: number, y0: number, x1: number, y1: number): void {
-    const d = this.dirty;
-    if (!d) this.dirty = { x0, y0, x1, y1 };
-    else {
-      d.x0 = Math.min(d.x0, x0);
-      d.y0 = Math.min(d.y0, y0);
-      d.x1 = Math.max(d.x1, x1);
-      d.y1 = Math.max(d.y1, y1);
-    }
-  }
 
   private touchAll(): void {
-    this.touch(0, 0, this.width - 1, this.height - 1);
+    this.area.add(0, 0, this.width - 1, this.height - 1);
   }
 
   private set(i: number, value: number, changed: number[] | null): void {
@@ -83,16 +70,15 @@ export class MaskRaster {
    * a = b); the index of every pixel that changed is pushed to `changed`.
    */
   segment(ax: number, ay: number, bx: number, by: number, diameter: number, value: 0 | 1, changed: number[]): void {
-    segmentPixels(this.width, this.height, ax, ay, bx, by, diameter, (i) => this.set(i, value, changed), this.bound);
+    segmentPixels(this.width, this.height, ax, ay, bx, by, diameter, (i) => this.set(i, value, changed), this.area.add);
   }
 
-  private readonly bound = (x0: number, y0: number, x1: number, y1: number): void => this.touch(x0, y0, x1, y1);
 
   /** Set the pixels x0..x1 of row y (a selection's row span). */
   span(y: number, x0: number, x1: number, value: 0 | 1, changed: number[]): void {
     const row = y * this.width;
     for (let x = x0; x <= x1; x++) this.set(row + x, value, changed);
-    this.touch(x0, y, x1, y);
+    this.area.add(x0, y, x1, y);
   }
 
   /** A rectangle selection with corners a and b (inclusive). */
@@ -137,7 +123,7 @@ export class MaskRaster {
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
     }
-    if (op.idx.length) this.touch(x0, y0, x1, y1);
+    if (op.idx.length) this.area.add(x0, y0, x1, y1);
   }
 
   /** The op that clears every painted pixel. */
