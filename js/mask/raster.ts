@@ -73,7 +73,6 @@ export class MaskRaster {
     segmentPixels(this.width, this.height, ax, ay, bx, by, diameter, (i) => this.set(i, value, changed), this.area.add);
   }
 
-
   /** Set the pixels x0..x1 of row y (a selection's row span). */
   span(y: number, x0: number, x1: number, value: 0 | 1, changed: number[]): void {
     const row = y * this.width;
