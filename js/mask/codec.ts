@@ -1,8 +1,10 @@
 // The mask's wire format (docs/PROTOCOL.md): a PNG exactly the size of `mask_base`, RGB 0, alpha 0
 // where the image should change and 255 elsewhere. Reading one back, alpha below 128 means "change".
-// The bit ↔ RGBA conversions are pure; PNG encoding and decoding use the browser's canvas.
+// The bit ↔ RGBA conversions are pure; a mask is packed as a 1-bit palette PNG (png1.ts, same pixels),
+// other PNG encoding and decoding use the browser's canvas.
 
 import { blobOf } from "../bytes";
+import { canPackMask, encodeMask1Bit } from "./png1";
 
 /** RGBA pixels of the mask PNG for `bits` (1 = edit): RGB 0, alpha 0 = edit, 255 = keep. */
 export function bitsToRgba(bits: Uint8Array): Uint8ClampedArray<ArrayBuffer> {
@@ -59,7 +61,7 @@ export async function decodePixels(bytes: Uint8Array): Promise<ImageData> {
 
 /** The mask PNG for `bits` of a width × height image. */
 export function encodeMask(bits: Uint8Array, width: number, height: number): Promise<Uint8Array> {
-  return encodePng(bitsToRgba(bits), width, height);
+  return canPackMask() ? encodeMask1Bit(bits, width, height) : encodePng(bitsToRgba(bits), width, height);
 }
 
 /** The bits of a mask PNG, with its size. */

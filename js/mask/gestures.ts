@@ -4,7 +4,7 @@
 
 import type { Ctx } from "../ctx";
 import type { MaskStage } from "./stage";
-import { pinchScale, wheelScale, zoomAt } from "./zoom";
+import { pinchScale, wheelScale } from "./zoom";
 
 interface Pan {
   pointerId: number;
@@ -105,11 +105,9 @@ export class Gestures {
     const [a, b] = [...this.touches.values()] as [{ x: number; y: number }, { x: number; y: number }];
     const m = this.stage.local((a.x + b.x) / 2, (a.y + b.y) / 2);
     const scale = pinchScale(p.s0, p.d0, Math.hypot(a.x - b.x, a.y - b.y));
-    // Zoom around where the fingers started, then pan by how far their midpoint moved.
-    const v = zoomAt({ ...this.stage.view() }, scale, m.x, m.y);
-    this.stage.fitted = false;
-    this.stage.apply(v);
-    this.stage.pan(p.mx - m.x, p.my - m.y);
+    // Zoom around the fingers, then pan by how far their midpoint moved: a transform per move, one
+    // layout when the pinch ends.
+    this.stage.pinchLive(scale, m.x, m.y, p.mx - m.x, p.my - m.y);
     p.mx = m.x;
     p.my = m.y;
   }
@@ -124,7 +122,10 @@ export class Gestures {
     if (!this.touches.delete(e.pointerId)) return;
     if (this.pinch) {
       e.stopPropagation();
-      if (this.touches.size < 2) this.pinch = null;
+      if (this.touches.size < 2) {
+        this.pinch = null;
+        this.stage.commitLive();
+      }
     }
   }
 }

@@ -2,7 +2,7 @@
 // between two stacks and MaskEdits applies what `undo()` or `redo()` returns. No DOM.
 
 import { MarkupLayer, type MarkupStroke, type XorOp } from "./markup";
-import type { MaskRaster, Op } from "./raster";
+import { type Changed, changedIdx, type MaskRaster, type Op } from "./raster";
 
 /** How many edits can be undone; older ones are forgotten. */
 export const UNDO_LIMIT = 200;
@@ -70,9 +70,9 @@ export class MaskEdits {
   }
 
   /** A finished mask edit (stroke, rectangle, lasso, wand) that changed these pixels becomes one undoable edit. */
-  stroke(changed: number[]): boolean {
+  stroke(changed: Changed): boolean {
     if (!changed.length) return false;
-    this.history.record({ layer: "mask", op: { kind: "flip", idx: Uint32Array.from(changed) } });
+    this.history.record({ layer: "mask", op: { kind: "flip", idx: changedIdx(changed) } });
     return true;
   }
 

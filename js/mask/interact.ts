@@ -6,6 +6,7 @@
 import type { Ctx } from "../ctx";
 import type { Layer } from "./history";
 import type { MarkupStroke } from "./markup";
+import { PixelList } from "./raster";
 import type { MaskStage } from "./stage";
 import { wandRegion } from "./wand";
 
@@ -22,7 +23,7 @@ export interface Painter {
   /** Magic wand tolerance, 0–255. */
   tolerance(): number;
   /** A finished edit: the mask pixels it flipped, or the markup stroke. */
-  done(layer: Layer, change: number[] | MarkupStroke): void;
+  done(layer: Layer, change: PixelList | MarkupStroke): void;
   /** A pointer went down while the layer refuses edits (e.g. markup while a mask exists): say why. */
   blocked(): boolean;
 }
@@ -36,7 +37,7 @@ interface Active {
   y: number;
   /** Selection corners / lasso points, native px. */
   points: number[];
-  changed: number[];
+  changed: PixelList;
   markup: MarkupStroke;
 }
 
@@ -92,7 +93,7 @@ export class Interaction {
     const penEraser = e.pointerType === "pen" && (e.button === 5 || (e.buttons & 32) !== 0);
     const tool: Tool = penEraser ? "eraser" : layer === "markup" && SELECTIONS.includes(picked) ? "brush" : picked;
     const value: 0 | 1 = tool === "eraser" || e.altKey ? 0 : 1;
-    const a: Active = { pointerId: e.pointerId, tool, layer, value, x, y, points: [x, y], changed: [], markup: { idx: [], before: [] } };
+    const a: Active = { pointerId: e.pointerId, tool, layer, value, x, y, points: [x, y], changed: new PixelList(), markup: { idx: [], before: [] } };
     this.active = a;
     if (tool === "wand") {
       this.pixels ??= this.stage.imagePixels();
@@ -175,7 +176,7 @@ export class Interaction {
     this.stage.showOutline(null);
     const edits = this.stage.edits;
     if (!a || !edits) return;
-    if (a.changed.length) edits.raster.apply({ kind: "flip", idx: Uint32Array.from(a.changed) });
+    if (a.changed.length) edits.raster.apply({ kind: "flip", idx: a.changed.toIdx() });
     const op = edits.markup.opOf(a.markup);
     if (op) edits.markup.apply(op);
     this.stage.flush();

@@ -6,7 +6,7 @@
 import type { Ctx } from "../ctx";
 import { h } from "../dom";
 import type { MaskEdits } from "./history";
-import { type View, fitScale, offset, zoomAt } from "./zoom";
+import { type View, fitScale, offset, panBy, zoomAt } from "./zoom";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -158,7 +158,7 @@ export class MaskStage {
     this.el.dispatchEvent(new CustomEvent("iw-zoom", { detail: v.scale }));
   }
 
-  /** A wheel zoom in progress: the view it shows (`live`) by a transform of the laid-out one (`committed`). */
+  /** A wheel zoom or pinch in progress: the view it shows (`live`) by a transform of the laid-out one (`committed`). */
   private live: View | null = null;
   private committed: View | null = null;
   private commitTimer: number | null = null;
@@ -171,8 +171,33 @@ export class MaskStage {
   zoomLive(scale: number, px: number, py: number): void {
     if (!this.edits) return;
     this.committed ??= this.view();
-    const c = this.committed;
-    const v = zoomAt(this.live ?? c, scale, px, py);
+    this.showLive(zoomAt(this.live ?? this.committed, scale, px, py));
+    this.ctx.clearTimeout(this.commitTimer);
+    this.commitTimer = this.ctx.timeout(() => this.commitLive(), 120);
+  }
+
+  /**
+   * A pinch step: zoom to `scale` around the fingers' midpoint (px, py), then pan by how far it moved
+   * (dx, dy) — a transform only, like the wheel; `commitLive` lays out once, when the pinch ends.
+   */
+  pinchLive(scale: number, px: number, py: number, dx: number, dy: number): void {
+    if (!this.edits) return;
+    this.committed ??= this.view();
+    this.showLive(panBy(zoomAt(this.live ?? this.committed, scale, px, py), dx, dy));
+  }
+
+  /** Lay out the view a wheel zoom or pinch shows (sharp at its scale), once. */
+  commitLive(): void {
+    this.ctx.clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    const done = this.live;
+    this.box.classList.remove("iw-live");
+    if (done) this.apply(done);
+  }
+
+  /** Show `v` by transforming the laid-out box (no layout of the canvases). */
+  private showLive(v: View): void {
+    const c = this.committed as View;
     this.live = v;
     this.fitted = false;
     this.scale = v.scale;
@@ -184,13 +209,6 @@ export class MaskStage {
     this.paint.dataset.scale = v.scale.toFixed(4);
     this.el.dataset.zoom = String(Math.round(v.scale * 100));
     this.el.dispatchEvent(new CustomEvent("iw-zoom", { detail: v.scale }));
-    this.ctx.clearTimeout(this.commitTimer);
-    this.commitTimer = this.ctx.timeout(() => {
-      this.commitTimer = null;
-      const done = this.live;
-      this.box.classList.remove("iw-live");
-      if (done) this.apply(done);
-    }, 120);
   }
 
   private settleTimer: number | null = null;

@@ -12,7 +12,7 @@ import { Gestures } from "./gestures";
 import { type EditCommand, type Layer, MaskEdits } from "./history";
 import { Interaction } from "./interact";
 import { Jobs, LayerIO } from "./io";
-import { MaskRaster } from "./raster";
+import { MaskRaster, PixelList } from "./raster";
 import { ResultOptions } from "./result-options";
 import { type KeyAction, keyAction } from "./shortcuts";
 import { MaskStage } from "./stage";
@@ -61,7 +61,7 @@ class MaskEditor {
       blocked: () => this.tools.layer === "markup" && !!this.stage.edits?.raster.count,
       done: (layer, change) => {
         const e = this.stage.edits;
-        const ok = !!e && (Array.isArray(change) ? e.stroke(change) : e.markupStroke(change));
+        const ok = !!e && (change instanceof PixelList ? e.stroke(change) : e.markupStroke(change));
         if (!ok) return;
         this.refresh();
         this.io.emit(layer);

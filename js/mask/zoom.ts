@@ -66,6 +66,15 @@ export function zoomAt(v: View, s: number, px: number, py: number): View {
   };
 }
 
+/** The view scrolled by (dx, dy) CSS px, kept within the content (what the browser's scroll would do). */
+export function panBy(v: View, dx: number, dy: number): View {
+  return {
+    ...v,
+    scrollX: Math.round(Math.min(maxScroll(v.w * v.scale, v.vw), Math.max(0, v.scrollX + dx))),
+    scrollY: Math.round(Math.min(maxScroll(v.h * v.scale, v.vh), Math.max(0, v.scrollY + dy))),
+  };
+}
+
 /** The next zoom step up (dir 1) or down (dir −1) from `s`. */
 export function stepScale(s: number, dir: 1 | -1): number {
   const eps = 1e-6;

@@ -382,6 +382,40 @@ def test_two_finger_pinch_zooms_and_puts_back_the_first_fingers_stroke(harness: 
     assert harness.count_sets("mask") == 0
 
 
+def test_pinch_moves_only_transform_and_lay_out_once_at_the_end(harness: Harness) -> None:
+    box = mount(harness, png((W, H)))
+    cx, cy = box["left"] + 300, box["top"] + 200
+    seen = harness.page.evaluate(
+        """([cx, cy]) => {
+            const c = document.querySelector('.iw-mask-paint');
+            const img = c.parentElement;  // the image box the stage sizes (layout) or transforms (live)
+            const ev = (type, id, x, y) => c.dispatchEvent(new PointerEvent(type, {
+                pointerId: id, pointerType: 'touch', isPrimary: id === 1, clientX: x, clientY: y,
+                button: type === 'pointermove' ? -1 : 0, buttons: type === 'pointerup' ? 0 : 1,
+                bubbles: true, cancelable: true}));
+            const width0 = img.style.width;
+            ev('pointerdown', 1, cx - 40, cy);
+            ev('pointerdown', 2, cx + 40, cy);
+            const during = [];
+            for (let k = 1; k <= 10; k++) {
+                ev('pointermove', 1, cx - 40 - 8 * k, cy);
+                ev('pointermove', 2, cx + 40 + 8 * k, cy);
+                during.push([img.style.width, img.style.transform]);
+            }
+            ev('pointerup', 1, cx - 120, cy);
+            const endWidth = img.style.width, endTransform = img.style.transform;
+            ev('pointerup', 2, cx + 120, cy);
+            return {width0, during, endWidth, endTransform, scale: Number(c.dataset.scale)};
+        }""",
+        [cx, cy],
+    )
+    assert all(width == seen["width0"] for width, _ in seen["during"]), "no layout while the fingers move"
+    assert all(transform.startswith("translate(") and "scale(" in transform for _, transform in seen["during"])
+    assert seen["endWidth"] != seen["width0"], "laid out at the new scale once the pinch ends"
+    assert seen["endTransform"] == "", "the transform is dropped by that layout"
+    assert float(seen["endWidth"].removesuffix("px")) == pytest.approx(W * seen["scale"], abs=1)
+
+
 def test_markup_from_the_kernel_is_shown_and_followed(harness: Harness) -> None:
     rgba = np.zeros((H, W, 4), np.uint8)
     rgba[10:20, 30:40] = (255, 0, 0, 255)

@@ -53,8 +53,11 @@ def decode(png: bytes, size: tuple[int, int] = (W, H)) -> np.ndarray:
     img = decode_bytes(png)
     assert img.format == "PNG"
     assert img.size == size
-    assert img.mode == "RGBA"
-    arr = np.asarray(img)
+    # A 1-bit palette PNG (js/mask/png1.ts): two black entries, index 0 transparent; read as RGBA.
+    assert img.mode == "P"
+    assert img.info.get("transparency") == 0
+    assert img.getpalette()[:6] == [0, 0, 0, 0, 0, 0]
+    arr = np.asarray(img.convert("RGBA"))
     assert not arr[..., :3].any(), "RGB must be 0 everywhere"
     alpha = arr[..., 3]
     assert set(np.unique(alpha).tolist()) <= {0, 255}, "alpha must be strictly 0 or 255"
