@@ -22,8 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
+from image_widget.emulator.image_refs import FileReader, resolve_json_edit
 from image_widget.emulator.model_routes import is_shut_down
-from image_widget.emulator.parsing import ParseError, loggable, parse_params
+from image_widget.emulator.parsing import ParseError, is_json, loggable, parse_params
 from image_widget.emulator.plan import VARIATION_DEFAULT_MODEL, extra_problems, plan_request
 from image_widget.emulator.responses import (
     WRONG_KEY,
@@ -109,9 +110,10 @@ class LoggedApp:
 class ImagesEndpoint(LoggedApp):
     """One images endpoint, so it can log status codes and drop connections."""
 
-    def __init__(self, state: EmulatorState, endpoint: Endpoint) -> None:
+    def __init__(self, state: EmulatorState, endpoint: Endpoint, files: FileReader | None = None) -> None:
         super().__init__(state, endpoint)
         self.endpoint: Endpoint = endpoint
+        self.files: FileReader = files or (lambda _file_id: None)
 
     async def handle(self, request: Request, entry: RequestLog) -> ASGIApp:
         """The response for one request (the caller sends it and logs the status)."""
@@ -126,6 +128,13 @@ class ImagesEndpoint(LoggedApp):
         auth_problem = _authorized(request, state.api_key)
         if auth_problem:
             return error_response(401, auth_problem, code="invalid_api_key")
+        if parse_error is None and endpoint == "edit" and is_json(request):
+            try:
+                params = await resolve_json_edit(params, self.files)
+            except ParseError as exc:
+                parse_error = exc
+            else:
+                state.update(entry, params=loggable(params))
         if parse_error is not None:
             return error_response(400, str(parse_error), param=parse_error.param, code="invalid_request")
         if endpoint == "variation" and not config.legacy:
