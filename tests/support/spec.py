@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -57,6 +58,7 @@ DEVIATIONS = (
 """Each deviation from the extract the tests accept, with the SDK file that documents it (docs/CONTRACTS.md
 lists the same). An error is forgiven only at that field and only for a value the SDK allows."""
 
+FUZZ: Counter[str] = Counter()  # requests the fuzzing sent (tests/contracts/test_fuzz.py)
 CHECKED: set[str] = set()  # schema names validated in this process (the CI figure counts them)
 CASES = [0]  # instances validated in this process
 
@@ -124,6 +126,14 @@ def check(name: str, instance: Any) -> None:
     """Assert ``instance`` validates against component schema ``name``."""
     found = errors(name, instance)
     assert not found, f"{name}: " + "; ".join(found[:5])
+
+
+def figure() -> str | None:
+    """The CI figure line, or None when no contract was checked in this process."""
+    if not CASES[0]:
+        return None
+    return (f"contracts: {len(CHECKED)} schemas, {CASES[0]} cases checked against OpenAI's description; "
+            f"fuzz: {FUZZ['requests']} requests, {FUZZ['server errors']} server errors")
 
 
 def _describe(error: ValidationError) -> str:

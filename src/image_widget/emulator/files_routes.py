@@ -21,7 +21,8 @@ from image_widget.emulator.routes import LoggedApp, _authorized
 from image_widget.emulator.state import DroppedConnection, EmulatorState, RequestLog
 
 Handler = Callable[[Request], Awaitable[ASGIApp]]
-PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data")
+"""`evals` is in the description's upload enum but not in `OpenAIFile.purpose`; the emulator serves no evals."""
 MIN_EXPIRY_S, MAX_EXPIRY_S = 3600, 2_592_000
 """`expires_after[seconds]`: between an hour and 30 days (the description's `FileExpirationAfter`)."""
 
@@ -140,8 +141,9 @@ def files_routes(state: EmulatorState, disk: BatchDisk) -> list[Route]:
             ids = [f["id"] for f in files]
             files = files[ids.index(after) + 1:] if after in ids else []
         page = files[:limit]
-        return JSONResponse({"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
-                             "last_id": page[-1]["id"] if page else None, "has_more": len(files) > limit})
+        # first_id / last_id are required strings in ListFilesResponse: "" when the page is empty
+        return JSONResponse({"object": "list", "data": page, "first_id": page[0]["id"] if page else "",
+                             "last_id": page[-1]["id"] if page else "", "has_more": len(files) > limit})
 
     async def delete(request: Request) -> ASGIApp:
         file_id = request.path_params["file_id"]
