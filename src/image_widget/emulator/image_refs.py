@@ -120,3 +120,14 @@ async def resolve_json_edit(body: dict[str, Any], files: FileReader) -> dict[str
     if body.get("mask") is not None:
         params["mask"] = await resolve_ref(body["mask"], "mask", files)
     return params
+
+
+def loggable_refs(refs: Any) -> Any:
+    """References for the request log: data URLs shortened to their size, never their bytes."""
+    if isinstance(refs, dict):
+        return {k: loggable_refs(v) for k, v in refs.items()}
+    if isinstance(refs, list):
+        return [loggable_refs(v) for v in refs]
+    if isinstance(refs, str) and refs.startswith("data:"):
+        return f"data URL ({len(refs):,} characters)"
+    return refs
