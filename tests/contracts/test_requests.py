@@ -72,3 +72,22 @@ def test_batch_lines_and_create_bodies(emulator: Emulator, tmp_path: Any) -> Non
         assert line["url"] == body["endpoint"]
         spec.check("CreateImageRequest", line["body"])
     del sweep
+
+
+def test_batch_edit_lines_are_json_edits(emulator: Emulator, tmp_path: Any) -> None:
+    from support.images import mask_png, png
+
+    wire = Wire()
+    client = openai.AsyncOpenAI(base_url=emulator.url, api_key="sk-test", max_retries=0,
+                                http_client=httpx2.AsyncClient(event_hooks={"request": [wire.hook]}))
+    iw.sweep("a {thing}", thing=["door", "cat"], model="gpt-image-2", image=png((96, 64)),
+             mask=mask_png((96, 64), (10, 10, 40, 40)), batch=True, client=client, store=tmp_path / "out")
+    (create,) = wire.bodies("/batches")
+    spec.check("CreateBatchRequest", create)
+    assert create["endpoint"] == "/v1/images/edits"
+    data = emulator.batches_runner.disk.file_bytes(create["input_file_id"]) or b""
+    lines = [json.loads(line) for line in data.decode().splitlines() if line]
+    assert len(lines) == 2
+    for line in lines:
+        spec.check("EditImageBodyJsonParam", line["body"])
+        assert all(ref["file_id"].startswith("file-") for ref in [*line["body"]["images"], line["body"]["mask"]])
