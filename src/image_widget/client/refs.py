@@ -132,6 +132,11 @@ async def resolve(inputs: Any, param: str, backend: Backend, client: Any) -> tup
     return (out[0] if single else out), refs
 
 
+async def read(inputs: Any, param: str, backend: Backend) -> tuple[Any, list[Ref | None]]:
+    """`resolve` with a client of `backend` made on the running loop (for callers outside one)."""
+    return await resolve(inputs, param, backend, backend.async_client(max_retries=0, timeout=60.0))
+
+
 def attach(request: Any, image_refs: list[Ref | None], downloaded: Any) -> None:
     """Name each sent image by the person's reference where the bytes sent are exactly the ones it names
     (not a crop, a canvas or a re-encoded copy); the rest goes by file id or data URL (`json_edit`)."""
