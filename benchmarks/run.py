@@ -29,6 +29,7 @@ import bench_browser
 import bench_composite
 import bench_python
 import bench_store
+import bench_uploads
 from common import Figure, machine
 
 HERE = Path(__file__).resolve().parent
@@ -43,8 +44,9 @@ KERNEL: dict[str, Callable[[bool], list[Figure]]] = {
                                                             repeat=3 if quick else 7),
     "batch_plan": lambda quick: bench_batch.plan_50k(),
     "batch_collect": lambda quick: bench_batch.batch_2000(images=400 if quick else 2000, direct=80 if quick else 200),
+    "uploads": lambda quick: bench_uploads.edit_sweep_uploads(cells=10 if quick else 40),
 }
-OUTSIDE_RUN_ALL = ("batch_plan", "batch_collect")
+OUTSIDE_RUN_ALL = ("batch_plan", "batch_collect", "uploads")
 """Kernel figures `bench_python.run_all` does not make: run after it."""
 BROWSER = list(bench_browser.FIGURES)
 BROWSER_LIMIT_S = 780.0

@@ -150,6 +150,7 @@ export type Command =
   | { type: "use_as_input"; id: string; role: "edit" | "reference" }
   | { type: "add_inputs"; names: string[]; upload_id?: string }
   | { type: "add_input_chunk"; upload_id: string; index: number; total: number; name: string }
+  | { type: "add_refs"; refs: string[]; upload_id?: string }
   | { type: "remove_input"; id: string }
   | { type: "move_input"; id: string; to: number }
   | { type: "compare"; ids: [string, string]; request_id: string }

@@ -20,7 +20,7 @@ TEST_TODAY = "2026-11-29"
 os.environ["IMAGE_WIDGET_TODAY"] = TEST_TODAY
 
 from image_widget.emulator import Emulator  # noqa: E402
-from support import figures  # noqa: E402
+from support import figures, spec  # noqa: E402
 from support.chromium import CHROMIUM, CHROMIUM_ARGS, ensure_bundle  # noqa: E402
 from support.held import release  # noqa: E402
 
@@ -158,4 +158,7 @@ async def async_emulator_client(emulator: Emulator) -> AsyncIterator[openai.Asyn
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The suite figures (support/figures.py) of every module that ran, after the results."""
+    contracts = spec.figure()
+    if contracts:
+        terminalreporter.config.stash.setdefault(figures.LINES, []).append(contracts)
     figures.report(terminalreporter)

@@ -15,9 +15,11 @@ from image_widget.batch import BatchSweep, Limits, batch_sweep
 from image_widget.batch.plan import cell_at, cell_index
 from image_widget.emulator import Emulator
 from image_widget.errors import ConnectionFailedError
+from image_widget.images import ImageInputError
 from image_widget.prices import BATCH_DISCOUNT
 from image_widget.records import RECORD_KEYS
 from image_widget.store import History
+from support.images import png
 from support.waiting import wait_until
 
 
@@ -74,8 +76,10 @@ def test_the_budget_uses_the_batch_price(emulator: Emulator, tmp_path: Path) -> 
     assert s.batch_ids
 
 
-def test_edits_are_refused_naming_the_parameter(emulator: Emulator, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"image= cannot go into a batch.*multipart"):
+def test_what_a_batch_line_cannot_carry_is_refused_naming_the_parameter(emulator: Emulator, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"markup= cannot go into a batch.*no markup"):
+        iw.sweep("a {animal}", animal=["fox"], image=png(), markup=png(), batch=True, **_opts(emulator, tmp_path))
+    with pytest.raises(ImageInputError, match=r"image\[0\]: file not found: photo.png"):
         iw.sweep("a {animal}", animal=["fox"], image=["photo.png"], batch=True, **_opts(emulator, tmp_path))
     with pytest.raises(ValueError, match="partial_images= has no meaning in a batch"):
         iw.sweep("a {animal}", animal=["fox"], partial_images=2, batch=True, **_opts(emulator, tmp_path))

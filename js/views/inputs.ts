@@ -7,6 +7,7 @@ import { button, h, thumbImg, uid } from "../dom";
 import { problemSlot, showProblem } from "../problems";
 import type { InputItem } from "../protocol";
 import { acceptFiles, uploadFiles } from "../upload";
+import { renderAddRef } from "./add-ref";
 import { UploadStatus } from "./upload-status";
 
 const ACCEPT = "image/png,image/jpeg,image/webp,image/gif,image/*";
@@ -59,6 +60,7 @@ export function renderInputs(ctx: Ctx, beforeUpload: () => void = () => undefine
       h("span", { class: "iw-hint", text: "or drop / paste images onto the widget" }),
       fileInput,
     ]),
+    renderAddRef(ctx, uploads, beforeUpload),
     uploads.el,
     list,
     problem,

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENCY = 4
 BACKOFF_S = (1.0, 2.0, 4.0)
 _RUN_KEYS = set(RUN_KEYS) - {"cache"}  # a sweep has its own `cache` (on by default)
+INPUT_KEYS = ("image", "mask")
+"""An edit sweep's inputs: the same for every cell (not axes), uploaded once and named by file id."""
 
 
 class BudgetError(ValueError):
@@ -147,7 +149,9 @@ def split_axes(template: str, **axes: Any) -> tuple[dict[str, list[Any]], list[s
     """(value lists, prompt fields, run settings) from a sweep's keyword arguments, checked."""
     fields = template_fields(template)
     run = {k: axes.pop(k) for k in list(axes) if k in _RUN_KEYS}
-    known = set(capabilities.KNOWN_PARAMS["generate"]) | set(fields)
+    # generate and edit fields alike: the request's own validation says which endpoint takes which
+    known = (set(capabilities.KNOWN_PARAMS["generate"]) | set(capabilities.KNOWN_PARAMS["edit"])
+             | set(fields)) - set(INPUT_KEYS)
     unknown = sorted(set(axes) - known)
     if unknown:
         raise ValueError(f"sweep() got unknown argument(s) {', '.join(unknown)}; use prompt fields "
@@ -199,9 +203,13 @@ async def asweep(template: str, *, max_cost: float | None = None, concurrency: i
     """Run every combination concurrently (at most `concurrency` at once). See the module docstring."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    inputs = {k: axes.pop(k) for k in INPUT_KEYS if k in axes}
+    if "mask" in inputs and "image" not in inputs:
+        raise ValueError("mask= needs image=: the mask applies to the first image of an edit sweep")
     lists, cells, run = plan(template, **axes)
-    problems = [f"{c.prompt!r}: {p.message}" for c in cells
-                for p in capabilities.validate("generate", {"prompt": c.prompt, **c.options})]
+    endpoint: capabilities.Endpoint = "edit" if inputs else "generate"
+    problems = [f"{c.prompt!r}: {p.message}" for c in cells  # the inputs themselves: checked per cell
+                for p in capabilities.validate(endpoint, {"prompt": c.prompt, **c.options}) if p.param != "image"]
     if problems:
         raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
     estimate = estimate_cells(cells, run.get("prices"))
@@ -221,7 +229,7 @@ async def asweep(template: str, *, max_cost: float | None = None, concurrency: i
 
     async def one(cell: Cell) -> None:
         async with gate:
-            await _run_cell(cell, cache, run)
+            await _run_cell(cell, cache, {**run, **inputs})
         if bar is not None:
             bar.update(1)
 
@@ -239,7 +247,12 @@ async def _run_cell(cell: Cell, cache: bool, run: dict[str, Any]) -> None:
     for wait in (*BACKOFF_S, None):
         cell.attempts += 1
         try:
-            cell.result = await api.agenerate(cell.prompt, cache=cache, **cell.options, **run)
+            if "image" in run:  # an edit sweep: the same inputs every cell, uploaded once (file ids)
+                inputs = {k: v for k, v in run.items() if k != "image"}
+                cell.result = await api.aedit(run["image"], cell.prompt, cache=cache, reuse_inputs=True,
+                                              **cell.options, **inputs)
+            else:
+                cell.result = await api.agenerate(cell.prompt, cache=cache, **cell.options, **run)
             cell.error = None
             break
         except APIRequestError as exc:

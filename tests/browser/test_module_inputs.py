@@ -182,3 +182,24 @@ def test_a_prompt_still_being_typed_is_written_before_the_files(harness: Harness
     assert "set options" in writes
     assert writes.index("set options") < writes.index("send add_inputs"), writes
     assert harness.sets("options")[-1]["prompt"] == "a pond"
+
+
+def test_add_by_url_or_file_id_sends_the_reference_and_shows_the_answer(harness: Harness) -> None:
+    harness.mount()
+    page = harness.page
+    field = page.locator(".iw-ref-input")
+    add = page.locator("[data-action='add-ref']")
+    field.fill("not a url")
+    assert add.is_disabled(), "only an https URL or a file id can be added"
+    assert field.get_attribute("aria-invalid") == "true"
+    field.fill("  file-abc123XYZ  ")
+    assert add.is_enabled()
+    field.press("Enter")
+    (message,) = harness.wait_sent("add_refs")
+    sent = message["content"]
+    assert sent["refs"] == ["file-abc123XYZ"]
+    assert field.input_value() == "", "cleared for the next one"
+    harness.fire({"type": "upload_progress", "upload_id": sent["upload_id"], "received": 0, "done": True,
+                  "added": [], "problems": ["file-abc123XYZ: no file 'file-abc123XYZ' at this server"]})
+    page.wait_for_selector(".iw-upload-problems li")
+    assert "no file 'file-abc123XYZ'" in page.locator(".iw-upload-problems").inner_text()

@@ -22,9 +22,11 @@ from typing import Any
 
 from image_widget import capabilities, runtime
 from image_widget import cost as pricing
+from image_widget.batch import edits
 from image_widget.batch.intent import Intent, file_lock
 from image_widget.batch.plan import Part, cell_at, cell_index
 from image_widget.batch.submit import crash_point
+from image_widget.client.finish import finish_and_save
 from image_widget.errors import scrub, translate_error
 from image_widget.prices import as_overrides
 from image_widget.store import History, Store, cache_key
@@ -79,9 +81,11 @@ class Collector:
         self.skipped = 0
         self.lines_done = 0
         self.errors: dict[str, str] = {}
+        self.finish = edits.finish_for(intent, store)
+        """An edit batch's images are laid onto the original outside the mask, like a direct edit's."""
 
     def run(self, output: Path | None, errors: Path | None) -> None:
-        pending: list[list[concurrent.futures.Future[Path]]] = []
+        pending: list[list[concurrent.futures.Future[Any]]] = []
         for line in _lines(output) if output is not None else iter(()):
             pending.append(self._submit(line))
             if len(pending) >= _IN_FLIGHT:
@@ -92,14 +96,14 @@ class Collector:
             self.errors[str(line.get("custom_id"))] = _error_text(line)
         self.intent.add_errors(self.errors)
 
-    def _finish(self, futures: list[concurrent.futures.Future[Path]]) -> None:
+    def _finish(self, futures: list[concurrent.futures.Future[Any]]) -> None:
         for future in futures:
             future.result()
         self.saved += len(futures)
         self.lines_done += 1
         crash_point(f"saved:{self.lines_done}")
 
-    def _submit(self, line: dict[str, Any]) -> list[concurrent.futures.Future[Path]]:
+    def _submit(self, line: dict[str, Any]) -> list[concurrent.futures.Future[Any]]:
         custom_id = str(line.get("custom_id"))
         response = line.get("response") or {}
         body = response.get("body") or {}
@@ -109,9 +113,12 @@ class Collector:
         cell = cell_at(self.intent.template, self.intent.lists, self.intent.fields, cell_index(custom_id))
         params = {"prompt": cell.prompt, **cell.options}
         params.setdefault("model", capabilities.DEFAULT_MODEL)
+        if self.intent.edit is not None:  # the size the line asked for (`match` resolved)
+            params["size"] = edits.BatchEdit.from_json(self.intent.edit).line_size(str(params["model"]),
+                                                                                    params.get("size"))
         shared = self._record(custom_id, params, body, str(response.get("request_id") or ""))
         fmt = str(body.get("output_format") or params.get("output_format") or "png")
-        futures: list[concurrent.futures.Future[Path]] = []
+        futures: list[concurrent.futures.Future[Any]] = []
         for index, item in enumerate(body["data"]):
             if (custom_id, index) in self.have:
                 self.skipped += 1
@@ -122,7 +129,10 @@ class Collector:
                 self.errors[custom_id] = f"image {index} could not be decoded: {exc}"
                 continue
             record = {**shared, "index": index, "revised_prompt": item.get("revised_prompt")}
-            futures.append(runtime.io_pool().submit(self.store.save, data, fmt, record))
+            if self.finish is not None:
+                futures.append(runtime.io_pool().submit(finish_and_save, self.finish, self.store, data, fmt, record))
+            else:
+                futures.append(runtime.io_pool().submit(self.store.save, data, fmt, record))
             self.have.add((custom_id, index))
         return futures
 
@@ -139,16 +149,22 @@ class Collector:
                                     prices=self.prices, batch=True)
         backend = self.intent.backend
         identity = "emulator" if backend.get("kind") == "emulator" else (self.intent.base_url or backend.get("kind"))
+        edit = self.intent.edit
+        call = "edit" if edit is not None else "generate"
+        inputs = [f"image:{sha}" for sha in edit["images"]] + ([f"mask:{edit['mask']}"] if edit["mask"] else []) \
+            if edit is not None else []
+        held = {**(self.finish.fields() if self.finish is not None else {})}
         return {
             "run_id": hashlib.sha256(f"{self.intent.run_id}:{custom_id}".encode()).hexdigest()[:32],
-            "count": n, "created": datetime.now(UTC).isoformat(timespec="microseconds"), "call": "generate",
-            "endpoint": "generate", "model": model, "price_source": pricing.price_source(model, self.prices),
-            "prompt": params.get("prompt"), "params": params, "input_hashes": [], "mask_hash": None,
+            "count": n, "created": datetime.now(UTC).isoformat(timespec="microseconds"), "call": call,
+            "endpoint": call, "model": model, "price_source": pricing.price_source(model, self.prices),
+            "prompt": params.get("prompt"), "params": params, "input_hashes": inputs,
+            "mask_hash": edit["mask"] if edit is not None else None,
             "usage": usage, "cost_estimate_usd": _share(estimate.usd, n), "cost_usd": _share(actual.usd, n),
             "run_cost_usd": actual.usd, "request_id": request_id or None, "elapsed_s": 0.0,
-            "backend": backend, "cache_key": cache_key("generate", {**params, "backend": identity}, []),
+            "backend": backend, "cache_key": cache_key(call, {**params, "backend": identity}, inputs),
             "response": meta, "partials": 0, "note": "Batch API (50% price)",
-            "raw_path": None, "composite": None, "detail_box": None, "expand": None,
+            "raw_path": None, "composite": None, "detail_box": None, "expand": None, **held,
             "batch_id": self.batch_id, "custom_id": custom_id, "from_batch": True,
             "batch_run_id": self.intent.run_id,
         }

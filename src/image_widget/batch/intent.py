@@ -56,6 +56,10 @@ class Intent:
     default_query: dict[str, str] | None = None
     discarded: bool = False
     """Set by `BatchSweep.discard()`: parts not at the server are never sent."""
+    edit: dict[str, Any] | None = None
+    """An edit batch's shared inputs and holding (`batch/edits.BatchEdit`); None for generations."""
+    input_files: dict[str, str] = field(default_factory=dict)
+    """sha256 of each edit input → its file id at the server, once uploaded."""
     parts: list[Part] = field(default_factory=list)
     folder: Path = field(default=Path(), compare=False)
 
@@ -86,6 +90,7 @@ class Intent:
         except (OSError, ValueError, TypeError, KeyError):
             return
         self.discarded = self.discarded or disk.discarded
+        self.input_files = {**disk.input_files, **self.input_files}
         stored = {p.index: p for p in disk.parts}
         for part in self.parts:
             other = stored.get(part.index)
@@ -95,6 +100,8 @@ class Intent:
             part.batch_id = part.batch_id or other.batch_id
             part.creating = part.batch_id is None and (part.creating or other.creating)
             part.collected = part.collected or other.collected
+            if other.bound and not part.bound:
+                part.bound, part.sha256, part.bytes = True, other.sha256, other.bytes
             if part.status is None:
                 part.status, part.counts = other.status, other.counts
 

@@ -26,8 +26,8 @@ GENERATIONS_URL = "/v1/images/generations"
 MAX_LINES = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 _PREFIX = "cell-"
-EDIT_PARAMS = ("image", "mask", "markup", "input_fidelity")
-"""Edit-only inputs: refused in batches (see `refuse_edits`)."""
+EDIT_PARAMS = ("markup",)
+"""Edit inputs a batch cannot carry: markup has no JSON form in OpenAI's description (see `refuse_edits`)."""
 NO_BATCH_PARAMS = ("partial_images", "stream")
 """Streaming has no meaning in a batch, whose answers arrive as files."""
 
@@ -69,6 +69,9 @@ class Part:
     """Output and error files downloaded and every image in them saved."""
     model: str | None = None
     """The one model every line of this file asks for (OpenAI: one model per batch input file)."""
+    bound: bool = False
+    """An edit part's input placeholders were replaced by file ids (`batch/edits.bind`); sha256 and bytes
+    are the bound file's."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,14 +102,13 @@ def cell_at(template: str, lists: Mapping[str, list[Any]], fields: Sequence[str]
 
 
 def refuse_edits(axes: Mapping[str, Any]) -> None:
-    """Batch lines are JSON, and OpenAI documents `/v1/images/edits` only as a multipart upload of image
-    files: no JSON body for edits is documented, so none is guessed against the paid API."""
+    """What a batch line (JSON) cannot carry: `markup` exists only in the multipart form of an edit
+    (`EditImageBodyJsonParam` has images and mask, no markup), and streaming."""
     for name in EDIT_PARAMS:
         if name in axes:
             raise ValueError(
-                f"{name}= cannot go into a batch: batch lines are JSON, and OpenAI documents image edits "
-                "(/v1/images/edits) only as multipart file uploads — no JSON form for their images is "
-                "documented. Batch sweeps run generations only; run edits with batch=False.")
+                f"{name}= cannot go into a batch: batch lines are JSON, and OpenAI's JSON form of an edit "
+                "(EditImageBodyJsonParam) takes images and a mask but no markup; run it with batch=False")
     for name in NO_BATCH_PARAMS:
         if name in axes:
             raise ValueError(f"{name}= has no meaning in a batch (answers arrive as files, not streams); "
@@ -126,14 +128,15 @@ class EstimateSum:
         self.unknown: str | None = None
         self._each: dict[str, pricing.Cost] = {}
 
-    def add(self, options: Mapping[str, Any]) -> None:
+    def add(self, options: Mapping[str, Any], inputs: list[tuple[int, int]] | None = None) -> None:
+        """One more line; `inputs` are an edit's input image sizes (priced as input tokens where known)."""
         key = json.dumps(options, sort_keys=True, default=str)
         each = self._each.get(key)
         if each is None:
             model = str(options.get("model", capabilities.DEFAULT_MODEL))
             each = self._each[key] = pricing.estimate(
                 model, quality=options.get("quality"), size=options.get("size"), n=int(options.get("n", 1)),
-                prices=self.prices, batch=True)
+                prices=self.prices, batch=True, endpoint="edit" if inputs else "generate", inputs=inputs)
             if each.usd is None and self.unknown is None:
                 self.unknown = f"model {model} (quality={options.get('quality')!r}): {each.note}"
         if each.usd is not None:

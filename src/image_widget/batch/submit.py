@@ -20,11 +20,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from image_widget import capabilities
+from image_widget.batch import edits
 from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent, held
-from image_widget.batch.plan import EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
+from image_widget.batch.plan import GENERATIONS_URL, EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
 from image_widget.client.backend import Backend, safe_url
 from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, scrub, translate_error
 from image_widget.prices import as_overrides
+from image_widget.store import Store
 from image_widget.sweeps import BudgetError, iter_cells, split_axes
 
 _LOOKBACK_S = 3600
@@ -42,16 +44,21 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
              limits: Limits | None = None, **axes: Any) -> Intent:
     """Check the sweep and the budget, then write the input files and the intent (nothing is sent)."""
     refuse_edits(axes)
+    models = axes.get("model", capabilities.DEFAULT_MODEL)
+    edit = edits.take(axes, Store(store_folder), str(models[0] if isinstance(models, list | tuple) else models))
     lists, fields, run = split_axes(template, **axes)
     prices = run.get("prices")
     estimate = EstimateSum(as_overrides(prices))
     problems: list[str] = []
+    endpoint: capabilities.Endpoint = "edit" if edit is not None else "generate"
     for cell in iter_cells(template, lists, fields):
         cell.options.setdefault("model", capabilities.DEFAULT_MODEL)
-        if len(problems) < 5:
+        body = _line_body(cell, edit)
+        fields_only = {k: v for k, v in body.items() if k not in ("images", "mask")}
+        if len(problems) < 5:  # an edit's images and mask are checked once, by `edits.take`
             problems += [f"{cell.prompt!r}: {p.message}"
-                         for p in capabilities.validate("generate", body_of(cell))]
-        estimate.add(cell.options)
+                         for p in capabilities.validate(endpoint, fields_only) if p.param != "image"]
+        estimate.add(fields_only, [edit.size] * len(edit.images) if edit is not None else None)
     if problems:
         raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
     cells = 1
@@ -63,8 +70,10 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     intent = Intent.new(store_folder, template=template, lists=lists, fields=fields, cells=cells,
                         estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
                         base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
-                        default_query=None if backend.synthetic else stored_query(backend), prices=_plain(prices))
-    intent.parts = write_parts(intent.folder, _bodies(template, lists, fields), limits or Limits.from_env())
+                        default_query=None if backend.synthetic else stored_query(backend), prices=_plain(prices),
+                        edit=edit.to_json() if edit is not None else None)
+    intent.parts = write_parts(intent.folder, _bodies(template, lists, fields, edit), limits or Limits.from_env(),
+                               url=edits.EDITS_URL if edit is not None else GENERATIONS_URL)
     intent.save()  # the durable intent, before any upload or create
     return intent
 
@@ -90,10 +99,21 @@ def _plain(prices: Any) -> dict[str, Any] | None:
     return None
 
 
-def _bodies(template: str, lists: dict[str, list[Any]], fields: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _bodies(template: str, lists: dict[str, list[Any]], fields: list[str],
+            edit: edits.BatchEdit | None) -> Iterator[tuple[int, dict[str, Any]]]:
     for index, cell in enumerate(iter_cells(template, lists, fields)):
         cell.options.setdefault("model", capabilities.DEFAULT_MODEL)
-        yield index, body_of(cell)
+        yield index, _line_body(cell, edit)
+
+
+def _line_body(cell: Any, edit: edits.BatchEdit | None) -> dict[str, Any]:
+    """A line's body: the cell's request, and for an edit its inputs (placeholders until bound) and the
+    size it asks for (`match` resolved for the first image)."""
+    body = body_of(cell)
+    if edit is None:
+        return body
+    body["size"] = edit.line_size(str(body["model"]), body.get("size"))
+    return {**body, **edit.refs()}
 
 
 def _check_budget(usd: float | None, text: str, max_cost: float | None, cells: int) -> None:
@@ -128,6 +148,8 @@ async def _advance_locked(intent: Intent, client: Any, backend: Backend) -> None
                 _adopt(intent, part, found)
                 continue
         if part.file_id is None:
+            await edits.bind(intent, part, client, backend, intent.folder.parent.parent)
+            crash_point("bound")
             data = (intent.folder / part.path).read_bytes()
             if hashlib.sha256(data).hexdigest() != part.sha256:
                 raise RuntimeError(f"{intent.folder / part.path} changed since it was planned; not uploading it")
@@ -139,7 +161,8 @@ async def _advance_locked(intent: Intent, client: Any, backend: Backend) -> None
         intent.save()
         try:
             batch = await call(backend, client.with_options(max_retries=0).batches.create(
-                input_file_id=part.file_id, endpoint="/v1/images/generations", completion_window="24h",
+                input_file_id=part.file_id, endpoint=edits.EDITS_URL if intent.edit else GENERATIONS_URL,
+                completion_window="24h",
                 metadata=intent.metadata(part)))
         except (ConnectionFailedError, RequestTimedOutError):
             found = await find_batch(intent, part, client, backend)  # it may have been created all the same

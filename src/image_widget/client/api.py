@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from image_widget import capabilities, images
 from image_widget.capabilities import caps_for
+from image_widget.client import refs
+from image_widget.client.backend import resolve_backend
 from image_widget.client.edits import Holding, expand_request, lined_up_edit
 from image_widget.client.options import RunOptions
 from image_widget.client.request import (
@@ -116,11 +118,25 @@ async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
     pixel farther from the mask is the original's. `keep_unmasked=False` keeps the API's image as it is
     (resized back). `detail=True` edits a padded crop around the mask at the model's resolution and pastes
     it back. The API's own image is kept too (the record's `raw_path`).
+
+    An image or mask may also be an https URL or a Files API id (`"file-…"`): it is sent by reference in
+    OpenAI's JSON edit form, never uploaded by us. `reuse_inputs=True` (what sweeps pass) uploads each input
+    once and names it by file id in this and later edits.
     """
     run_options = RunOptions.pop_from(options)
+    reuse = bool(options.pop("reuse_inputs", False))
     fields = {**options, "input_fidelity": input_fidelity}
+    image_refs: list[refs.Ref | None] = []
+    if refs.has_refs(image, mask):
+        backend = resolve_backend(run_options.client, run_options.base_url, run_options.api_key)
+        client = backend.async_client(max_retries=0, timeout=run_options.timeout)
+        image, image_refs = await refs.resolve(image, "image", backend, client)
+        if mask is not None:
+            mask, _ = await refs.resolve(mask, "mask", backend, client)
     request = lined_up_edit(image, prompt, mask, markup, model, on_partial, fields,
                             Holding(keep_unmasked, feather, detail))
+    refs.attach(request, image_refs, image)
+    request.reuse = reuse
     return await run(request, run_options)
 
 

@@ -82,6 +82,15 @@ class Backend:
             client = per_loop[key] = AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, **options)
         return client
 
+    def key_for_fingerprint(self) -> str:
+        """The key, only to be hashed into a short fingerprint (file ids belong to an account); never shown."""
+        return str(self._api_key or getattr(self._client, "api_key", "") or "")
+
+    @property
+    def server_identity(self) -> str:
+        """The server exactly (the emulator's port included): what its uploaded files belong to."""
+        return str(self.base_url or getattr(self._client, "base_url", "") or self.kind)
+
     def scrub(self, text: str) -> str:
         """Remove the key from any text that may reach a person, a log or a saved file."""
         return scrub(text, [self._api_key])

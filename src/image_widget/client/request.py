@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from image_widget import capabilities, images
 from image_widget import cost as pricing
 from image_widget.capabilities import Endpoint, FileTuple, caps_for
-from image_widget.client import persist
+from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
-from image_widget.client.sdk import SDKCall
-from image_widget.errors import BrokenStreamError
+from image_widget.client.sdk import SDKCall, SDKResponse
+from image_widget.errors import APIRequestError, BrokenStreamError
 from image_widget.lifecycle import warn_once
 from image_widget.model_list import ensure_live
 from image_widget.prices import as_overrides
@@ -30,8 +30,10 @@ from image_widget.store import Store, StoreError, cache_key
 if TYPE_CHECKING:
     from PIL.Image import Image
 
+    from image_widget.client.backend import Backend
     from image_widget.client.finish import Finish
     from image_widget.client.options import RunOptions
+    from image_widget.client.refs import Ref
     from image_widget.client.result import Result
     from image_widget.prices import ModelPrice
 
@@ -55,6 +57,12 @@ class Request:
     sources: dict[str, list[FileTuple]] | None = None
     """The person's own inputs when what is sent differs (a detail crop, an expand canvas): these are kept
     and recorded, so the record reproduces the call that was made, not its crop."""
+    refs: dict[str, list[Ref | None]] | None = None
+    """Inputs the person named by URL or file id (`client/refs.py`), by key and position; None where pixels."""
+    reuse: bool = False
+    """The inputs will be sent again (a sweep, a batch): upload each once and name it by file id."""
+    json_body: dict[str, Any] | None = None
+    """Set when the edit goes in OpenAI's JSON form (`client/json_edit.py`), else multipart."""
 
     @property
     def stream(self) -> bool:
@@ -162,7 +170,31 @@ async def run(request: Request, options: RunOptions) -> Result:
     sdk_client = backend.async_client(max_retries=options.max_retries, timeout=options.timeout)
     saving = persist.Saving(request, disk, backend, model, key, estimate, overrides)
     try:
-        response = await SDKCall(sdk_client, request, backend).execute()
+        response = await send(request, backend, disk, sdk_client)
     except BrokenStreamError as exc:
         raise persist.save_broken(saving, exc) from None
     return persist.save(saving, response)
+
+
+async def send(request: Request, backend: Backend, disk: Store, client: Any) -> SDKResponse:
+    """Send as JSON where it helps (`json_edit`), else multipart. A server that refuses JSON edits gets the
+    same edit as multipart and is remembered; a file it no longer has is uploaded again once. Each retry
+    follows a 400, which is never billed, so nothing is paid twice."""
+    known = file_ids.FileIds(disk.folder, backend)
+    if json_edit.wants_json(request, disk.folder, backend, known):
+        request.json_body = await json_edit.build(request, known, client)
+    try:
+        return await SDKCall(client, request, backend).execute()
+    except APIRequestError as exc:
+        body = request.json_body
+        if body is None:
+            raise
+        if json_edit.refused_json(exc):
+            file_ids.remember_multipart_only(disk.folder, backend)
+            request.json_body = None
+        elif json_edit.gone_file(exc):
+            known.forget(json_edit.file_ids_in(body))
+            request.json_body = await json_edit.build(request, known, client)
+        else:
+            raise
+    return await SDKCall(client, request, backend).execute()

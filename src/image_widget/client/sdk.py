@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ class SDKCall:
     async def execute(self) -> SDKResponse:
         fn = getattr(self.client.images, _METHODS[self.request.endpoint])
         kwargs = self.request.wire_params()
+        if self.request.json_body is not None:
+            fn, kwargs = self._json_edit(self.request.json_body)
         try:
             if self.request.stream:
                 return await self._streamed(fn, kwargs)
@@ -67,6 +70,19 @@ class SDKCall:
             raise
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes one readable error type
             raise translate_error(exc, self.backend) from None
+
+    def _json_edit(self, body: dict[str, Any]) -> tuple[Callable[..., Any], dict[str, Any]]:
+        """OpenAI's JSON edit (images by reference) through the SDK's generic `post`: the SDK's `images.edit`
+        sends multipart only (see tests/contracts/openapi-images.json, `POST /images/edits`)."""
+        from openai import AsyncStream, Stream
+        from openai.types import ImageEditStreamEvent, ImagesResponse
+
+        stream = bool(body.get("stream"))
+        stream_cls = (AsyncStream if self.is_async else Stream)[ImageEditStreamEvent]
+        kwargs: dict[str, Any] = {"body": body, "cast_to": ImagesResponse, "stream": stream}
+        if stream:
+            kwargs["stream_cls"] = stream_cls
+        return functools.partial(self.client.post, "/images/edits"), kwargs
 
     async def _call(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         with warnings.catch_warnings():

@@ -52,7 +52,7 @@ def create_app(state: EmulatorState, runner: BatchRunner) -> Starlette:
         *files_routes(state, runner.disk),
         *batch_routes(state, runner),
         Route("/v1/images/generations", ImagesEndpoint(state, "generate"), methods=["POST"]),
-        Route("/v1/images/edits", ImagesEndpoint(state, "edit"), methods=["POST"]),
+        Route("/v1/images/edits", ImagesEndpoint(state, "edit", runner.disk.file_bytes), methods=["POST"]),
         Route("/v1/images/variations", ImagesEndpoint(state, "variation"), methods=["POST"]),
         *model_routes(state),
         *control_routes(state),

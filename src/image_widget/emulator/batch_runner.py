@@ -11,6 +11,7 @@ A file mixing models fails validation (`mismatched_model`, naming both), as Open
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import threading
@@ -22,7 +23,9 @@ from typing import Any
 from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
 from image_widget.emulator.batch_store import ACTIVE, MAX_BATCH_LINES, BatchDisk
+from image_widget.emulator.image_refs import resolve_json_edit
 from image_widget.emulator.model_routes import is_shut_down
+from image_widget.emulator.parsing import ParseError
 from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import problem_code, response_body
 from image_widget.emulator.routes import new_request_id
@@ -191,6 +194,11 @@ class BatchRunner:
         params = dict(body)
         if params.get("stream") or params.get("partial_images"):
             return _error(400, "Streaming is not supported in batches.", "invalid_value", "stream")
+        if kind == "edit":  # a line's body is the JSON form: images and mask by file id or URL
+            try:
+                params = asyncio.run(resolve_json_edit(params, self.disk.file_bytes))
+            except ParseError as exc:
+                return _error(400, str(exc), "invalid_request", exc.param)
         model = str(params.get("model") or DEFAULT_MODEL)
         gone = is_shut_down(self.state, model)
         if gone is not None:

@@ -29,6 +29,9 @@ TERMINAL = ("completed", "failed", "expired", "cancelled")
 MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024
 """The Batch API's limit on one input file (and its 50,000 requests: `MAX_BATCH_LINES`)."""
 MAX_BATCH_LINES = 50_000
+BATCH_FILE_LIFETIME_S = 30 * 24 * 3600
+"""Files with purpose `batch` expire 30 days after upload unless told otherwise; others never (the
+description's `FileExpirationAfter`)."""
 
 
 def folder_beside(store_folder: Path) -> Path:
@@ -64,6 +67,11 @@ class BatchDisk:
         self.lock = threading.RLock()
         self.faults = BatchFaults()
         self._seq = 0
+        self.clock_skew_s = 0.0
+        """Added to the wall clock (tests move time forward to expire files)."""
+
+    def now(self) -> int:
+        return int(time.time() + self.clock_skew_s)
 
     def _ready(self) -> None:
         self.files.mkdir(parents=True, exist_ok=True)
@@ -71,46 +79,79 @@ class BatchDisk:
 
     # -- files
 
-    def add_file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
+    def add_file(self, data: bytes, filename: str, purpose: str, expires_after_s: int | None = None) -> dict[str, Any]:
         """Keep an uploaded (or produced) file; returns its File object."""
-        file_id = f"file-{secrets.token_hex(12)}"
-        meta = {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
-                "filename": filename, "purpose": purpose, "status": "processed", "expires_at": None,
-                "status_details": None}
+        meta = self._meta(len(data), filename, purpose, expires_after_s)
         with self.lock:
             self._ready()
-            atomic_write(self.files / f"{file_id}.bin", data)
-            atomic_write(self.files / f"{file_id}.json", json.dumps(meta).encode())
+            atomic_write(self.files / f"{meta['id']}.bin", data)
+            atomic_write(self.files / f"{meta['id']}.json", json.dumps(meta).encode())
         return meta
 
     def add_file_from(self, source: Path, filename: str, purpose: str) -> dict[str, Any]:
         """A produced file (output or errors) from lines already on disk, without reading it into memory."""
-        file_id = f"file-{secrets.token_hex(12)}"
-        size = source.stat().st_size if source.exists() else 0
-        meta = {"id": file_id, "object": "file", "bytes": size, "created_at": int(time.time()),
-                "filename": filename, "purpose": purpose, "status": "processed", "expires_at": None,
-                "status_details": None}
+        meta = self._meta(source.stat().st_size if source.exists() else 0, filename, purpose, None)
         with self.lock:
             self._ready()
-            target = self.files / f"{file_id}.bin"
+            target = self.files / f"{meta['id']}.bin"
             if source.exists():
                 source.replace(target)
             else:
                 target.write_bytes(b"")
-            atomic_write(self.files / f"{file_id}.json", json.dumps(meta).encode())
+            atomic_write(self.files / f"{meta['id']}.json", json.dumps(meta).encode())
         return meta
 
+    def _meta(self, size: int, filename: str, purpose: str, expires_after_s: int | None) -> dict[str, Any]:
+        now = self.now()
+        lifetime = expires_after_s if expires_after_s is not None else (
+            BATCH_FILE_LIFETIME_S if purpose == "batch" else None)
+        return {"id": f"file-{secrets.token_hex(12)}", "object": "file", "bytes": size, "created_at": now,
+                "filename": filename, "purpose": purpose, "status": "processed",
+                "expires_at": now + lifetime if lifetime is not None else None, "status_details": None}
+
     def file_meta(self, file_id: str) -> dict[str, Any] | None:
-        return _read_json(self.files / f"{_safe(file_id)}.json")
+        """The File object, or None when it never existed, was deleted or has expired."""
+        meta = _read_json(self.files / f"{_safe(file_id)}.json")
+        if meta is None or (meta.get("expires_at") is not None and meta["expires_at"] <= self.now()):
+            return None
+        return meta
 
     def file_path(self, file_id: str) -> Path:
         return self.files / f"{_safe(file_id)}.bin"
+
+    def file_bytes(self, file_id: str) -> bytes | None:
+        """A live file's bytes (None: no such file, deleted or expired) — an image named by file id."""
+        if self.file_meta(file_id) is None:
+            return None
+        try:
+            return self.file_path(file_id).read_bytes()
+        except OSError:
+            return None
+
+    def list_files(self, purpose: str | None = None) -> list[dict[str, Any]]:
+        """Every live file (optionally of one purpose), newest first."""
+        with self.lock:
+            if not self.files.exists():
+                return []
+            found = [self.file_meta(p.stem) for p in self.files.glob("file-*.json")]
+        live = [m for m in found if m is not None and (purpose is None or m["purpose"] == purpose)]
+        return sorted(live, key=lambda m: (m["created_at"], m["id"]), reverse=True)
+
+    def delete_file(self, file_id: str) -> bool:
+        """Forget a file; False when there was none."""
+        with self.lock:
+            if self.file_meta(file_id) is None:
+                return False
+            for suffix in (".json", ".bin"):
+                with suppress(OSError):
+                    (self.files / f"{_safe(file_id)}{suffix}").unlink()
+        return True
 
     # -- batches
 
     def new_batch(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create and save a batch in `validating`."""
-        now = int(time.time())
+        now = self.now()
         batch: dict[str, Any] = {
             "id": f"batch_{secrets.token_hex(16)}", "object": "batch", "status": "validating",
             "created_at": now, "expires_at": now + 24 * 3600, "in_progress_at": None, "finalizing_at": None,
@@ -159,6 +200,7 @@ class BatchDisk:
                     with suppress(OSError):
                         path.unlink()
             self.faults = BatchFaults()
+            self.clock_skew_s = 0.0
 
 
 def public(batch: dict[str, Any]) -> dict[str, Any]:

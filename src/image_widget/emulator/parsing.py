@@ -73,10 +73,16 @@ def _coerce(params: dict[str, Any]) -> None:
             params[key] = value.strip().lower() == "true"
 
 
-async def parse_params(request: Request, endpoint: Endpoint) -> dict[str, Any]:
-    """The request's parameters; uploads become (filename, bytes, content_type) tuples."""
+def is_json(request: Request) -> bool:
+    """An `application/json` body (generations always; edits by image reference)."""
+    return request.headers.get("content-type", "").lower().startswith("application/json")
+
+
+async def parse_params(request: Request, endpoint: Endpoint, *, json_edits: bool = True) -> dict[str, Any]:
+    """The request's parameters; uploads become (filename, bytes, content_type) tuples. A JSON edit keeps
+    its `images` / `mask` references here (`image_refs.resolve_json_edit` turns them into uploads)."""
     ctype = request.headers.get("content-type", "")
-    if endpoint == "generate":
+    if endpoint == "generate" or (endpoint == "edit" and json_edits and is_json(request)):
         raw = await request.body()
         try:
             body = json.loads(raw or b"null")
@@ -88,7 +94,9 @@ async def parse_params(request: Request, endpoint: Endpoint) -> dict[str, Any]:
             raise ParseError("The request body must be a JSON object with the image parameters.")
         return body
     if not ctype.lower().startswith("multipart/form-data"):
-        raise ParseError(f"Invalid Content-Type header ({ctype or 'none'}), expected multipart/form-data. "
+        expected = "multipart/form-data or application/json" if endpoint == "edit" and json_edits \
+            else "multipart/form-data"
+        raise ParseError(f"Invalid Content-Type header ({ctype or 'none'}), expected {expected}. "
                          "(HINT: If you're using curl, you can pass -F 'image=@file.png'.)")
     try:
         form = await request.form(max_files=64, max_fields=256, max_part_size=1024 * 1024)

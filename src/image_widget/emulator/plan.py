@@ -59,9 +59,16 @@ class Plan:
 
 
 def extra_problems(endpoint: Endpoint, params: Mapping[str, Any]) -> list[Problem]:
-    """A check `capabilities.validate` does not make: a size cap that keeps the emulator from drawing
-    gigapixel images for unknown models."""
+    """Checks `capabilities.validate` does not make: a mask must be the first image's size (OpenAI answers
+    a 400), and a size cap keeps the emulator from drawing gigapixel images for unknown models."""
     problems: list[Problem] = []
+    images, mask = file_bytes(params.get("image")), file_bytes(params.get("mask"))
+    first_info = image_info(images[0]) if images else None
+    mask_info = image_info(mask[0]) if mask else None
+    if first_info is not None and mask_info is not None and mask_info[0] != first_info[0]:
+        (mw, mh), (iw, ih) = mask_info[0], first_info[0]
+        problems.append(Problem("mask", f"Invalid mask image: its size ({mw}x{mh}) must be the same as the first "
+                                        f"image's ({iw}x{ih})."))
     wh = parse_size(str(params.get("size", "")))
     if wh is not None and wh[0] * wh[1] > MAX_RENDER_PIXELS:
         problems.append(Problem("size", f"size={params['size']!r} is larger than the emulator draws "

@@ -22,8 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
+from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_json_edit
 from image_widget.emulator.model_routes import is_shut_down
-from image_widget.emulator.parsing import ParseError, loggable, parse_params
+from image_widget.emulator.parsing import ParseError, is_json, loggable, parse_params
 from image_widget.emulator.plan import VARIATION_DEFAULT_MODEL, extra_problems, plan_request
 from image_widget.emulator.responses import (
     WRONG_KEY,
@@ -109,9 +110,10 @@ class LoggedApp:
 class ImagesEndpoint(LoggedApp):
     """One images endpoint, so it can log status codes and drop connections."""
 
-    def __init__(self, state: EmulatorState, endpoint: Endpoint) -> None:
+    def __init__(self, state: EmulatorState, endpoint: Endpoint, files: FileReader | None = None) -> None:
         super().__init__(state, endpoint)
         self.endpoint: Endpoint = endpoint
+        self.files: FileReader = files or (lambda _file_id: None)
 
     async def handle(self, request: Request, entry: RequestLog) -> ASGIApp:
         """The response for one request (the caller sends it and logs the status)."""
@@ -119,13 +121,21 @@ class ImagesEndpoint(LoggedApp):
         config = state.config
         parse_error: ParseError | None = None
         try:
-            params = await parse_params(request, endpoint)
+            params = await parse_params(request, endpoint, json_edits=config.json_edits)
         except ParseError as exc:
             params, parse_error = {}, exc
         state.update(entry, params=loggable(params))
         auth_problem = _authorized(request, state.api_key)
         if auth_problem:
             return error_response(401, auth_problem, code="invalid_api_key")
+        if parse_error is None and endpoint == "edit" and config.json_edits and is_json(request):
+            refs = {k: params[k] for k in ("images", "mask") if k in params}
+            try:
+                params = await resolve_json_edit(params, self.files)
+            except ParseError as exc:
+                parse_error = exc
+            else:  # the log shows how each image was named (data URLs shortened) and what it held
+                state.update(entry, params={**loggable(params), "refs": loggable_refs(refs)})
         if parse_error is not None:
             return error_response(400, str(parse_error), param=parse_error.param, code="invalid_request")
         if endpoint == "variation" and not config.legacy:

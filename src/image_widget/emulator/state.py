@@ -134,6 +134,8 @@ class Config:
     """Seconds a batch spends in each status step (validating, finalizing): the Batch API's time scale."""
     batch_line_s: float = 0.0
     """Seconds each batch line takes (0: as fast as the images render)."""
+    json_edits: bool = True
+    """False: answer JSON edits as an OpenAI-compatible server without them does (a content-type 400)."""
     models: dict[str, str | None] = field(default_factory=dict)
     """What GET /v1/models says beyond the table: model → shutdown_date (YYYY-MM-DD, or None for none).
     A model named here is listed (also one the table lacks) and refused from its shutdown date on."""
@@ -149,7 +151,7 @@ class Config:
             if key == "models":
                 values[key] = _checked_models(value)
                 continue
-            if key in ("legacy", "mask_leak"):
+            if key in ("legacy", "mask_leak", "json_edits"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be true or false, got {value!r}")
             elif key == "seed":

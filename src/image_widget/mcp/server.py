@@ -45,11 +45,12 @@ Svg = Annotated[dict[str, Any] | None, Field(description="svg only: {'model': ..
 Safety = Annotated[str | None, Field(description="An id for your end user, for OpenAI's abuse checks")]
 Previews = Annotated[bool, Field(description="Include small previews (at most 512 px) in the answer")]
 ImageRef = Annotated[str | list[str], Field(description="A file path (under the working folder, the image folder "
-                                                        "or an --allow-dir) or an image id from list_images, or a "
-                                                        "list of them (up to 16; the mask applies to the first)")]
+                                                        "or an --allow-dir), an image id from list_images, an "
+                                                        "https URL or an OpenAI file id (file-…), or a list of "
+                                                        "them (up to 16; the mask applies to the first)")]
 Mask = Annotated[str | dict[str, int] | None, Field(
-    description="The area to change: a mask file path (transparent or white = edit), or a rectangle "
-                "{x, y, width, height} in the first image's pixels")]
+    description="The area to change: a mask file path, https URL or file id (transparent or white = edit), "
+                "or a rectangle {x, y, width, height} in the first image's pixels")]
 
 INSTRUCTIONS = ("Generates and edits images with the OpenAI Images API and saves every image, with its record, "
                 "to the image_widget folder (the same gallery the notebook widget shows). Images come back as "

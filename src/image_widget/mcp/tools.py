@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from image_widget import capabilities, images
 from image_widget import cost as pricing
-from image_widget.client import api
+from image_widget.client import api, refs
 from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.options import RunOptions
 from image_widget.client.request import Request, estimate_for, request_params, run
@@ -55,12 +55,35 @@ async def edit(session: Session, prompt: str, image: str | Sequence[str], mask: 
                markup: str | None, options: dict[str, Any], previews: bool) -> Outcome:
     """An edit built once, as `iw.edit` builds it (a mask lines the result up with the image, so `size` becomes
     the size that matches it): the budget is checked on that request and that request is sent."""
-    files = session.inputs(image)
-    mask_input = session.mask(mask, files[0]) if mask is not None else None
+    files, image_refs = await _inputs(session, image)
+    if isinstance(mask, str) and refs.as_ref(mask) is not None:  # a mask by URL or file id: read once
+        mask_input: Any = (await refs.resolve(mask, "mask", session.backend, _reader(session)))[0]
+    else:
+        mask_input = session.mask(mask, files[0]) if mask is not None else None
     markup_input = session.roots.read(markup, "markup") if markup is not None else None
     model = options.pop("model", None) or capabilities.DEFAULT_MODEL
     request = lined_up_edit(files, prompt, mask_input, markup_input, model, None, dict(options), Holding())
+    refs.attach(request, image_refs, files)
     return await _send(session, request, previews)
+
+
+def _reader(session: Session) -> Any:
+    return session.backend.async_client(max_retries=NO_RETRIES, timeout=60.0)
+
+
+async def _inputs(session: Session, image: str | Sequence[str]) -> tuple[list[bytes], list[refs.Ref | None]]:
+    """The input images' bytes: paths and ids from the allowed roots, URLs and file ids read once (they are
+    then sent by reference, never uploaded)."""
+    given = [image] if isinstance(image, str) else list(image)
+    image_refs = [refs.as_ref(item) for item in given]
+    local = iter(session.inputs([g for g, r in zip(given, image_refs, strict=True) if r is None]) if
+                 any(r is None for r in image_refs) else [])
+    files: list[bytes] = []
+    for index, (item, ref) in enumerate(zip(given, image_refs, strict=True)):
+        param = "image" if len(given) == 1 else f"image[{index}]"
+        files.append(next(local) if ref is None else (await refs.resolve(item, param, session.backend,
+                                                                          _reader(session)))[0])
+    return files, image_refs
 
 
 async def _send(session: Session, request: Request, previews: bool) -> Outcome:

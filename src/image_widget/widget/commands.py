@@ -231,6 +231,26 @@ def _compare(w: ImageWidget, msg: Compare, _buffers: list[bytes]) -> None:
     w.send({**reply, "items": items, "differences": differences}, data)
 
 
+class AddRefs(TypedDict):
+    type: Literal["add_refs"]
+    refs: list[str]  # https URLs or OpenAI file ids (file-…), each read once by the kernel
+    upload_id: NotRequired[str]  # answered with `upload_progress`, like an upload
+
+
+def _add_refs(w: ImageWidget, msg: AddRefs, _buffers: list[bytes]) -> None:
+    """Add inputs by URL or file id; with an `upload_id`, answer `upload_progress` (added, refused and why)."""
+    _upload_started(w)
+    upload_id = msg.get("upload_id")
+    problems: list[str] = []
+    given = [str(r) for r in msg.get("refs") or [] if str(r).strip()]
+    added = w._inputs.add_refs(given, problems)
+    if isinstance(upload_id, str) and upload_id:
+        w.send(upload_progress(upload_id, 0, done=True, added=added, problems=problems))
+    else:
+        for text in problems:
+            w._notice(text, "warning")
+
+
 #: Each handler takes its own TypedDict; the table can only promise "a dict with this `type`".
 Handler = Callable[["ImageWidget", Any, list[bytes]], None]
 HANDLERS: dict[str, Handler] = {
@@ -240,6 +260,7 @@ HANDLERS: dict[str, Handler] = {
     "use_as_input": _use_as_input,
     "add_inputs": _add_inputs,
     "add_input_chunk": _add_input_chunk,
+    "add_refs": _add_refs,
     "remove_input": _remove_input,
     "move_input": _move_input,
     "compare": _compare,
@@ -263,7 +284,7 @@ def dispatch(w: ImageWidget, content: Any, buffers: Sequence[Any] | None) -> Non
         log.exception("image_widget: %s message failed", kind)
         text = f"{kind} failed: {w._connection.scrub(str(exc))}"
         upload_id = content.get("upload_id")
-        if kind in ("add_inputs", "add_input_chunk") and isinstance(upload_id, str) and upload_id:
+        if kind in ("add_inputs", "add_input_chunk", "add_refs") and isinstance(upload_id, str) and upload_id:
             w.send(upload_progress(upload_id, 0, done=True, problems=[text]))  # the page stops waiting
         else:
             w._notice(text, "warning")

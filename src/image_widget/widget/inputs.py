@@ -38,6 +38,9 @@ class InputImage:
     width: int
     height: int
     thumb: bytes
+    ref: str | None = None
+    """The https URL or file id it was added by: an edit names it so (never uploads it) when the bytes
+    sent are the ones it names (`client/refs.py`)."""
 
     def item(self) -> dict[str, Any]:
         """Its entry in the `inputs` trait (no upload bytes: the page only needs the thumbnail)."""
@@ -165,6 +168,43 @@ class Inputs:
     def uploads(self) -> list[FileTuple]:
         return [item.upload for item in self._items]
 
+    def sources(self) -> list[bytes | str]:
+        """What an edit is given for each input: its reference (URL or file id), else its bytes."""
+        return [item.ref or item.upload[1] for item in self._items]
+
+    def add_refs(self, given: Sequence[str], problems: list[str] | None = None) -> list[str]:
+        """Inputs by https URL or OpenAI file id (the page's "Add by URL or file id"): each read once for
+        its thumbnail and checks; what cannot be used goes to `problems`. The names added."""
+        added: list[InputImage] = []
+        for text in given:
+            index = len(self._items) + len(added)
+            if index >= self._limit():
+                self.report(f"{text}: the model takes at most {self._limit()} input images", problems)
+                break
+            try:
+                added.append(self.ref_item(text.strip(), index))
+            except (OSError, ValueError) as exc:  # ImageInputError is a ValueError
+                self.report(unusable(text, exc), problems)
+        self.append(added)
+        return [item.name for item in added]
+
+    def ref_item(self, text: str, index: int) -> InputImage:
+        """One input named by URL or file id, read once through the widget's server; raises when unusable."""
+        from image_widget.client import refs
+        from image_widget.client.backend import resolve_backend
+        from image_widget.images import ImageInputError
+        from image_widget.runtime import run_sync
+
+        if refs.as_ref(text) is None:
+            raise ImageInputError(f"{text!r} is not an https URL or a file id (file-…)",
+                                  reason="is not an https URL or a file id (file-…)")
+        options = self._widget._connection.request_kwargs()
+        backend = resolve_backend(options.get("client"), options.get("base_url"), options.get("api_key"))
+        data, _ = run_sync(refs.read(text, f"image[{index}]", backend))
+        item = self.normalise(text, data, index)
+        item.ref = text
+        return item
+
     def _model(self) -> str:
         return str(self._widget.options.get("model") or caps_mod.DEFAULT_MODEL)
 
@@ -217,7 +257,10 @@ class Inputs:
         if start + len(sources) > limit:
             raise ValueError(f"model {self._widget.options.get('model')} takes at most {limit} input images; "
                              f"{start} already added, {len(sources)} more given")
-        added = [self.normalise(input_name(src, start + i), src, start + i) for i, src in enumerate(sources)]
+        from image_widget.client import refs
+
+        added = [self.ref_item(str(src), start + i) if refs.as_ref(src) is not None  # an https URL or a file id
+                 else self.normalise(input_name(src, start + i), src, start + i) for i, src in enumerate(sources)]
         self.append(added)
 
     def append(self, added: list[InputImage]) -> None:

@@ -133,7 +133,7 @@ class Runs:
         if plan.call == "generate":
             result = await api.agenerate(plan.prompt, **kwargs)
         elif plan.call == "edit":
-            result = await api.aedit([u[1] for u in uploads], plan.prompt,
+            result = await api.aedit(w._inputs.sources(), plan.prompt,
                                      mask=mask_png if plan.use_mask else None, **kwargs)
         elif plan.call == "expand":
             result = await api.aexpand(uploads[0][1], plan.prompt, **kwargs)

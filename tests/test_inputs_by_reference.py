@@ -1,0 +1,160 @@
+"""Inputs by URL and file id, uploaded once (issue 19): edits name images by reference in OpenAI's JSON
+form; sweeps upload each shared input once; a server without JSON edits gets multipart (remembered);
+a file the server lost is uploaded again once; wrong references are refused before anything is paid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+import image_widget as iw
+from image_widget.client import file_ids
+from image_widget.emulator import Emulator
+from support import spec
+from support.images import mask_png, png
+from support.raw_api import AUTH, upload
+
+KEY = "sk-test"
+
+
+@pytest.fixture
+def http(emulator: Emulator) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=emulator.url, headers=AUTH, timeout=30) as client:
+        yield client
+
+
+def run_kw(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
+    return {"base_url": emulator.url, "api_key": KEY, "store": tmp_path / "out", "model": "gpt-image-2"}
+
+
+def edits(emulator: Emulator) -> list[Any]:
+    return [e for e in emulator.log if e.endpoint == "edit"]
+
+
+def uploads(emulator: Emulator) -> list[Any]:
+    return [e for e in emulator.log if e.endpoint == "files" and e.method == "POST"]
+
+
+def test_an_image_by_file_id_is_sent_by_reference(emulator: Emulator, http: httpx2.Client, tmp_path: Path) -> None:
+    file_id = upload(http, "vision", png((128, 96)))["id"]
+    result = iw.edit(file_id, "a red door", **run_kw(emulator, tmp_path))
+    assert result.images[0].size == (128, 96), "size=auto keeps the input's size at the emulator"
+    sent = edits(emulator)[-1]
+    assert sent.status == 200
+    assert sent.params["refs"] == {"images": [{"file_id": file_id}]}, "named by id, never uploaded by us"
+    assert len(uploads(emulator)) == 1, "only the test's own upload"
+
+
+def test_an_image_by_loopback_url(emulator: Emulator, tmp_path: Path) -> None:
+    url = f"{emulator.origin}/_emulator/files/{emulator.state.keep_file(png((64, 64)), 'png')}"
+    iw.edit(url, "a red door", **run_kw(emulator, tmp_path))
+    assert edits(emulator)[-1].params["refs"] == {"images": [{"image_url": url}]}
+
+
+def test_a_reused_input_is_uploaded_once_and_named_by_id_after(emulator: Emulator, tmp_path: Path) -> None:
+    photo = png((96, 96))
+    kw = run_kw(emulator, tmp_path)
+    iw.edit(photo, "one", **kw)                                  # first use: multipart, no upload
+    assert "refs" not in edits(emulator)[-1].params
+    iw.edit(photo, "two", reuse_inputs=True, **kw)               # reuse: uploaded once…
+    iw.edit(photo, "three", **kw)                                # …and named by id from then on
+    assert len(uploads(emulator)) == 1
+    ids = [e.params["refs"]["images"][0]["file_id"] for e in edits(emulator)[1:]]
+    assert len(set(ids)) == 1
+
+
+def test_an_edit_sweep_uploads_each_shared_input_once(emulator: Emulator, tmp_path: Path) -> None:
+    refs = [png((64, 64), colour=(10 * i, 100, 50)) for i in range(3)]
+    sweep = iw.sweep("a {thing}", thing=["door", "cat", "owl", "tree"], quality=["low", "high"], image=refs,
+                     mask=mask_png((64, 64), (0, 0, 30, 30)), progress=False, **run_kw(emulator, tmp_path))
+    assert not sweep.failures
+    assert len(edits(emulator)) == 8
+    assert len(uploads(emulator)) == 4, "3 references + 1 mask, each once, for 8 cells"
+    for entry in edits(emulator):
+        assert all("file_id" in ref for ref in entry.params["refs"]["images"])
+
+
+def test_the_json_bodies_validate(emulator: Emulator, tmp_path: Path) -> None:
+    from image_widget.client import json_edit
+    from image_widget.client.backend import resolve_backend
+
+    seen: list[dict[str, Any]] = []
+    real = json_edit.build
+
+    async def spy(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        body = await real(*args, **kwargs)
+        seen.append(body)
+        return body
+
+    json_edit.build = spy  # type: ignore[assignment]
+    try:
+        iw.edit([png((64, 64)), png((32, 32))], "x", mask=mask_png((64, 64), (0, 0, 9, 9)), reuse_inputs=True,
+                partial_images=1, **run_kw(emulator, tmp_path))
+    finally:
+        json_edit.build = real  # type: ignore[assignment]
+    assert seen
+    for body in seen:
+        spec.check("EditImageBodyJsonParam", body)
+    assert resolve_backend(None, emulator.url, KEY).server_identity == emulator.url
+
+
+def test_a_server_without_json_edits_gets_multipart_and_is_remembered(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.configure(json_edits=False)
+    kw = run_kw(emulator, tmp_path)
+    result = iw.edit(png((64, 64)), "x", reuse_inputs=True, **kw)
+    assert result.images
+    statuses = [e.status for e in edits(emulator)]
+    assert statuses == [400, 200], "refused once (a 400 is not billed), then sent as multipart"
+    iw.edit(png((64, 64)), "again", reuse_inputs=True, **kw)
+    assert [e.status for e in edits(emulator)] == [400, 200, 200], "remembered: no second refusal"
+    assert file_ids.multipart_only(tmp_path / "out", iw.client.backend.resolve_backend(None, emulator.url, KEY))
+
+
+def test_a_file_the_server_lost_is_uploaded_again_once(emulator: Emulator, http: httpx2.Client, tmp_path: Path) -> None:
+    kw = run_kw(emulator, tmp_path)
+    photo = png((80, 80))
+    iw.edit(photo, "x", reuse_inputs=True, **kw)
+    first = edits(emulator)[-1].params["refs"]["images"][0]["file_id"]
+    assert http.delete(f"/files/{first}").status_code == 200
+    iw.edit(photo, "y", reuse_inputs=True, **kw)
+    last = edits(emulator)[-1]
+    assert last.status == 200
+    assert last.params["refs"]["images"][0]["file_id"] != first
+    assert [e.status for e in edits(emulator)] == [200, 400, 200]
+    assert len(uploads(emulator)) == 2
+
+
+REFUSED = [
+    ("unknown file id", "file-doesnotexist123", "no file"),
+    ("another host offline", "https://images.example.com/photo.png", "only from this machine"),
+]
+
+
+@pytest.mark.parametrize(("case", "image", "words"), REFUSED, ids=[c for c, _, _ in REFUSED])
+def test_bad_references_are_refused_before_any_edit(emulator: Emulator, tmp_path: Path, case: str, image: str,
+                                                   words: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    kw = {"store": tmp_path / "out", "model": "gpt-image-2"}
+    if case == "unknown file id":
+        kw.update(base_url=emulator.url, api_key=KEY)
+    from image_widget.emulator import shared_emulator
+
+    before = len(shared_emulator().log) if case != "unknown file id" else 0
+    with pytest.raises(iw.images.ImageInputError, match=words):
+        iw.edit(image, "x", **kw)
+    assert not edits(emulator)
+    if case != "unknown file id":  # the offline default: nothing reached the shared emulator either
+        assert len(shared_emulator().log) == before
+
+
+def test_seventeen_references_are_refused_before_any_edit(emulator: Emulator, http: httpx2.Client,
+                                                         tmp_path: Path) -> None:
+    file_id = upload(http, "vision", png((32, 32)))["id"]
+    with pytest.raises(iw.images.ImageInputError, match="16"):
+        iw.edit([file_id] * 17, "x", **run_kw(emulator, tmp_path))
+    assert not edits(emulator)
