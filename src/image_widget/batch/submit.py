@@ -25,7 +25,7 @@ from image_widget.batch.plan import EstimateSum, Limits, Part, body_of, refuse_e
 from image_widget.client.backend import Backend, safe_url
 from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, scrub, translate_error
 from image_widget.prices import as_overrides
-from image_widget.sweeps import BudgetError, iter_cells, split_axes
+from image_widget.sweep_cells import BudgetError, iter_cells, split_axes
 
 _LOOKBACK_S = 3600
 """How far before the intent's time the server's batch list is searched (clocks differ)."""

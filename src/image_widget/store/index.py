@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from image_widget.store import db
+from image_widget.store import db, scan
 from image_widget.store.records import StoredImage
 from image_widget.store.scan import Found, Scan, folder_mtime, found_for, has_images, read_one
 from image_widget.store.schema import RECORD, image_from_row, index_path, write_rows
@@ -36,10 +36,8 @@ _ORPHANS: list[sqlite3.Connection] = []  # connections to a deleted/replaced fil
 
 
 def _read_folder(folder: Path, known: Any = None, sink: Callable[[Found], None] | None = None) -> Scan:
-    """Scan through the name `image_widget.store._scan`, which tests patch to count or forbid folder reads."""
-    from image_widget import store  # the package has finished importing by the time anything scans
-
-    return store._scan(folder, known, sink)
+    """Read through the module attribute `scan.read_folder`, which tests patch to count or forbid folder reads."""
+    return scan.read_folder(folder, known, sink)
 
 
 class _SaveFailed(Exception):
