@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-browser
 echo "== ruff";   ruff check .
 echo "== mypy";   mypy
+echo "== imports"; PYTHONPATH=src lint-imports --no-cache   # layers and no import circles (pyproject.toml)
 echo "== tsc";    npm run --silent typecheck
 echo "== pytest"; python -m pytest "$@"
