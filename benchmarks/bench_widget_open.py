@@ -20,9 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import Figure, median_seconds
-
-SRC = Path(__file__).resolve().parents[1] / "src"
+from common import SRC, Figure, make_folder, median_seconds
 
 OPEN_WIDGET = r"""
 import json, sys, time
@@ -108,13 +106,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    import bench_store
-
     with tempfile.TemporaryDirectory(prefix="iw-open-") as tmp:
         folder = args.folder or Path(tmp) / "big"
         if not folder.is_dir():
             print(f"writing {args.records:,} images into {folder}…", flush=True)
-            bench_store.make_folder(folder, args.records)
+            make_folder(folder, args.records)
         empty = Path(tmp) / "empty"
         empty.mkdir()
         for figure in [*widget_open(folder, empty, args.repeat), live_poll(folder)]:

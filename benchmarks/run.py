@@ -44,7 +44,7 @@ KERNEL: dict[str, Callable[[bool], list[Figure]]] = {
     "batch_plan": lambda quick: bench_batch.plan_50k(),
     "batch_collect": lambda quick: bench_batch.batch_2000(images=400 if quick else 2000, direct=80 if quick else 200),
 }
-OUTSIDE_RUN_ALL = ("batch_plan", "batch_collect")
+OUTSIDE_RUN_ALL = ("composite", "store_scale", "batch_plan", "batch_collect")
 """Kernel figures `bench_python.run_all` does not make: run after it."""
 BROWSER = list(bench_browser.FIGURES)
 BROWSER_LIMIT_S = 780.0
