@@ -10,9 +10,7 @@ the server's batches by the run id in its metadata before anything is created ag
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import signal
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -29,13 +27,6 @@ from image_widget.sweep_cells import BudgetError, iter_cells, split_axes
 
 _LOOKBACK_S = 3600
 """How far before the intent's time the server's batch list is searched (clocks differ)."""
-
-
-def crash_point(name: str) -> None:
-    """For tests only: `IMAGE_WIDGET_TEST_CRASH=<name>` kills this process right here with SIGKILL, to
-    prove that a resume in a new process neither loses nor repeats anything. Unset, it does nothing."""
-    if os.environ.get("IMAGE_WIDGET_TEST_CRASH") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: float | None,
@@ -146,7 +137,6 @@ async def _advance_locked(intent: Intent, client: Any, backend: Backend) -> None
             if found is None:
                 raise
             batch = found
-        crash_point("created")
         _adopt(intent, part, batch)
 
 
