@@ -174,6 +174,34 @@ def test_first_saves_while_another_process_opens_the_fresh_index(tmp_path: Path,
     assert sorted(r[7] for r in index_rows(folder).values()) == ["one", "two"]  # in the file, not in memory
 
 
+def test_the_index_goes_back_to_disk_when_the_disk_is_writable_again(tmp_path: Path, monkeypatch: Any) -> None:
+    """A folder whose index file cannot be opened (read-only, full) keeps its rows in memory; once the file can
+    be opened again, the next use after DISK_RETRY_S puts the index back on disk, with every image in it."""
+    from image_widget.store import index as index_mod
+
+    folder = tmp_path / "out"
+    connect, broken = db.connect, [True]
+
+    def unwritable(path: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if broken[0] and str(path) != ":memory:":
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(path, *args, **kwargs)
+
+    monkeypatch.setattr(db, "connect", unwritable)
+    monkeypatch.setattr(index_mod, "DISK_RETRY_S", 3600.0)
+    store = Store(folder)
+    save(store, "one")
+    assert [s.record["prompt"] for s in History(folder)] == ["one"]   # from memory
+    assert not index_path(folder).exists()
+    broken[0] = False
+    save(store, "two")
+    assert not index_path(folder).exists()   # not before DISK_RETRY_S: reading the folder again costs
+    monkeypatch.setattr(index_mod, "DISK_RETRY_S", 0.0)
+    save(store, "three")
+    assert index_path(folder).exists()
+    assert sorted(r[7] for r in index_rows(folder).values()) == ["one", "three", "two"]   # in the file
+
+
 def test_opening_an_index_another_process_is_switching_into_wal(tmp_path: Path) -> None:
     """Into WAL takes a write lock from inside a read, which SQLite's busy timeout does not wait for."""
     path = tmp_path / "older.sqlite"
