@@ -16,11 +16,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_widget_open import live_poll, widget_open
 from common import NOW, SRC, Figure, make_folder, median_seconds
 
 
@@ -68,8 +68,11 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
-    """Issue 13's figures on a folder of `records` images (and, for comparison, on an empty folder)."""
+def store_at_scale(records: int = 100_000, repeat: int = 7, *,
+                   widget_open: Callable[[Path, Path, int], list[Figure]] | None = None,
+                   live_poll: Callable[[Path], Figure] | None = None) -> list[Figure]:
+    """Issue 13's figures on a folder of `records` images (and, for comparison, on an empty folder); with
+    `widget_open` / `live_poll` (bench_widget_open's, passed in by run.py) the widget's figures on it too."""
     from image_widget.store import INDEX_FOLDER, History
 
     with tempfile.TemporaryDirectory(prefix="iw-scale-") as tmp:
@@ -99,13 +102,13 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
         found = len(queries["20 cheapest landscapes with 'fox' from the last 7 days"]())
         reload_s = median_seconds(history.reload, 1, warmup=0)
         memory = _fresh(MEMORY, str(folder))
-        widget = widget_open(folder, empty, repeat)
+        widget = widget_open(folder, empty, repeat) if widget_open is not None else []
 
         size = sum(f.stat().st_size for f in (folder / INDEX_FOLDER).iterdir())
         shutil.rmtree(folder / INDEX_FOLDER)
         rebuild = _fresh(REBUILD, str(folder))
         assert rebuild["n"] == records
-        poll = live_poll(folder)  # last: it saves one more image
+        poll = [live_poll(folder)] if live_poll is not None else []  # last: it saves one more image
 
     label = f"{records:,}"
     open_s, page_s, empty_s = _median(opens, "open"), _median(opens, "page"), _median(empties, "open")
@@ -127,12 +130,12 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
                {"index size": f"{size / 1e6:.0f} MB ({size / records:.0f} bytes per image)",
                 "reload() (checks every sidecar's time, reads none)": f"{reload_s * 1000:.0f} ms"}),
         *widget,
-        poll,
+        *poll,
     ]
 
 
 if __name__ == "__main__":
-    for figure in store_at_scale(records=int(sys.argv[1]) if len(sys.argv) > 1 else 100_000):
+    for figure in store_at_scale(records=int(sys.argv[1]) if len(sys.argv) > 1 else 100_000):  # run.py adds the widget
         print(figure.line())
         for key, value in figure.detail.items():
             print(f"  {key}: {value}")

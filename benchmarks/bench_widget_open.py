@@ -5,7 +5,7 @@ first page (the newest runs, with thumbnails) is in the `history` trait.
     python benchmarks/bench_widget_open.py                 # makes a 100,000-image folder first (~2-3 min)
     python benchmarks/bench_widget_open.py --folder PATH   # reuses (or makes) the folder at PATH
 
-`bench_store.store_at_scale` runs the same measurement on its own folder, so `run.py` reports it too.
+`run.py` hands these to `bench_store.store_at_scale`, which runs them on its own folder, so they are reported too.
 """
 
 from __future__ import annotations

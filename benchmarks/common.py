@@ -109,6 +109,11 @@ def machine() -> dict[str, str]:
     }
 
 
+def ms_spread(values: list[float]) -> str:
+    """The range of a browser figure's runs, in ms."""
+    return f"min {min(values):.0f} / max {max(values):.0f} ms over {len(values)} runs"
+
+
 # ---------------------------------------------------------------- a big folder (bench_store, bench_widget_open)
 
 SRC = Path(__file__).resolve().parents[1] / "src"
