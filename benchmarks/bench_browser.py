@@ -14,29 +14,18 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Figure
+from common import Figure, ms_spread
 from lab import WIDGET, Lab, Notebook, lab_session
+from mask_timing import MASK_OBSERVER, mask_one_size, setup_cells
 
 PROMPT = "a lighthouse on a cliff at dusk"
 MODEL, SIZE, QUALITY = "gpt-image-2", "1024x1024", "low"
-
-
-def setup_cells(folder: Path, extra: str = "") -> list[str]:
-    return [
-        "import time, json\n"
-        "import image_widget as iw\n"
-        "from image_widget import ImageWidget\n"
-        "from image_widget.emulator import shared_emulator\n"
-        f"w = ImageWidget(folder={str(folder)!r})\n"
-        "w",
-        'print("EMULATOR", shared_emulator().origin)',
-        *([extra] if extra else []),
-    ]
 
 
 # In-page helpers shared by the waiters below: `until(target, cond, limitMs)` resolves with
@@ -165,14 +154,6 @@ def _click_and_measure(nb: Notebook, n: int, previews: bool = False, step: float
     return dict(result)
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def _spread(values: list[float]) -> str:
-    return f"min {min(values):.0f} / max {max(values):.0f} ms over {len(values)} runs"
-
-
 # ------------------------------------------------------------------------------------------- 2
 
 
@@ -215,14 +196,14 @@ def to_the_screen(lab: Lab, runs: int = 5, n: int = 4, size: str = SIZE) -> list
         errors = nb.real_page_errors()
     finally:
         nb.close()
-    value, baseline = _median(ours), _median(base)
+    value, baseline = statistics.median(ours), statistics.median(base)
     detail = {
-        "widget": _spread(ours), "baseline": _spread(base),
+        "widget": ms_spread(ours), "baseline": ms_spread(base),
         "what the page shows": f"widget: {n} result thumbnails {thumbs}; baseline: {n} full images "
                                f"{base_info.get('sizes')} as base64 data URLs ({base_info.get('src_kb')} KB)",
         "widget phases (median)": (
-            f"click → state running {_median([p[0] for p in phases]):.0f} ms, → result <img>s inserted "
-            f"{_median([p[1] for p in phases]):.0f} ms, → decoded {value:.0f} ms") if phases else "n/a",
+            f"click → state running {statistics.median([p[0] for p in phases]):.0f} ms, → result <img>s inserted "
+            f"{statistics.median([p[1] for p in phases]):.0f} ms, → decoded {value:.0f} ms") if phases else "n/a",
         "runs": ", ".join(f"{a:.0f}/{b:.0f}" for a, b in zip(ours, base, strict=True)) + " ms (widget/baseline)",
     }
     if errors:
@@ -253,10 +234,10 @@ def first_pixels(lab: Lab, runs: int = 5, interval_s: float = 0.5, partials: int
         nb.control("/_emulator/config", {"partial_interval_s": 0.05})
     finally:
         nb.close()
-    first, final = _median(firsts), _median(finals)
+    first, final = statistics.median(firsts), statistics.median(finals)
     schedule_first, schedule_final = 1000 * interval_s, 1000 * interval_s * (partials + 1)
     detail = {
-        "first preview": _spread(firsts), "final image": _spread(finals),
+        "first preview": ms_spread(firsts), "final image": ms_spread(finals),
         "emulator schedule": f"first partial event at {schedule_first:.0f} ms, final at {schedule_final:.0f} ms "
                              f"after the request starts",
         "widget's own share": f"first +{first - schedule_first:.0f} ms, final +{final - schedule_final:.0f} ms "
@@ -270,89 +251,6 @@ def first_pixels(lab: Lab, runs: int = 5, interval_s: float = 0.5, partials: int
 
 
 # ------------------------------------------------------------------------------------------- 4
-
-_ARM_MASK_JS = """
-(sel) => {
-  const root = document.querySelector(sel);
-  const section = root.querySelector(".iw-mask");
-  if (!window.__maskHooks) {
-    window.__maskHooks = true;
-    window.__ups = [];
-    window.__writes = [];
-    window.addEventListener("pointerup", () => window.__ups.push(Date.now()), { capture: true });
-  }
-  if (window.__writeObserver) window.__writeObserver.disconnect();
-  window.__writeObserver = new MutationObserver(() => window.__writes.push(
-    [Number(section.dataset.writes || 0), Date.now()]));
-  window.__writeObserver.observe(section, { attributes: true, attributeFilter: ["data-writes"] });
-  return Number(section.dataset.writes || 0);
-}
-"""
-
-
-def _image_file(folder: Path, width: int, height: int) -> Path:
-    """A photo-like PNG (gradients and a texture, so it does not compress to nothing)."""
-    import numpy as np
-    from PIL import Image
-
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    rgb = np.stack([
-        255 * xs / width,
-        127 + 100 * np.sin(xs / 37.0) * np.cos(ys / 23.0),
-        255 * ys / height,
-    ], axis=-1)
-    rng = np.random.default_rng(width * height)
-    rgb += rng.normal(0, 6, size=rgb.shape)
-    path = folder / f"photo_{width}x{height}.png"
-    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB").save(path, optimize=False)
-    return path
-
-
-def _read_stamps(path: Path) -> tuple[list[tuple[float, int, int]], list[tuple[float, float]]]:
-    """(observer rows: time, mask width, height), (comm rows: kernel receive time, browser send time)."""
-    if not path.exists():
-        return [], []
-    observed, received = [], []
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if parts[0] == "obs":
-            observed.append((float(parts[1]), int(parts[2]), int(parts[3])))
-        elif parts[0] == "recv":
-            received.append((float(parts[1]), float(parts[2])))
-    return observed, received
-
-
-MASK_OBSERVER = r"""import datetime
-stamps = []
-_STAMPS = STAMPS_PATH
-
-def _note(line):
-    with open(_STAMPS, "a") as fh:
-        fh.write(line + "\n")
-
-def _stamp(change):
-    stamps.append(time.time())
-    m = change["new"]
-    _note(f"obs {stamps[-1]!r} {m.size[0] if m is not None else 0} {m.size[1] if m is not None else 0}")
-
-w.observe(_stamp, names="mask")
-_orig = w.comm._msg_callback
-
-def _hook(msg):
-    t = time.time()
-    data = msg["content"]["data"]
-    paths = [list(p) for p in data.get("buffer_paths", [])]
-    if data.get("method") == "update" and ("mask" in data.get("state", {}) or ["mask"] in paths):
-        sent = msg["header"].get("date")
-        if isinstance(sent, str):
-            sent = datetime.datetime.fromisoformat(sent.replace("Z", "+00:00"))
-        _note(f"recv {t!r} {sent.timestamp() if sent else 0.0!r}")
-    return _orig(msg)
-
-w.comm.on_msg(_hook)
-print("observing")
-"""
-
 
 def mask_latency(lab: Lab, strokes: int = 5, sizes: tuple[tuple[int, int], ...] = ((1024, 1024), (1536, 1024),
                                                                                     (3840, 2160))) -> list[Figure]:
@@ -369,124 +267,10 @@ def mask_latency(lab: Lab, strokes: int = 5, sizes: tuple[tuple[int, int], ...] 
     try:
         nb.page.set_viewport_size({"width": 1280, "height": 1600})
         for width, height in sizes:
-            figures.append(_mask_one_size(nb, folder, stamps_file, width, height, strokes))
+            figures.append(mask_one_size(nb, folder, stamps_file, width, height, strokes))
     finally:
         nb.close()
     return figures
-
-
-def _gesture(page: Any, tool: str, box: dict[str, float], y: float, i: int) -> None:
-    """One edit with `tool` (brush: a horizontal stroke; rect, lasso: a drag; wand: a click)."""
-    mouse = page.mouse
-    x0, x1 = box["x"] + box["width"] * 0.15, box["x"] + box["width"] * 0.85
-    if tool == "wand":
-        mouse.move(x0 + box["width"] * 0.05 * i, y)
-        mouse.down()
-        mouse.up()
-        return
-    mouse.move(x0, y)
-    mouse.down()
-    mouse.move(x1, y + (box["height"] * 0.08 if tool == "rect" else 0), steps=12)
-    if tool == "lasso":
-        mouse.move((x0 + x1) / 2, y + box["height"] * 0.1, steps=6)
-    mouse.up()
-
-
-def _mask_one_size(nb: Notebook, folder: Path, stamps_file: Path, width: int, height: int,
-                   strokes: int, tool: str | None = None) -> Figure:
-    """Pointer-up → kernel for brush strokes, or (`tool`, issue 12) for that tool's gesture."""
-    name = f"mask {width}x{height}{' ' + tool if tool else ''} (pointer-up → kernel)"
-    page = nb.page
-    remove = nb.widget.locator(".iw-thumb button[data-action='remove']")
-    while remove.count():  # the mask applies to the first input: start from none
-        remove.first.click(timeout=nb.deadline.ms())
-        page.wait_for_timeout(50)
-    nb.page.wait_for_function("(sel) => document.querySelectorAll(sel + ' .iw-thumb').length === 0",
-                              arg=WIDGET, timeout=nb.deadline.ms())
-    source = _image_file(folder, width, height)
-    started = time.monotonic()
-    nb.widget.locator("input.iw-file").set_input_files(str(source), timeout=nb.deadline.ms())
-    try:
-        page.wait_for_function(
-            """([sel, w, h]) => {
-                 const root = document.querySelector(sel);
-                 const section = root.querySelector(".iw-mask[data-ready='1']");
-                 const canvas = root.querySelector("[data-role='mask-canvas']");
-                 return !!section && !!canvas && canvas.dataset.width === String(w)
-                   && canvas.dataset.height === String(h);
-               }""",
-            arg=[WIDGET, width, height], timeout=nb.deadline.ms(60))
-    except Exception as exc:  # noqa: BLE001 - report the size that could not be measured
-        note = nb.widget.locator(".iw-mask").inner_text(timeout=5000) if nb.widget.locator(".iw-mask").count() else ""
-        return Figure(name, float("nan"), "ms", None, "", "arrives", False,
-                      {"not measured": f"the mask canvas never became ready for the upload: {exc!s:.200}",
-                       "mask section text": note[:300]})
-    upload_s = time.monotonic() - started
-    nb.wait_kernel_idle()
-    canvas = nb.widget.locator("[data-role='mask-canvas']")
-    canvas.scroll_into_view_if_needed(timeout=nb.deadline.ms())
-    page.wait_for_timeout(300)  # let the layout settle before reading the box (not part of any figure)
-    box = canvas.bounding_box(timeout=nb.deadline.ms())
-    assert box is not None
-    if tool and tool != "brush":
-        nb.widget.locator(f".iw-mask-toolbar [data-action='{tool}']").click(timeout=nb.deadline.ms())
-    latencies: list[float] = []
-    page_side: list[float] = []
-    sent_side: list[float] = []
-    recv_side: list[float] = []
-    missing = 0
-    for i in range(strokes + 1):  # stroke 0 warms up and is not counted
-        before = len(_read_stamps(stamps_file)[0])
-        writes_before = page.evaluate(_ARM_MASK_JS, WIDGET)
-        y = box["y"] + box["height"] * (0.15 + 0.7 * i / max(strokes, 1))
-        _gesture(page, tool or "brush", box, y, i)
-        up_ms = page.evaluate("() => window.__ups[window.__ups.length - 1]")
-        page.wait_for_function("([sel, n]) => Number(document.querySelector(sel + ' .iw-mask').dataset.writes || 0) "
-                               "> n", arg=[WIDGET, writes_before], timeout=nb.deadline.ms(30))
-        limit = time.monotonic() + nb.deadline.s(30)
-        rows, recv = _read_stamps(stamps_file)
-        while len(rows) <= before or rows[-1][1:] != (width, height):
-            if time.monotonic() > limit:
-                break
-            time.sleep(0.005)
-            rows, recv = _read_stamps(stamps_file)
-        if len(rows) <= before or rows[-1][1:] != (width, height):
-            missing += 1
-            continue
-        write_ms = page.evaluate("() => window.__writes.length ? window.__writes[window.__writes.length - 1][1] : null")
-        arrived_ms = rows[-1][0] * 1000
-        if i > 0:
-            latencies.append(arrived_ms - up_ms)
-            if write_ms is not None:
-                page_side.append(write_ms - up_ms)
-            if recv:
-                recv_side.append(recv[-1][0] * 1000 - up_ms)
-                sent_side.append(recv[-1][1] * 1000 - up_ms)
-        nb.wait_kernel_idle()
-    detail: dict[str, Any] = {
-        "upload to mask canvas ready": f"{upload_s:.2f} s (file {source.stat().st_size // 1024} KB)"}
-    if not latencies:
-        detail["not measured"] = f"no mask arrived in the kernel for {missing} strokes"
-        return Figure(name, float("nan"), "ms", None, "", "arrives", False, detail)
-    value = _median(latencies)
-    detail["spread"] = _spread(latencies)
-    if page_side and recv_side and sent_side:
-        detail["phases from pointer-up (medians)"] = (
-            f"trait written (PNG encoded) {_median(page_side):.0f} ms → message created "
-            f"{_median(sent_side):.0f} ms → reached the kernel {_median(recv_side):.0f} ms → "
-            f"observer ran (decoded, validated) {value:.0f} ms")
-    if missing:
-        detail["strokes that never arrived"] = missing
-    if (width, height) == (1536, 1024):
-        target, met = "< 100 ms", value < 100
-    elif tool:
-        target, met = "< 250 ms", value < 250 and not missing
-    else:
-        target, met = ("arrives" if width > 1536 else "reported"), (not missing if width > 1536 else None)
-    return Figure(name, value, "ms", None, "", target, met, detail)
-
-
-# ------------------------------------------------------------------------------------------- 5
 
 
 def _heap(page: Any) -> dict[str, float]:
@@ -583,14 +367,16 @@ FIGURES = {
     "first_pixels": lambda lab, quick: first_pixels(lab, runs=3 if quick else 7),
     "mask": lambda lab, quick: mask_latency(lab, strokes=3 if quick else 7),
     "memory": lambda lab, quick: memory_and_size(lab, results=60 if quick else 200, saved_after=50),
-    # issue 12: each canvas tool at 3840×2160 to the kernel, and zoom / pan frame times (bench_canvas.py)
-    "canvas": lambda lab, quick: __import__("bench_canvas").canvas_figures(lab, quick),
 }
+BrowserFigure = Callable[[Lab, bool], list[Figure]]
 
 
-def run_all(quick: bool = False, only: str | None = None, total_s: float = 780) -> list[Figure]:
-    """Every browser figure in one JupyterLab server (fresh notebook and kernel per figure)."""
-    chosen = [k for k in FIGURES if only is None or only in k]
+def run_all(quick: bool = False, only: str | None = None, total_s: float = 780,
+            extra: Mapping[str, BrowserFigure] | None = None) -> list[Figure]:
+    """Every browser figure in one JupyterLab server (fresh notebook and kernel per figure); `extra` adds other
+    modules' browser figures (run.py passes bench_canvas's), so benchmark modules never import each other."""
+    table = {**FIGURES, **(extra or {})}
+    chosen = [k for k in table if only is None or only in k]
     if not chosen:
         return []
     figures: list[Figure] = []
@@ -598,7 +384,7 @@ def run_all(quick: bool = False, only: str | None = None, total_s: float = 780) 
         for key in chosen:
             started = time.monotonic()
             try:
-                got = FIGURES[key](lab, quick)
+                got = table[key](lab, quick)
             except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
                 got = [Figure(f"{key} (browser)", float("nan"), "", None, "", "measured", False,
                               {"not measured": f"{type(exc).__name__}: {str(exc)[:400]}"})]

@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_browser import MASK_OBSERVER, WIDGET, _mask_one_size, setup_cells
 from common import Figure
-from lab import Lab, Notebook
+from lab import WIDGET, Lab, Notebook
+from mask_timing import MASK_OBSERVER, mask_one_size, setup_cells
 
 SIZE = (3840, 2160)
 TOOLS = ("brush", "rect", "lasso", "wand")
@@ -103,7 +103,7 @@ def canvas_figures(lab: Lab, quick: bool = False) -> list[Figure]:
     try:
         nb.page.set_viewport_size({"width": 1280, "height": 1600})
         for tool in TOOLS:
-            figures.append(_mask_one_size(nb, folder, stamps_file, *SIZE, strokes=3 if quick else 5, tool=tool))
+            figures.append(mask_one_size(nb, folder, stamps_file, *SIZE, strokes=3 if quick else 5, tool=tool))
         for mode in ("zoom", "pan"):
             figures.append(_frames(nb, mode, 120 if quick else 240))
     finally:

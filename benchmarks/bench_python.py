@@ -137,12 +137,6 @@ def run_all(quick: bool = False) -> list[Figure]:
         figures += kernel_memory_per_result(results=20 if quick else 200)
     except ImportError as exc:  # the widget module is optional for this figure while it is being built
         print(f"skipped kernel memory: {exc}", file=sys.stderr)
-    import bench_composite
-    import bench_store  # a folder of 100,000 images: written once here, a few minutes
-
-    figures += bench_composite.composite_feather(repeat=5 if quick else 9)
-
-    figures += bench_store.store_at_scale(records=10_000 if quick else 100_000, repeat=3 if quick else 7)
     return figures
 
 

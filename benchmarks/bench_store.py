@@ -9,90 +9,19 @@ figures. Opens and memory are measured in fresh interpreters, as after a kernel 
 
 from __future__ import annotations
 
-import io
 import json
-import multiprocessing
 import os
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_widget_open import live_poll, widget_open
-from common import Figure, median_seconds
-
-SRC = Path(__file__).resolve().parents[1] / "src"
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-SUBJECTS = ["a red fox", "an owl", "a lighthouse", "a coffee mug", "a city street", "a mountain lake", "a robot",
-            "a bowl of ramen", "a sailing boat", "a cat on a sofa", "a forest path", "a desert canyon"]
-STYLES = ["in watercolor", "as pixel art", "in ink", "as a photo", "in the snow", "at night", "isometric",
-          "as a poster", "in oil paint", "as a sticker"]
-MODELS = ["gpt-image-2", "gpt-image-2", "gpt-image-1.5", "gpt-image-2.6-flare"]
-SHAPES = [(12, 8), (8, 12), (8, 8)]  # landscape, portrait, square
-
-
-def _png(size: tuple[int, int]) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", size, (180, 60, 20)).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def _write(args: tuple[str, int, int, int]) -> int:
-    """One writer process: `count` images in runs, through Store.save (fsync off, see the module doc)."""
-    folder, start, count, seed = args
-    sys.path.insert(0, str(SRC))
-    import image_widget.store.store as store_module
-    from image_widget.store import Store
-
-    store_module.sync_later = lambda *paths: None  # type: ignore[assignment]
-    rng = random.Random(seed)
-    pngs = [_png(shape) for shape in SHAPES]
-    store = Store(folder)
-    written = 0
-    while written < count:
-        n = min(rng.choice([1, 1, 1, 2, 4]), count - written)
-        shape = rng.randrange(len(SHAPES))
-        prompt = f"{rng.choice(SUBJECTS)} {rng.choice(STYLES)} #{start + written}"
-        model = rng.choice(MODELS)
-        cost = rng.choice([0.005, 0.011, 0.041, 0.167, None])
-        params = {"prompt": prompt, "model": model, "size": "1024x1024", "quality": "low", "n": n}
-        shared = {
-            "run_id": f"{rng.getrandbits(128):032x}", "count": n,
-            "call": rng.choice(["generate"] * 6 + ["edit", "vary"]),
-            "created": (NOW - timedelta(seconds=rng.uniform(0, 90 * 86400))).isoformat(timespec="microseconds"),
-            "endpoint": "generate", "model": model, "prompt": prompt, "params": params, "input_hashes": [],
-            "usage": {"input_tokens": 12, "output_tokens": 272 * n, "total_tokens": 12 + 272 * n},
-            "cost_estimate_usd": cost, "cost_usd": cost, "run_cost_usd": None if cost is None else cost * n,
-            "price_source": "official", "request_id": f"req_{start + written}", "elapsed_s": 1.5,
-            "backend": {"kind": "emulator", "label": "emulator", "synthetic": True},
-            "cache_key": f"{rng.getrandbits(256):064x}", "response": {"size": "1024x1024", "quality": "low"},
-            "partials": 0, "note": None, "revised_prompt": None,
-        }
-        if rng.random() < 0.2:
-            shared["batch_id"] = f"batch-{rng.randrange(50)}"
-        for index in range(n):
-            store.save(pngs[shape], "png", {**shared, "index": index})
-        written += n
-    return written
-
-
-def make_folder(folder: Path, records: int, workers: int = 2) -> float:
-    """Write `records` images into `folder` with `workers` processes at once; seconds taken."""
-    per = [records // workers + (1 if k < records % workers else 0) for k in range(workers)]
-    starts = [sum(per[:k]) for k in range(workers)]
-    started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        done = pool.map(_write, [(str(folder), starts[k], per[k], k) for k in range(workers)])
-    assert sum(done) == records
-    return time.perf_counter() - started
+from common import NOW, SRC, Figure, make_folder, median_seconds
 
 
 def _fresh(code: str, *args: str) -> dict[str, Any]:
@@ -139,8 +68,11 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
-    """Issue 13's figures on a folder of `records` images (and, for comparison, on an empty folder)."""
+def store_at_scale(records: int = 100_000, repeat: int = 7, *,
+                   widget_open: Callable[[Path, Path, int], list[Figure]] | None = None,
+                   live_poll: Callable[[Path], Figure] | None = None) -> list[Figure]:
+    """Issue 13's figures on a folder of `records` images (and, for comparison, on an empty folder); with
+    `widget_open` / `live_poll` (bench_widget_open's, passed in by run.py) the widget's figures on it too."""
     from image_widget.store import INDEX_FOLDER, History
 
     with tempfile.TemporaryDirectory(prefix="iw-scale-") as tmp:
@@ -170,13 +102,13 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
         found = len(queries["20 cheapest landscapes with 'fox' from the last 7 days"]())
         reload_s = median_seconds(history.reload, 1, warmup=0)
         memory = _fresh(MEMORY, str(folder))
-        widget = widget_open(folder, empty, repeat)
+        widget = widget_open(folder, empty, repeat) if widget_open is not None else []
 
         size = sum(f.stat().st_size for f in (folder / INDEX_FOLDER).iterdir())
         shutil.rmtree(folder / INDEX_FOLDER)
         rebuild = _fresh(REBUILD, str(folder))
         assert rebuild["n"] == records
-        poll = live_poll(folder)  # last: it saves one more image
+        poll = [live_poll(folder)] if live_poll is not None else []  # last: it saves one more image
 
     label = f"{records:,}"
     open_s, page_s, empty_s = _median(opens, "open"), _median(opens, "page"), _median(empties, "open")
@@ -198,12 +130,12 @@ def store_at_scale(records: int = 100_000, repeat: int = 7) -> list[Figure]:
                {"index size": f"{size / 1e6:.0f} MB ({size / records:.0f} bytes per image)",
                 "reload() (checks every sidecar's time, reads none)": f"{reload_s * 1000:.0f} ms"}),
         *widget,
-        poll,
+        *poll,
     ]
 
 
 if __name__ == "__main__":
-    for figure in store_at_scale(records=int(sys.argv[1]) if len(sys.argv) > 1 else 100_000):
+    for figure in store_at_scale(records=int(sys.argv[1]) if len(sys.argv) > 1 else 100_000):  # run.py adds the widget
         print(figure.line())
         for key, value in figure.detail.items():
             print(f"  {key}: {value}")

@@ -5,7 +5,7 @@ first page (the newest runs, with thumbnails) is in the `history` trait.
     python benchmarks/bench_widget_open.py                 # makes a 100,000-image folder first (~2-3 min)
     python benchmarks/bench_widget_open.py --folder PATH   # reuses (or makes) the folder at PATH
 
-`bench_store.store_at_scale` runs the same measurement on its own folder, so `run.py` reports it too.
+`run.py` hands these to `bench_store.store_at_scale`, which runs them on its own folder, so they are reported too.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import Figure, median_seconds
-
-SRC = Path(__file__).resolve().parents[1] / "src"
+from common import SRC, Figure, make_folder, median_seconds
 
 OPEN_WIDGET = r"""
 import json, sys, time
@@ -108,13 +106,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    import bench_store
-
     with tempfile.TemporaryDirectory(prefix="iw-open-") as tmp:
         folder = args.folder or Path(tmp) / "big"
         if not folder.is_dir():
             print(f"writing {args.records:,} images into {folder}…", flush=True)
-            bench_store.make_folder(folder, args.records)
+            make_folder(folder, args.records)
         empty = Path(tmp) / "empty"
         empty.mkdir()
         for figure in [*widget_open(folder, empty, args.repeat), live_poll(folder)]:

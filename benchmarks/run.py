@@ -26,10 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import bench_batch
 import bench_browser
+import bench_canvas
 import bench_composite
 import bench_python
 import bench_store
 import bench_uploads
+import bench_widget_open
 from common import Figure, machine
 
 HERE = Path(__file__).resolve().parent
@@ -41,14 +43,20 @@ KERNEL: dict[str, Callable[[bool], list[Figure]]] = {
     "kernel_memory": lambda quick: bench_python.kernel_memory_per_result(results=20 if quick else 200),
     "composite": lambda quick: bench_composite.composite_feather(repeat=5 if quick else 9),
     "store_scale": lambda quick: bench_store.store_at_scale(records=10_000 if quick else 100_000,
-                                                            repeat=3 if quick else 7),
+                                                            repeat=3 if quick else 7,
+                                                            widget_open=bench_widget_open.widget_open,
+                                                            live_poll=bench_widget_open.live_poll),
     "batch_plan": lambda quick: bench_batch.plan_50k(),
     "batch_collect": lambda quick: bench_batch.batch_2000(images=400 if quick else 2000, direct=80 if quick else 200),
     "uploads": lambda quick: bench_uploads.edit_sweep_uploads(cells=10 if quick else 40),
 }
-OUTSIDE_RUN_ALL = ("batch_plan", "batch_collect", "uploads")
+OUTSIDE_RUN_ALL = ("composite", "store_scale", "batch_plan", "batch_collect", "uploads")
 """Kernel figures `bench_python.run_all` does not make: run after it."""
-BROWSER = list(bench_browser.FIGURES)
+BROWSER_EXTRA: dict[str, bench_browser.BrowserFigure] = {
+    # issue 12: each canvas tool at 3840×2160 to the kernel, and zoom / pan frame times
+    "canvas": bench_canvas.canvas_figures,
+}
+BROWSER = [*bench_browser.FIGURES, *BROWSER_EXTRA]
 BROWSER_LIMIT_S = 780.0
 
 
@@ -155,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; load {load_start[0]:.1f}", flush=True)
     figures = run_kernel(args.quick, args.only)
     try:
-        figures += bench_browser.run_all(quick=args.quick, only=args.only, total_s=BROWSER_LIMIT_S)
+        figures += bench_browser.run_all(quick=args.quick, only=args.only, total_s=BROWSER_LIMIT_S,
+                                         extra=BROWSER_EXTRA)
     except Exception as exc:  # noqa: BLE001 - e.g. JupyterLab did not start
         failed = _failed("browser figures", exc)
         print(failed.line(), flush=True)

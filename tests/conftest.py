@@ -156,6 +156,16 @@ async def async_emulator_client(emulator: Emulator) -> AsyncIterator[openai.Asyn
     await client.close()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    figures.hand_over(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist: a worker finished; its figure lines join the controller's (see support/figures.py)."""
+    figures.take_over(node.config, getattr(node, "workeroutput", {}))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The suite figures (support/figures.py) of every module that ran, after the results."""
     contracts = spec.figure()

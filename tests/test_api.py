@@ -13,9 +13,10 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
-from image_widget import api
 from image_widget.capabilities import ValidationError
+from image_widget.client.api import Result
 from image_widget.emulator import Emulator, Fault
+from image_widget.errors import APIRequestError
 from image_widget.store import History, Store
 from support import waiting
 from support.held import aheld
@@ -61,7 +62,7 @@ def test_default_backend_is_the_offline_emulator(monkeypatch: pytest.MonkeyPatch
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.setattr("image_widget.backend._notice_shown", False)
+    monkeypatch.setattr("image_widget.client.backend._notice_shown", False)
     result = iw.generate("a cat", n=2, store=tmp_path)
     assert len(result.images) == 2
     assert result.backend.kind == "emulator"
@@ -140,7 +141,7 @@ async def test_async_twins_run_concurrently(tmp_path: Path) -> None:
 
 
 def test_sync_call_works_inside_a_running_event_loop(opts: dict[str, Any]) -> None:
-    async def like_jupyter() -> api.Result:
+    async def like_jupyter() -> Result:
         return iw.generate("a cat", **opts)
 
     assert len(asyncio.run(like_jupyter()).images) == 1
@@ -163,7 +164,7 @@ def test_callers_own_clients_are_used(emulator: Emulator, tmp_path: Path) -> Non
 def test_api_errors_are_readable_and_not_retried(emulator: Emulator, opts: dict[str, Any], fault: Fault,
                                                  status: int, hint: str) -> None:
     emulator.inject(fault)
-    with pytest.raises(api.APIRequestError) as info:
+    with pytest.raises(APIRequestError) as info:
         iw.generate("a cat", **opts)
     assert info.value.status == status
     assert hint in str(info.value)
@@ -173,7 +174,7 @@ def test_api_errors_are_readable_and_not_retried(emulator: Emulator, opts: dict[
 
 def test_one_retry_by_default_then_a_clear_error(emulator: Emulator, opts: dict[str, Any]) -> None:
     emulator.inject(Fault(status=500), Fault(status=503))
-    with pytest.raises(api.APIRequestError) as info:
+    with pytest.raises(APIRequestError) as info:
         iw.generate("a cat", **opts)
     assert info.value.retry_may_bill is True
     assert "may be billed" in str(info.value)
@@ -188,21 +189,21 @@ def test_rate_limit_retry_succeeds(emulator: Emulator, opts: dict[str, Any]) -> 
 
 def test_max_retries_zero_sends_once(emulator: Emulator, opts: dict[str, Any]) -> None:
     emulator.inject(Fault(status=500))
-    with pytest.raises(api.APIRequestError):
+    with pytest.raises(APIRequestError):
         iw.generate("a cat", max_retries=0, **opts)
     assert len(images_requests(emulator)) == 1
 
 
 def test_timeout_is_reported(emulator: Emulator, opts: dict[str, Any]) -> None:
     emulator.inject(Fault(kind="slow", seconds=2.0))
-    with pytest.raises(api.APIRequestError, match="timed out"):
+    with pytest.raises(APIRequestError, match="timed out"):
         iw.generate("a cat", timeout=0.3, max_retries=0, **opts)
 
 
 @pytest.mark.parametrize("kind", ["error_event", "malformed_event", "drop"])
 def test_stream_failures_are_clear(emulator: Emulator, opts: dict[str, Any], kind: str) -> None:
     emulator.inject(Fault(kind=kind))
-    with pytest.raises(api.APIRequestError) as info:
+    with pytest.raises(APIRequestError) as info:
         iw.generate("a cat", partial_images=1, max_retries=0, **opts)
     assert info.value.retry_may_bill is True
     assert "could not reach the server" not in str(info.value)  # it was reached; it broke off mid-stream
@@ -210,7 +211,7 @@ def test_stream_failures_are_clear(emulator: Emulator, opts: dict[str, Any], kin
 
 def test_empty_data_is_an_error(emulator: Emulator, opts: dict[str, Any], tmp_path: Path) -> None:
     emulator.inject(Fault(kind="empty_data"))
-    with pytest.raises(api.APIRequestError, match="no images"):
+    with pytest.raises(APIRequestError, match="no images"):
         iw.generate("a cat", **opts)
     assert list(tmp_path.iterdir()) == []
 
@@ -218,7 +219,7 @@ def test_empty_data_is_an_error(emulator: Emulator, opts: dict[str, Any], tmp_pa
 def test_corrupt_image_reported_after_good_ones_are_saved(emulator: Emulator, opts: dict[str, Any],
                                                           tmp_path: Path) -> None:
     emulator.inject(Fault(kind="truncated_b64"))
-    with pytest.raises(api.APIRequestError, match="corrupt"):
+    with pytest.raises(APIRequestError, match="corrupt"):
         iw.generate("a cat", n=2, **opts)
     assert not list(tmp_path.glob("*.tmp"))
 
@@ -322,7 +323,7 @@ async def test_astream_yields_previews_then_the_result(emulator: Emulator, opts:
     items = [item async for item in iw.astream("a fox", partial_images=2, **opts)]
     assert [type(i).__name__ for i in items] == ["Partial", "Partial", "Result"]
     assert [i.index for i in items[:2]] == [0, 1]  # type: ignore[union-attr]
-    assert isinstance(items[-1], api.Result)
+    assert isinstance(items[-1], Result)
     assert items[-1].paths[0].exists()
 
 
@@ -330,6 +331,6 @@ async def test_astream_edit_and_errors_reach_the_consumer(emulator: Emulator, op
     kinds = [type(i).__name__ async for i in iw.astream("a hat", image=photo(), partial_images=1, **opts)]
     assert kinds == ["Partial", "Result"]
     emulator.inject(Fault(status=400, message="nope"))
-    with pytest.raises(api.APIRequestError, match="nope"):
+    with pytest.raises(APIRequestError, match="nope"):
         async for _ in iw.astream("a cat", **opts):
             pass

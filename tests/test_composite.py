@@ -107,6 +107,27 @@ def test_a_composited_image_that_cannot_be_decoded_is_kept_with_its_record(tmp_p
     assert "could not be decoded" in stored.record["note"]
 
 
+def test_the_same_raw_bytes_are_stored_once(tmp_path: Path) -> None:
+    """raw/ is content-addressed: two results of the same API bytes link one raw/<sha256>.png."""
+    import hashlib
+
+    from image_widget.client.finish import Finish, finish_and_save
+    from image_widget.store import Store
+
+    base = photo((64, 48))
+    finish = Finish(base=base, box=(0, 0, 64, 48), edit=Image.new("L", (64, 48), 255), feather=8,
+                    keep_unmasked=True, masked=True)
+    api_bytes = png_bytes(photo((64, 48), shift=30))
+    disk = Store(tmp_path)
+    first: dict[str, Any] = {"prompt": "a", "note": None}
+    second: dict[str, Any] = {"prompt": "b", "note": None}
+    finish_and_save(finish, disk, api_bytes, "png", first)
+    finish_and_save(finish, disk, api_bytes, "png", second)
+    assert first["raw_path"] == second["raw_path"]
+    assert [p.name for p in (tmp_path / "raw").iterdir()] == [f"{hashlib.sha256(api_bytes).hexdigest()}.png"]
+    assert len(list(iw.History(tmp_path))) == 2
+
+
 def test_keep_unmasked_false_keeps_the_leak(opts: dict[str, Any]) -> None:
     source = photo((512, 512))
     mask = box_mask(source.size, (100, 100, 200, 200))

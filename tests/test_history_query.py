@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from image_widget import store as store_mod
 from image_widget.store import History, Store
+from image_widget.store import scan as scan_mod
 
 
 def png(width: int = 8, height: int = 8) -> bytes:
@@ -232,7 +232,7 @@ def test_changed_runs_are_whole_newest_first_and_bounded(folder: Path) -> None:
 
 
 def test_open_reads_no_sidecar_when_the_index_is_current(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("the folder was scanned"))
+    monkeypatch.setattr(scan_mod, "read_folder", lambda *_: pytest.fail("the folder was scanned"))
     history = History(folder)
     assert len(history) == 5
     assert prompts(history.filter(prompt="owl", sort="cheapest")[:1]) == ["a blue owl"]

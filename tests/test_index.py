@@ -21,8 +21,8 @@ import pytest
 from PIL import Image
 
 import image_widget
-from image_widget import store as store_mod
 from image_widget.store import INDEX_FOLDER, History, Store, db, index_path, schema
+from image_widget.store import scan as scan_mod
 from image_widget.store.scan import folder_mtime
 
 SRC = str(Path(image_widget.__file__).resolve().parents[1])
@@ -57,7 +57,7 @@ def rebuilt_rows(folder: Path) -> dict[str, tuple[Any, ...]]:
 
 
 def files_say(folder: Path) -> set[str]:
-    return {found.stored.id for found in store_mod._scan(folder).images}
+    return {found.stored.id for found in scan_mod.read_folder(folder).images}
 
 
 def pending(folder: Path) -> list[Any]:
@@ -172,6 +172,34 @@ def test_first_saves_while_another_process_opens_the_fresh_index(tmp_path: Path,
     save(store, "two")
     timers[0].join()
     assert sorted(r[7] for r in index_rows(folder).values()) == ["one", "two"]  # in the file, not in memory
+
+
+def test_the_index_goes_back_to_disk_when_the_disk_is_writable_again(tmp_path: Path, monkeypatch: Any) -> None:
+    """A folder whose index file cannot be opened (read-only, full) keeps its rows in memory; once the file can
+    be opened again, the next use after DISK_RETRY_S puts the index back on disk, with every image in it."""
+    from image_widget.store import index as index_mod
+
+    folder = tmp_path / "out"
+    connect, broken = db.connect, [True]
+
+    def unwritable(path: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if broken[0] and str(path) != ":memory:":
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(path, *args, **kwargs)
+
+    monkeypatch.setattr(db, "connect", unwritable)
+    monkeypatch.setattr(index_mod, "DISK_RETRY_S", 3600.0)
+    store = Store(folder)
+    save(store, "one")
+    assert [s.record["prompt"] for s in History(folder)] == ["one"]   # from memory
+    assert not index_path(folder).exists()
+    broken[0] = False
+    save(store, "two")
+    assert not index_path(folder).exists()   # not before DISK_RETRY_S: reading the folder again costs
+    monkeypatch.setattr(index_mod, "DISK_RETRY_S", 0.0)
+    save(store, "three")
+    assert index_path(folder).exists()
+    assert sorted(r[7] for r in index_rows(folder).values()) == ["one", "three", "two"]   # in the file
 
 
 def test_opening_an_index_another_process_is_switching_into_wal(tmp_path: Path) -> None:
@@ -292,7 +320,7 @@ def test_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytest.M
     save(Store(folder), "one")
     before = index_rows(folder)
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("ALTER TABLE images ADD COLUMN rating INTEGER",)])
-    monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("migrated by reading every sidecar"))
+    monkeypatch.setattr(scan_mod, "read_folder", lambda *_: pytest.fail("migrated by reading every sidecar"))
     assert [e.prompt for e in History(folder)] == ["one"]
     conn = sqlite3.connect(index_path(folder))
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS) == 2
@@ -349,7 +377,7 @@ def test_a_run_saved_by_threads_leaves_the_index_current(tmp_path: Path, monkeyp
     save(store, "first")
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda i: save(store, f"run image {i}", run_id="c" * 32, index=i, params={"n": 8}), range(8)))
-    monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("the folder was checked again"))
+    monkeypatch.setattr(scan_mod, "read_folder", lambda *_: pytest.fail("the folder was checked again"))
     history = History(folder)
     assert len(history) == 9
     assert history.runs()[0].complete
@@ -374,7 +402,7 @@ def test_index_stays_current_after_the_writing_process_exits(tmp_path: Path,
     for child in run_children(SAVER, str(folder), "3"):
         assert child.returncode == 0, child.stderr
     assert not index_path(folder).with_name(index_path(folder).name + "-wal").exists()  # all closed
-    monkeypatch.setattr(store_mod, "_scan", lambda *_: pytest.fail("the folder was read"))
+    monkeypatch.setattr(scan_mod, "read_folder", lambda *_: pytest.fail("the folder was read"))
     assert len(History(folder)) == 3
 
 
@@ -392,6 +420,6 @@ def test_a_save_never_reads_the_folder(tmp_path: Path, monkeypatch: pytest.Monke
     for path in other.iterdir():
         path.rename(folder / path.name)  # back, behind the index's back
     with monkeypatch.context() as patch:
-        patch.setattr(store_mod, "_scan", lambda *_: pytest.fail("a save read the folder"))
+        patch.setattr(scan_mod, "read_folder", lambda *_: pytest.fail("a save read the folder"))
         save(store, "saved after")
     assert sorted(e.prompt for e in History(folder)) == ["copied in", "saved after"]

@@ -14,10 +14,10 @@ from PIL import Image
 
 import image_widget as iw
 from image_widget import capabilities, lifecycle, sweeps
+from image_widget.client.models import forget_live
 from image_widget.emulator import Emulator
 from image_widget.jobs import Job
 from image_widget.lifecycle import ModelDeprecationWarning
-from image_widget.model_list import forget_live
 
 KEY = "sk-test-lifecycle-0123456789"
 

@@ -15,6 +15,7 @@ from PIL import Image, PngImagePlugin
 
 from image_widget import store as store_mod
 from image_widget.store import INDEX_FOLDER, History, Store, StoreError, cache_key, read_png_record
+from image_widget.store import scan as scan_mod
 from support.images import encode, jpeg, noise
 
 
@@ -393,13 +394,13 @@ def test_index_is_scanned_once(folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     save_run(Store(folder), run_id="aaaaaaaa", n=1, created="2026-11-01T10:00:00+00:00")
     store = Store(folder)
     scans = {"n": 0}
-    real_scan = store_mod._scan
+    real_scan = scan_mod.read_folder
 
     def counting_scan(path: Path, *args: Any) -> Any:
         scans["n"] += 1
         return real_scan(path, *args)
 
-    monkeypatch.setattr(store_mod, "_scan", counting_scan)
+    monkeypatch.setattr(scan_mod, "read_folder", counting_scan)
     for _ in range(5):
         assert store.lookup("key-1") is not None
     save_run(store, run_id="bbbbbbbb", n=1, created="2026-11-01T11:00:00+00:00", key="key-2")
@@ -466,7 +467,7 @@ def test_history_add_run_puts_a_new_run_first_without_rereading(folder: Path,
     history = History(folder)
     newer = save_run(store, run_id="b" * 32, n=2, created="2026-11-01T11:00:00+00:00")
     run = [store.load(p.stem) for p in reversed(newer)]
-    monkeypatch.setattr("image_widget.store._scan", lambda _folder: pytest.fail("the folder was read again"))
+    monkeypatch.setattr("image_widget.store.scan.read_folder", lambda _folder: pytest.fail("the folder was read again"))
     history.add_run(run)
     assert [e.run_id for e in history.entries] == ["b" * 32, "b" * 32, "a" * 32]
     assert [e.index for e in history.entries[:2]] == [0, 1]

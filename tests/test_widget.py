@@ -18,12 +18,12 @@ from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
 from image_widget import capabilities
-from image_widget.api import Result
+from image_widget.client.api import Result
 from image_widget.emulator import Emulator, Fault
 from image_widget.jobs import BUSY_MESSAGE, JobBusyError, JobCancelledError, JobRunner
 from image_widget.store import History
 from image_widget.widget import ImageWidget
-from image_widget.widget_state import OPTION_KEYS
+from image_widget.widget.options import OPTION_KEYS
 from support import waiting
 from support.held import held
 from support.images import decode, jpeg, mask_png, png
@@ -394,7 +394,7 @@ def test_api_errors_become_an_actionable_banner(
 
 def test_python_generate_raises_the_api_error(
         make_widget: Callable[..., tuple[ImageWidget, Sent]], emulator: Emulator) -> None:
-    from image_widget.api import APIRequestError
+    from image_widget.errors import APIRequestError
 
     w, _ = make_widget(prompt="a fox", max_retries=0)
     emulator.inject(Fault.unverified())
@@ -718,7 +718,7 @@ def test_compare_an_unknown_id_replies_with_an_error_and_no_buffers(
 
 
 def test_compare_records_lists_every_differing_parameter() -> None:
-    from image_widget.widget_state import compare_records
+    from image_widget.widget.payloads import compare_records
 
     base = {"prompt": "a fox", "model": "gpt-image-1-mini", "endpoint": "generate",
             "params": {"prompt": "a fox", "size": "1024x1024", "quality": "low", "n": 1},
@@ -738,7 +738,7 @@ def test_compare_records_lists_every_differing_parameter() -> None:
 
 
 def test_compare_records_size_and_quality_fall_back_to_the_response() -> None:
-    from image_widget.widget_state import compare_records
+    from image_widget.widget.payloads import compare_records
 
     # Left to the API: the response says what was used.
     a = {"prompt": "x", "model": "m", "params": {"prompt": "x"}, "response": {"size": "1024x1024", "quality": "medium"}}

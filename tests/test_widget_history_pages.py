@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from image_widget import store as store_mod
 from image_widget.emulator import Emulator
 from image_widget.store import History, Store
+from image_widget.store import scan as scan_mod
 from image_widget.widget import ImageWidget, live, presence, thumbs
 from image_widget.widget.payloads import HISTORY_RUNS
 from support import waiting
@@ -67,7 +67,7 @@ def settled(w: ImageWidget, runs: int) -> Callable[[], bool]:
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How many thumbnails were made and how often the folder was scanned (instead of the index asked)."""
     counts = {"thumbs": 0, "scans": 0}
-    real_thumb, real_scan = thumbs._history_thumb, store_mod._scan
+    real_thumb, real_scan = thumbs._history_thumb, scan_mod.read_folder
 
     def thumb(stored: Any) -> bytes:
         counts["thumbs"] += 1
@@ -78,7 +78,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return real_scan(*args)
 
     monkeypatch.setattr(thumbs, "_history_thumb", thumb)
-    monkeypatch.setattr(store_mod, "_scan", scan)
+    monkeypatch.setattr(scan_mod, "read_folder", scan)
     return counts
 
 

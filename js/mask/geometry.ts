@@ -5,7 +5,13 @@
 // 4·((x−cx)² + (y−cy)²) ≤ D², and in a stroke segment when its distance to the segment is ≤ D/2.
 // A polygon (lasso) holds the pixels whose centre (x, y) is inside it (even–odd rule, each row
 // half-open at the right) plus its outline, so a lasso always keeps what it was drawn over.
-import type { Rect } from "./raster";
+/** Inclusive pixel bounds. */
+export interface Rect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
 
 /** Long segments are split so the integer products stay far below 2^53. */
 const MAX_SEGMENT = 1024;

@@ -5,7 +5,7 @@
 
 import { DirtyArea, segmentPixels } from "./geometry";
 import { rgba32 } from "./raster";
-import type { Rect } from "./raster";
+import type { Rect } from "./geometry";
 
 /** An edit of the markup: XOR these pixels (as Uint32 RGBA) with these values; applying it twice undoes it. */
 export interface XorOp {

@@ -2,7 +2,7 @@
 // Painted with exact integer geometry (geometry.ts) — discs, capsules, rectangles, polygons, wand
 // regions; never anti-aliased canvas strokes — so the mask is strictly binary. No DOM, no canvas.
 
-import { DirtyArea, polygonSpans, rectSpans, segmentPixels } from "./geometry";
+import { DirtyArea, polygonSpans, rectSpans, type Rect, segmentPixels } from "./geometry";
 
 /** Overlay colour of painted pixels (the overlay canvas's CSS opacity makes it translucent). */
 export const OVERLAY_RGB: readonly [number, number, number] = [236, 30, 110];
@@ -12,14 +12,6 @@ export const OVERLAY_RGB: readonly [number, number, number] = [236, 30, 110];
  * stroke or a clear changed), "invert" toggles all of them. Undo and redo just apply an op again.
  */
 export type Op = { kind: "flip"; idx: Uint32Array } | { kind: "invert" };
-
-/** Inclusive pixel bounds. */
-export interface Rect {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** One RGBA pixel as the platform's Uint32 reads it from an RGBA byte array. */

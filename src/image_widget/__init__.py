@@ -38,10 +38,10 @@ _LAZY: dict[str, str] = {
     "batches": "image_widget.batch",
     "BatchSweep": "image_widget.batch",
     "asweep": "image_widget.sweeps",
-    "Sweep": "image_widget.sweeps",
-    "BudgetError": "image_widget.sweeps",
-    "models": "image_widget.model_list",
-    "ModelInfo": "image_widget.model_list",
+    "Sweep": "image_widget.sweep_cells",
+    "BudgetError": "image_widget.sweep_cells",
+    "models": "image_widget.client.models",
+    "ModelInfo": "image_widget.client.models",
     "set_price": "image_widget.prices",
     "ModelDeprecationWarning": "image_widget.lifecycle",
 }
@@ -102,14 +102,15 @@ if TYPE_CHECKING:
         vary,
     )
     from image_widget.client.backend import resolve_backend
+    from image_widget.client.models import ModelInfo, models
     from image_widget.emulator import Emulator
     from image_widget.errors import APIRequestError
     from image_widget.lifecycle import ModelDeprecationWarning
-    from image_widget.model_list import ModelInfo, models
     from image_widget.prices import set_price
     from image_widget.reproduce import reproduce_code
     from image_widget.store import History, Store
-    from image_widget.sweeps import BudgetError, Sweep, asweep, sweep
+    from image_widget.sweep_cells import BudgetError, Sweep
+    from image_widget.sweeps import asweep, sweep
     from image_widget.widget import ImageWidget
 
 

@@ -15,14 +15,16 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
-
-if TYPE_CHECKING:
-    from image_widget.client.backend import Backend
-    from image_widget.client.sdk import SDKResponse
+from typing import Any, ClassVar, Protocol
 
 _KEY_RE = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
 ORG_SETTINGS_URL = "https://platform.openai.com/settings/organization/general"
+
+
+class Scrubber(Protocol):
+    """What `translate_error` needs of a backend: to take its key out of a text (errors sit below client/)."""
+
+    def scrub(self, text: str) -> str: ...
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -154,25 +156,9 @@ class IncompleteStreamError(StreamError):
 class BrokenStreamError(StreamError):
     """A stream that broke after it had begun.
 
-    Inside the request path it carries what arrived whole before the break (`arrived`), which is then
-    saved (it is paid for); the error the caller sees names those files in `saved` and has no `arrived`.
+    Inside the request path a subclass (`client.sdk.StreamBroke`) carries what arrived whole before the break,
+    which is then saved (it is paid for); the error the caller sees names those files in `saved`.
     """
-
-    def __init__(  # noqa: PLR0913 - keyword-only fields of the error, as the SDK reports them
-            self, message: str, *, arrived: SDKResponse | None = None, status: int | None = None,
-                 code: str | None = None, param: str | None = None, request_id: str | None = None,
-                 hint: str | None = None, origin: str | None = None, saved: Sequence[Path] = ()) -> None:
-        super().__init__(message, status=status, code=code, param=param, request_id=request_id, hint=hint,
-                         origin=origin, saved=saved)
-        self.arrived = arrived
-
-    @classmethod
-    def carrying(cls, cause: APIRequestError, arrived: SDKResponse) -> BrokenStreamError:
-        """`cause`, the failure that broke a stream, with what had arrived; a dropped connection gets the
-        broken-stream hint (the server was answering), anything else keeps its own."""
-        hint = None if isinstance(cause, ConnectionFailedError) else cause.hint
-        return cls(cause.detail, arrived=arrived, status=cause.status, code=cause.code, param=cause.param,
-                   request_id=cause.request_id, hint=hint, origin=cause.origin or cause.kind)
 
 
 class BadResponseError(APIRequestError):
@@ -293,7 +279,7 @@ _FROM_SDK: dict[str, type[APIRequestError]] = {
 _UNVERIFIED_CODES = ("organization_not_verified", "org_not_verified")
 
 
-def translate_error(exc: BaseException, backend: Backend) -> APIRequestError:
+def translate_error(exc: BaseException, backend: Scrubber) -> APIRequestError:
     """Turn an SDK (or transport) exception into an `APIRequestError` with a next step and no key."""
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)

@@ -4,7 +4,7 @@ Models are retired under us (DALL·E in May 2026, gpt-image-1 in October, gpt-im
 chatgpt-image-latest on 2026-12-01). Every date here comes with its source and the day it was read;
 the status is computed from today's UTC date (`IMAGE_WIDGET_TODAY=YYYY-MM-DD` overrides it, so anyone
 can see what breaks next week) and never written down. A live `GET /v1/models` answer
-(`image_widget.model_list`) overrides these rows per server.
+(`image_widget.client.models`) overrides these rows per server.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ _SERVER: dict[str, dict[str, Lifecycle]] = {}
 
 
 def set_server_lifecycles(server: str, rows: dict[str, Lifecycle]) -> None:
-    """Record what a server said about its models (see `image_widget.model_list`)."""
+    """Record what a server said about its models (see `image_widget.client.models`)."""
     with _server_lock:
         _SERVER[server] = dict(rows)
 

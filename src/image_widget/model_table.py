@@ -172,7 +172,7 @@ def caps_for(model: str, server: str | None = None) -> ModelCaps:
     """The capabilities of `model`; the permissive profile for names not in the table.
 
     `server` (a backend's cache identity) applies what that server's `GET /v1/models` said about the
-    model's dates, when it was read (see `image_widget.model_list`).
+    model's dates, when it was read (see `image_widget.client.models`).
     """
     found = MODELS.get(model)
     if found is None:

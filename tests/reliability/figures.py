@@ -10,7 +10,8 @@ from pathlib import Path
 from PIL import Image
 
 from image_widget.batch.intent import BATCHES_FOLDER
-from image_widget.store import INDEX_FOLDER, INPUTS_FOLDER, _scan, index_path
+from image_widget.store import INDEX_FOLDER, INPUTS_FOLDER, index_path
+from image_widget.store.scan import read_folder
 
 
 def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[list[Path], list[str]]:
@@ -77,7 +78,7 @@ def index_mismatches(folder: Path) -> list[str]:
         pending = [i for (i,) in conn.execute("SELECT id FROM pending")]
     finally:
         conn.close()
-    files = {found.stored.id: found.stored.record for found in _scan(folder).images}
+    files = {found.stored.id: found.stored.record for found in read_folder(folder).images}
     problems = [f"not indexed: {i}" for i in sorted(files.keys() - indexed.keys())]
     problems += [f"indexed but not on disk: {i}" for i in sorted(indexed.keys() - files.keys())]
     problems += [f"record differs: {i}" for i in sorted(files.keys() & indexed.keys()) if files[i] != indexed[i]]

@@ -38,8 +38,29 @@ batch_edit_faults = figure_fixture(
 )
 
 _CHILD = """
-import json, sys
+import json, os, signal, sys
 import image_widget as iw
+from image_widget.batch import collect, edits, submit
+
+def kill():  # a real kill (SIGKILL): no handler, no cleanup, no flush runs
+    os.kill(os.getpid(), signal.SIGKILL)
+
+crash = sys.argv[4] if sys.argv[1] == "submit" and len(sys.argv) > 4 else ""
+if crash == "bound":  # the inputs are uploaded and written into the part; the part is not uploaded yet
+    bind = edits.bind
+    async def bind_then_die(*args, **kwargs):
+        await bind(*args, **kwargs)
+        kill()
+    submit.edits.bind = bind_then_die
+elif crash == "created":  # the batch exists at the server; its id is not yet in the intent
+    submit._adopt = lambda *args: kill()
+elif crash.startswith("saved:"):  # this many result lines saved, the rest not yet
+    finish, after = collect.Collector._finish, int(crash.split(":")[1])
+    def finish_then_die(self, futures):
+        finish(self, futures)
+        if self.lines_done == after:
+            kill()
+    collect.Collector._finish = finish_then_die
 if sys.argv[1] == "submit":
     s = iw.sweep("a {thing}", thing=["door", "lamp", "cat"], quality=["low", "high"], model="gpt-image-2",
                  image=sys.argv[2], mask=sys.argv[3], batch=True)
@@ -66,11 +87,9 @@ def _inputs(tmp_path: Path) -> tuple[Path, Path]:
 def _kernel(folder: Path, args: list[str], crash: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     env.update(IMAGE_WIDGET_DIR=str(folder), PYTHONPATH=str(SRC))
-    env.pop("IMAGE_WIDGET_TEST_CRASH", None)
-    if crash is not None:
-        env["IMAGE_WIDGET_TEST_CRASH"] = crash
-    return subprocess.run([sys.executable, "-c", _CHILD, *args], env=env, capture_output=True, text=True,
-                          timeout=180, check=False)
+    crash_at = [crash] if crash is not None else []  # where the child kills itself (see _CHILD)
+    return subprocess.run([sys.executable, "-c", _CHILD, *args, *crash_at], env=env, capture_output=True,
+                          text=True, timeout=180, check=False)
 
 
 def _unheld(path: Path, original: np.ndarray) -> int:

@@ -60,8 +60,23 @@ def _server_made(client: openai.OpenAI, batch_ids: list[str]) -> int:
 # ------------------------------------------------------------------------------ a real kernel, killed
 
 _CHILD = """
-import json, sys
+import json, os, signal, sys
 import image_widget as iw
+from image_widget.batch import collect, submit
+
+def kill():  # a real kill (SIGKILL): no handler, no cleanup, no flush runs
+    os.kill(os.getpid(), signal.SIGKILL)
+
+crash = sys.argv[2] if len(sys.argv) > 2 else ""
+if crash == "created":  # the batch exists at the server; its id is not yet in the intent
+    submit._adopt = lambda *args: kill()
+elif crash.startswith("saved:"):  # this many result lines saved, the rest not yet
+    finish, after = collect.Collector._finish, int(crash.split(":")[1])
+    def finish_then_die(self, futures):
+        finish(self, futures)
+        if self.lines_done == after:
+            kill()
+    collect.Collector._finish = finish_then_die
 if sys.argv[1] == "submit":
     s = iw.sweep("a {animal} in {style}", animal=["fox", "owl", "cat"], style=["ink", "oil"], quality="low",
                  model="gpt-image-2", batch=True)
@@ -76,10 +91,8 @@ else:
 def _kernel(folder: Path, step: str, crash: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     env.update(IMAGE_WIDGET_DIR=str(folder), PYTHONPATH=str(SRC))
-    env.pop("IMAGE_WIDGET_TEST_CRASH", None)
-    if crash is not None:
-        env["IMAGE_WIDGET_TEST_CRASH"] = crash
-    return subprocess.run([sys.executable, "-c", _CHILD, step], env=env, capture_output=True, text=True,
+    crash_at = [crash] if crash is not None else []  # where the child kills itself (see _CHILD)
+    return subprocess.run([sys.executable, "-c", _CHILD, step, *crash_at], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
 

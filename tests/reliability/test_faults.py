@@ -25,8 +25,11 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
-from image_widget import api
+from image_widget.client.api import Result
+from image_widget.client.options import DEFAULT_MAX_RETRIES
 from image_widget.emulator import Emulator, Fault
+from image_widget.errors import APIRequestError
+from image_widget.runtime import run_sync
 from image_widget.store import History
 from support.figures import broken, figure_fixture
 from support.held import release
@@ -151,7 +154,7 @@ def paid_requests(emulator: Emulator) -> int:
 
 
 
-def call(case: Case, emulator: Emulator, folder: Path) -> api.Result:
+def call(case: Case, emulator: Emulator, folder: Path) -> Result:
     options: dict[str, Any] = {"base_url": emulator.url, "api_key": KEY, "store": folder, "n": case.n,
                                "model": MODEL, "quality": "low", **case.options}
     if case.stream:
@@ -160,11 +163,11 @@ def call(case: Case, emulator: Emulator, folder: Path) -> api.Result:
     if case.endpoint == "edit":
         options.setdefault("size", "64x64")
         if case.use_async:
-            return api.run_sync(iw.aedit(png(), "add a red scarf", **options))
+            return run_sync(iw.aedit(png(), "add a red scarf", **options))
         return iw.edit(png(), "add a red scarf", **options)
     options.setdefault("size", SIZE)
     if case.use_async:
-        return api.run_sync(iw.agenerate("a watercolor fox", **options))
+        return run_sync(iw.agenerate("a watercolor fox", **options))
     return iw.generate("a watercolor fox", **options)
 
 
@@ -207,25 +210,25 @@ def test_fault(case: Case, emulator: Emulator, tmp_path: Path, faults: Counter[s
     faults["injected"] += 1
     folder = tmp_path / "out"
     emulator.inject(*case.faults)
-    outcome: api.Result | api.APIRequestError
+    outcome: Result | APIRequestError
     try:
         outcome = call(case, emulator, folder)
-    except api.APIRequestError as exc:
+    except APIRequestError as exc:
         outcome = exc
 
     # 1. paid requests: exactly what the policy allows
     paid = paid_requests(emulator)
-    allowed = 1 + int(case.options.get("max_retries", api.DEFAULT_MAX_RETRIES)) if case.retried else 1
+    allowed = 1 + int(case.options.get("max_retries", DEFAULT_MAX_RETRIES)) if case.retried else 1
     faults["duplicates"] += max(0, paid - allowed)
     assert paid == case.paid <= allowed, f"{paid} paid requests, the policy allows {allowed}"
     assert emulator.pending_faults == [], "a fault was not consumed"
 
     # 2. a clear error, or a successful retry
     if case.error is None:
-        assert isinstance(outcome, api.Result), f"expected success, got {outcome!r}"
+        assert isinstance(outcome, Result), f"expected success, got {outcome!r}"
         assert len(outcome.images) == case.n
     else:
-        assert isinstance(outcome, api.APIRequestError), f"expected an error, got {outcome!r}"
+        assert isinstance(outcome, APIRequestError), f"expected an error, got {outcome!r}"
         message = str(outcome)
         assert case.error in message
         assert KEY not in message
@@ -239,7 +242,7 @@ def test_fault(case: Case, emulator: Emulator, tmp_path: Path, faults: Counter[s
     faults["lost"] += max(0, arrived - len(whole))
     assert problems == []
     assert len(whole) == arrived
-    if isinstance(outcome, api.Result):
+    if isinstance(outcome, Result):
         assert sorted(outcome.paths) == sorted(whole)
         assert [im.size for im in outcome.images] == [Image.open(p).size for p in outcome.paths]
     elif arrived:
@@ -277,7 +280,7 @@ def test_widget_stays_usable_after_faults(emulator: Emulator, tmp_path: Path, fa
             faults["injected"] += 1
             before = paid_requests(emulator)
             emulator.inject(*injected)
-            with pytest.raises(api.APIRequestError, match=phrase):
+            with pytest.raises(APIRequestError, match=phrase):
                 widget.generate()
             assert paid_requests(emulator) - before == len(injected)
             assert phrase in json.dumps(widget.error).lower()

@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_widget.api import DEFAULT_MAX_RETRIES
+from image_widget.client.options import DEFAULT_MAX_RETRIES
 from image_widget.emulator import Emulator
 from support.canary import Canary
 

@@ -13,9 +13,9 @@ import psutil
 import pytest
 
 import image_widget as iw
-from image_widget import api
 from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator, Fault, shared_emulator
+from image_widget.errors import APIRequestError
 from image_widget.images import ImageInputError
 from image_widget.store import INDEX_FOLDER, History, StoreError
 
@@ -142,9 +142,9 @@ def test_errors_carrying_markup_are_plain_text(emulator: Emulator, tmp_path: Pat
     """Error messages from the server are kept verbatim as text; no error type renders itself as HTML."""
     markup = "<script>alert('err')</script>"
     emulator.inject(Fault(status=400, message=markup))
-    with pytest.raises(api.APIRequestError) as info:
+    with pytest.raises(APIRequestError) as info:
         iw.generate("a fox", base_url=emulator.url, api_key=KEY, store=tmp_path, model=MODEL, size=SIZE)
     assert markup in str(info.value)
-    for kind in (api.APIRequestError, ValidationError, ImageInputError, StoreError):
+    for kind in (APIRequestError, ValidationError, ImageInputError, StoreError):
         assert not hasattr(kind, "_repr_html_")
         assert not hasattr(kind, "_repr_markdown_")

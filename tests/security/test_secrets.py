@@ -30,11 +30,13 @@ from typing import Any
 import pytest
 
 import image_widget as iw
-from image_widget import api
-from image_widget.backend import resolve_backend
 from image_widget.capabilities import ValidationError
+from image_widget.client.api import Result
+from image_widget.client.backend import resolve_backend
 from image_widget.emulator import Emulator, Fault
+from image_widget.errors import APIRequestError
 from image_widget.images import ImageInputError
+from image_widget.runtime import run_sync
 from image_widget.store import StoreError
 from support.canary import Canary
 from support.figures import broken, figure_fixture
@@ -85,7 +87,7 @@ class Haystack:
         self.text(f"{where}: traceback", "".join(traceback.format_exception(exc)))
         self.text(f"{where}: attributes", {k: v for k, v in vars(exc).items() if k != "_arrived"})
 
-    def result(self, where: str, result: api.Result) -> None:
+    def result(self, where: str, result: Result) -> None:
         self.text(f"{where}: repr", repr(result))
         self.text(f"{where}: html", result._repr_html_())
         self.text(f"{where}: records", json.dumps(result.records, default=str))
@@ -142,23 +144,23 @@ def test_the_key_appears_nowhere(server: Emulator, servers: tuple[Emulator, Emul
 
     failures: list[tuple[str, Fault | None, dict[str, Any], type[BaseException]]] = [
         ("401 echoing the key", Fault(status=401, message=f"Incorrect API key provided: {CANARY}."), {},
-         api.APIRequestError),
-        ("401 injected", Fault(status=401), {}, api.APIRequestError),
-        ("403", Fault.unverified(), {}, api.APIRequestError),
-        ("429 twice", Fault.rate_limit(retry_after=0.01), {"_twice": True}, api.APIRequestError),
-        ("500 twice", Fault(status=500, retry_after_ms=fast), {"_twice": True}, api.APIRequestError),
+         APIRequestError),
+        ("401 injected", Fault(status=401), {}, APIRequestError),
+        ("403", Fault.unverified(), {}, APIRequestError),
+        ("429 twice", Fault.rate_limit(retry_after=0.01), {"_twice": True}, APIRequestError),
+        ("500 twice", Fault(status=500, retry_after_ms=fast), {"_twice": True}, APIRequestError),
         ("503 echoing the key", Fault(status=503, retry_after_ms=fast, message=f"upstream said {CANARY}"),
-         {"max_retries": 0}, api.APIRequestError),
-        ("drop twice", Fault(kind="drop"), {"_twice": True}, api.APIRequestError),
-        ("drop mid-stream", Fault(kind="drop", after=2), {"partial_images": 1, "n": 2}, api.APIRequestError),
+         {"max_retries": 0}, APIRequestError),
+        ("drop twice", Fault(kind="drop"), {"_twice": True}, APIRequestError),
+        ("drop mid-stream", Fault(kind="drop", after=2), {"partial_images": 1, "n": 2}, APIRequestError),
         ("error event echoing the key", Fault(kind="error_event", message=f"failed for {CANARY}"),
-         {"partial_images": 1}, api.APIRequestError),
-        ("malformed event", Fault(kind="malformed_event"), {"partial_images": 1}, api.APIRequestError),
-        ("truncated base64", Fault(kind="truncated_b64"), {}, api.APIRequestError),
-        ("empty data", Fault(kind="empty_data"), {}, api.APIRequestError),
-        ("timeout", Fault(kind="slow", seconds=SLOW_S), {"timeout": 0.5, "max_retries": 0}, api.APIRequestError),
-        ("connection refused", None, {"base_url": closed_port_url(), "max_retries": 0}, api.APIRequestError),
-        ("wrong key: a real 401", None, {"base_url": servers[1].url}, api.APIRequestError),
+         {"partial_images": 1}, APIRequestError),
+        ("malformed event", Fault(kind="malformed_event"), {"partial_images": 1}, APIRequestError),
+        ("truncated base64", Fault(kind="truncated_b64"), {}, APIRequestError),
+        ("empty data", Fault(kind="empty_data"), {}, APIRequestError),
+        ("timeout", Fault(kind="slow", seconds=SLOW_S), {"timeout": 0.5, "max_retries": 0}, APIRequestError),
+        ("connection refused", None, {"base_url": closed_port_url(), "max_retries": 0}, APIRequestError),
+        ("wrong key: a real 401", None, {"base_url": servers[1].url}, APIRequestError),
         ("validation", None, {"n": 11}, ValidationError),
         ("bad image", None, {"_edit": b"not an image"}, ImageInputError),
         ("unwritable folder", None, {"store": tmp_path / "a-file" / "out"}, StoreError),
@@ -184,7 +186,7 @@ def test_the_key_appears_nowhere(server: Emulator, servers: tuple[Emulator, Emul
         iw.generate("a fox", api_key=CANARY, **base),
         iw.generate("a fox, streamed", partial_images=1, n=2, **base),
         iw.edit(png(colour=(20, 140, 90)), "add a hat", mask=_mask(), api_key=CANARY, **base),
-        api.run_sync(iw.agenerate("an async fox", **base)),
+        run_sync(iw.agenerate("an async fox", **base)),
     ]
     for index, result in enumerate(results):
         hay.result(f"result {index}", result)
@@ -224,7 +226,7 @@ def test_the_key_appears_nowhere(server: Emulator, servers: tuple[Emulator, Emul
     assert any("[redacted" in str(blob) for where, blob in hay.places if "echoing the key" in where)
 
 
-def attempt(name: str, image: bytes | None, options: dict[str, Any]) -> api.Result:
+def attempt(name: str, image: bytes | None, options: dict[str, Any]) -> Result:
     if image is not None:
         return iw.edit(image, "add a hat", **options)
     return iw.generate(f"a fox ({name})", **options)
@@ -250,7 +252,7 @@ def _widget_haystack(hay: Haystack, server: Emulator, folder: Path, counts: Coun
                                                                                           buffers or []]))
     try:
         server.inject(Fault(status=401, message=f"Incorrect API key provided: {CANARY}."))
-        with pytest.raises(api.APIRequestError):
+        with pytest.raises(APIRequestError):
             widget.generate()
         hay.text("widget error trait", json.dumps(widget.error))
         counts["error_paths"] += 1

@@ -9,10 +9,13 @@ exactly the tests that ran.
 
 The rendered lines are printed by `report`, called from the root conftest's `pytest_terminal_summary`
 with pytest's public `TerminalReporter.write_line` (after the results, also under `-q` and without `-s`).
+Under pytest-xdist each worker hands its lines to the controller through `workeroutput` (`hand_over`,
+`take_over`), so the controller prints every module's figure; `report` also prints how many tests ran.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 
@@ -45,10 +48,34 @@ def figure_fixture(name: str, render: Render, invariants: Invariants) -> Callabl
     return tally
 
 
+_WORKER_KEY = "image_widget_figures"
+
+
+def hand_over(config: pytest.Config) -> None:
+    """On an xdist worker: send this worker's figure lines to the controller with the session's end."""
+    output = getattr(config, "workeroutput", None)
+    if output is not None:
+        output[_WORKER_KEY] = json.dumps(config.stash.get(LINES, []))
+
+
+def take_over(config: pytest.Config, workeroutput: dict[str, object]) -> None:
+    """On the xdist controller: add a finished worker's figure lines to the session's."""
+    lines = json.loads(str(workeroutput.get(_WORKER_KEY, "[]")))
+    config.stash.setdefault(LINES, []).extend(lines)
+
+
 def report(terminalreporter: pytest.TerminalReporter) -> None:
-    """Write the session's figure lines (if any module rendered one) under a `figures` heading."""
+    """Write the session's figure lines (if any module rendered one) under a `figures` heading, then the
+    number of tests that ran (CI prints it, so a dropped test shows)."""
     lines = terminalreporter.config.stash.get(LINES, [])
     if lines:
         terminalreporter.write_sep("=", "figures")
-        for line in lines:
+        for line in sorted(lines):  # workers finish in any order: sorted, the summary reads the same each run
             terminalreporter.write_line(line, bold=True)
+    if hasattr(terminalreporter.config, "workeroutput"):
+        return
+    kinds = ("passed", "failed", "skipped", "xfailed", "xpassed", "error")
+    counts = {kind: len(terminalreporter.stats.get(kind, [])) for kind in kinds}
+    total = sum(v for kind, v in counts.items() if kind != "error")  # an error is not a test of its own
+    detail = ", ".join(f"{v} {kind}" for kind, v in counts.items() if v)
+    terminalreporter.write_line(f"tests run: {total} ({detail or 'none'})", bold=True)

@@ -25,7 +25,6 @@ from image_widget import cost as pricing
 from image_widget.batch import edits
 from image_widget.batch.intent import Intent, file_lock
 from image_widget.batch.plan import Part, cell_at, cell_index
-from image_widget.batch.submit import crash_point
 from image_widget.client.finish import finish_and_save
 from image_widget.errors import scrub, translate_error
 from image_widget.prices import as_overrides
@@ -101,7 +100,6 @@ class Collector:
             future.result()
         self.saved += len(futures)
         self.lines_done += 1
-        crash_point(f"saved:{self.lines_done}")
 
     def _submit(self, line: dict[str, Any]) -> list[concurrent.futures.Future[Any]]:
         custom_id = str(line.get("custom_id"))

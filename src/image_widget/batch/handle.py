@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from PIL.Image import Image
 
-    from image_widget.sweeps import Sweep
+    from image_widget.sweep_cells import Sweep
 
 ACTIVE = ("validating", "in_progress", "finalizing", "cancelling")
 _OVERALL = ("failed", "expired", "cancelled")

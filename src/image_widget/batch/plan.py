@@ -20,7 +20,7 @@ from typing import IO, Any
 from image_widget import capabilities
 from image_widget import cost as pricing
 from image_widget.prices import ModelPrice
-from image_widget.sweeps import Cell
+from image_widget.sweep_cells import Cell
 
 GENERATIONS_URL = "/v1/images/generations"
 MAX_LINES = 50_000

@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from image_widget import cost as pricing
 from image_widget import images as imaging
 from image_widget.batch.plan import cell_at, custom_id
 from image_widget.client.result import Result
 from image_widget.store import StoredImage
-from image_widget.sweeps import Sweep
+from image_widget.sweep_cells import Sweep
 
 if TYPE_CHECKING:
-    from image_widget.batch.handle import BatchSweep
+    from image_widget.batch.intent import Intent
+    from image_widget.client.backend import Backend
 
 
-def as_sweep(handle: BatchSweep, *, decode: bool = True) -> Sweep:
+class _Status(Protocol):
+    @property
+    def state(self) -> str: ...
+
+
+class SavedBatch(Protocol):
+    """What `as_sweep` reads of a batch sweep (`batch.handle.BatchSweep`, which calls it)."""
+
+    intent: Intent
+
+    @property
+    def estimate(self) -> pricing.Cost: ...
+
+    def images(self) -> list[StoredImage]: ...
+
+    def last_status(self) -> _Status: ...
+
+    def backend(self) -> Backend: ...
+
+
+def as_sweep(handle: SavedBatch, *, decode: bool = True) -> Sweep:
     """One cell per request: its saved images (decoded when `decode`), or the reason it has none."""
     intent = handle.intent
     by_line: dict[str, list[StoredImage]] = {}

@@ -10,9 +10,7 @@ the server's batches by the run id in its metadata before anything is created ag
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import signal
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -27,17 +25,10 @@ from image_widget.client.backend import Backend, safe_url
 from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, scrub, translate_error
 from image_widget.prices import as_overrides
 from image_widget.store import Store
-from image_widget.sweeps import BudgetError, iter_cells, split_axes
+from image_widget.sweep_cells import BudgetError, iter_cells, split_axes
 
 _LOOKBACK_S = 3600
 """How far before the intent's time the server's batch list is searched (clocks differ)."""
-
-
-def crash_point(name: str) -> None:
-    """For tests only: `IMAGE_WIDGET_TEST_CRASH=<name>` kills this process right here with SIGKILL, to
-    prove that a resume in a new process neither loses nor repeats anything. Unset, it does nothing."""
-    if os.environ.get("IMAGE_WIDGET_TEST_CRASH") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: float | None,
@@ -149,7 +140,6 @@ async def _advance_locked(intent: Intent, client: Any, backend: Backend) -> None
                 continue
         if part.file_id is None:
             await edits.bind(intent, part, client, backend, intent.folder.parent.parent)
-            crash_point("bound")
             data = (intent.folder / part.path).read_bytes()
             if hashlib.sha256(data).hexdigest() != part.sha256:
                 raise RuntimeError(f"{intent.folder / part.path} changed since it was planned; not uploading it")
@@ -169,7 +159,6 @@ async def _advance_locked(intent: Intent, client: Any, backend: Backend) -> None
             if found is None:
                 raise
             batch = found
-        crash_point("created")
         _adopt(intent, part, batch)
 
 

@@ -20,14 +20,11 @@ from image_widget.client.backend import resolve_backend
 from image_widget.client.edits import Holding, expand_request, lined_up_edit
 from image_widget.client.options import RunOptions
 from image_widget.client.request import (
-    PartialCallback,
-    Request,
-    edit_request,
-    request_params,
     resolve_store,
     run,
 )
 from image_widget.client.result import Result
+from image_widget.client.wire import PartialCallback, Request, edit_request, request_params
 from image_widget.records import VARIATION_PROMPT, finish_options, record_call
 from image_widget.runtime import run_sync
 from image_widget.store import Store, StoredImage

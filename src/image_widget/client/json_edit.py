@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from image_widget.capabilities import FileTuple
     from image_widget.client.backend import Backend
-    from image_widget.client.request import Request
+    from image_widget.client.wire import Request
 
 JSON_FIELDS = ("model", "prompt", "n", "quality", "input_fidelity", "size", "user", "output_format",
                "output_compression", "moderation", "background", "partial_images")

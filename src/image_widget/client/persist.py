@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from image_widget.client.backend import Backend
-    from image_widget.client.request import Request
-    from image_widget.client.sdk import SDKResponse
+    from image_widget.client.sdk import SDKResponse, StreamBroke
+    from image_widget.client.wire import Request
     from image_widget.prices import ModelPrice
 
 _Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None"]
@@ -188,17 +188,17 @@ def _collect(jobs: list[_Job], problems: list[str]) -> tuple[list[StoredImage], 
     return saved, decoded
 
 
-def save_broken(run: Saving, exc: BrokenStreamError) -> BrokenStreamError:
+def save_broken(run: Saving, exc: StreamBroke) -> BrokenStreamError:
     """A stream that broke after some images completed: save those (they are paid for), then say so.
 
     Their records keep the asked-for count, so the run stays incomplete and is never served from the cache.
     """
     arrived = exc.arrived
     wanted = int(run.request.params.get("n", 1))
-    got = len(arrived.b64_images) if arrived is not None else 0
-    saved = save(run, arrived, count=wanted).paths if arrived is not None and got else []
+    got = len(arrived.b64_images)
+    saved = save(run, arrived, count=wanted).paths if got else []
     where = f"{len(saved)} saved in {run.disk.folder}" if saved else "nothing was saved"
-    request_id = exc.request_id or (arrived.request_id if arrived is not None else None)
+    request_id = exc.request_id or arrived.request_id
     return BrokenStreamError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
                              status=exc.status, code=exc.code, param=exc.param, request_id=request_id,
                              hint=exc.hint, origin=exc.origin, saved=saved)

@@ -1,8 +1,8 @@
 """The openai SDK adapter: one call, sync or async client alike, streamed or not, with errors translated.
 
 Whatever the SDK returns becomes an `SDKResponse` (the same for plain and streamed calls); whatever it
-raises becomes an `errors.APIRequestError`. A stream that breaks after it began raises a
-`BrokenStreamError` carrying what arrived whole, so the request path can save it (it is paid for).
+raises becomes an `errors.APIRequestError`. A stream that breaks after it began raises `StreamBroke` (a
+`BrokenStreamError`) carrying what arrived whole, so the request path can save it (it is paid for).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from image_widget import images
 from image_widget.errors import (
     APIRequestError,
     BrokenStreamError,
+    ConnectionFailedError,
     EmptyResponseError,
     IncompleteStreamError,
     ResponseFormatError,
@@ -27,7 +28,7 @@ from image_widget.errors import (
 
 if TYPE_CHECKING:
     from image_widget.client.backend import Backend
-    from image_widget.client.request import Request
+    from image_widget.client.wire import Request
 
 _METHODS = {"generate": "generate", "edit": "edit", "variation": "create_variation"}
 _META_KEYS = ("size", "quality", "background", "output_format")
@@ -43,6 +44,17 @@ class SDKResponse:
     meta: dict[str, Any]
     revised_prompts: list[str | None]
     partials: int = 0
+
+
+class StreamBroke(BrokenStreamError):
+    """A broken stream inside the request path, with what had arrived whole (`arrived`) for it to save."""
+
+    def __init__(self, cause: APIRequestError, arrived: SDKResponse) -> None:
+        # A dropped connection gets the broken-stream hint (the server was answering); anything else keeps its own.
+        hint = None if isinstance(cause, ConnectionFailedError) else cause.hint
+        super().__init__(cause.detail, status=cause.status, code=cause.code, param=cause.param,
+                         request_id=cause.request_id, hint=hint, origin=cause.origin or cause.kind)
+        self.arrived = arrived
 
 
 class SDKCall:
@@ -103,7 +115,7 @@ class SDKCall:
                 await asyncio.to_thread(self._drain_sync, stream, response)
         except Exception as exc:  # noqa: BLE001 - broke mid-stream: the request path keeps what completed
             error = exc if isinstance(exc, APIRequestError) else translate_error(exc, self.backend)
-            raise BrokenStreamError.carrying(error, response) from None
+            raise StreamBroke(error, response) from None
         if not response.b64_images:
             raise IncompleteStreamError("the stream ended without a final image", request_id=response.request_id)
         return response

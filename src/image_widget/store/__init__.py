@@ -40,7 +40,6 @@ from image_widget.store.layout import OUR_NAME_RE as _OUR_NAME_RE  # noqa: F401 
 from image_widget.store.png_chunk import CHUNK_KEY, read_png_record
 from image_widget.store.records import NON_REQUEST_KEYS as NON_REQUEST_KEYS
 from image_widget.store.records import StoredImage, cache_key
-from image_widget.store.scan import _scan as _scan  # patched by tests to count or forbid folder reads
 from image_widget.store.schema import INDEX_FOLDER, index_path
 from image_widget.store.store import Store, StoreError
 

@@ -11,7 +11,8 @@ A save takes its file name and its pending mark in one write transaction, writes
 its row and clears the mark: a crash at any point is found. The mark says whether the index was current
 as the save began (or a current save was under way); such saves move the verified time along, so
 saves by several processes at once leave the index current. Saves never read the folder; readers do.
-Where no index can be kept (read-only folder, locked too long) rows are read into memory instead.
+Where no index can be kept (read-only folder, locked too long) rows are read into memory instead, and the
+file is tried again after `DISK_RETRY_S`: once the disk is writable again, the index is back on it.
 """
 
 from __future__ import annotations
@@ -25,21 +26,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from image_widget.store import db
+from image_widget.store import db, scan
 from image_widget.store.records import StoredImage
 from image_widget.store.scan import Found, Scan, folder_mtime, found_for, has_images, read_one
 from image_widget.store.schema import RECORD, image_from_row, index_path, write_rows
 
 log = logging.getLogger("image_widget.store")
 T = TypeVar("T")
+DISK_RETRY_S = 5.0
+"""How long rows kept in memory after a failure (read-only folder, full disk) wait before the file is tried again:
+when the disk is writable again the index goes back to it (not at every call: reading the folder costs)."""
 _ORPHANS: list[sqlite3.Connection] = []  # connections to a deleted/replaced file: never closed (see _drop)
 
 
 def _read_folder(folder: Path, known: Any = None, sink: Callable[[Found], None] | None = None) -> Scan:
-    """Scan through the name `image_widget.store._scan`, which tests patch to count or forbid folder reads."""
-    from image_widget import store  # the package has finished importing by the time anything scans
-
-    return store._scan(folder, known, sink)
+    """Read through the module attribute `scan.read_folder`, which tests patch to count or forbid folder reads."""
+    return scan.read_folder(folder, known, sink)
 
 
 class _SaveFailed(Exception):
@@ -58,6 +60,7 @@ class FolderIndex:
         self._conn: sqlite3.Connection | None = None
         self._owner: tuple[int, tuple[int, int] | None] = (0, None)  # (pid, file identity) of the connection
         self._memory = ""  # why rows live in memory: "" (a file), "empty" (nothing here yet), "error"
+        self._memory_since = 0.0  # when the rows went to memory (time.monotonic): "error" tries the file again
         self._force = False
 
     # -- the connection
@@ -65,7 +68,9 @@ class FolderIndex:
     def _connection(self, create: bool) -> sqlite3.Connection:
         conn, (pid, ident) = self._conn, self._owner
         if conn is not None and pid == os.getpid():
-            if self._memory == "error" or (self._memory == "empty" and not create and not self.path.exists()):
+            if self._memory == "error" and time.monotonic() - self._memory_since < DISK_RETRY_S:
+                return conn
+            if self._memory == "empty" and not create and not self.path.exists():
                 return conn
             if not self._memory and db.identity(self.path) == ident:
                 return conn
@@ -105,6 +110,7 @@ class FolderIndex:
     def _in_memory(self, why: str) -> sqlite3.Connection:
         conn = db.in_memory(self.folder, _read_folder)
         self._conn, self._owner, self._memory = conn, (os.getpid(), None), why
+        self._memory_since = time.monotonic()
         self.generation, self.fts = f"memory-{id(conn)}-{time.monotonic_ns()}", False
         return conn
 

@@ -1,6 +1,6 @@
 """Reading the folder itself: the source of truth that the index is built from and checked against.
 
-`_scan` reads every sidecar (or, given what the index already holds, only the ones whose file changed) and
+`read_folder` reads every sidecar (or, given what the index already holds, only the ones whose file changed) and
 recovers PNGs whose sidecar was never written from their chunk. It never raises: damaged files are
 counted and described. `read_one` does the same for a single image, for saves a crash left half done.
 """
@@ -89,7 +89,7 @@ def _stat(entry: os.DirEntry[str]) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
-def _scan(folder: Path, known: Mapping[str, Stamp] | None = None,
+def read_folder(folder: Path, known: Mapping[str, Stamp] | None = None,
           sink: Callable[[Found], None] | None = None) -> Scan:
     """Read the sidecars in `folder` whose stamp differs from `known` (all of them without it); skip
     (and count) damaged ones, recover PNGs that lost their sidecar. Found images go to `sink` if given

@@ -12,16 +12,19 @@ and leaves the list. Nothing polls while no view shows a pending batch. The poll
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from image_widget import runtime
 from image_widget.store.layout import default_folder
 from image_widget.widget.presence import ViewPoller
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from image_widget.batch import BatchSweep
-    from image_widget.widget.core import ImageWidget
+    from image_widget.widget.connection import Connection
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 5.0
@@ -57,12 +60,23 @@ def announce() -> None:
         runtime.spawn(lambda p=poller: p.refresh(ask_server=False), "image-widget-batches-list")  # type: ignore[misc]
 
 
+class BatchesHost(Protocol):
+    """What the batch poller needs of its widget (`core.ImageWidget`): its folder, connection and `batches` trait."""
+
+    _lock: threading.RLock
+    _connection: Connection
+    batches: list[dict[str, Any]]
+
+    @property
+    def folder(self) -> Path: ...
+
+
 class BatchPoller(ViewPoller):
     """Owns the `batches` trait of one widget."""
 
     thread_name = "image-widget-batches"
 
-    def __init__(self, widget: ImageWidget) -> None:
+    def __init__(self, widget: BatchesHost) -> None:
         super().__init__()
         _LIVE.add(self)
         self._widget = weakref.ref(widget)

@@ -9,16 +9,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 from image_widget.widget.inputs import UploadTooLargeError
 from image_widget.widget.options import merge_options
 from image_widget.widget.payloads import compare_item, compare_records, mime_of, upload_progress
 
 if TYPE_CHECKING:
-    from image_widget.widget.core import ImageWidget
+    import threading
+
+    from image_widget.jobs import JobRunner
+    from image_widget.store import Store
+    from image_widget.widget.connection import Connection
+    from image_widget.widget.history_pages import HistoryPages
+    from image_widget.widget.inputs import Inputs
+    from image_widget.widget.live import LiveGallery
+    from image_widget.widget.runs import Runs
 
 log = logging.getLogger(__name__)
+
+
+class CommandHost(Protocol):
+    """What the commands act on (`core.ImageWidget`): its parts, a few traits, and `send` to the page."""
+
+    _lock: threading.RLock
+    _connection: Connection
+    _inputs: Inputs
+    _live: LiveGallery
+    _pages: HistoryPages
+    _runner: JobRunner
+    _runs: Runs
+    _store: Store
+    options: dict[str, Any]
+    status: dict[str, Any]
+    error: dict[str, Any]
+
+    def send(self, content: Any, buffers: Any = None) -> None: ...
+
+    def _notice(self, message: str, level: str = "info") -> None: ...
 
 
 class Generate(TypedDict, total=False):
@@ -88,22 +116,22 @@ class View(TypedDict):
     shown: bool  # sent on render and every live.HEARTBEAT_S while shown (True), and at cleanup (False)
 
 
-def _history_more(w: ImageWidget, _msg: HistoryMore, _buffers: list[bytes]) -> None:
+def _history_more(w: CommandHost, _msg: HistoryMore, _buffers: list[bytes]) -> None:
     w._pages.more()
 
 
-def _history_search(w: ImageWidget, msg: HistorySearch, _buffers: list[bytes]) -> None:
+def _history_search(w: CommandHost, msg: HistorySearch, _buffers: list[bytes]) -> None:
     query = msg.get("query")
     w._pages.search(query if isinstance(query, str) else "")
 
 
-def _view(w: ImageWidget, msg: View, _buffers: list[bytes]) -> None:
+def _view(w: CommandHost, msg: View, _buffers: list[bytes]) -> None:
     view_id = msg.get("view_id")
     if isinstance(view_id, str) and view_id:
         w._live.view(view_id, msg.get("shown") is True)
 
 
-def _generate(w: ImageWidget, msg: Generate, _buffers: list[bytes]) -> None:
+def _generate(w: CommandHost, msg: Generate, _buffers: list[bytes]) -> None:
     # ipywidgets holds a state update back while an earlier one is unanswered, but sends custom
     # messages at once: a snapshot of the options in the message cannot be overtaken.
     snapshot = msg.get("options")
@@ -114,12 +142,12 @@ def _generate(w: ImageWidget, msg: Generate, _buffers: list[bytes]) -> None:
     w._runs.start(from_python=False)
 
 
-def _cancel(w: ImageWidget, _msg: Cancel, _buffers: list[bytes]) -> None:
+def _cancel(w: CommandHost, _msg: Cancel, _buffers: list[bytes]) -> None:
     if not w._runner.cancel():
         w._notice("Nothing is running.")
 
 
-def _fetch_image(w: ImageWidget, msg: FetchImage, _buffers: list[bytes]) -> None:
+def _fetch_image(w: CommandHost, msg: FetchImage, _buffers: list[bytes]) -> None:
     """Reply with one stored image at full resolution; an unknown id gets `mime: null` and no buffer."""
     image_id, request_id = str(msg.get("id", "")), msg.get("request_id")
     reply: dict[str, Any] = {"type": "image", "id": image_id, "request_id": request_id}
@@ -132,7 +160,7 @@ def _fetch_image(w: ImageWidget, msg: FetchImage, _buffers: list[bytes]) -> None
     w.send({**reply, "mime": mime_of(stored.record, stored.path)}, [data])
 
 
-def _use_as_input(w: ImageWidget, msg: UseAsInput, _buffers: list[bytes]) -> None:
+def _use_as_input(w: CommandHost, msg: UseAsInput, _buffers: list[bytes]) -> None:
     """`edit`: the inputs become this image (mode → edit); `reference`: it is appended."""
     image_id = str(msg.get("id", ""))
     try:
@@ -152,7 +180,7 @@ def _use_as_input(w: ImageWidget, msg: UseAsInput, _buffers: list[bytes]) -> Non
         w.options = {**w.options, "mode": "edit"}
 
 
-def _upload_started(w: ImageWidget) -> None:
+def _upload_started(w: CommandHost) -> None:
     """A new upload clears the previous error (a refusal, a failed run) unless a run is going on."""
     with w._lock:
         if w._runner.running:
@@ -163,7 +191,7 @@ def _upload_started(w: ImageWidget) -> None:
             w.status = {**w.status, "state": "idle", "message": ""}
 
 
-def _add_inputs(w: ImageWidget, msg: AddInputs, buffers: list[bytes]) -> None:
+def _add_inputs(w: CommandHost, msg: AddInputs, buffers: list[bytes]) -> None:
     """Add the files; with an `upload_id`, answer `upload_progress` (what was added, what not, and why)."""
     _upload_started(w)
     upload_id = msg.get("upload_id")
@@ -180,7 +208,7 @@ def _add_inputs(w: ImageWidget, msg: AddInputs, buffers: list[bytes]) -> None:
         w.send(upload_progress(str(upload_id), received, done=True, added=added, problems=problems or []))
 
 
-def _add_input_chunk(w: ImageWidget, msg: AddInputChunk, buffers: list[bytes]) -> None:
+def _add_input_chunk(w: CommandHost, msg: AddInputChunk, buffers: list[bytes]) -> None:
     """Keep one piece; each is answered with `upload_progress`, the last after the file was added (or not)."""
     upload_id = str(msg.get("upload_id", ""))
     index, total = msg.get("index"), msg.get("total")
@@ -203,17 +231,17 @@ def _add_input_chunk(w: ImageWidget, msg: AddInputChunk, buffers: list[bytes]) -
     w.send(upload_progress(upload_id, len(buffers[0]), done=True, added=added, problems=problems))
 
 
-def _remove_input(w: ImageWidget, msg: RemoveInput, _buffers: list[bytes]) -> None:
+def _remove_input(w: CommandHost, msg: RemoveInput, _buffers: list[bytes]) -> None:
     w._inputs.remove(msg.get("id"))
 
 
-def _move_input(w: ImageWidget, msg: MoveInput, _buffers: list[bytes]) -> None:
+def _move_input(w: CommandHost, msg: MoveInput, _buffers: list[bytes]) -> None:
     to = msg.get("to")
     if isinstance(to, int):
         w._inputs.move(msg.get("id"), to)
 
 
-def _compare(w: ImageWidget, msg: Compare, _buffers: list[bytes]) -> None:
+def _compare(w: CommandHost, msg: Compare, _buffers: list[bytes]) -> None:
     """Two stored images side by side: their records, what differs, and both full images."""
     ids, request_id = msg.get("ids"), msg.get("request_id")
     reply: dict[str, Any] = {"type": "compare", "request_id": request_id, "items": [], "differences": []}
@@ -237,7 +265,7 @@ class AddRefs(TypedDict):
     upload_id: NotRequired[str]  # answered with `upload_progress`, like an upload
 
 
-def _add_refs(w: ImageWidget, msg: AddRefs, _buffers: list[bytes]) -> None:
+def _add_refs(w: CommandHost, msg: AddRefs, _buffers: list[bytes]) -> None:
     """Add inputs by URL or file id; with an `upload_id`, answer `upload_progress` (added, refused and why)."""
     _upload_started(w)
     upload_id = msg.get("upload_id")
@@ -252,7 +280,7 @@ def _add_refs(w: ImageWidget, msg: AddRefs, _buffers: list[bytes]) -> None:
 
 
 #: Each handler takes its own TypedDict; the table can only promise "a dict with this `type`".
-Handler = Callable[["ImageWidget", Any, list[bytes]], None]
+Handler = Callable[[CommandHost, Any, list[bytes]], None]
 HANDLERS: dict[str, Handler] = {
     "generate": _generate,
     "cancel": _cancel,
@@ -270,7 +298,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def dispatch(w: ImageWidget, content: Any, buffers: Sequence[Any] | None) -> None:
+def dispatch(w: CommandHost, content: Any, buffers: Sequence[Any] | None) -> None:
     """The widget's `on_msg` callback: run the handler for `content["type"]`, if it is one of ours."""
     if not isinstance(content, dict):
         return

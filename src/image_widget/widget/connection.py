@@ -38,8 +38,8 @@ class Connection:
         return None if self.backend.synthetic else self.backend.cache_identity
 
     def read_server_models(self) -> None:
-        """Ask the server for its model list and dates once (`model_list.ensure_live`); never raises."""
-        from image_widget.model_list import ensure_live
+        """Ask the server for its model list and dates once (`client.models.ensure_live`); never raises."""
+        from image_widget.client.models import ensure_live
         from image_widget.runtime import run_sync
 
         try:

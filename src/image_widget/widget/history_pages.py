@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from image_widget import runtime
 from image_widget.widget.payloads import HISTORY_RUNS
@@ -18,7 +18,17 @@ from image_widget.widget.serialization import WidgetHistory
 from image_widget.widget.thumbs import history_entries
 
 if TYPE_CHECKING:
-    from image_widget.widget.core import ImageWidget
+    from collections.abc import Callable
+
+
+class PagesHost(Protocol):
+    """What the history pages need of their widget (`core.ImageWidget`): the history, its page state, the lock."""
+
+    _lock: threading.RLock
+    history: WidgetHistory | None
+    history_state: dict[str, Any]
+
+    def observe(self, handler: Callable[..., Any], names: Any = ..., type: str = ...) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +39,7 @@ MAX_QUERY = 500
 class HistoryPages:
     """Loads pages of runs into the widget's `history`; one load at a time, a newer search wins."""
 
-    def __init__(self, widget: ImageWidget) -> None:
+    def __init__(self, widget: PagesHost) -> None:
         self._w = widget
         self._lock = threading.Lock()
         self._epoch = 0  # bumped by every search: a page loaded for an older one is dropped

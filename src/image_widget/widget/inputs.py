@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from image_widget import capabilities as caps_mod
 from image_widget.capabilities import FileTuple
@@ -22,7 +22,6 @@ from image_widget.widget.payloads import RESULT_THUMB_PX
 
 if TYPE_CHECKING:
     from image_widget.images import ImageInput
-    from image_widget.widget.core import ImageWidget
 
 MAX_CHUNKED_BYTES = 64 * 1024 * 1024
 MAX_PENDING_UPLOADS = 8
@@ -140,6 +139,26 @@ class ChunkedUploads:
         return pending.name, b"".join(pending.parts[i] for i in range(pending.total))
 
 
+class _Server(Protocol):
+    def request_kwargs(self) -> dict[str, Any]: ...
+
+
+class InputsHost(Protocol):
+    """What the inputs need of their widget (`core.ImageWidget`): the traits they keep consistent, notices,
+    and where its requests go (inputs by URL or file id are read through that server)."""
+
+    _connection: _Server
+
+    options: dict[str, Any]
+    capabilities: dict[str, Any]
+    inputs: list[dict[str, Any]]
+    mask_base: bytes
+    mask: Any
+    markup: Any
+
+    def _notice(self, message: str, level: str = "info") -> None: ...
+
+
 class Inputs:
     """The widget's input images, and what changing them does to its traits.
 
@@ -147,7 +166,7 @@ class Inputs:
     `replace`, which keeps `inputs`, `mask_base` and `mask` consistent with the list.
     """
 
-    def __init__(self, widget: ImageWidget) -> None:
+    def __init__(self, widget: InputsHost) -> None:
         self._widget = widget
         self._items: list[InputImage] = []
         self.chunks = ChunkedUploads()

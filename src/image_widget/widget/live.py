@@ -15,14 +15,19 @@ it first; the run then replaces it with the same entry.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from typing import Protocol
 
 from image_widget.widget.presence import ViewPoller
 from image_widget.widget.serialization import WidgetHistory
 from image_widget.widget.thumbs import history_entries
 
-if TYPE_CHECKING:
-    from image_widget.widget.core import ImageWidget
+
+class GalleryHost(Protocol):
+    """What the live gallery needs of its widget (`core.ImageWidget`): its history and the lock it writes under."""
+
+    _lock: threading.RLock
+    history: WidgetHistory | None
 
 
 POLL_S = 1.0
@@ -38,7 +43,7 @@ class LiveGallery(ViewPoller):
 
     thread_name = "image-widget-live"
 
-    def __init__(self, widget: ImageWidget) -> None:
+    def __init__(self, widget: GalleryHost) -> None:
         super().__init__()
         self._w = widget
         self._last_row: int | None = None

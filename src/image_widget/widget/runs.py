@@ -7,10 +7,11 @@ the job's `running` status with a stale check.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
@@ -29,8 +30,11 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from image_widget.client.api import Result
+    from image_widget.jobs import JobRunner
     from image_widget.prices import ModelPrice
-    from image_widget.widget.core import ImageWidget
+    from image_widget.store import Store
+    from image_widget.widget.connection import Connection
+    from image_widget.widget.inputs import Inputs
 
 _VERBS = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of", "expand": "Expanding"}
 
@@ -68,10 +72,35 @@ class CostMeter:
         return cost_payload(self.estimate, self._last, session)
 
 
+class RunsHost(Protocol):
+    """What a run needs of its widget (`core.ImageWidget`): the traits it writes, its parts, the plan of a click."""
+
+    _lock: threading.RLock
+    _connection: Connection
+    _costs: CostMeter
+    _inputs: Inputs
+    _runner: JobRunner
+    _store: Store
+    options: dict[str, Any]
+    status: dict[str, Any]
+    error: dict[str, Any]
+    problems: dict[str, Any]
+    preview: bytes
+    results: list[dict[str, Any]]
+    cost: dict[str, Any]
+    history: Any
+    mask: Any
+    markup: Any
+
+    def _plan(self) -> Plan: ...
+
+    def _notice(self, message: str, level: str = "info") -> None: ...
+
+
 class Runs:
     """Starts the widget's runs and writes what the page sees of them (status, preview, results…)."""
 
-    def __init__(self, widget: ImageWidget) -> None:
+    def __init__(self, widget: RunsHost) -> None:
         self._widget = widget
         self.latest_paths: list[Path] = []
         self._done_message = ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PIL import Image as PILImage
 
@@ -23,7 +23,13 @@ from image_widget.widget.payloads import HISTORY_RUNS, history_run, merge_histor
 from image_widget.widget.png_layer import PngLayer, PngLayerTrait, layer_to_json
 
 if TYPE_CHECKING:
-    from image_widget.widget.core import ImageWidget
+    from image_widget.widget.inputs import Inputs
+
+
+class _MaskOwner(Protocol):
+    """The widget a mask is set on (`core.ImageWidget`): its inputs give the size a mask is scaled to."""
+
+    _inputs: Inputs
 
 __all__ = ["MaskImage", "MaskTrait", "WidgetHistory", "edit_png", "history_to_json", "mask_to_json", "with_run"]
 
@@ -54,7 +60,7 @@ class MaskTrait(PngLayerTrait):
         if isinstance(value, bytes | bytearray | memoryview):
             png = bytes(value)
         else:
-            first = cast("ImageWidget", obj)._inputs.first_size()
+            first = cast("_MaskOwner", obj)._inputs.first_size()
             size = first or images.load_image(value, param="mask").size
             png = images.prepare_mask(value, size)[1]
         return png, images.mask_from_png(png)
