@@ -22,7 +22,7 @@ from image_widget.client.backend import resolve_backend
 from image_widget.client.sdk import SDKCall, SDKResponse
 from image_widget.errors import APIRequestError, BrokenStreamError
 from image_widget.lifecycle import warn_once
-from image_widget.model_list import ensure_live
+from image_widget.model_list import ensure_live, unknown_model
 from image_widget.prices import as_overrides
 from image_widget.records import Call
 from image_widget.store import Store, StoreError, cache_key
@@ -150,6 +150,9 @@ async def run(request: Request, options: RunOptions) -> Result:
     server = None if backend.synthetic else backend.cache_identity
     if server is not None:  # the server's own model dates (once per session; a GET, never billed)
         await ensure_live(backend)
+    unknown = unknown_model(str(request.params["model"]), backend)
+    if unknown is not None:
+        raise capabilities.ValidationError([capabilities.Problem("model", unknown)])
     capabilities.check(request.endpoint, request.wire_params(), allow_retired=request.allow_retired, server=server)
     disk = resolve_store(options.store)
     model = str(request.params.get("model", capabilities.DEFAULT_MODEL))
