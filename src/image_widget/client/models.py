@@ -9,6 +9,7 @@ are offered with the permissive profile, marked as such. The offline emulator is
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import threading
 from dataclasses import dataclass
@@ -159,3 +160,19 @@ def models(*, client: Any = None, base_url: str | None = None, api_key: str | No
             _asked.pop(backend.cache_identity, None)
     run_sync(ensure_live(backend))
     return model_rows(backend.cache_identity)
+
+
+def unknown_model(model: str, backend: Backend) -> str | None:
+    """Why `model` would be refused by OpenAI (and the emulator) as `model_not_found`, with the closest known
+    name; None when the table or the server's own list has it. A custom server keeps its own names."""
+    if backend.kind == "custom" or model in capabilities.MODELS:
+        return None
+    listed = server_lifecycles(backend.cache_identity) or {}
+    if model in listed:
+        return None
+    current = capabilities.current_models()
+    close = difflib.get_close_matches(model, [*current, *listed], n=1, cutoff=0.6) or \
+        difflib.get_close_matches(model, list(capabilities.MODELS), n=1, cutoff=0.6)
+    hint = f" — did you mean {close[0]}?" if close else f"; current models: {', '.join(current[:6])}"
+    return (f"unknown model {model!r}{hint} (the server answers a name it does not know with model_not_found; "
+            "nothing was sent)")

@@ -17,7 +17,7 @@ from image_widget import capabilities
 from image_widget import cost as pricing
 from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
-from image_widget.client.models import ensure_live
+from image_widget.client.models import ensure_live, unknown_model
 from image_widget.client.sdk import SDKCall, SDKResponse, StreamBroke
 from image_widget.client.wire import Request
 from image_widget.errors import APIRequestError
@@ -54,6 +54,9 @@ async def run(request: Request, options: RunOptions) -> Result:
     server = None if backend.synthetic else backend.cache_identity
     if server is not None:  # the server's own model dates (once per session; a GET, never billed)
         await ensure_live(backend)
+    unknown = unknown_model(str(request.params["model"]), backend)
+    if unknown is not None:
+        raise capabilities.ValidationError([capabilities.Problem("model", unknown)])
     capabilities.check(request.endpoint, request.wire_params(), allow_retired=request.allow_retired, server=server)
     disk = resolve_store(options.store)
     model = str(request.params.get("model", capabilities.DEFAULT_MODEL))

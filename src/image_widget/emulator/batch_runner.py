@@ -24,7 +24,7 @@ from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
 from image_widget.emulator.batch_store import ACTIVE, MAX_BATCH_LINES, BatchDisk
 from image_widget.emulator.image_refs import resolve_json_edit
-from image_widget.emulator.model_routes import is_shut_down
+from image_widget.emulator.model_routes import is_shut_down, is_unknown, unknown_model_message
 from image_widget.emulator.parsing import ParseError
 from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import problem_code, response_body
@@ -200,6 +200,8 @@ class BatchRunner:
             except ParseError as exc:
                 return _error(400, str(exc), "invalid_request", exc.param)
         model = str(params.get("model") or DEFAULT_MODEL)
+        if is_unknown(self.state, model):
+            return _error(404, unknown_model_message(model), "model_not_found", None)
         gone = is_shut_down(self.state, model)
         if gone is not None:
             return _error(404, f"The model '{model}' was shut down on {gone}.", "model_not_found", "model")

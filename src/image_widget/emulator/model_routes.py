@@ -35,6 +35,16 @@ def is_shut_down(state: EmulatorState, model: str) -> str | None:
     return day if day is not None and Lifecycle(shutdown=day).status() == "shut down" else None
 
 
+def is_unknown(state: EmulatorState, model: str) -> bool:
+    """A name neither the model table nor this server's configured models has: OpenAI answers such a
+    request with 404 `model_not_found` (jdmnk/codex-imagegen-cli#18, noahgsolomon/brainrot.js#32)."""
+    return model not in MODELS and model not in state.config.models
+
+
+def unknown_model_message(model: str) -> str:
+    return f"The model `{model}` does not exist or you do not have access to it."
+
+
 def _model(model_id: str, shutdown: str | None) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": _CREATED, "owned_by": "system", "shutdown_date": shutdown}
 

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
 from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_json_edit
-from image_widget.emulator.model_routes import is_shut_down
+from image_widget.emulator.model_routes import is_shut_down, is_unknown, unknown_model_message
 from image_widget.emulator.parsing import ParseError, is_json, loggable, parse_params
 from image_widget.emulator.plan import VARIATION_DEFAULT_MODEL, extra_problems, plan_request
 from image_widget.emulator.responses import (
@@ -159,6 +159,8 @@ class ImagesEndpoint(LoggedApp):
             if fault.kind == "error_event" and not stream:
                 return fault_response(Fault(status=500, message=fault.message, code=fault.code), model)
 
+        if is_unknown(state, model):
+            return error_response(404, unknown_model_message(model), param=None, code="model_not_found")
         gone = is_shut_down(state, str(params.get("model") or ""))
         if gone is not None:
             return error_response(404, f"The model '{params.get('model')}' was shut down on {gone}.",
