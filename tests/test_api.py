@@ -250,10 +250,11 @@ def test_history_reloads_from_disk(opts: dict[str, Any], tmp_path: Path) -> None
     assert Store(tmp_path).load(history.entries[-1].id).record["prompt"] == "first"
 
 
-def test_cost_is_estimated_and_actual_for_priced_models(opts: dict[str, Any]) -> None:
+def test_cost_is_estimated_and_actual_for_priced_models(opts: dict[str, Any], emulator: Emulator) -> None:
     result = iw.generate("a", model="gpt-image-1-mini", quality="low", size="1024x1024", n=2, **opts)
     assert result.estimate.usd == pytest.approx(0.010)
     assert result.cost.usd is not None
+    emulator.configure(models={"my-local-model": None})  # a custom server's own model: no price known
     unknown = iw.generate("a", model="my-local-model", **opts)
     assert unknown.cost.usd is None
     assert unknown.cost.text == "unknown"

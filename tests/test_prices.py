@@ -3,12 +3,15 @@ the Batch price, and prices a user gives (set_price / prices=)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import image_widget as iw
 from image_widget import prices
 from image_widget.capabilities import MODELS
 from image_widget.cost import estimate
+from image_widget.emulator import Emulator
 from image_widget.lifecycle import lifecycle_of
 from image_widget.prices import PRICES, ModelPrice, gpt_image_2_output_tokens, input_image_tokens
 
@@ -120,9 +123,11 @@ def test_set_price_makes_an_unpriced_model_priced_and_records_say_so() -> None:
     assert plain.record["price_source"] == "quoted"
 
 
-def test_prices_argument_applies_to_one_call_only() -> None:
+def test_prices_argument_applies_to_one_call_only(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.configure(models={"my-azure-deployment": None})  # a deployment name on a custom server
     result = iw.generate("a cat", model="my-azure-deployment", quality="low", size="1024x1024",
-                         prices={"my-azure-deployment": {"per_image": {"low": {"1024x1024": 0.5}}}})
+                         prices={"my-azure-deployment": {"per_image": {"low": {"1024x1024": 0.5}}}},
+                         base_url=emulator.url, api_key="sk-test", store=tmp_path)
     assert result.estimate.usd == pytest.approx(0.5)
     assert result.record["price_source"] == "user"
     assert estimate("my-azure-deployment", quality="low", size="1024x1024", n=1).usd is None

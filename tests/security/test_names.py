@@ -127,6 +127,7 @@ def test_result_html_escapes_what_it_shows(emulator: Emulator, tmp_path: Path) -
     """Model names and folders come from users and servers: `_repr_html_` shows them as text."""
     script = "<script>alert('model')</script>"
     folder = tmp_path / "<img src=x onerror=alert(1)>"
+    emulator.configure(models={script: None})  # a server that serves this name (others answer model_not_found)
     result = iw.generate("<b>bold</b>", base_url=emulator.url, api_key=KEY, store=folder, model=script, size=SIZE)
     assert script in repr(result)  # an unknown model name goes to the server and into the record as is
     shown = result._repr_html_()
