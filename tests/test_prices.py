@@ -148,3 +148,15 @@ def test_a_user_row_is_a_model_price() -> None:
     row = prices.set_price("x", image_output=1.0)
     assert isinstance(row, ModelPrice)
     assert row.confidence == "user"
+
+
+def test_a_third_partys_figure_is_labelled_as_such_never_as_openais() -> None:
+    """Issue 23, item 10: where no OpenAI page gives a model's price, the figure is shown as a third party's."""
+    from image_widget.cost import describe_price as price_note
+
+    official = price_note("gpt-image-2.6-sunburst")
+    assert "OpenAI https://" in official
+    assert "third party" not in official
+    quoted = price_note("gpt-image-2.6-flare")
+    assert "a third party's figure (no OpenAI page found for it): https://docs.apiyi.com" in quoted
+    assert "OpenAI, as quoted" not in quoted

@@ -180,8 +180,10 @@ def _inputs_usd(row: ModelPrice | None, inputs: Sequence[tuple[int, int]], fidel
 def _source_note(row: ModelPrice) -> str:
     if row.confidence == "user":
         return f"price {row.source}"
-    kind = "OpenAI" if row.confidence == "official" else "OpenAI, as quoted by"
-    return f"price: {kind} {row.source} (read {row.read_on})"
+    if row.confidence == "official":
+        return f"price: OpenAI {row.source} (read {row.read_on})"
+    # No OpenAI page for this model's prices was in reach: say whose figure it is, never dress it as OpenAI's.
+    return f"price: a third party's figure (no OpenAI page found for it): {row.source} (read {row.read_on})"
 
 
 def estimate(model: str, *, quality: str | None, size: str | None, n: int | None, endpoint: str = "generate",  # noqa: PLR0913 - public keyword options mirror a request's

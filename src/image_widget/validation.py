@@ -333,16 +333,26 @@ class _Checker:
 
 
 def custom_size_problem(w: int, h: int, rule: SizeRule) -> str:
-    """Why a custom WxH breaks `rule`, or '' when it is fine."""
+    """Why a custom WxH breaks `rule` — every rule it breaks, then the allowed range — or '' when it is fine.
+
+    One rule at a time sends a person round in circles (13x13: "divisible by 16" — and then "too small")."""
+    broken = []
     if w % rule.multiple_of or h % rule.multiple_of:
-        return f"width and height must both be divisible by {rule.multiple_of}"
+        broken.append(f"width and height must both be divisible by {rule.multiple_of}")
     if max(w, h) / min(w, h) > rule.max_aspect:
-        return f"the aspect ratio must be between 1:{rule.max_aspect:g} and {rule.max_aspect:g}:1"
-    if max(w, h) > rule.max_edge or w * h > rule.max_pixels:
-        return f"at most {rule.max_edge} pixels a side and {rule.max_pixels:,} pixels in all (e.g. 3840x2160)"
+        broken.append(f"the aspect ratio must be between 1:{rule.max_aspect:g} and {rule.max_aspect:g}:1")
+    if max(w, h) > rule.max_edge:
+        broken.append(f"a side may be at most {rule.max_edge} pixels")
+    if w * h > rule.max_pixels:
+        broken.append(f"at most {rule.max_pixels:,} pixels in all")
     if w * h < rule.min_pixels:
-        return f"at least {rule.min_pixels:,} pixels are needed"
-    return ""
+        broken.append(f"at least {rule.min_pixels:,} pixels in all are needed")
+    if not broken:
+        return ""
+    pixels = (f"{rule.min_pixels:,}–{rule.max_pixels:,}" if rule.min_pixels else f"at most {rule.max_pixels:,}")
+    allowed = (f"allowed: sides a multiple of {rule.multiple_of}, at most {rule.max_edge} px, {pixels} pixels "
+               f"in all, aspect 1:{rule.max_aspect:g} to {rule.max_aspect:g}:1 (e.g. 1024x1024, 1536x864, 3840x2160)")
+    return "; ".join(broken) + f" — {allowed}"
 
 
 def _is_file(item: object) -> TypeGuard[FileTuple]:

@@ -104,6 +104,7 @@ async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
     keep_unmasked: bool = True,
     feather: int = 8,
     detail: bool = False,
+    resize_mask: str = "scale",
     **options: Any,
 ) -> Result:
     """Edit images. `mask`: RGBA (alpha 0 = edit) or a greyscale/bool array (True/white = edit),
@@ -114,7 +115,9 @@ async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
     exact size and composited onto it outside the mask, fading over `feather` px (0 = hard edge), so every
     pixel farther from the mask is the original's. `keep_unmasked=False` keeps the API's image as it is
     (resized back). `detail=True` edits a padded crop around the mask at the model's resolution and pastes
-    it back. The API's own image is kept too (the record's `raw_path`).
+    it back. The API's own image is kept too (the record's `raw_path`). A mask of another size is scaled
+    when its shape matches the image's and refused before anything is sent when it does not, unless
+    `resize_mask` says how to fit it: "crop" (its middle), "pad" (keep around it) or "stretch".
 
     An image or mask may also be an https URL or a Files API id (`"file-…"`): it is sent by reference in
     OpenAI's JSON edit form, never uploaded by us. `reuse_inputs=True` (what sweeps pass) uploads each input
@@ -131,7 +134,7 @@ async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
         if mask is not None:
             mask, _ = await refs.resolve(mask, "mask", backend, client)
     request = lined_up_edit(image, prompt, mask, markup, model, on_partial, fields,
-                            Holding(keep_unmasked, feather, detail))
+                            Holding(keep_unmasked, feather, detail, resize_mask))
     refs.attach(request, image_refs, image)
     request.reuse = reuse
     return await run(request, run_options)

@@ -77,6 +77,8 @@ class Holding:
     keep_unmasked: bool = True
     feather: int = composite.DEFAULT_FEATHER
     detail: bool = False
+    resize_mask: str = "scale"
+    """How a mask of another size is fitted (`images.masks.RESIZE_MASK`): by default only one of the same shape."""
 
 
 def lined_up_edit(image: images.ImageInput | Sequence[images.ImageInput], prompt: str,
@@ -91,10 +93,11 @@ def lined_up_edit(image: images.ImageInput | Sequence[images.ImageInput], prompt
     if detail and mask is None:
         raise _refuse("detail", "detail=True needs a mask: the detail box is cropped around the masked area")
     if mask is None and size != MATCH:
-        return edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial, options)
+        return edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial, options,
+                            mask_fit=holding.resize_mask)
     name = model or capabilities.DEFAULT_MODEL
     request = edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial,
-                           {**options, "size": None})
+                           {**options, "size": None}, mask_fit=holding.resize_mask)
     original = _original(image)
     edit = None
     if "mask" in request.files:

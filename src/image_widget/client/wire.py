@@ -94,17 +94,18 @@ def image_size(upload: FileTuple) -> tuple[int, int]:
     return info[0]
 
 
-def edit_request(image: images.ImageInput | Sequence[images.ImageInput], prompt: str,
+def edit_request(image: images.ImageInput | Sequence[images.ImageInput], prompt: str,  # noqa: PLR0913 - an edit's inputs
                  mask: images.MaskInput | None, markup: images.ImageInput | None, input_fidelity: str | None,
-                 model: str | None, on_partial: PartialCallback | None, options: dict[str, Any]) -> Request:
-    """Normalise the inputs (and the mask to the first image's size) into an edit request."""
+                 model: str | None, on_partial: PartialCallback | None, options: dict[str, Any], *,
+                 mask_fit: str = "scale") -> Request:
+    """Normalise the inputs (and the mask to the first image's size, as `mask_fit` allows) into an edit."""
     caps = caps_for(model or capabilities.DEFAULT_MODEL)
     files: dict[str, Any] = {"image": images.prepare_images(
         image, max_images=caps.max_input_images, max_bytes=caps.input_image_max_bytes,
         allowed=caps.input_formats)}
     first_size = image_size(files["image"][0])
     if mask is not None:
-        files["mask"] = images.prepare_mask(mask, first_size, max_bytes=caps.mask_max_bytes)
+        files["mask"] = images.prepare_mask(mask, first_size, max_bytes=caps.mask_max_bytes, resize=mask_fit)
     if markup is not None:
         files["markup"] = images.to_upload(markup, param="markup", allowed=("png",))
     params = request_params(prompt=prompt, model=model, input_fidelity=input_fidelity, **options)

@@ -24,6 +24,7 @@ import traitlets
 from ipywidgets.widgets.trait_types import bytes_serialization
 
 from image_widget import capabilities as caps_mod
+from image_widget import cost as cost_mod
 from image_widget import runtime
 from image_widget.capabilities import FileTuple
 from image_widget.jobs import Job, JobRunner
@@ -317,6 +318,8 @@ class ImageWidget(anywidget.AnyWidget):
         sizes = [(item.width, item.height) for item in self._inputs] if plan.endpoint != "generate" else None
         sent = {**self.options, "size": plan.wire.get("size", self.options.get("size"))}  # "match" resolved
         estimate = self._costs.estimate_for(sent, plan.endpoint, sizes)
+        if "size" in problems:  # a price for a size that cannot be sent would only mislead
+            estimate = cost_mod.Cost(None, "no estimate until the size is valid", note=str(problems["size"]))
         with self._lock:
             self._costs.estimate = estimate
             self.cost = self._costs.payload()
