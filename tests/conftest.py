@@ -4,6 +4,7 @@ Chromium for one test module at a time; the suite figures in the terminal summar
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -158,12 +159,17 @@ async def async_emulator_client(emulator: Emulator) -> AsyncIterator[openai.Asyn
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     figures.hand_over(session.config)
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker: its contract tallies go to the controller too
+        output["spec_counts"] = json.dumps(spec.counts())
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
-    """xdist: a worker finished; its figure lines join the controller's (see support/figures.py)."""
-    figures.take_over(node.config, getattr(node, "workeroutput", {}))
+    """xdist: a worker finished; its figure lines (and contract tallies) join the controller's."""
+    output = getattr(node, "workeroutput", {})
+    figures.take_over(node.config, output)
+    spec.absorb(json.loads(str(output.get("spec_counts", "{}"))))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

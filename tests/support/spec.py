@@ -128,6 +128,18 @@ def check(name: str, instance: Any) -> None:
     assert not found, f"{name}: " + "; ".join(found[:5])
 
 
+def counts() -> dict[str, Any]:
+    """This process's tallies, to hand to the xdist controller (`absorb` adds them there)."""
+    return {"checked": sorted(CHECKED), "cases": CASES[0], "fuzz": dict(FUZZ)}
+
+
+def absorb(other: dict[str, Any]) -> None:
+    """Add a worker's tallies (from `counts`) to this process's."""
+    CHECKED.update(other.get("checked", []))
+    CASES[0] += int(other.get("cases", 0))
+    FUZZ.update(other.get("fuzz", {}))
+
+
 def figure() -> str | None:
     """The CI figure line, or None when no contract was checked in this process."""
     if not CASES[0]:
