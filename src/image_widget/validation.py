@@ -342,7 +342,7 @@ def custom_size_problem(w: int, h: int, rule: SizeRule) -> str:
     if max(w, h) / min(w, h) > rule.max_aspect:
         broken.append(f"the aspect ratio must be between 1:{rule.max_aspect:g} and {rule.max_aspect:g}:1")
     if max(w, h) > rule.max_edge:
-        broken.append(f"a side may be at most {rule.max_edge} pixels")
+        broken.append(f"at most {rule.max_edge} pixels a side")
     if w * h > rule.max_pixels:
         broken.append(f"at most {rule.max_pixels:,} pixels in all")
     if w * h < rule.min_pixels:
