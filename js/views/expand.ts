@@ -8,13 +8,24 @@ import { ANCHORS, ASPECTS, type Anchor, type Expand, NONE, dragSide, expandToAsp
 
 const SIDES: (keyof Expand)[] = ["left", "right", "top", "bottom"];
 const MAX_HEIGHT = 420;
+const STEP = 16;
+const BIG_STEP = 128;
+/** The arrow key that moves each edge outward (the opposite one moves it back in). */
+const OUTWARD: Record<keyof Expand, [string, string]> = {
+  left: ["ArrowLeft", "ArrowRight"], right: ["ArrowRight", "ArrowLeft"],
+  top: ["ArrowUp", "ArrowDown"], bottom: ["ArrowDown", "ArrowUp"],
+};
 
 export function renderExpand(ctx: Ctx): View {
   const img = h("img", { class: "iw-expand-image", attrs: { alt: "The image to expand", draggable: "false" } });
   const frame = h("div", { class: "iw-expand-frame", attrs: { "data-role": "expand-frame" } }, [img]);
   const handles = new Map<keyof Expand, HTMLElement>();
   for (const side of SIDES) {
-    const el = h("div", { class: `iw-expand-handle iw-${side}`, attrs: { "data-side": side, "aria-hidden": "true" } });
+    const el = h("div", {
+      class: `iw-expand-handle iw-${side}`,
+      attrs: { "data-side": side, role: "slider", tabindex: 0, "aria-label": `Pixels added on the ${side}`,
+        "aria-valuemin": 0, "aria-valuenow": 0, title: `Drag, or use the arrow keys (Shift: ${BIG_STEP} px)` },
+    });
     handles.set(side, el);
     frame.append(el);
   }
@@ -68,6 +79,7 @@ export function renderExpand(ctx: Ctx): View {
     for (const side of SIDES) {
       const input = inputs.get(side) as HTMLInputElement;
       if (document.activeElement !== input) input.value = String(current[side]);
+      handles.get(side)?.setAttribute("aria-valuenow", String(current[side]));
     }
     const added = SIDES.filter((k) => current[k]).map((k) => `+${current[k]} ${k}`).join(", ");
     info.textContent = `${W}×${H} → ${nw}×${nh} px${added ? ` (${added})` : " (drag an edge or pick an aspect)"}`;
@@ -129,6 +141,15 @@ export function renderExpand(ctx: Ctx): View {
         : drag.side === "top" ? drag.y - e.clientY : e.clientY - drag.y;
       current = dragSide(drag.start, drag.side, d / drag.s, W, H);
       draw();
+    });
+    // The keyboard: arrows move this edge by 16 px (Shift: 128), outward or back; kept inside the widget.
+    ctx.listen<KeyboardEvent>(handle, "keydown", (e) => {
+      const [out, back] = OUTWARD[side];
+      if (!W || (e.key !== out && e.key !== back)) return;
+      e.preventDefault();
+      e.stopPropagation();
+      const step = (e.shiftKey ? BIG_STEP : STEP) * (e.key === out ? 1 : -1);
+      commit(dragSide(current, side, step, W, H));
     });
     for (const type of ["pointerup", "pointercancel"]) {
       ctx.listen<PointerEvent>(handle, type, (e) => {

@@ -336,6 +336,38 @@ def test_expand_aspect_and_dragged_edge(harness: Harness) -> None:
     assert page.get_attribute(".iw-expand", "data-width") == "1778"
 
 
+def test_expand_handles_move_with_arrow_keys_and_show_focus(harness: Harness) -> None:
+    """Issue 22, item 5: each edge is a focusable slider; arrows move it 16 px (Shift: 128), with a focus ring."""
+    harness.mount(
+        options={**DEFAULT_OPTIONS, "mode": "expand", "prompt": "more sky"},
+        inputs=[{"id": "in1", "name": "p.png", "width": 1000, "height": 1000, "thumb": png((60, 60))}],
+        mask_base=png((1000, 1000)),
+    )
+    page = harness.page
+    page.wait_for_selector('.iw-expand[data-ready="1"]')
+    left = page.locator('.iw-expand-handle[data-side="left"]')
+    assert left.get_attribute("role") == "slider"
+    left.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")  # focus arrives by keyboard: :focus-visible applies
+    assert page.evaluate("() => document.activeElement.dataset.side") == "left"
+    ring = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert ring == "solid", "a visible focus ring"
+    page.keyboard.press("ArrowLeft")
+    assert harness.wait_sets("options", 1)[-1]["expand"] == {"left": 16, "right": 0, "top": 0, "bottom": 0}
+    harness.set_options(mode="expand", expand={"left": 16, "right": 0, "top": 0, "bottom": 0})
+    page.keyboard.press("Shift+ArrowLeft")
+    assert harness.wait_sets("options", 2)[-1]["expand"]["left"] == 16 + 128
+    harness.set_options(mode="expand", expand={"left": 144, "right": 0, "top": 0, "bottom": 0})
+    page.keyboard.press("ArrowRight")  # back in
+    assert harness.wait_sets("options", 3)[-1]["expand"]["left"] == 128
+    assert left.get_attribute("aria-valuenow") == "128"
+    bottom = page.locator('.iw-expand-handle[data-side="bottom"]')
+    bottom.focus()
+    page.keyboard.press("ArrowDown")
+    assert harness.wait_sets("options", 4)[-1]["expand"]["bottom"] == 16
+
+
 def test_keys_popover_lists_every_key(harness: Harness) -> None:
     mount(harness, png((W, H)))
     page = harness.page

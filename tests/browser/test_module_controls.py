@@ -134,6 +134,24 @@ def test_custom_size(harness: Harness) -> None:
     assert "not available" in page.eval_on_selector(control("size"), "s => s.selectedOptions[0].textContent")
 
 
+def test_size_match_reads_match_input_with_its_size(harness: Harness) -> None:
+    """Issue 22, item 5: size="match" is one entry, "Match input (W×H)", not "custom…" plus a box with `match`."""
+    from support.images import png
+
+    options = {**default_state()["options"], "mode": "edit", "size": "match"}
+    harness.mount(options=options, inputs=[{"id": "in1", "name": "photo.png", "width": 1600, "height": 1200,
+                                            "thumb": png((80, 60))}])
+    page = harness.page
+    assert page.input_value(control("size")) == "match"
+    label = page.eval_on_selector(control("size"), "s => s.selectedOptions[0].textContent")
+    assert label == "Match input (1600×1200)"
+    assert page.input_value(control("custom_size")) == "", "no 'match' in the custom box"
+    page.select_option(control("size"), "1024x1024")
+    assert harness.wait_sets("options", 1)[-1]["size"] == "1024x1024"
+    page.select_option(control("size"), "match")
+    assert harness.wait_sets("options", 2)[-1]["size"] == "match"
+
+
 def test_problems_next_to_their_control(harness: Harness) -> None:
     harness.mount()
     # An empty prompt's problem shows once a run was tried (issue 14 item 8; test_module_feedback.py).

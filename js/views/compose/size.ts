@@ -8,6 +8,8 @@ import type { Capabilities, Options } from "../../protocol";
 import { type Field, field, fillSelect, gate, select } from "./fields";
 
 const CUSTOM = "__custom__";
+/** `size="match"`: the allowed size closest to the first input's shape; results come back at its exact size. */
+const MATCH = "match";
 
 export class SizeField {
   readonly select = select("size");
@@ -57,7 +59,11 @@ export class SizeField {
     const sizes = c.sizes ?? [];
     const custom = !!c.custom_size;
     const items: [string, string][] = sizes.map((v) => [v, v]);
-    const isCustom = !!o.size && !sizes.includes(o.size);
+    const first = this.ctx.list("inputs")[0];
+    if (o.size === MATCH || ((o.mode === "edit" || o.mode === "expand") && first)) {
+      items.unshift([MATCH, first ? `Match input (${first.width}×${first.height})` : "Match input"]);
+    }
+    const isCustom = !!o.size && o.size !== MATCH && !sizes.includes(o.size);
     if (custom) items.push([CUSTOM, "custom…"]);
     else if (isCustom) items.push([o.size, `${o.size} (not available)`]);
     fillSelect(this.select, items, custom && isCustom ? CUSTOM : o.size);
