@@ -22,7 +22,7 @@ from image_widget import cost as pricing
 from image_widget.client import api
 from image_widget.client.api import Result
 from image_widget.client.options import RUN_KEYS
-from image_widget.errors import APIRequestError
+from image_widget.errors import APIRequestError, BudgetError
 from image_widget.prices import as_overrides
 from image_widget.runtime import run_sync
 
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENCY = 4
 BACKOFF_S = (1.0, 2.0, 4.0)
 _RUN_KEYS = set(RUN_KEYS) - {"cache"}  # a sweep has its own `cache` (on by default)
-
-
-class BudgetError(ValueError):
-    """The sweep's cost estimate is over `max_cost` (or cannot be known); nothing was sent."""
 
 
 @dataclass

@@ -1,0 +1,130 @@
+"""Estimates learned from the folder's own records, kept per user, and the classroom budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from image_widget import api, classroom, learned, user_runs
+from image_widget.emulator import Emulator
+from image_widget.errors import BudgetError
+
+KEY = "sk-test-learned-0123456789"
+MODEL = "gpt-image-2.6-sunburst"
+
+
+@pytest.fixture
+def run(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
+    return {"base_url": emulator.url, "api_key": KEY, "store": tmp_path / "images"}
+
+
+@pytest.fixture(autouse=True)
+def _own_user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(user_runs.ENV_DIR, str(tmp_path / "user"))
+    classroom.reset()
+
+
+def ask(size: str = "1024x1024", **more: Any) -> dict[str, Any]:
+    return {"model": MODEL, "quality": "low", "size": size, **more}
+
+
+def test_no_runs_says_how_it_is_learned(run: dict[str, Any]) -> None:
+    found = learned.estimate(ask(), run["store"])
+    assert (found.value, found.origin) == (None, "unknown")
+    assert found.text == "unknown — one run of this model teaches it"
+
+
+def test_after_one_run_the_estimate_is_numeric_and_learned(run: dict[str, Any]) -> None:
+    result = api.generate("a fox", **ask(), **run)
+    found = learned.estimate(ask(), run["store"])
+    assert found.origin == "learned"
+    assert found.runs == 1
+    assert found.value == pytest.approx(result.cost.usd)
+    assert "learned from 1 run" in found.text
+    assert found.text.startswith("≈ $")
+    assert learned.estimate(ask(n=3), run["store"]).value == pytest.approx(3 * result.cost.usd, rel=0.05)
+
+
+def test_the_next_run_records_the_learned_estimate(run: dict[str, Any]) -> None:
+    api.generate("a fox", **ask(), **run)
+    second = api.generate("an owl", **ask(), **run)
+    assert "learned from 1 run" in second.estimate.text
+
+
+def test_a_custom_size_is_scaled_by_area_from_the_nearest_learned_size(run: dict[str, Any]) -> None:
+    one = api.generate("a fox", **ask(), **run)
+    found = learned.estimate(ask("2048x1024"), run["store"])
+    assert found.origin == "scaled"
+    assert "at 1024x1024, scaled by pixel area ×2.00" in found.text
+    out = one.records[0]["usage"]["output_tokens"]
+    assert found.value is not None
+    assert found.value > one.cost.usd
+    assert found.value == pytest.approx(one.cost.usd + out * 30e-6, rel=0.02)  # output doubled, input the same
+
+
+def test_emulator_runs_never_inform_a_billed_estimate(run: dict[str, Any]) -> None:
+    api.generate("a fox", **ask(), **run)  # a custom base_url: counted as billed
+    assert learned.estimate(ask(), run["store"], synthetic=True).origin == "unknown"
+    assert learned.estimate(ask(), run["store"], synthetic=False).origin == "learned"
+
+
+def test_a_new_folder_starts_informed_from_the_user_dir_unless_turned_off(run: dict[str, Any], tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    api.generate("a fox", **ask(), **run)
+    fresh = tmp_path / "other"
+    found = learned.estimate(ask(), fresh)
+    assert found.origin == "user"
+    assert "in your other folders" in found.text
+    assert learned.estimate(ask(), fresh, user=False).origin == "unknown"
+    monkeypatch.setenv(user_runs.ENV_OFF, "0")
+    assert learned.estimate(ask(), fresh).origin == "unknown"
+
+
+def test_published_figures_cite_their_source(run: dict[str, Any]) -> None:
+    found = learned.estimate({"model": "gpt-image-1-mini", "quality": "low", "size": "1024x1024"}, run["store"])
+    assert found.origin == "published"
+    assert "published price: https://developers.openai.com/api/docs/models/gpt-image-1-mini" in found.text
+
+
+def test_estimates_read_the_index_not_the_sidecars(run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    api.generate("a fox", **ask(), **run)
+    learned.estimate(ask(), run["store"])  # the index is current after this
+
+    def forbidden(*_: object, **__: object) -> None:
+        raise AssertionError("an estimate read the folder")
+
+    monkeypatch.setattr("image_widget.store._scan", forbidden)
+    assert learned.estimate(ask(), run["store"]).origin == "learned"
+
+
+def test_classroom_budget_refuses_naming_budget_and_what_is_left(emulator: Emulator, run: dict[str, Any],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    first = api.generate("a fox", **ask(), **run)
+    classroom.reset()
+    classroom.charge(first.cost.usd)
+    monkeypatch.setenv(classroom.ENV_VAR, f"{first.cost.usd * 1.5:.6f}")
+    before = len(emulator.log)
+    with pytest.raises(BudgetError) as caught:
+        api.generate("an owl", **ask(), **run)
+    message = str(caught.value)
+    assert f"{classroom.ENV_VAR}=$" in message
+    assert "spent" in message
+    assert "left" in message
+    assert "nothing was sent" in message
+    assert len(emulator.log) == before
+    assert first.records[0]["session"] == classroom.SESSION_ID
+
+
+def test_classroom_budget_refuses_an_unknown_cost_and_says_how_to_teach_it(run: dict[str, Any],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(classroom.ENV_VAR, "5")
+    with pytest.raises(BudgetError, match="run one request of this model first"):
+        api.generate("a fox", **ask(), **run)
+
+
+def test_a_bad_budget_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(classroom.ENV_VAR, "lots")
+    with pytest.raises(ValueError, match="IMAGE_WIDGET_BUDGET_USD='lots' must be an amount in USD"):
+        classroom.budget_usd()
