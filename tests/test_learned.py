@@ -128,3 +128,40 @@ def test_a_bad_budget_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(classroom.ENV_VAR, "lots")
     with pytest.raises(ValueError, match="IMAGE_WIDGET_BUDGET_USD='lots' must be an amount in USD"):
         classroom.budget_usd()
+
+
+def test_a_budget_on_an_unknown_estimate_learns_from_one_run_only_when_asked(emulator: Emulator,
+                                                                             run: dict[str, Any]) -> None:
+    from image_widget import sweeps
+
+    with pytest.raises(BudgetError, match="learn=True"):
+        sweeps.sweep("a {animal}", animal=["fox", "owl", "cat"], **ask(), max_cost=1.0, progress=False, **run)
+    assert sum("/images/" in e.path for e in emulator.log) == 0
+    result = sweeps.sweep("a {animal}", animal=["fox", "owl", "cat"], **ask(), max_cost=1.0, learn=True,
+                          progress=False, **run)
+    assert all(c.ok for c in result.cells)
+    assert result.notes[0].startswith("learn=True: ran one cell of gpt-image-2.6-sunburst first")
+    assert "spent $" in result.notes[-1] and "on 3 of 3 cells" in result.notes[-1]
+
+
+def test_a_max_cost_sweep_on_sunburst_runs_and_stops_before_the_budget(emulator: Emulator,
+                                                                       run: dict[str, Any]) -> None:
+    from image_widget import sweeps
+
+    for animal in ("newt", "hare", "mole", "crow", "toad"):  # five runs teach a median and a range
+        api.generate(f"a {animal}", **ask(), **run)
+    taught = learned.estimate(ask(), run["store"])
+    assert taught.low is not None and taught.high is not None and taught.low < taught.high
+    animals = ["fox", "owl", "cat", "dog", "elk", "bee", "ant", "yak"]
+    budget = len(animals) * taught.low * 1.001  # the low end fits (so it runs); the upper end does not (so it stops)
+    before = sum("/images/" in e.path for e in emulator.log)
+    result = sweeps.sweep("a {animal}", animal=animals, **ask(), max_cost=budget, concurrency=1,
+                          progress=False, **run)
+    ran = [c for c in result.cells if c.ok]
+    skipped = [c for c in result.cells if c.error and c.error.startswith("skipped")]
+    spent = sum(c.result.cost.usd or 0.0 for c in ran if c.result is not None)
+    assert skipped and len(ran) + len(skipped) == len(animals)
+    assert spent <= budget
+    assert sum("/images/" in e.path for e in emulator.log) - before == len(ran)
+    assert f"skipped {len(skipped)} that would have passed the budget" in result.notes[-1]
+    assert "learned" in result.estimate.text
