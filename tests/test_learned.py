@@ -141,7 +141,8 @@ def test_a_budget_on_an_unknown_estimate_learns_from_one_run_only_when_asked(emu
                           progress=False, **run)
     assert all(c.ok for c in result.cells)
     assert result.notes[0].startswith("learn=True: ran one cell of gpt-image-2.6-sunburst first")
-    assert "spent $" in result.notes[-1] and "on 3 of 3 cells" in result.notes[-1]
+    assert "spent $" in result.notes[-1]
+    assert "on 3 of 3 cells" in result.notes[-1]
 
 
 def test_a_max_cost_sweep_on_sunburst_runs_and_stops_before_the_budget(emulator: Emulator,
@@ -151,7 +152,9 @@ def test_a_max_cost_sweep_on_sunburst_runs_and_stops_before_the_budget(emulator:
     for animal in ("newt", "hare", "mole", "crow", "toad"):  # five runs teach a median and a range
         api.generate(f"a {animal}", **ask(), **run)
     taught = learned.estimate(ask(), run["store"])
-    assert taught.low is not None and taught.high is not None and taught.low < taught.high
+    assert taught.low is not None
+    assert taught.high is not None
+    assert taught.low < taught.high
     animals = ["fox", "owl", "cat", "dog", "elk", "bee", "ant", "yak"]
     budget = len(animals) * taught.low * 1.001  # the low end fits (so it runs); the upper end does not (so it stops)
     before = sum("/images/" in e.path for e in emulator.log)
@@ -160,7 +163,8 @@ def test_a_max_cost_sweep_on_sunburst_runs_and_stops_before_the_budget(emulator:
     ran = [c for c in result.cells if c.ok]
     skipped = [c for c in result.cells if c.error and c.error.startswith("skipped")]
     spent = sum(c.result.cost.usd or 0.0 for c in ran if c.result is not None)
-    assert skipped and len(ran) + len(skipped) == len(animals)
+    assert skipped
+    assert len(ran) + len(skipped) == len(animals)
     assert spent <= budget
     assert sum("/images/" in e.path for e in emulator.log) - before == len(ran)
     assert f"skipped {len(skipped)} that would have passed the budget" in result.notes[-1]
