@@ -3,9 +3,10 @@
 Before anything is sent the sweep is refused when even the low end of its estimate (the sum of the
 cells' ranges) is over the budget. Then each cell reserves the upper end of its estimate before it
 starts and gives the reservation back for its actual cost when it is done (an answer from the cache
-costs $0); a cell whose reservation would pass the budget is skipped, never sent, and the sweep says what was spent and what was skipped.
-An estimate that is still unknown refuses the budget, or with `learn=True` one cell runs first, its usage
-teaches the estimate, and the budget is decided on that (the sweep's notes say so).
+costs $0); a cell whose reservation would pass the budget is skipped, never sent, and the sweep says
+what was spent and what was skipped. An estimate that is still unknown refuses the budget, or with
+`learn=True` one cell runs first, its usage teaches the estimate, and the budget is decided on that
+(the sweep's notes say so).
 """
 
 from __future__ import annotations
