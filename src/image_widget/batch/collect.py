@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from image_widget import capabilities, runtime
+from image_widget import capabilities, classroom, runtime
 from image_widget import cost as pricing
 from image_widget.batch.intent import Intent, file_lock
 from image_widget.batch.plan import Part, cell_at, cell_index
@@ -150,7 +150,7 @@ class Collector:
             "response": meta, "partials": 0, "note": "Batch API (50% price)",
             "raw_path": None, "composite": None, "detail_box": None, "expand": None,
             "batch_id": self.batch_id, "custom_id": custom_id, "from_batch": True,
-            "batch_run_id": self.intent.run_id,
+            "batch_run_id": self.intent.run_id, "session": classroom.SESSION_ID,
         }
 
 
