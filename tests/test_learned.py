@@ -169,3 +169,16 @@ def test_a_max_cost_sweep_on_sunburst_runs_and_stops_before_the_budget(emulator:
     assert sum("/images/" in e.path for e in emulator.log) - before == len(ran)
     assert f"skipped {len(skipped)} that would have passed the budget" in result.notes[-1]
     assert "learned" in result.estimate.text
+
+
+def test_models_show_each_price_source_and_date() -> None:
+    from image_widget.model_list import model_rows
+
+    rows = {row.id: row for row in model_rows(None)}
+    sunburst, flare = rows["gpt-image-2.6-sunburst"], rows["gpt-image-2.6-flare"]
+    assert sunburst.price_source is not None
+    assert sunburst.price_source.startswith("OpenAI, https://developers.openai.com/")
+    assert sunburst.price_read_on == "2026-11-29"
+    assert flare.price_source is not None
+    assert flare.price_source.startswith("third-party figure, not OpenAI's page")  # labelled, never passed off
+    assert "price read 2026-11-29" in repr(sunburst)

@@ -83,6 +83,13 @@ class Estimate:
             return pricing.Cost(None, self.text, self.note)
         return pricing.Cost(self.value, self.text, self.note, upper_bound=self.high != self.value)
 
+    def budget(self) -> pricing.Cost:
+        """What a budget reserves: the upper end of the range (a published estimate as it is)."""
+        if self.published is not None or self.high is None:
+            return self.cost()
+        return pricing.Cost(self.high, f"up to {pricing.format_usd(self.high)}: {self.text}", self.note,
+                            upper_bound=True)
+
     def __str__(self) -> str:
         return self.text
 
