@@ -194,11 +194,13 @@ def _request_of(request: _HasParams | Mapping[str, Any]) -> tuple[dict[str, Any]
 
 def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None = None, *,
              synthetic: bool = False, prices: Mapping[str, ModelPrice] | None = None, batch: bool = False,
-             user: bool | None = None) -> Estimate:
+             user: bool | None = None, inputs: Sequence[tuple[int, int]] | None = None) -> Estimate:
     """What `request` (a client Request, or request parameters with an optional `call`) will cost,
     learned from `folder`'s runs where it can be, with where the figure comes from. `synthetic`: the
-    request goes to the emulator (learn only from emulator runs). `user=False` skips the per-user runs."""
-    params, call, inputs = _request_of(request)
+    request goes to the emulator (learn only from emulator runs). `user=False` skips the per-user runs.
+    `inputs`: the sizes of an edit's input images, for the published figure (a Request knows its own)."""
+    params, call, sized = _request_of(request)
+    inputs = list(inputs) if inputs is not None else sized
     model = str(params.get("model") or capabilities.DEFAULT_MODEL)
     n = params.get("n") or 1
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:

@@ -316,7 +316,8 @@ class ImageWidget(anywidget.AnyWidget):
                 self.status = {**self.status, "state": "idle", "message": ""}
         sizes = [(item.width, item.height) for item in self._inputs] if plan.endpoint != "generate" else None
         sent = {**self.options, "size": plan.wire.get("size", self.options.get("size"))}  # "match" resolved
-        estimate = self._costs.estimate_for(sent, plan.endpoint, sizes)
+        estimate = self._costs.estimate_for(sent, plan.endpoint, sizes, self._store.folder,
+                                            bool(self.backend.get("synthetic")))
         with self._lock:
             self._costs.estimate = estimate
             self.cost = self._costs.payload()

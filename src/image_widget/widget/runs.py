@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
+from image_widget import learned
 from image_widget.capabilities import FileTuple
 from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
 from image_widget.reproduce import runnable_code
@@ -48,13 +49,13 @@ class CostMeter:
         self._session = cost_mod.SessionTotal()
 
     def estimate_for(self, options: Mapping[str, Any], endpoint: str,
-                     inputs: Sequence[tuple[int, int]] | None) -> cost_mod.Cost:
-        """What `options` would cost at `endpoint` with input images of these sizes."""
+                     inputs: Sequence[tuple[int, int]] | None, folder: Path | None = None,
+                     synthetic: bool = False) -> cost_mod.Cost:
+        """What `options` would cost at `endpoint` with input images of these sizes: learned from the
+        folder's runs where it can be (saying so), else the published figure, else unknown."""
         try:
-            return cost_mod.estimate(str(options.get("model")), quality=options.get("quality"),
-                                     size=options.get("size"), n=options.get("n"), endpoint=endpoint,
-                                     inputs=inputs, input_fidelity=options.get("input_fidelity"),
-                                     prices=self._prices)
+            return learned.estimate({**options, "call": endpoint}, folder, synthetic=synthetic, prices=self._prices,
+                                    inputs=inputs).cost()
         except (TypeError, ValueError):
             return cost_mod.Cost.unknown("n is not a whole number")
 
@@ -171,6 +172,7 @@ class Runs:
             if w.history is not None:
                 w.history = with_run(w.history, stored, run)
             w.cost = w._costs.payload()
+        w._refresh()  # the run just taught the estimate: the next one says "learned"
         elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
         count = len(result.paths)
         self._done_message = (f"{count} image{'s' if count != 1 else ''} in {elapsed:.1f} s"
