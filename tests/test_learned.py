@@ -23,6 +23,7 @@ def run(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _own_user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(user_runs.ENV_DIR, str(tmp_path / "user"))
+    monkeypatch.setenv(user_runs.ENV_OFF, "1")  # the suite turns it off elsewhere (conftest)
     classroom.reset()
 
 
@@ -182,3 +183,19 @@ def test_models_show_each_price_source_and_date() -> None:
     assert flare.price_source is not None
     assert flare.price_source.startswith("third-party figure, not OpenAI's page")  # labelled, never passed off
     assert "price read 2026-11-29" in repr(sunburst)
+
+
+def test_a_batch_budget_uses_the_learned_estimate_at_the_batch_price(run: dict[str, Any]) -> None:
+    from image_widget.batch.submit import plan_run
+    from image_widget.client.backend import resolve_backend
+
+    backend = resolve_backend(base_url=run["base_url"], api_key=KEY)
+    with pytest.raises(BudgetError, match="Teach it with one direct run"):
+        plan_run("a {animal}", run["store"], backend, max_cost=1.0, animal=["fox", "owl"], **ask())
+    one = api.generate("a fox", **ask(), **run)
+    planned = plan_run("a {animal}", run["store"], backend, max_cost=1.0, animal=["fox", "owl"], **ask())
+    assert "Batch API price; learned" in planned.estimate_text
+    assert planned.estimate_usd == pytest.approx(one.cost.usd, rel=0.01)  # two cells at half price
+    with pytest.raises(BudgetError, match="over max_cost"):
+        plan_run("a {animal}", run["store"], backend, max_cost=(one.cost.usd or 0) * 0.9, animal=["fox", "owl"],
+                 **ask())

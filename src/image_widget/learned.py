@@ -115,18 +115,17 @@ _SQL = (f"SELECT params, expected, width, height, {RECORD} FROM images "  # noqa
         "WHERE model = ? AND call = ? AND idx = 0 ORDER BY row DESC LIMIT ?")
 
 
-def samples(folder: Path | str | None, model: str, call: str, *, synthetic: bool,
-            batch: bool = False) -> list[tuple[Mapping[str, Any], Sample]]:
-    """(params, what it used) of the latest runs of `model` through `call` in `folder` with usage,
-    from emulator runs or billed runs only (`synthetic`), direct or batch."""
+def samples(folder: Path | str | None, model: str, call: str, *,
+            synthetic: bool) -> list[tuple[Mapping[str, Any], Sample]]:
+    """(params, what it used) of the latest runs of `model` through `call` in `folder` with usage, from
+    emulator runs or billed runs only (`synthetic`); direct and Batch API runs alike (the same tokens,
+    priced differently)."""
     rows = _index(default_folder(folder)).rows(_SQL, (model, call, LIMIT), fresh=True)
     found: list[tuple[Mapping[str, Any], Sample]] = []
     for params_text, expected, width, height, record_text in rows:
         record = json.loads(record_text)
         sample = sample_of(record, expected, width, height)
         if sample is None or bool((record.get("backend") or {}).get("synthetic")) != synthetic:
-            continue
-        if bool(record.get("from_batch")) != batch:
             continue
         found.append((json.loads(params_text) if params_text else {}, sample))
     return found
@@ -207,7 +206,7 @@ def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None 
         raise ValueError(f"n must be a whole number of images (1 or more), got {n!r}")
     quality, fmt = _key(params)
     size = _asked(params, "size", "auto")
-    runs = samples(folder, model, call, synthetic=synthetic, batch=batch)
+    runs = samples(folder, model, call, synthetic=synthetic)
     alike = [(p, s) for p, s in runs if _key(p) == (quality, fmt)]
     exact = [s for p, s in alike if _asked(p, "size", "auto") == size]
     if exact:
