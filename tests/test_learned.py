@@ -199,3 +199,39 @@ def test_a_batch_budget_uses_the_learned_estimate_at_the_batch_price(run: dict[s
     with pytest.raises(BudgetError, match="over max_cost"):
         plan_run("a {animal}", run["store"], backend, max_cost=(one.cost.usd or 0) * 0.9, animal=["fox", "owl"],
                  **ask())
+
+
+def test_the_mcp_server_estimates_and_reserves_from_learned_runs(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from image_widget.mcp.session import Session
+    from image_widget.mcp.tools import estimate_cost
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    folder = tmp_path / "mcp"
+    session = Session.start(str(folder), [], 1.0, working=tmp_path)
+    before, _ = estimate_cost(session, ask(), "generate", None)
+    assert before["estimate"] == "unknown — one run of this model teaches it"
+    for animal in ("fox", "owl", "cat"):
+        api.generate(f"a {animal}", **ask(), store=folder)  # the emulator, as the server uses it
+    after, _ = estimate_cost(session, ask(), "generate", None)
+    taught = learned.estimate(ask(), folder, synthetic=True)
+    assert "learned from 3 emulator runs" in after["estimate"]
+    assert after["reserved_usd"] >= (taught.high or 0)  # the upper end (plus the prompt, counted pessimistically)
+    assert after["within_budget"] is True
+
+
+def test_the_widget_refuses_past_the_class_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from image_widget.widget import ImageWidget
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setenv(classroom.ENV_VAR, "0")
+    w = ImageWidget(folder=tmp_path / "w", model="gpt-image-2")
+    try:
+        with pytest.raises(BudgetError, match=r"IMAGE_WIDGET_BUDGET_USD=\$0\.000 for this session"):
+            w.generate("a fox")
+        assert "$0.000 left" in w.error["message"]  # the page shows the same message
+        assert not list((tmp_path / "w").glob("*.png"))
+    finally:
+        w.close()
