@@ -66,3 +66,26 @@ def test_plot_without_matplotlib_says_how_to_get_it(run: dict[str, Any], monkeyp
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         spending.spend(run["store"]).plot()
+
+
+def test_the_widget_spend_view_shows_the_folder_by_model_and_the_budget_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from image_widget.widget import ImageWidget
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    classroom.reset()
+    w = ImageWidget(folder=tmp_path / "w", model="gpt-image-2")
+    try:
+        assert w.spend["rows"] == []
+        assert w.spend["budget_text"] == ""
+        monkeypatch.setenv(classroom.ENV_VAR, "1")
+        w.options = {**w.options, "quality": "low", "size": "1024x1024"}
+        w.generate("a fox")
+        cost = w.cost["last_usd"]
+        assert w.spend["rows"] == [{"model": "gpt-image-2", "kind": "emulator", "images": 1,
+                                    "cost_text": w.cost["last_text"]}]
+        assert w.spend["total_text"] == w.cost["last_text"]
+        assert w.spend["budget_text"] == f"class budget $1.000 per session, ${1 - cost:.3f} left"
+    finally:
+        w.close()

@@ -49,6 +49,7 @@ from image_widget.widget.payloads import notice
 from image_widget.widget.plan import Plan, plan_request, problems_of
 from image_widget.widget.runs import CostMeter, Runs
 from image_widget.widget.serialization import MaskTrait, WidgetHistory, edit_png, history_to_json, mask_to_json
+from image_widget.widget.spend_view import spend_payload
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -102,6 +103,8 @@ class ImageWidget(anywidget.AnyWidget):
     history_state = traitlets.Dict().tag(sync=True)
     backend = traitlets.Dict().tag(sync=True)
     cost = traitlets.Dict().tag(sync=True)
+    spend = traitlets.Dict().tag(sync=True)
+    """What the folder's runs cost by model and the class budget left (widget/spend_view.py)."""
     batches = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Pending batch sweeps of the folder (widget/batches.py): template, state, done/total, estimate."""
 
@@ -152,6 +155,7 @@ class ImageWidget(anywidget.AnyWidget):
             error={},
             history=None,
             history_state=self._pages.state(),
+            spend=spend_payload(self._store.folder),
         )
         self.on_msg(commands.dispatch)
         self._batches = BatchPoller(self)

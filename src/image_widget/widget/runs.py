@@ -24,6 +24,7 @@ from image_widget.widget.markup import markup_png
 from image_widget.widget.payloads import PREVIEW_PX, cost_payload, history_run, result_item
 from image_widget.widget.plan import Plan, problems_dict, validate_plan
 from image_widget.widget.serialization import edit_png, with_run
+from image_widget.widget.spend_view import spend_payload
 from image_widget.widget.thumbs import result_thumbs
 
 if TYPE_CHECKING:
@@ -173,6 +174,9 @@ class Runs:
                 w.history = with_run(w.history, stored, run)
             w.cost = w._costs.payload()
         w._refresh()  # the run just taught the estimate: the next one says "learned"
+        spent = spend_payload(w.folder)
+        with w._lock:
+            w.spend = spent
         elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
         count = len(result.paths)
         self._done_message = (f"{count} image{'s' if count != 1 else ''} in {elapsed:.1f} s"
