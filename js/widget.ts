@@ -43,6 +43,7 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const notices = renderNotices(ctx);
   const header = renderHeader(ctx);
   const spend = renderSpend(ctx);
+  header.el.append(spend.el); // in the header row: no line of its own
   const runState = renderRunState(ctx);
   const banner = renderBanner(ctx);
   const preview = renderPreview(ctx);
@@ -66,7 +67,6 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   actions.el.append(runState.el);
   root.append(
     header.el,
-    spend.el,
     kernel.el,
     columns(
       ctx,

@@ -1,15 +1,14 @@
-// The spend view's closed line: the folder's total and this session's spend, $0.000 before any run.
+// The spend view's closed line: the folder's total, and the class budget left when there is one.
 
 import { describe, expect, it } from "vitest";
 import { spendSummary } from "../views/spend";
 
 describe("spendSummary", () => {
-  it("says the folder's total and the session's spend", () => {
-    expect(spendSummary({ total_text: "$0.412", session_text: "$0.021" })).toBe(
-      "Spend in this folder: $0.412 · this session: $0.021",
-    );
+  it("says the folder's total", () => {
+    expect(spendSummary({ total_text: "$0.412", session_text: "$0.021" })).toBe("Folder spend: $0.412");
   });
-  it("reads $0.000 before the kernel has sent anything", () => {
-    expect(spendSummary({})).toBe("Spend in this folder: $0.000 · this session: $0.000");
+  it("adds the class budget left when there is one", () => {
+    expect(spendSummary({ total_text: "$0.412", budget_text: "class budget $1.000 per session, $0.979 left" }))
+      .toBe("Folder spend: $0.412 · class budget $1.000 per session, $0.979 left");
   });
 });
