@@ -49,5 +49,6 @@ def test_with_spend_the_header_stays_one_line_in_a_wide_cell(harness: Harness) -
     harness.set_trait("spend", {**SPEND, "budget_text": ""})
     expect(harness.root.locator('[data-role="spend"]')).to_be_visible()
     with_spend = header.bounding_box()
-    assert without is not None and with_spend is not None
+    assert without is not None
+    assert with_spend is not None
     assert with_spend["height"] == without["height"]
