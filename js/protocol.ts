@@ -120,6 +120,14 @@ export interface Cost {
   session_usd?: number | null;
 }
 
+/** The small spend view (widget/spend_view.py): plain texts, nothing to compute. */
+export interface Spend {
+  rows?: { model: string; kind: string; images: number; cost_text: string }[];
+  total_text?: string;
+  session_text?: string;
+  budget_text?: string;
+}
+
 export interface WidgetModel {
   options: Options;
   models: string[];
@@ -138,6 +146,7 @@ export interface WidgetModel {
   history_state: HistoryState;
   backend: Backend;
   cost: Cost;
+  spend?: Spend;
   [key: string]: unknown;
 }
 

@@ -27,6 +27,7 @@ import { renderNotices } from "./views/notices";
 import { renderPreview } from "./views/preview";
 import { renderResults } from "./views/results";
 import { renderRunState } from "./views/run-state";
+import { renderSpend } from "./views/spend";
 
 function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   // data-lm-suppress-shortcuts: while focus is inside the widget, JupyterLab/Notebook command-mode
@@ -41,6 +42,8 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
 
   const notices = renderNotices(ctx);
   const header = renderHeader(ctx);
+  const spend = renderSpend(ctx);
+  header.el.append(spend.el); // in the header row: no line of its own
   const runState = renderRunState(ctx);
   const banner = renderBanner(ctx);
   const preview = renderPreview(ctx);
@@ -57,7 +60,7 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const live = renderLive(ctx); // no element: it tells the kernel this view is on screen
   const views: View[] = [
-    notices, header, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, batches,
+    notices, header, spend, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, batches,
     history, compare, kernel, live,
   ];
 

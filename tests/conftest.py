@@ -19,6 +19,14 @@ from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwrigh
 # The fresh-environment notebook check (tests/fresh) runs on the real date, as a user would.
 TEST_TODAY = "2026-11-29"
 os.environ["IMAGE_WIDGET_TODAY"] = TEST_TODAY
+# What runs used is also kept per user (user_runs.py): never in the real home during tests, and off unless a
+# test turns it on (so one test's runs never change another's estimates); no class budget from the
+# developer's shell. Kernels and servers inherit all three.
+import tempfile  # noqa: E402
+
+os.environ["IMAGE_WIDGET_USER_DIR"] = tempfile.mkdtemp(prefix="iw-user-")
+os.environ["IMAGE_WIDGET_LEARN_ACROSS_FOLDERS"] = "0"
+os.environ.pop("IMAGE_WIDGET_BUDGET_USD", None)
 
 from image_widget.emulator import Emulator  # noqa: E402
 from support import figures, spec  # noqa: E402

@@ -319,11 +319,12 @@ def test_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytest.M
     folder = tmp_path / "out"
     save(Store(folder), "one")
     before = index_rows(folder)
+    versions = len(schema.MIGRATIONS)
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("ALTER TABLE images ADD COLUMN rating INTEGER",)])
     monkeypatch.setattr(scan_mod, "read_folder", lambda *_: pytest.fail("migrated by reading every sidecar"))
     assert [e.prompt for e in History(folder)] == ["one"]
     conn = sqlite3.connect(index_path(folder))
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS) == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS) == versions + 1
     conn.close()
     assert {k: (*v[:-2], v[-1]) for k, v in index_rows(folder).items()} == before  # same rows, one more column
 

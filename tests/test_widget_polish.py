@@ -24,9 +24,12 @@ def test_cost_texts_are_the_amounts_alone(monkeypatch: pytest.MonkeyPatch, tmp_p
     w = ImageWidget(folder=tmp_path, model="gpt-image-2.6-flare")  # no published estimate: "unknown"
     try:
         assert w.backend["synthetic"] is True
+        assert w.cost["estimate_text"] == "unknown — one run of this model teaches it"
         w.generate("a fox")
-        assert w.cost["estimate_text"] == "unknown"
-        texts = [w.cost[k] for k in ("estimate_text", "last_text", "session_text")]
+        # the estimate is now learned from that run, and says it was an emulator run (never a bill)
+        assert w.cost["estimate_text"].startswith("≈ $")
+        assert "learned from 1 emulator run" in w.cost["estimate_text"]
+        texts = [w.cost[k] for k in ("last_text", "session_text")]
         assert all(t and "emulator" not in t and "billed" not in t for t in texts), texts
         assert w.cost["last_text"] == w.cost["session_text"]
     finally:

@@ -39,11 +39,14 @@ _LAZY: dict[str, str] = {
     "BatchSweep": "image_widget.batch",
     "asweep": "image_widget.sweeps",
     "Sweep": "image_widget.sweep_cells",
-    "BudgetError": "image_widget.sweep_cells",
+    "BudgetError": "image_widget.errors",
     "models": "image_widget.client.models",
     "ModelInfo": "image_widget.client.models",
     "set_price": "image_widget.prices",
     "ModelDeprecationWarning": "image_widget.lifecycle",
+    "spend": "image_widget.spending",
+    "estimate": "image_widget.learned",
+    "Estimate": "image_widget.learned",
 }
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "BatchSweep",
     "BudgetError",
     "Emulator",
+    "Estimate",
     "History",
     "ImageWidget",
     "ModelDeprecationWarning",
@@ -70,6 +74,7 @@ __all__ = [
     "avary",
     "batches",
     "edit",
+    "estimate",
     "expand",
     "generate",
     "models",
@@ -77,6 +82,7 @@ __all__ = [
     "rerun",
     "resolve_backend",
     "set_price",
+    "spend",
     "sweep",
     "validate",
     "vary",
@@ -104,12 +110,14 @@ if TYPE_CHECKING:
     from image_widget.client.backend import resolve_backend
     from image_widget.client.models import ModelInfo, models
     from image_widget.emulator import Emulator
-    from image_widget.errors import APIRequestError
+    from image_widget.errors import APIRequestError, BudgetError
+    from image_widget.learned import Estimate, estimate
     from image_widget.lifecycle import ModelDeprecationWarning
     from image_widget.prices import set_price
     from image_widget.reproduce import reproduce_code
+    from image_widget.spending import spend
     from image_widget.store import History, Store
-    from image_widget.sweep_cells import BudgetError, Sweep
+    from image_widget.sweep_cells import Sweep
     from image_widget.sweeps import asweep, sweep
     from image_widget.widget import ImageWidget
 

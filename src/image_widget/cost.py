@@ -15,6 +15,7 @@ from typing import Any
 
 from image_widget.capabilities import STANDARD_SIZES, parse_size
 from image_widget.prices import (
+    OPENAI_PRICING_PAGE,
     ModelPrice,
     gpt_image_2_output_tokens,
     input_image_tokens,
@@ -180,10 +181,17 @@ def _inputs_usd(row: ModelPrice | None, inputs: Sequence[tuple[int, int]], fidel
 def _source_note(row: ModelPrice) -> str:
     if row.confidence == "user":
         return f"price {row.source}"
+    return f"price: {price_citation(row)}"
+
+
+def price_citation(row: ModelPrice) -> str:
+    """Where a price comes from, said plainly: OpenAI's own page, or a third party's figure labelled as such."""
     if row.confidence == "official":
-        return f"price: OpenAI {row.source} (read {row.read_on})"
-    # No OpenAI page for this model's prices was in reach: say whose figure it is, never dress it as OpenAI's.
-    return f"price: a third party's figure (no OpenAI page found for it): {row.source} (read {row.read_on})"
+        return f"OpenAI, {row.source} (read {row.read_on})"
+    if row.confidence == "user":
+        return row.source
+    return (f"third-party figure, not OpenAI's page (OpenAI's {OPENAI_PRICING_PAGE} could not be read here): "
+            f"{row.source} (read {row.read_on}); a figure learned from your own runs is preferred")
 
 
 def estimate(model: str, *, quality: str | None, size: str | None, n: int | None, endpoint: str = "generate",  # noqa: PLR0913 - public keyword options mirror a request's

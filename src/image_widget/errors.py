@@ -343,3 +343,8 @@ def _banner_kind(exc: APIRequestError, lowered: str) -> type[APIRequestError]:
     if status is not None and status >= 500:
         return ServerFailedError
     return APIRequestError
+
+
+class BudgetError(ValueError):
+    """A cost would pass a budget (`max_cost`, or the classroom's `IMAGE_WIDGET_BUDGET_USD`), or cannot be
+    bounded; nothing was sent. The message names the budget, what was spent and what is left."""

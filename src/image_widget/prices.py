@@ -25,7 +25,7 @@ __all__ = [
 
 READ_ON = "2026-11-29"
 _MODEL_PAGE = "https://developers.openai.com/api/docs/models/"
-_PRICING_PAGE = "https://developers.openai.com/api/docs/pricing"
+_PRICING_PAGE = OPENAI_PRICING_PAGE = "https://developers.openai.com/api/docs/pricing"
 _IMAGE_GUIDE = "https://developers.openai.com/api/docs/guides/image-generation"
 _VISION_GUIDE = "https://developers.openai.com/api/docs/guides/images-vision"
 BATCH_DISCOUNT = 0.5

@@ -78,6 +78,8 @@ class ImageRecord(TypedDict, total=False):
     """Its line in that batch (`cell-<n>`: the n-th combination of the sweep)."""
     batch_run_id: str | None
     """The local batch sweep (`<store>/batches/<batch_run_id>/intent.json`) it belongs to."""
+    session: str | None
+    """The process (kernel, Voila visitor, MCP server) that ran it: the classroom report groups by it."""
 
 
 RECORD_KEYS: tuple[str, ...] = tuple(ImageRecord.__annotations__)

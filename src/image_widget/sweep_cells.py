@@ -27,10 +27,6 @@ INPUT_KEYS = ("image", "mask")
 """An edit sweep's inputs: the same for every cell (not axes), uploaded once and named by file id."""
 
 
-class BudgetError(ValueError):
-    """The sweep's cost estimate is over `max_cost` (or cannot be known); nothing was sent."""
-
-
 @dataclass
 class Cell:
     """One combination: its varying values, the full request, and what came of it."""

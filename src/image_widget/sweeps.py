@@ -13,12 +13,13 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from image_widget import capabilities
+from image_widget import capabilities, sweep_budget
+from image_widget import cost as pricing
 from image_widget.client import api
 from image_widget.client.options import RUN_KEYS
-from image_widget.errors import APIRequestError
+from image_widget.errors import APIRequestError, BudgetError
 from image_widget.runtime import run_sync
-from image_widget.sweep_cells import INPUT_KEYS, BudgetError, Cell, Sweep, estimate_cells, plan
+from image_widget.sweep_cells import INPUT_KEYS, Cell, Sweep, plan
 
 if TYPE_CHECKING:
 
@@ -29,11 +30,19 @@ BACKOFF_S = (1.0, 2.0, 4.0)
 _RUN_KEYS = set(RUN_KEYS) - {"cache"}  # a sweep has its own `cache` (on by default)
 
 
-async def asweep(template: str, *, max_cost: float | None = None, concurrency: int = DEFAULT_CONCURRENCY,
-                 cache: bool = True, progress: bool = True, **axes: Any) -> Sweep:
-    """Run every combination concurrently (at most `concurrency` at once). See the module docstring."""
+async def asweep(template: str, *, max_cost: float | None = None, learn: bool = False,
+                 concurrency: int = DEFAULT_CONCURRENCY, cache: bool = True, progress: bool = True,
+                 **axes: Any) -> Sweep:
+    """Run every combination concurrently (at most `concurrency` at once). See the module docstring.
+
+    `max_cost` (USD) is checked against the upper end of each cell's learned estimate and reconciled as
+    results arrive: cells that would pass it are skipped (see `sweep_budget`). `learn=True` lets a budget
+    on a still-unknown estimate run one cell first and learn from it.
+    """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    if max_cost is not None and (isinstance(max_cost, bool) or not isinstance(max_cost, int | float) or max_cost < 0):
+        raise ValueError(f"max_cost must be an amount in USD (a number ≥ 0) or None, got {max_cost!r}")
     inputs = {k: axes.pop(k) for k in INPUT_KEYS if k in axes}
     if "mask" in inputs and "image" not in inputs:
         raise ValueError("mask= needs image=: the mask applies to the first image of an edit sweep")
@@ -43,33 +52,62 @@ async def asweep(template: str, *, max_cost: float | None = None, concurrency: i
                 for p in capabilities.validate(endpoint, {"prompt": c.prompt, **c.options}) if p.param != "image"]
     if problems:
         raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
-    estimate = estimate_cells(cells, run.get("prices"))
-    if max_cost is not None:
-        if estimate.usd is None:
-            raise BudgetError(f"cannot check max_cost=${max_cost:.2f}: no price is known for {estimate.note}. "
-                              "Ways out: give the price (iw.set_price(model, ...) or prices={model: {...}}), "
-                              "pick a model with published prices (e.g. gpt-image-2), or pass max_cost=None "
-                              "to run without a budget check; nothing was sent")
-        if estimate.usd > max_cost:
-            raise BudgetError(f"the sweep's estimate {estimate.text} for {len(cells)} cells is over "
-                              f"max_cost=${max_cost:.2f}; nothing was sent — reduce the combinations, "
-                              "n or quality, or raise max_cost")
     started = time.monotonic()
+    estimator = sweep_budget.Estimator.for_run(run)
+    budget = sweep_budget.Budget(float(max_cost)) if max_cost is not None else None
+    notes: list[str] = []
+    pending = list(cells)
+    if budget is not None:
+        unknown = next((c for c in pending if not estimator.of(c).known), None)
+        if unknown is not None:
+            model = str(unknown.options.get("model", capabilities.DEFAULT_MODEL))
+            if not learn:
+                raise sweep_budget.refuse_unknown(budget.max_cost, estimator.of(unknown), model)
+            await _run_cell(unknown, cache, {**run, **inputs})
+            budget.settle(0.0, _cell_cost(unknown))
+            pending.remove(unknown)
+            estimator.forget()
+            notes.append(f"learn=True: ran one cell of {model} first to learn its cost "
+                         f"({pricing.format_usd(budget.spent)}); the budget was decided on what it used")
+            still = next((c for c in pending if not estimator.of(c).known), None)
+            if still is not None:
+                raise sweep_budget.refuse_unknown(budget.max_cost, estimator.of(still), model)
+        lowest = sum(e.low if e.low is not None else e.value or 0.0 for e in map(estimator.of, pending))
+        if budget.spent + lowest > budget.max_cost:
+            raise BudgetError(f"the sweep's estimate {sweep_budget.total([estimator.of(c) for c in pending]).text} "
+                              f"for {len(pending)} cells is over max_cost=${budget.max_cost:.2f} even at its low "
+                              "end; nothing was sent — reduce the combinations, n or quality, or raise max_cost")
+    estimate = sweep_budget.total([estimator.of(c) for c in cells])
     gate = asyncio.Semaphore(concurrency)
-    bar = _progress(len(cells)) if progress else None
+    bar = _progress(len(pending)) if progress else None
 
     async def one(cell: Cell) -> None:
         async with gate:
-            await _run_cell(cell, cache, {**run, **inputs})
+            high = estimator.of(cell).high or 0.0
+            if budget is not None and not budget.reserve(high, cell.prompt):
+                cell.error = budget.skip_reason(high)
+            else:
+                await _run_cell(cell, cache, {**run, **inputs})
+                if budget is not None:
+                    budget.settle(high, _cell_cost(cell))
         if bar is not None:
             bar.update(1)
 
     try:
-        await asyncio.gather(*(one(c) for c in cells))
+        await asyncio.gather(*(one(c) for c in pending))
     finally:
         if bar is not None:
             bar.close()
-    return Sweep(template, lists, cells, estimate, time.monotonic() - started)
+    if budget is not None:
+        notes.append(budget.summary(len(cells)))
+    return Sweep(template, lists, cells, estimate, time.monotonic() - started, notes)
+
+
+def _cell_cost(cell: Cell) -> float | None:
+    """What a finished cell cost: $0 from the cache or after a failure before sending, else its actual cost."""
+    if cell.result is None:
+        return 0.0
+    return 0.0 if cell.result.cached else cell.result.cost.usd
 
 
 async def _run_cell(cell: Cell, cache: bool, run: dict[str, Any]) -> None:

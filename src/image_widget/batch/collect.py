@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from image_widget import capabilities, runtime
+from image_widget import capabilities, classroom, runtime
 from image_widget import cost as pricing
 from image_widget.batch import edits
 from image_widget.batch.intent import Intent, file_lock
@@ -164,7 +164,7 @@ class Collector:
             "response": meta, "partials": 0, "note": "Batch API (50% price)",
             "raw_path": None, "composite": None, "detail_box": None, "expand": None, **held,
             "batch_id": self.batch_id, "custom_id": custom_id, "from_batch": True,
-            "batch_run_id": self.intent.run_id,
+            "batch_run_id": self.intent.run_id, "session": classroom.SESSION_ID,
         }
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from image_widget import capabilities
+from image_widget import capabilities, learned
 from image_widget import cost as pricing
 from image_widget.prices import ModelPrice
 from image_widget.sweep_cells import Cell
@@ -120,13 +120,17 @@ def body_of(cell: Cell) -> dict[str, Any]:
 
 
 class EstimateSum:
-    """The batch-price estimate of many cells, priced once per distinct option set."""
+    """The batch-price estimate of many cells, priced once per distinct option set: learned from the
+    folder's runs where it can be (`learned.estimate`), else published. `high` is what a budget checks."""
 
-    def __init__(self, prices: Mapping[str, ModelPrice]) -> None:
+    def __init__(self, prices: Mapping[str, ModelPrice], folder: Path | None = None, synthetic: bool = False) -> None:
         self.prices = prices
+        self.folder, self.synthetic = folder, synthetic
         self.usd = 0.0
+        self.high = 0.0
         self.unknown: str | None = None
-        self._each: dict[str, pricing.Cost] = {}
+        self._each: dict[str, learned.Estimate] = {}
+        self.origins: set[str] = set()
 
     def add(self, options: Mapping[str, Any], inputs: list[tuple[int, int]] | None = None) -> None:
         """One more line; `inputs` are an edit's input image sizes (priced as input tokens where known)."""
@@ -134,19 +138,26 @@ class EstimateSum:
         each = self._each.get(key)
         if each is None:
             model = str(options.get("model", capabilities.DEFAULT_MODEL))
-            each = self._each[key] = pricing.estimate(
-                model, quality=options.get("quality"), size=options.get("size"), n=int(options.get("n", 1)),
-                prices=self.prices, batch=True, endpoint="edit" if inputs else "generate", inputs=inputs)
-            if each.usd is None and self.unknown is None:
-                self.unknown = f"model {model} (quality={options.get('quality')!r}): {each.note}"
-        if each.usd is not None:
-            self.usd += each.usd
+            each = self._each[key] = learned.estimate(
+                {"model": model, **options, **({"call": "edit"} if inputs else {})}, self.folder,
+                synthetic=self.synthetic, prices=self.prices, batch=True, inputs=inputs)
+            if each.value is None and self.unknown is None:
+                self.unknown = f"model {model} (quality={options.get('quality')!r}): {each.text}"
+        if each.value is not None:
+            self.usd += each.value
+            self.high += each.high if each.high is not None else each.value
+            self.origins.add(each.origin)
 
     @property
     def cost(self) -> pricing.Cost:
         if self.unknown is not None:
             return pricing.Cost.unknown(self.unknown)
-        return pricing.Cost(self.usd, f"${self.usd:.3f} (Batch API price)")
+        upper = pricing.format_usd(self.high) != pricing.format_usd(self.usd)
+        if self.origins <= {"published"}:
+            return pricing.Cost(self.usd, f"${self.usd:.3f} (Batch API price)", upper_bound=upper)
+        where = ", ".join(sorted(self.origins))
+        spread = f", up to {pricing.format_usd(self.high)}" if upper else ""
+        return pricing.Cost(self.usd, f"≈ ${self.usd:.3f} (Batch API price; {where}{spread})", upper_bound=upper)
 
 
 class _Open:

@@ -22,10 +22,17 @@ from image_widget.batch import edits
 from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent, held
 from image_widget.batch.plan import GENERATIONS_URL, EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
 from image_widget.client.backend import Backend, safe_url
-from image_widget.errors import APIRequestError, ConnectionFailedError, RequestTimedOutError, scrub, translate_error
+from image_widget.errors import (
+    APIRequestError,
+    BudgetError,
+    ConnectionFailedError,
+    RequestTimedOutError,
+    scrub,
+    translate_error,
+)
 from image_widget.prices import as_overrides
 from image_widget.store import Store
-from image_widget.sweep_cells import BudgetError, iter_cells, split_axes
+from image_widget.sweep_cells import iter_cells, split_axes
 
 _LOOKBACK_S = 3600
 """How far before the intent's time the server's batch list is searched (clocks differ)."""
@@ -39,7 +46,7 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     edit = edits.take(axes, Store(store_folder), str(models[0] if isinstance(models, list | tuple) else models))
     lists, fields, run = split_axes(template, **axes)
     prices = run.get("prices")
-    estimate = EstimateSum(as_overrides(prices))
+    estimate = EstimateSum(as_overrides(prices), store_folder, backend.synthetic)
     problems: list[str] = []
     endpoint: capabilities.Endpoint = "edit" if edit is not None else "generate"
     for cell in iter_cells(template, lists, fields):
@@ -56,7 +63,8 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     for values in lists.values():
         cells *= len(values)
     cost = estimate.cost
-    _check_budget(cost.usd, cost.note if cost.usd is None else cost.text, max_cost, cells)
+    _check_budget(estimate.high if cost.usd is not None else None, cost.note if cost.usd is None else cost.text,
+                  max_cost, cells)
     model = ", ".join(dict.fromkeys(str(m) for m in lists.get("model", [capabilities.DEFAULT_MODEL])))
     intent = Intent.new(store_folder, template=template, lists=lists, fields=fields, cells=cells,
                         estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
@@ -111,9 +119,10 @@ def _check_budget(usd: float | None, text: str, max_cost: float | None, cells: i
     if max_cost is None:
         return
     if usd is None:
-        raise BudgetError(f"cannot check max_cost=${max_cost:.2f}: no price is known for {text}. Give the price "
-                          "(iw.set_price or prices=), or pass max_cost=None; nothing was uploaded")
-    if usd > max_cost:
+        raise BudgetError(f"cannot check max_cost=${max_cost:.2f}: no price is known for {text}. Teach it with one "
+                          "direct run of the model (iw.generate, or iw.sweep(..., max_cost=..., learn=True)), give "
+                          "the price (iw.set_price or prices=), or pass max_cost=None; nothing was uploaded")
+    if usd > max_cost:  # the upper end of the learned range: a batch cannot be stopped half-billed
         raise BudgetError(f"the batch's estimate {text} for {cells} requests is over max_cost=${max_cost:.2f}; "
                           "nothing was uploaded — reduce the combinations, n or quality, or raise max_cost")
 

@@ -18,7 +18,9 @@ from typing import Any
 
 from image_widget import capabilities
 from image_widget.client.backend import Backend, resolve_backend
+from image_widget.cost import price_citation
 from image_widget.lifecycle import Lifecycle, Status, server_lifecycles, set_server_lifecycles
+from image_widget.prices import price_for
 
 __all__ = ["LIVE_TIMEOUT_S", "ModelInfo", "ensure_live", "models"]
 
@@ -39,12 +41,17 @@ class ModelInfo:
     """Where the dates come from: the deprecations page (with the day it was read) or the server."""
     known: bool = True
     """False for a model only the server lists: the permissive profile applies (basic checks only)."""
+    price_source: str | None = None
+    """Where its price comes from (OpenAI's page, or a third party's figure labelled so) and the day it was
+    read; None when no price is known (estimates then learn from runs)."""
+    price_read_on: str | None = None
 
     def __repr__(self) -> str:
         verb = "shut down on" if self.status == "shut down" else "shuts down"
         when = f", {verb} {self.shutdown_date}" if self.shutdown_date else ""
         extra = "" if self.known else ", not in our table"
-        return f"ModelInfo({self.id!r}, {self.status}{when}{extra})"
+        price = f", price read {self.price_read_on}" if self.price_read_on else ", no price known"
+        return f"ModelInfo({self.id!r}, {self.status}{when}{extra}{price})"
 
 
 def is_image_model(model_id: str) -> bool:
@@ -139,7 +146,10 @@ def model_rows(server: str | None) -> list[ModelInfo]:
         source = life.source if life.source == _SERVER_SOURCE else f"{life.source} (read {life.read_on})"
         if live is not None and name in live and live[name].source == _SERVER_SOURCE:
             source = f"{_SERVER_SOURCE} (read {live[name].read_on})"
-        rows.append(ModelInfo(name, caps.status, life.shutdown, caps.replacement, source, caps.known))
+        price = price_for(name)
+        rows.append(ModelInfo(name, caps.status, life.shutdown, caps.replacement, source, caps.known,
+                              price_citation(price) if price is not None else None,
+                              price.read_on or None if price is not None else None))
     return rows
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, images, runtime
+from image_widget import capabilities, classroom, images, runtime, user_runs
 from image_widget import cost as pricing
 from image_widget.client.finish import finish_and_save
 from image_widget.client.result import Result
@@ -78,6 +78,8 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
         raise CorruptImageError(
             f"{len(problems)} of {n} returned images were corrupt ({'; '.join(problems)}); "
             f"{len(saved)} were saved in {disk.folder}", request_id=response.request_id)
+    if saved:
+        user_runs.remember(saved[0].record)
     return _result_from(saved, run.backend, run.estimate, actual, run.run_id, False, response.request_id,
                         response.partials, decoded)
 
@@ -99,6 +101,7 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
         "raw_path": None, "composite": None, "detail_box": None, "expand": None,
         **(request.finish.fields() if request.finish is not None else {}),
         "from_batch": False, "batch_id": None, "custom_id": None, "batch_run_id": None,
+        "session": classroom.SESSION_ID,
     }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities
+from image_widget import capabilities, classroom, learned
 from image_widget import cost as pricing
 from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
@@ -62,7 +62,8 @@ async def run(request: Request, options: RunOptions) -> Result:
     model = str(request.params.get("model", capabilities.DEFAULT_MODEL))
     warn_once(model, server)
     overrides = as_overrides(options.prices)
-    estimate = estimate_for(request, overrides)
+    learned_estimate = learned.estimate(request, disk.folder, synthetic=backend.synthetic, prices=overrides)
+    estimate = learned_estimate.cost()
     finish = {"finish": request.finish.cache_part()} if request.finish is not None else {}
     key = cache_key(request.endpoint, {**request.params, "backend": backend.cache_identity, **finish},
                     request.file_hashes())
@@ -70,6 +71,7 @@ async def run(request: Request, options: RunOptions) -> Result:
         stored = disk.lookup(key)
         if stored is not None:
             return persist.cached_result(stored, backend, estimate)
+    classroom.check(learned_estimate.high, learned_estimate.text)
     try:  # a folder that cannot exist would lose every image this request pays for: fail before sending
         disk.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -80,7 +82,9 @@ async def run(request: Request, options: RunOptions) -> Result:
         response = await send(request, backend, disk, sdk_client)
     except StreamBroke as exc:
         raise persist.save_broken(saving, exc) from None
-    return persist.save(saving, response)
+    result = persist.save(saving, response)
+    classroom.charge(result.cost.usd)
+    return result
 
 
 async def send(request: Request, backend: Backend, disk: Store, client: Any) -> SDKResponse:

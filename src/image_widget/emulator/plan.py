@@ -7,6 +7,7 @@ Usage is decided here too: a streamed answer repeats it in each completed event.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -109,15 +110,24 @@ def _image_tokens(data: bytes) -> int:
     return 65 + 129 * math.ceil(w * scale / 512) * math.ceil(h * scale / 512)
 
 
-def _output_tokens(model: str, quality: str, size: tuple[int, int]) -> int:
+#: How far the output tokens of a model without a published count spread around their typical value,
+#: request to request (as the real service's do), so estimates learned from the emulator's usage have a
+#: range to learn and their accuracy figure measures something.
+SPREAD = 0.15
+
+
+def _output_tokens(model: str, quality: str, size: tuple[int, int], prompt: str = "") -> int:
     """Output tokens of one image: the published count where there is one (so estimates and the bill
-    agree, as they do at OpenAI), else a count that grows with quality and area."""
+    agree, as they do at OpenAI), else a count that grows with quality and area and varies by ±SPREAD
+    with the prompt (the same prompt always uses the same: the emulator stays deterministic)."""
     from image_widget.cost import published_output_tokens
 
     published = published_output_tokens(model, quality, size)
     if published is not None:
         return published
-    return max(1, round(_OUTPUT_TOKENS.get(quality, 1056) * size[0] * size[1] / 1024 ** 2))
+    digest = hashlib.sha256(f"{model}|{quality}|{size}|{prompt}".encode()).digest()
+    wobble = 1 + SPREAD * (int.from_bytes(digest[:4], "big") / 0xFFFFFFFF * 2 - 1)
+    return max(1, round(_OUTPUT_TOKENS.get(quality, 1056) * size[0] * size[1] / 1024 ** 2 * wobble))
 
 
 def _usage(params: Mapping[str, Any], images: list[bytes], quality: str, size: tuple[int, int], n: int,
@@ -128,7 +138,7 @@ def _usage(params: Mapping[str, Any], images: list[bytes], quality: str, size: t
     image = sum(_image_tokens(data) for data in images)
     if images and params.get("input_fidelity") == "high":
         image += _HIGH_FIDELITY_TOKENS
-    per_image = _output_tokens(str(params.get("model") or ""), quality, size)
+    per_image = _output_tokens(str(params.get("model") or ""), quality, size, str(prompt or ""))
     details_in = {"text_tokens": text, "image_tokens": image}
     total = {
         "input_tokens": text + image,

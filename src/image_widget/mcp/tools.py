@@ -12,13 +12,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from image_widget import capabilities, images
+from image_widget import capabilities, images, learned
 from image_widget import cost as pricing
 from image_widget.client import api, refs
 from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.models import ensure_live
 from image_widget.client.options import RunOptions
-from image_widget.client.request import estimate_for, run
+from image_widget.client.request import run
 from image_widget.client.wire import Request, request_params
 from image_widget.mcp import budgeting
 from image_widget.mcp.previews import Preview, full_image, preview
@@ -92,8 +92,9 @@ async def _send(session: Session, request: Request, previews: bool) -> Outcome:
     is the one that goes out, and a call that may have been billed is never repeated behind the budget."""
     request.params.setdefault("model", capabilities.DEFAULT_MODEL)
     await _check(request.endpoint, request.wire_params(), session)
-    estimate = estimate_for(request)
-    reservation = budgeting.reservation(estimate, request.params, request.input_sizes(),
+    taught = _learned(session, request)
+    estimate = taught.cost()
+    reservation = budgeting.reservation(taught.budget(), request.params, request.input_sizes(),
                                         capped=session.budget.limit is not None)
     reserved = await session.budget.reserve(reservation)
     result = await run(request, RunOptions(store=session.store, max_retries=NO_RETRIES))
@@ -118,10 +119,11 @@ def estimate_cost(session: Session, options: dict[str, Any], call: Literal["gene
             if info is None:
                 raise images.ImageInputError("image: not an image (PNG, JPEG or WebP)")
             sizes.append(info[0])
-    estimate = _estimate(params, call, sizes)
+    taught = _learned(session, {**params, "call": call}, sizes)
+    estimate = taught.cost()
     try:
         asked = {k: v for k, v in params.items() if k != "prompt"}  # the prompt is not known yet
-        reserve = budgeting.reservation(estimate, asked, sizes, capped=session.budget.limit is not None)
+        reserve = budgeting.reservation(taught.budget(), asked, sizes, capped=session.budget.limit is not None)
     except BudgetRefused:
         reserve = pricing.Cost.unknown()
     summary = {"model": params["model"], "estimate": estimate.text, "estimate_usd": estimate.usd,
@@ -163,11 +165,19 @@ def get_image(session: Session, image_id: str, full: bool, max_side: int) -> Out
 # -- helpers
 
 
-def _estimate(params: Mapping[str, Any], endpoint: str, inputs: list[tuple[int, int]]) -> pricing.Cost:
-    n = params.get("n")
-    return pricing.estimate(str(params.get("model")), quality=params.get("quality"), size=params.get("size"),
-                            n=n if isinstance(n, int) and not isinstance(n, bool) else 1, endpoint=endpoint,
-                            inputs=inputs, input_fidelity=params.get("input_fidelity"))
+def _learned(session: Session, request: Request | Mapping[str, Any],
+             inputs: list[tuple[int, int]] | None = None) -> learned.Estimate:
+    """The estimate learned from the session folder's runs (emulator runs only for the emulator), else the
+    published figure; for an edit without a learned figure, priced with its input images' sizes."""
+    found = learned.estimate(request, session.store.folder, synthetic=session.backend.synthetic)
+    if found.origin == "published" and inputs and isinstance(request, Mapping):
+        params = dict(request)
+        n = params.get("n")
+        cost = pricing.estimate(str(params.get("model")), quality=params.get("quality"), size=params.get("size"),
+                                n=n if isinstance(n, int) and not isinstance(n, bool) else 1, endpoint="edit",
+                                inputs=inputs, input_fidelity=params.get("input_fidelity"))
+        return learned.Estimate(cost.usd, cost.usd, cost.usd, "published", 0, cost.text, cost.note, published=cost)
+    return found
 
 
 def _within(session: Session, estimate: pricing.Cost) -> bool | None:

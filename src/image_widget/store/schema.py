@@ -62,8 +62,13 @@ _V1 = (
     "CREATE TABLE problems (message TEXT NOT NULL)",
 )
 
+_V2 = (
+    # learned estimates (learned.py) read the latest first images of runs of one model and call
+    "CREATE INDEX images_learn ON images (model, call, idx, row)",
+)
+
 Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
-MIGRATIONS: list[Migration] = [_V1]
+MIGRATIONS: list[Migration] = [_V1, _V2]
 """MIGRATIONS[v] takes a file from version v to v + 1 (SQL, or a function for what SQL cannot do)."""
 
 FTS = (  # substring search over the casefolded prompt; optional (SQLite ≥ 3.34 built with FTS5)

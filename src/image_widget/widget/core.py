@@ -50,6 +50,7 @@ from image_widget.widget.payloads import notice
 from image_widget.widget.plan import Plan, plan_request, problems_of
 from image_widget.widget.runs import CostMeter, Runs
 from image_widget.widget.serialization import MaskTrait, WidgetHistory, edit_png, history_to_json, mask_to_json
+from image_widget.widget.spend_view import spend_payload
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -103,6 +104,8 @@ class ImageWidget(anywidget.AnyWidget):
     history_state = traitlets.Dict().tag(sync=True)
     backend = traitlets.Dict().tag(sync=True)
     cost = traitlets.Dict().tag(sync=True)
+    spend = traitlets.Dict().tag(sync=True)
+    """What the folder's runs cost by model and the class budget left (widget/spend_view.py)."""
     batches = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Pending batch sweeps of the folder (widget/batches.py): template, state, done/total, estimate."""
 
@@ -153,6 +156,7 @@ class ImageWidget(anywidget.AnyWidget):
             error={},
             history=None,
             history_state=self._pages.state(),
+            spend=spend_payload(self._store.folder),
         )
         self.on_msg(commands.dispatch)
         self._batches = BatchPoller(self)
@@ -317,7 +321,8 @@ class ImageWidget(anywidget.AnyWidget):
                 self.status = {**self.status, "state": "idle", "message": ""}
         sizes = [(item.width, item.height) for item in self._inputs] if plan.endpoint != "generate" else None
         sent = {**self.options, "size": plan.wire.get("size", self.options.get("size"))}  # "match" resolved
-        estimate = self._costs.estimate_for(sent, plan.endpoint, sizes)
+        estimate = self._costs.estimate_for(sent, plan.endpoint, sizes, self._store.folder,
+                                            bool(self.backend.get("synthetic")))
         if "size" in problems:  # a price for a size that cannot be sent would only mislead
             estimate = cost_mod.Cost(None, "no estimate until the size is valid", note=str(problems["size"]))
         with self._lock:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from image_widget import capabilities as caps_mod
 from image_widget import cost as cost_mod
+from image_widget import learned
 from image_widget.capabilities import FileTuple
 from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
 from image_widget.reproduce import runnable_code
@@ -24,6 +25,7 @@ from image_widget.widget.markup import markup_png
 from image_widget.widget.payloads import PREVIEW_PX, cost_payload, history_run, result_item
 from image_widget.widget.plan import Plan, problems_dict, validate_plan
 from image_widget.widget.serialization import edit_png, with_run
+from image_widget.widget.spend_view import spend_payload
 from image_widget.widget.thumbs import result_thumbs
 
 if TYPE_CHECKING:
@@ -52,13 +54,13 @@ class CostMeter:
         self._session = cost_mod.SessionTotal()
 
     def estimate_for(self, options: Mapping[str, Any], endpoint: str,
-                     inputs: Sequence[tuple[int, int]] | None) -> cost_mod.Cost:
-        """What `options` would cost at `endpoint` with input images of these sizes."""
+                     inputs: Sequence[tuple[int, int]] | None, folder: Path | None = None,
+                     synthetic: bool = False) -> cost_mod.Cost:
+        """What `options` would cost at `endpoint` with input images of these sizes: learned from the
+        folder's runs where it can be (saying so), else the published figure, else unknown."""
         try:
-            return cost_mod.estimate(str(options.get("model")), quality=options.get("quality"),
-                                     size=options.get("size"), n=options.get("n"), endpoint=endpoint,
-                                     inputs=inputs, input_fidelity=options.get("input_fidelity"),
-                                     prices=self._prices)
+            return learned.estimate({**options, "call": endpoint}, folder, synthetic=synthetic, prices=self._prices,
+                                    inputs=inputs).cost()
         except (TypeError, ValueError):
             return cost_mod.Cost.unknown("n is not a whole number")
 
@@ -91,8 +93,14 @@ class RunsHost(Protocol):
     history: Any
     mask: Any
     markup: Any
+    spend: dict[str, Any]
+
+    @property
+    def folder(self) -> Path: ...
 
     def _plan(self) -> Plan: ...
+
+    def _refresh(self) -> None: ...
 
     def _notice(self, message: str, level: str = "info") -> None: ...
 
@@ -200,6 +208,10 @@ class Runs:
             if w.history is not None:
                 w.history = with_run(w.history, stored, run)
             w.cost = w._costs.payload()
+        w._refresh()  # the run just taught the estimate: the next one says "learned"
+        spent = spend_payload(w.folder)
+        with w._lock:
+            w.spend = spent
         elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
         count = len(result.paths)
         self._done_message = (f"{count} image{'s' if count != 1 else ''} in {elapsed:.1f} s"

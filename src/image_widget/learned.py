@@ -1,0 +1,235 @@
+"""Estimates learned from the folder's own runs: `estimate(request, folder) -> Estimate`.
+
+OpenAI publishes token prices for the 2.5 and 2.6 models but not how many tokens an image takes; every
+finished run records its `usage`, so the folder knows. An estimate is, in order: the runs in the folder
+with the same model, call, quality, size and format (median and range of what they would cost at the
+price table's rates, for the n asked); a size never run here, scaled by pixel area from the nearest size
+that was; runs kept per user (`user_runs`, opt-out) when the folder has none; the published figure;
+else "unknown — one run of this model teaches it". Every figure says which. Emulator runs and billed
+runs never inform each other. The records are read through the folder's SQLite index, never its sidecars.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from image_widget import capabilities, user_runs
+from image_widget import cost as pricing
+from image_widget.prices import ModelPrice, price_for
+from image_widget.store.index import FolderIndex
+from image_widget.store.layout import default_folder
+from image_widget.store.schema import RECORD
+from image_widget.user_runs import Sample, sample_of
+
+__all__ = ["Estimate", "Sample", "estimate", "samples"]
+
+Origin = Literal["learned", "scaled", "user", "published", "unknown"]
+LIMIT = 200
+"""The most recent runs of one model and call an estimate reads (the spread of older runs adds little)."""
+_TEACH = "unknown — one run of this model teaches it"
+
+
+class _HasParams(Protocol):
+    @property
+    def params(self) -> dict[str, Any]: ...
+    @property
+    def endpoint(self) -> str: ...
+
+    def input_sizes(self) -> list[tuple[int, int]]: ...
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A cost before a request: `value` (median), `low`–`high` (the range runs spread over; a budget
+    reserves `high`), `origin`, how many runs taught it, and the text shown everywhere it appears."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    origin: Origin
+    runs: int
+    text: str
+    note: str = ""
+    synthetic: bool = False
+    """Learned from emulator runs (never used for a real-API estimate)."""
+    published: pricing.Cost | None = None
+    """The price table's own estimate, where that is the origin (keeps its flags: "+ input images")."""
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    def cost(self) -> pricing.Cost:
+        """As a `Cost` (what the widget, sweeps and records already carry); `text` keeps the origin."""
+        if self.published is not None:
+            return self.published
+        if self.value is None:
+            return pricing.Cost(None, self.text, self.note)
+        return pricing.Cost(self.value, self.text, self.note, upper_bound=self.high != self.value)
+
+    def budget(self) -> pricing.Cost:
+        """What a budget reserves: the upper end of the range (a published estimate as it is)."""
+        if self.published is not None or self.high is None:
+            return self.cost()
+        return pricing.Cost(self.high, f"up to {pricing.format_usd(self.high)}: {self.text}", self.note,
+                            upper_bound=True)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_indexes: dict[Path, FolderIndex] = {}
+_lock = threading.Lock()
+
+
+def _index(folder: Path) -> FolderIndex:
+    with _lock:
+        found = _indexes.get(folder)
+        if found is None:
+            found = _indexes[folder] = FolderIndex(folder)
+        return found
+
+
+def _asked(params: Mapping[str, Any], name: str, default: str) -> str:
+    value = params.get(name)
+    return default if value in (None, "") else str(value)
+
+
+_SQL = (f"SELECT params, expected, width, height, {RECORD} FROM images "  # noqa: S608 - constant text
+        "WHERE model = ? AND call = ? AND idx = 0 ORDER BY row DESC LIMIT ?")
+
+
+def samples(folder: Path | str | None, model: str, call: str, *,
+            synthetic: bool) -> list[tuple[Mapping[str, Any], Sample]]:
+    """(params, what it used) of the latest runs of `model` through `call` in `folder` with usage, from
+    emulator runs or billed runs only (`synthetic`); direct and Batch API runs alike (the same tokens,
+    priced differently)."""
+    rows = _index(default_folder(folder)).rows(_SQL, (model, call, LIMIT), fresh=True)
+    found: list[tuple[Mapping[str, Any], Sample]] = []
+    for params_text, expected, width, height, record_text in rows:
+        record = json.loads(record_text)
+        sample = sample_of(record, expected, width, height)
+        if sample is None or bool((record.get("backend") or {}).get("synthetic")) != synthetic:
+            continue
+        found.append((json.loads(params_text) if params_text else {}, sample))
+    return found
+
+
+def _usd(model: str, sample: Sample, n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
+         batch: bool) -> float | None:
+    usage = {"input_tokens": sample.text_in + sample.image_in, "output_tokens": round(sample.out_each * scale * n),
+             "input_tokens_details": {"text_tokens": sample.text_in, "image_tokens": sample.image_in}}
+    return pricing.actual(model, usage, quality=None, size=None, n=n, prices=prices, batch=batch).usd
+
+
+def _summary(model: str, chosen: Sequence[Sample], n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
+             batch: bool) -> tuple[float, float, float] | None:
+    values = [_usd(model, s, n, scale, prices, batch) for s in chosen]
+    known = [v for v in values if v is not None]
+    if not known or len(known) != len(values):
+        return None
+    return statistics.median(known), min(known), max(known)
+
+
+def _range(low: float, high: float) -> str:
+    return pricing.format_usd(low) if round(low, 3) == round(high, 3) else \
+        f"{pricing.format_usd(low)}–{pricing.format_usd(high).lstrip('$')}"
+
+
+def _learned(model: str, value: tuple[float, float, float], runs: int, where: str, synthetic: bool,
+             origin: Origin, extra: str = "") -> Estimate:
+    median, low, high = value
+    kind = "emulator run" if synthetic else "run"
+    plural = "" if runs == 1 else "s"
+    text = f"≈ {pricing.format_usd(median)} (learned from {runs} {kind}{plural}{where}{extra}; {_range(low, high)})"
+    note = (f"median and range of what {runs} earlier {kind}{plural} of {model} used, at the price table's rates"
+            + ("; emulator usage, not a bill" if synthetic else ""))
+    return Estimate(median, low, high, origin, runs, text, note, synthetic)
+
+
+def _key(params: Mapping[str, Any]) -> tuple[str, str]:
+    return _asked(params, "quality", "auto"), _asked(params, "output_format", "png")
+
+
+def _request_of(request: _HasParams | Mapping[str, Any]) -> tuple[dict[str, Any], str, list[tuple[int, int]]]:
+    if isinstance(request, Mapping):
+        params = dict(request)
+        call = str(params.pop("call", None) or params.pop("endpoint", None) or "generate")
+        return params, call, []
+    call = str(getattr(request, "call_name", None) or request.endpoint)
+    return dict(request.params), call, request.input_sizes()
+
+
+def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None = None, *,
+             synthetic: bool = False, prices: Mapping[str, ModelPrice] | None = None, batch: bool = False,
+             user: bool | None = None, inputs: Sequence[tuple[int, int]] | None = None) -> Estimate:
+    """What `request` (a client Request, or request parameters with an optional `call`) will cost,
+    learned from `folder`'s runs where it can be, with where the figure comes from. `synthetic`: the
+    request goes to the emulator (learn only from emulator runs). `user=False` skips the per-user runs.
+    `inputs`: the sizes of an edit's input images, for the published figure (a Request knows its own)."""
+    params, call, sized = _request_of(request)
+    inputs = list(inputs) if inputs is not None else sized
+    model = str(params.get("model") or capabilities.DEFAULT_MODEL)
+    n = params.get("n") or 1
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a whole number of images (1 or more), got {n!r}")
+    quality, fmt = _key(params)
+    size = _asked(params, "size", "auto")
+    runs = samples(folder, model, call, synthetic=synthetic)
+    alike = [(p, s) for p, s in runs if _key(p) == (quality, fmt)]
+    exact = [s for p, s in alike if _asked(p, "size", "auto") == size]
+    if exact:
+        value = _summary(model, exact, n, 1.0, prices, batch)
+        if value is not None:
+            return _learned(model, value, len(exact), "", synthetic, "learned")
+    scaled = _scaled(model, size, [s for _, s in alike], n, prices, batch, synthetic)
+    if scaled is not None:
+        return scaled
+    kept = user_runs.load(model, call, quality, size, fmt, synthetic=synthetic, user=user)
+    if kept:
+        value = _summary(model, kept, n, 1.0, prices, batch)
+        if value is not None:
+            return _learned(model, value, len(kept), " in your other folders", synthetic, "user")
+    return _published(model, params, call, inputs, prices, batch)
+
+
+def _scaled(model: str, size: str, alike: Sequence[Sample], n: int, prices: Mapping[str, ModelPrice] | None,
+            batch: bool, synthetic: bool) -> Estimate | None:
+    """A size never run here, from the runs of the nearest learned size, output tokens scaled by pixel area."""
+    wh = capabilities.parse_size(size)
+    if wh is None or not alike:
+        return None
+    area = wh[0] * wh[1]
+    nearest = min({(s.width, s.height) for s in alike}, key=lambda d: (abs(d[0] * d[1] - area), d))
+    chosen = [s for s in alike if (s.width, s.height) == nearest]
+    scale = area / (nearest[0] * nearest[1])
+    value = _summary(model, chosen, n, scale, prices, batch)
+    if value is None:
+        return None
+    extra = f" at {nearest[0]}x{nearest[1]}, scaled by pixel area ×{scale:.2f}"
+    return _learned(model, value, len(chosen), "", synthetic, "scaled", extra)
+
+
+def _cite(model: str, prices: Mapping[str, ModelPrice] | None) -> str:
+    row = price_for(model, prices)
+    return "" if row is None else row.source.split(" ")[0]
+
+
+def _published(model: str, params: Mapping[str, Any], call: str, inputs: list[tuple[int, int]],
+               prices: Mapping[str, ModelPrice] | None, batch: bool) -> Estimate:
+    endpoint = "generate" if call == "generate" else "edit"
+    cost = pricing.estimate(model, quality=params.get("quality"), size=params.get("size"), n=params.get("n"),
+                            endpoint=endpoint, inputs=inputs or None, input_fidelity=params.get("input_fidelity"),
+                            prices=prices, batch=batch)
+    if cost.usd is None:
+        return Estimate(None, None, None, "unknown", 0, _TEACH, cost.note)
+    high = cost.usd
+    low = None if cost.upper_bound else cost.usd
+    return Estimate(cost.usd, low if low is not None else 0.0, high, "published", 0,
+                    f"{cost.text} (published price: {_cite(model, prices)})", cost.note, published=cost)

@@ -1,0 +1,112 @@
+"""What runs used, kept per user so a new folder starts informed (opt-out).
+
+One small JSON file in the user's data directory (platformdirs): per model, call, quality, size, format and
+kind (emulator or billed), the tokens of the latest runs. `IMAGE_WIDGET_LEARN_ACROSS_FOLDERS=0` (or
+`user=False` to `estimate`) turns it off; `IMAGE_WIDGET_USER_DIR` moves it (the tests point it at a temp dir).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_OFF = "IMAGE_WIDGET_LEARN_ACROSS_FOLDERS"
+ENV_DIR = "IMAGE_WIDGET_USER_DIR"
+KEEP = 50
+"""Runs kept per key (the latest)."""
+_lock = threading.Lock()
+
+
+def enabled(user: bool | None = None) -> bool:
+    """On unless `user=False` or the environment variable says 0/false/no/off."""
+    if user is not None:
+        return user
+    return os.environ.get(ENV_OFF, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def path() -> Path:
+    """The file: `$IMAGE_WIDGET_USER_DIR/learned.json`, else in the platform's user data directory."""
+    where = os.environ.get(ENV_DIR)
+    if where:
+        return Path(where) / "learned.json"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("image_widget", appauthor=False)) / "learned.json"
+
+
+def _key(model: str, call: str, quality: str, size: str, fmt: str, synthetic: bool) -> str:
+    return "|".join(("emulator" if synthetic else "billed", model, call, quality, size, fmt))
+
+
+def _read() -> dict[str, list[list[float]]]:
+    try:
+        data = json.loads(path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one run used: input tokens (text, image) for the request, output tokens per image, its size."""
+
+    text_in: int
+    image_in: int
+    out_each: float
+    width: int
+    height: int
+
+
+def sample_of(record: Mapping[str, Any], count: object, width: object, height: object) -> Sample | None:
+    """The usage of one run's record as a Sample, None when it reported no usable usage."""
+    usage = record.get("usage")
+    if not isinstance(usage, Mapping) or not isinstance(count, int) or count < 1:
+        return None
+    out, details = usage.get("output_tokens"), usage.get("input_tokens_details") or {}
+    text_in, image_in = details.get("text_tokens"), details.get("image_tokens")
+    if not isinstance(out, int) or not isinstance(width, int) or not isinstance(height, int):
+        return None
+    if not isinstance(text_in, int) or not isinstance(image_in, int):
+        total = usage.get("input_tokens")
+        text_in, image_in = (total, 0) if isinstance(total, int) else (0, 0)
+    return Sample(text_in, image_in, out / count, width, height)
+
+
+def load(model: str, call: str, quality: str, size: str, fmt: str, *, synthetic: bool,
+         user: bool | None = None) -> list[Sample]:
+    """The kept runs of this kind of request (empty when turned off or none)."""
+    if not enabled(user):
+        return []
+    rows = _read().get(_key(model, call, quality, size, fmt, synthetic), [])
+    return [Sample(int(r[0]), int(r[1]), float(r[2]), int(r[3]), int(r[4])) for r in rows
+            if isinstance(r, list) and len(r) == 5]
+
+
+def remember(record: Mapping[str, Any]) -> None:
+    """Keep what one finished run used (called once per run, with its first image's record)."""
+    if not enabled():
+        return
+    sample = sample_of(record, record.get("count"), record.get("width"), record.get("height"))
+    params = record.get("params") or {}
+    if sample is None or not isinstance(params, Mapping) or record.get("from_batch"):
+        return
+    synthetic = bool((record.get("backend") or {}).get("synthetic"))
+    key = _key(str(record.get("model")), str(record.get("call") or "generate"), str(params.get("quality") or "auto"),
+               str(params.get("size") or "auto"), str(params.get("output_format") or "png"), synthetic)
+    row = [sample.text_in, sample.image_in, sample.out_each, sample.width, sample.height]
+    with _lock:
+        try:
+            data = _read()
+            data[key] = [*data.get(key, []), row][-KEEP:]
+            target = path()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, target)
+        except OSError:
+            return  # a read-only home must never stop a run: the folder's own records still teach
