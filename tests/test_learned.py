@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import image_widget as iw
 from image_widget import classroom, learned, user_runs
 from image_widget.client import api
 from image_widget.emulator import Emulator
@@ -234,5 +235,23 @@ def test_the_widget_refuses_past_the_class_budget(tmp_path: Path, monkeypatch: p
             w.generate("a fox")
         assert "$0.000 left" in w.error["message"]  # the page shows the same message
         assert not list((tmp_path / "w").glob("*.png"))
+    finally:
+        w.close()
+
+
+def test_the_widget_learns_variation_estimates_from_variation_runs(emulator: Emulator, tmp_path: Path) -> None:
+    """Vary and Expand runs are recorded as their own calls: the widget's estimate in those modes reads them."""
+    from image_widget import ImageWidget
+    from support.images import png
+
+    photo = png((256, 256))
+    iw.vary(photo, model="gpt-image-2", size="1024x1024", quality="low", base_url=emulator.url, api_key="sk-test",
+            store=tmp_path)
+    w = ImageWidget(base_url=emulator.url, api_key="sk-test", folder=tmp_path)
+    try:
+        w.add_inputs(photo)
+        w.options = {**w.options, "mode": "variation", "model": "gpt-image-2", "size": "1024x1024",
+                     "quality": "low"}
+        assert "learned" in w.cost["estimate_text"]
     finally:
         w.close()

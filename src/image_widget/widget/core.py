@@ -321,8 +321,8 @@ class ImageWidget(anywidget.AnyWidget):
                 self.status = {**self.status, "state": "idle", "message": ""}
         sizes = [(item.width, item.height) for item in self._inputs] if plan.endpoint != "generate" else None
         sent = {**self.options, "size": plan.wire.get("size", self.options.get("size"))}  # "match" resolved
-        estimate = self._costs.estimate_for(sent, plan.endpoint, sizes, self._store.folder,
-                                            bool(self.backend.get("synthetic")))
+        estimate = self._costs.estimate_for(sent, plan.call, sizes, self._store.folder,  # vary / expand learn
+                                            bool(self.backend.get("synthetic")))         # from their own runs
         if "size" in problems:  # a price for a size that cannot be sent would only mislead
             estimate = cost_mod.Cost(None, "no estimate until the size is valid", note=str(problems["size"]))
         with self._lock:

@@ -53,13 +53,14 @@ class CostMeter:
         self._last: cost_mod.Cost | None = None
         self._session = cost_mod.SessionTotal()
 
-    def estimate_for(self, options: Mapping[str, Any], endpoint: str,
+    def estimate_for(self, options: Mapping[str, Any], call: str,
                      inputs: Sequence[tuple[int, int]] | None, folder: Path | None = None,
                      synthetic: bool = False) -> cost_mod.Cost:
-        """What `options` would cost at `endpoint` with input images of these sizes: learned from the
-        folder's runs where it can be (saying so), else the published figure, else unknown."""
+        """What `options` would cost as `call` (generate / edit / vary / expand) with input images of these
+        sizes: learned from the folder's runs of that call where it can be (saying so), else the published
+        figure, else unknown."""
         try:
-            return learned.estimate({**options, "call": endpoint}, folder, synthetic=synthetic, prices=self._prices,
+            return learned.estimate({**options, "call": call}, folder, synthetic=synthetic, prices=self._prices,
                                     inputs=inputs).cost()
         except (TypeError, ValueError):
             return cost_mod.Cost.unknown("n is not a whole number")
