@@ -70,6 +70,19 @@ def test_default_backend_is_the_offline_emulator(monkeypatch: pytest.MonkeyPatch
     assert "images are synthetic" in capsys.readouterr().err
 
 
+def test_in_a_notebook_the_no_key_notice_is_a_calm_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23, item 8: a kernel draws stderr as a pink error box; there the notice goes to stdout."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setattr("image_widget.client.backend._notice_shown", False)
+    monkeypatch.setattr("image_widget.client.backend._in_kernel", lambda: True)
+    iw.generate("a cat", store=tmp_path)
+    seen = capsys.readouterr()
+    assert "images are synthetic" in seen.out
+    assert "images are synthetic" not in seen.err
+
+
 def test_invalid_request_is_never_sent(emulator: Emulator, opts: dict[str, Any]) -> None:
     with pytest.raises(ValidationError) as info:
         iw.generate("a cat", model="gpt-image-1.5", n=11, background="transparent", output_format="jpeg", **opts)

@@ -127,6 +127,9 @@ def test_notebook_runs_on_the_emulator(executed: Any, name: str) -> None:
     first = run.stdout(run.code_cells[0])
     assert "Offline emulator" in first
     assert "SYNTHETIC" in first
+    stderr = "".join(out.get("text", "") for cell in run.code_cells for out in cell.outputs
+                     if out.output_type == "stream" and out.get("name") == "stderr")
+    assert "no OPENAI_API_KEY" not in stderr, "the no-key notice is a calm line, not a red stderr box (issue 23)"
     # Images went to IMAGE_WIDGET_DIR (each with its JSON record), not into the notebooks folder.
     pngs = sorted(run.output.glob("*.png"))
     assert pngs, "no image was saved"

@@ -102,7 +102,17 @@ def _show_emulator_notice() -> None:
         if _notice_shown:
             return
         _notice_shown = True
-    print(EMULATOR_NOTICE, file=sys.stderr)
+    # In a notebook stderr is drawn as a pink box that reads like an error; the widget's badge says it too,
+    # so there it is a plain line on stdout. A script keeps it on stderr, out of its own output.
+    print(EMULATOR_NOTICE, file=sys.stdout if _in_kernel() else sys.stderr)
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (an IPython shell with a kernel), not a script or a terminal."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None) if ipython is not None else None
+    shell = get() if callable(get) else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def resolve_backend(client: Any = None, base_url: str | None = None, api_key: str | None = None) -> Backend:
