@@ -138,3 +138,22 @@ def test_grid_axis_choice_and_single_axis_runs_across(run: dict[str, Any]) -> No
     assert single.width > 3 * 64 > single.height
     with pytest.raises(ValueError, match="not a varying value"):
         result.grid(rows="model")
+
+
+def test_contact_sheet_labels_scale_with_the_tile() -> None:
+    """Issue 23, item 8: labels were 11 px whatever the tile; a sheet of 512-px tiles gets ~32-px labels."""
+    import numpy as np
+    from PIL import Image
+
+    from image_widget.contact_sheet import contact_sheet
+
+    def label_height(thumb: int) -> int:
+        tile = Image.new("RGB", (thumb, thumb), (200, 220, 240))
+        sheet = contact_sheet([[[tile]]], [""], ["fox"], thumb=thumb)
+        top = np.asarray(sheet)[: sheet.height - thumb - 8]  # the column-label strip above the tile
+        rows = np.where((top < 128).all(axis=-1).any(axis=1))[0]
+        return int(rows.max() - rows.min() + 1)
+
+    small, big = label_height(128), label_height(512)
+    assert small >= 8
+    assert big >= 3 * small, f"label height {small} px at 128-px tiles, {big} px at 512-px tiles"
