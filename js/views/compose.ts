@@ -77,7 +77,7 @@ export function renderCompose(ctx: Ctx): ComposeView {
     showProblems();
   };
 
-  ctx.onChange(["options", "capabilities", "models", "problems", "mask_base", "inputs"], sync);
+  ctx.onChange(["options", "capabilities", "models", "model_labels", "problems", "mask_base", "inputs"], sync);
   sync();
 
   return {

@@ -206,3 +206,27 @@ def test_the_shutdown_date_shows_next_to_the_model_picker(harness: Harness) -> N
     text = note.text_content() or ""
     assert "Model gpt-image-1-mini shuts down on 2026-12-01 (in 2 days)" in text
     assert "use gpt-image-2.6-sunburst or gpt-image-2.6-flare instead" in text
+
+
+def test_model_picker_names_dates_and_disables_shut_down_models(harness: Harness) -> None:
+    """Issue 23, item 3: current models plain, an announced one with its date, a shut-down one disabled."""
+    labels = {"gpt-image-2": {"label": "gpt-image-2", "retired": False},
+              "gpt-image-1.5": {"label": "gpt-image-1.5 (shuts down 2026-12-01)", "retired": False},
+              "dall-e-3": {"label": "dall-e-3 (shut down 2026-05-12)", "retired": True}}
+    harness.mount(models=list(labels), model_labels=labels)
+    options = harness.page.eval_on_selector_all(
+        f"{control('model')} option", "os => os.map(o => [o.value, o.textContent, o.disabled])")
+    assert options == [["gpt-image-2", "gpt-image-2", False],
+                       ["gpt-image-1.5", "gpt-image-1.5 (shuts down 2026-12-01)", False],
+                       ["dall-e-3", "dall-e-3 (shut down 2026-05-12)", True]]
+
+
+def test_the_kernels_model_labels_come_from_the_lifecycle_data() -> None:
+    from image_widget.widget.options import model_labels, models_for_picker
+
+    names = models_for_picker("gpt-image-2")
+    labels = model_labels(names)
+    assert names.index("gpt-image-2") < names.index("dall-e-3"), "current models first"
+    assert labels["dall-e-3"] == {"label": "dall-e-3 (shut down 2026-05-12)", "retired": True}
+    assert labels["gpt-image-1.5"]["label"] == "gpt-image-1.5 (shuts down 2026-12-01)"  # the tests' day: 11-29
+    assert labels["gpt-image-2"] == {"label": "gpt-image-2", "retired": False}

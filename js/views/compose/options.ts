@@ -87,7 +87,12 @@ export class OptionFields {
 
   sync(o: Options, c: Capabilities, name: string): void {
     const models = this.ctx.list("models");
-    fillSelect(this.model, withCurrent(models, o.model), o.model);
+    const labels = (this.ctx.model.get("model_labels") ?? {}) as Record<string, { label: string; retired: boolean }>;
+    fillSelect(this.model, withCurrent(models, o.model).map(([v, l]) => [v, labels[v]?.label ?? l]), o.model);
+    for (const opt of Array.from(this.model.options)) {
+      // A shut-down model cannot be picked; the chosen one stays selectable so its problem can be read.
+      opt.disabled = !!labels[opt.value]?.retired && opt.value !== o.model;
+    }
     this.model.disabled = models.length === 0 && !o.model;
 
     this.size.sync(o, c, name);

@@ -44,6 +44,7 @@ from image_widget.widget.options import (
     initial_options,
     into_mode,
     merge_options,
+    model_labels,
     models_for_picker,
 )
 from image_widget.widget.payloads import notice
@@ -90,6 +91,8 @@ class ImageWidget(anywidget.AnyWidget):
     # The traits are the whole state (docs/PROTOCOL.md); only `options`, `mask` and `markup` are written by JS.
     options = traitlets.Dict().tag(sync=True)
     models = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    model_labels = traitlets.Dict().tag(sync=True)
+    """model → {label, retired}: dates next to names, shut-down models shown disabled (`options.model_labels`)."""
     capabilities = traitlets.Dict().tag(sync=True)
     problems = traitlets.Dict().tag(sync=True)
     inputs = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -150,6 +153,7 @@ class ImageWidget(anywidget.AnyWidget):
         super().__init__(
             options=merged,
             models=models_for_picker(str(merged["model"]), server),
+            model_labels=model_labels(models_for_picker(str(merged["model"]), server), server),
             capabilities=described,
             backend=self._connection.backend.describe(),
             status={"state": "idle", "message": "", "job_id": None, "started_ms": None},
@@ -292,6 +296,7 @@ class ImageWidget(anywidget.AnyWidget):
             described = caps_mod.describe(str(merged["model"]), self._connection.server)
             self.capabilities = described
             self.models = models_for_picker(str(merged["model"]), self._connection.server)
+            self.model_labels = model_labels(self.models, self._connection.server)
             merged = clamp_options(merged, described)
         if merged["mode"] != old.get("mode"):
             merged = into_mode(merged, old.get("mode"), self.capabilities.get("sizes") or ())
@@ -337,6 +342,7 @@ class ImageWidget(anywidget.AnyWidget):
         with self._lock:
             model = str(self.options.get("model"))
             self.models = models_for_picker(model, self._connection.server)
+            self.model_labels = model_labels(self.models, self._connection.server)
             self.capabilities = caps_mod.describe(model, self._connection.server)
 
     # ------------------------------------------------------------------------------------ internals

@@ -56,6 +56,22 @@ def models_for_picker(model: str | None = None, server: str | None = None) -> li
     return names if model is None or model in names else [model, *names]
 
 
+def model_labels(names: list[str], server: str | None = None) -> dict[str, dict[str, Any]]:
+    """How the picker shows each model: its name, "(shuts down DATE)" once a date is announced, and for a
+    shut-down one "(shut down DATE)", disabled — from the lifecycle data, so the page keeps no dates."""
+    labels: dict[str, dict[str, Any]] = {}
+    for name in names:
+        life = capabilities.caps_for(name, server).lifecycle
+        status = life.status()
+        if status == "shut down":
+            labels[name] = {"label": f"{name} (shut down {life.shutdown})", "retired": True}
+        elif status == "deprecated":
+            labels[name] = {"label": f"{name} (shuts down {life.shutdown})", "retired": False}
+        else:
+            labels[name] = {"label": name, "retired": False}
+    return labels
+
+
 def initial_options(given: Mapping[str, Any], server: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """`(options, capabilities)` for a new widget: the defaults fitted to the model, then what was given.
 
