@@ -230,3 +230,19 @@ def test_the_kernels_model_labels_come_from_the_lifecycle_data() -> None:
     assert labels["dall-e-3"] == {"label": "dall-e-3 (shut down 2026-05-12)", "retired": True}
     assert labels["gpt-image-1.5"]["label"] == "gpt-image-1.5 (shuts down 2026-12-01)"  # the tests' day: 11-29
     assert labels["gpt-image-2"] == {"label": "gpt-image-2", "retired": False}
+
+
+def test_variation_for_a_model_without_the_endpoint_goes_through_edit(harness: Harness) -> None:
+    """Issue 23, item 4: gpt-image-2 has no variations endpoint, yet `iw.vary` makes variations through edit;
+    the widget offers the same, labelled as it is, instead of greying Variation out."""
+    harness.mount(capabilities=dict(GPT_IMAGE_2_CAPS))  # endpoints: edit, generate
+    page = harness.page
+    variation = page.locator('input[data-mode="variation"]')
+    assert variation.is_enabled()
+    label = page.locator("label.iw-seg-item", has=variation)
+    assert label.inner_text() == "Variation (via edit)"
+    assert "through edit" in (variation.get_attribute("title") or "")
+    variation.check()
+    assert harness.wait_sets("options", 1)[-1]["mode"] == "variation"
+    harness.set_trait("capabilities", {**GPT_IMAGE_2_CAPS, "endpoints": ["generate"]})
+    assert label.inner_text() == "Variation", "no edit either: the plain label, disabled unless chosen"

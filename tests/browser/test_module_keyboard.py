@@ -46,11 +46,13 @@ def test_mode_group_is_a_radio_group(harness: Harness) -> None:
     # the group wraps around to the last mode, Expand (an edit, so gpt-image-2 has it)
     page.keyboard.press("ArrowLeft")
     assert focused(harness, "mode") == "expand"
-    # Variation is disabled for gpt-image-2 (no endpoint): skipped
+    # Variation goes through edit for gpt-image-2 (issue 23): an enabled stop
+    page.keyboard.press("ArrowLeft")
+    assert focused(harness, "mode") == "variation"
     page.keyboard.press("ArrowLeft")
     assert focused(harness, "mode") == "edit"
     page.keyboard.press("ArrowRight")
-    assert focused(harness, "mode") == "expand"
+    assert focused(harness, "mode") == "variation"
     page.keyboard.press("Home")
     assert focused(harness, "mode") == "generate"
     page.keyboard.press("End")
@@ -58,7 +60,12 @@ def test_mode_group_is_a_radio_group(harness: Harness) -> None:
     page.keyboard.press("Home")
     assert harness.sets("options")[-1]["mode"] == "generate"
     assert [s["mode"] for s in harness.sets("options")] == [
-        "generate", "expand", "edit", "expand", "generate", "expand", "generate"]
+        "generate", "expand", "variation", "edit", "variation", "generate", "expand", "generate"]
+    # a model with no edit endpoint: Edit, Variation and Expand are disabled and skipped
+    harness.set_trait("capabilities", {**harness.state("capabilities"), "endpoints": ["generate"]})
+    page.focus('input[data-mode="generate"]')
+    page.keyboard.press("ArrowRight")
+    assert focused(harness, "mode") == "generate", "no enabled mode to move to"
 
 
 def test_keys_in_form_controls_stay_in_the_widget(harness: Harness) -> None:

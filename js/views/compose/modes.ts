@@ -69,10 +69,16 @@ export class ModeField {
     for (const { mode, input, label } of this.items) {
       input.checked = o.mode === mode;
       const endpoint = ENDPOINT[mode] ?? mode;
-      const lacking = endpoints.includes(endpoint) ? null : `model ${name} has no ${endpoint} endpoint`;
+      // GPT image models have no variations endpoint: a variation goes through edit, as `iw.vary` does.
+      const viaEdit = mode === "variation" && !endpoints.includes("variation") && endpoints.includes("edit");
+      const lacking = endpoints.includes(endpoint) || viaEdit ? null : `model ${name} has no ${endpoint} endpoint`;
       input.disabled = lacking !== null && o.mode !== mode;
-      setTitle(label, lacking);
-      setTitle(input, lacking);
+      const text = label.querySelector("span");
+      if (mode === "variation" && text) text.textContent = viaEdit ? "Variation (via edit)" : "Variation";
+      const why = viaEdit ? `model ${name} has no variation endpoint: variations are made through edit, as iw.vary does`
+        : lacking;
+      setTitle(label, why);
+      setTitle(input, why);
       label.classList.toggle("iw-disabled", input.disabled);
     }
   }
