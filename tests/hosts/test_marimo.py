@@ -90,6 +90,8 @@ def test_widget_renders_and_generates_in_marimo(page: Page, marimo_app: tuple[st
     widget.wait_for(timeout=30_000)
     page.get_by_role("button", name="Generate").first.click()
     page.locator(".image-widget[data-results='2']").wait_for(timeout=30_000)
+    # the results are shown first; "done" follows once the run's spend and estimate are refreshed
+    page.locator(".image-widget[data-state='done']").wait_for(timeout=30_000)
     assert widget.get_attribute("data-state") == "done"
     assert "images are synthetic" in widget.inner_text()
     assert len(list(out.glob("*.png"))) == 2
