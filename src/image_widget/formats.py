@@ -38,6 +38,12 @@ def sniff_format(data: bytes | bytearray) -> str | None:
     return None
 
 
+def content_type(data: bytes | bytearray) -> str:
+    """The upload's content type from its bytes (`image/png`, …), as the client sends each file."""
+    fmt = sniff_format(data)
+    return f"image/{fmt}" if fmt in ("png", "jpeg", "webp", "gif") else "application/octet-stream"
+
+
 def image_info(data: bytes | bytearray) -> tuple[tuple[int, int], bool] | None:
     """((width, height), has_alpha) read from image bytes without decoding pixels; None if unreadable."""
     from PIL import Image

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import Page
 from test_module_mask import canvas_box, capsule, click, disc, drag, edited, last_mask, native
 from widget_harness import DEFAULT_OPTIONS, GPT_IMAGE_2_CAPS, Harness
 
@@ -311,14 +312,19 @@ def test_detail_hint_and_toggle(harness: Harness) -> None:
     assert harness.wait_sets("options", 2)[-1]["keep_unmasked"] is False
 
 
-def test_expand_aspect_and_dragged_edge(harness: Harness) -> None:
+def mount_expand(harness: Harness) -> Page:
+    """Expand mode on a 1000x1000 first input, its image loaded."""
     harness.mount(
         options={**DEFAULT_OPTIONS, "mode": "expand", "prompt": "more sky"},
         inputs=[{"id": "in1", "name": "p.png", "width": 1000, "height": 1000, "thumb": png((60, 60))}],
         mask_base=png((1000, 1000)),
     )
-    page = harness.page
-    page.wait_for_selector('.iw-expand[data-ready="1"]')
+    harness.page.wait_for_selector('.iw-expand[data-ready="1"]')
+    return harness.page
+
+
+def test_expand_aspect_and_dragged_edge(harness: Harness) -> None:
+    page = mount_expand(harness)
     page.select_option('[data-role="expand-anchor"]', "left")
     page.click('[data-aspect="16:9"]')
     written = harness.wait_sets("options", 1)[-1]
@@ -338,13 +344,7 @@ def test_expand_aspect_and_dragged_edge(harness: Harness) -> None:
 
 def test_expand_handles_move_with_arrow_keys_and_show_focus(harness: Harness) -> None:
     """Issue 22, item 5: each edge is a focusable slider; arrows move it 16 px (Shift: 128), with a focus ring."""
-    harness.mount(
-        options={**DEFAULT_OPTIONS, "mode": "expand", "prompt": "more sky"},
-        inputs=[{"id": "in1", "name": "p.png", "width": 1000, "height": 1000, "thumb": png((60, 60))}],
-        mask_base=png((1000, 1000)),
-    )
-    page = harness.page
-    page.wait_for_selector('.iw-expand[data-ready="1"]')
+    page = mount_expand(harness)
     left = page.locator('.iw-expand-handle[data-side="left"]')
     assert left.get_attribute("role") == "slider"
     left.focus()

@@ -10,9 +10,6 @@ Figure: `batch edit faults: N injected, N survived, 0 images lost, 0 duplicated,
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -22,10 +19,10 @@ from PIL import Image
 
 from image_widget.emulator.batch_store import folder_beside
 from image_widget.store import History
+from reliability.kill_points import RESUME, run_kernel
 from support.figures import broken, figure_fixture
 from support.images import photo
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 SIZE = (192, 128)
 BOX = (40, 30, 110, 90)  # the painted area (edit here); everything 8 px + 1 farther away is held
 
@@ -37,40 +34,10 @@ batch_edit_faults = figure_fixture(
     + ([f"{c['injected'] - c['survived']} faults not survived"] if c["injected"] != c["survived"] else []),
 )
 
-_CHILD = """
-import json, os, signal, sys
-import image_widget as iw
-from image_widget.batch import collect, edits, submit
-
-def kill():  # a real kill (SIGKILL): no handler, no cleanup, no flush runs
-    os.kill(os.getpid(), signal.SIGKILL)
-
-crash = sys.argv[4] if sys.argv[1] == "submit" and len(sys.argv) > 4 else ""
-if crash == "bound":  # the inputs are uploaded and written into the part; the part is not uploaded yet
-    bind = edits.bind
-    async def bind_then_die(*args, **kwargs):
-        await bind(*args, **kwargs)
-        kill()
-    submit.edits.bind = bind_then_die
-elif crash == "created":  # the batch exists at the server; its id is not yet in the intent
-    submit._adopt = lambda *args: kill()
-elif crash.startswith("saved:"):  # this many result lines saved, the rest not yet
-    finish, after = collect.Collector._finish, int(crash.split(":")[1])
-    def finish_then_die(self, futures):
-        finish(self, futures)
-        if self.lines_done == after:
-            kill()
-    collect.Collector._finish = finish_then_die
-if sys.argv[1] == "submit":
-    s = iw.sweep("a {thing}", thing=["door", "lamp", "cat"], quality=["low", "high"], model="gpt-image-2",
-                 image=sys.argv[2], mask=sys.argv[3], batch=True)
-    s.wait(progress=False)
-else:
-    found = iw.batches()
-    if found[0].unsubmitted:  # killed before its batch was created: only an explicit submit resumes it
-        found[0].submit()
-    found[0].wait(progress=False)
-    print(json.dumps({"runs": len(found), "ids": found[0].batch_ids, "status": str(found[0].last_status())}))
+_SUBMIT = """
+s = iw.sweep("a {thing}", thing=["door", "lamp", "cat"], quality=["low", "high"], model="gpt-image-2",
+             image=sys.argv[1], mask=sys.argv[2], batch=True)
+s.wait(progress=False)
 """
 
 
@@ -82,14 +49,6 @@ def _inputs(tmp_path: Path) -> tuple[Path, Path]:
     mask_path = tmp_path / "mask.png"
     Image.fromarray(mask, "L").save(mask_path)
     return picture, mask_path
-
-
-def _kernel(folder: Path, args: list[str], crash: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env.update(IMAGE_WIDGET_DIR=str(folder), PYTHONPATH=str(SRC))
-    crash_at = [crash] if crash is not None else []  # where the child kills itself (see _CHILD)
-    return subprocess.run([sys.executable, "-c", _CHILD, *args, *crash_at], env=env, capture_output=True,
-                          text=True, timeout=180, check=False)
 
 
 def _unheld(path: Path, original: np.ndarray) -> int:
@@ -105,9 +64,9 @@ def test_killed_then_resumed(tmp_path: Path, crash: str, batch_edit_faults: Coun
     folder = tmp_path / "out"
     picture, mask = _inputs(tmp_path)
     batch_edit_faults["injected"] += 1
-    first = _kernel(folder, ["submit", str(picture), str(mask)], crash)
+    first = run_kernel(_SUBMIT, folder, [str(picture), str(mask)], crash)
     assert first.returncode == -9, first.stderr  # SIGKILL at the crash point, not an ordinary exit
-    second = _kernel(folder, ["resume"])
+    second = run_kernel(RESUME, folder, [])
     assert second.returncode == 0, second.stderr
     report = json.loads(second.stdout.strip().splitlines()[-1])
     emulator = folder_beside(folder)

@@ -9,9 +9,7 @@ Figure: `batch faults: N injected, N survived, 0 images lost, 0 duplicated`.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,10 +22,9 @@ from image_widget.emulator import Emulator
 from image_widget.emulator.batch_store import folder_beside
 from image_widget.store import History
 from reliability.figures import audit_folder
+from reliability.kill_points import RESUME, run_kernel
 from support.figures import broken, figure_fixture
 from support.waiting import wait_until
-
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 batch_faults = figure_fixture(
     "batch_faults",
@@ -59,41 +56,15 @@ def _server_made(client: openai.OpenAI, batch_ids: list[str]) -> int:
 
 # ------------------------------------------------------------------------------ a real kernel, killed
 
-_CHILD = """
-import json, os, signal, sys
-import image_widget as iw
-from image_widget.batch import collect, submit
-
-def kill():  # a real kill (SIGKILL): no handler, no cleanup, no flush runs
-    os.kill(os.getpid(), signal.SIGKILL)
-
-crash = sys.argv[2] if len(sys.argv) > 2 else ""
-if crash == "created":  # the batch exists at the server; its id is not yet in the intent
-    submit._adopt = lambda *args: kill()
-elif crash.startswith("saved:"):  # this many result lines saved, the rest not yet
-    finish, after = collect.Collector._finish, int(crash.split(":")[1])
-    def finish_then_die(self, futures):
-        finish(self, futures)
-        if self.lines_done == after:
-            kill()
-    collect.Collector._finish = finish_then_die
-if sys.argv[1] == "submit":
-    s = iw.sweep("a {animal} in {style}", animal=["fox", "owl", "cat"], style=["ink", "oil"], quality="low",
-                 model="gpt-image-2", batch=True)
-    s.wait(progress=False)
-else:
-    found = iw.batches()
-    found[0].wait(progress=False)
-    print(json.dumps({"runs": len(found), "ids": found[0].batch_ids, "status": str(found[0].last_status())}))
+_SUBMIT = """
+s = iw.sweep("a {animal} in {style}", animal=["fox", "owl", "cat"], style=["ink", "oil"], quality="low",
+             model="gpt-image-2", batch=True)
+s.wait(progress=False)
 """
 
 
 def _kernel(folder: Path, step: str, crash: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env.update(IMAGE_WIDGET_DIR=str(folder), PYTHONPATH=str(SRC))
-    crash_at = [crash] if crash is not None else []  # where the child kills itself (see _CHILD)
-    return subprocess.run([sys.executable, "-c", _CHILD, step, *crash_at], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return run_kernel(_SUBMIT if step == "submit" else RESUME, folder, [], crash, timeout=120)
 
 
 def _emulator_batches(folder: Path) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from image_widget import capabilities, images
 from image_widget.client import file_ids
 from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.finish import Finish
+from image_widget.formats import content_type
 from image_widget.images import composite
 from image_widget.images.geometry import MATCH, match_size
 from image_widget.store.atomic import atomic_write
@@ -107,7 +108,8 @@ async def bind(intent: Intent, part: Part, client: Any, backend: Backend, store_
             if kept is None:
                 raise RuntimeError(f"input {sha[:12]}… of batch sweep {intent.run_id} is missing from "
                                    f"{store_folder / 'inputs'}; it cannot be uploaded")
-            file_id, expires = await file_ids.upload(client, kept.name, kept.read_bytes(), _mime(kept))
+            data = kept.read_bytes()
+            file_id, expires = await file_ids.upload(client, kept.name, data, content_type(data))
             known.put(sha, file_id, expires)
         intent.input_files[sha] = file_id
         intent.save()
@@ -119,11 +121,6 @@ async def bind(intent: Intent, part: Part, client: Any, backend: Backend, store_
     atomic_write(path, data)
     part.sha256, part.bytes, part.bound = hashlib.sha256(data).hexdigest(), len(data), True
     intent.save()
-
-
-def _mime(path: Path) -> str:
-    return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}.get(
-        path.suffix.lower(), "application/octet-stream")
 
 
 def finish_for(intent: Intent, store: Store) -> Finish | None:

@@ -129,10 +129,9 @@ async def aedit(  # noqa: PLR0913 - public keyword options mirror the API
     image_refs: list[refs.Ref | None] = []
     if refs.has_refs(image, mask):
         backend = resolve_backend(run_options.client, run_options.base_url, run_options.api_key)
-        client = backend.async_client(max_retries=0, timeout=run_options.timeout)
-        image, image_refs = await refs.resolve(image, "image", backend, client)
+        image, image_refs = await refs.resolve(image, "image", backend)
         if mask is not None:
-            mask, _ = await refs.resolve(mask, "mask", backend, client)
+            mask, _ = await refs.resolve(mask, "mask", backend)
     request = lined_up_edit(image, prompt, mask, markup, model, on_partial, fields,
                             Holding(keep_unmasked, feather, detail, resize_mask))
     refs.attach(request, image_refs, image)

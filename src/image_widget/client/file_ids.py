@@ -41,6 +41,8 @@ class FileIds:
 
     def __init__(self, folder: Path, backend: Backend) -> None:
         self.path = folder / UPLOADS_FOLDER / f"{backend_fingerprint(backend)}.json"
+        self._seen: dict[str, Any] | None = None
+        """The map as read once for this request (every input of it looks up the same file)."""
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -50,7 +52,9 @@ class FileIds:
         return value if isinstance(value, dict) else {}
 
     def get(self, digest: str) -> str | None:
-        entry = self._read().get(digest)
+        if self._seen is None:
+            self._seen = self._read()
+        entry = self._seen.get(digest)
         if not isinstance(entry, dict):
             return None
         expires = entry.get("expires_at")
@@ -61,10 +65,11 @@ class FileIds:
 
     def put(self, digest: str, file_id: str, expires_at: int | None) -> None:
         with _LOCK:
-            table = self._read()
+            table = self._read()  # fresh under the lock: another process may have added its own uploads
             table[digest] = {"file_id": file_id, "expires_at": expires_at}
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, json.dumps(table, indent=1).encode())
+            self._seen = table
 
     def forget(self, file_ids: set[str]) -> None:
         """Drop entries whose file the server no longer has."""
@@ -72,6 +77,7 @@ class FileIds:
             table = {k: v for k, v in self._read().items()
                      if not (isinstance(v, dict) and v.get("file_id") in file_ids)}
             atomic_write(self.path, json.dumps(table, indent=1).encode())
+            self._seen = table
 
 
 def multipart_only(folder: Path, backend: Backend) -> bool:

@@ -11,7 +11,6 @@ refused here, before anything is sent, with the same words the emulator would us
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import re
 import urllib.parse
@@ -19,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from image_widget.emulator.hosts import is_loopback
 from image_widget.images import ImageInputError
 
 if TYPE_CHECKING:
@@ -37,9 +37,6 @@ class Ref:
 
     def wire(self) -> dict[str, str]:
         return {"image_url": self.image_url} if self.image_url is not None else {"file_id": str(self.file_id)}
-
-    def describe(self) -> str:
-        return self.image_url or str(self.file_id)
 
 
 def as_ref(value: object) -> Ref | None:
@@ -62,21 +59,12 @@ def has_refs(*inputs: object) -> bool:
     return False
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_reachable(ref: Ref, param: str, backend: Backend) -> None:
     """Refuse, before anything is sent, a URL the server cannot fetch: offline, only this machine."""
     if ref.image_url is None or not backend.synthetic:
         return
     host = urllib.parse.urlsplit(ref.image_url).hostname or ""
-    if not _loopback(host):
+    if not is_loopback(host):
         raise ImageInputError(f"{param}: the offline emulator can fetch images only from this machine (127.0.0.1, "
                               f"localhost, ::1), not from {host or ref.image_url!r}; pass the picture itself (a "
                               "path, bytes or a PIL image) or set OPENAI_API_KEY to use OpenAI")
@@ -116,25 +104,27 @@ async def _maybe_await(value: Any) -> Any:
     return await value if asyncio.iscoroutine(value) else value
 
 
-async def resolve(inputs: Any, param: str, backend: Backend, client: Any) -> tuple[Any, list[Ref | None]]:
-    """(`inputs` with each reference replaced by its bytes, the reference of each item or None)."""
+READ_TIMEOUT_S = 60.0
+
+
+async def resolve(inputs: Any, param: str, backend: Backend) -> tuple[Any, list[Ref | None]]:
+    """(`inputs` with each reference replaced by its bytes, the reference of each item or None). References
+    are read through a client of `backend` made on the running loop, never retried (a read is free, but a
+    stuck one should say so)."""
     items: Sequence[Any] = inputs if isinstance(inputs, list | tuple) else [inputs]
     single = not isinstance(inputs, list | tuple)
     out: list[Any] = []
     refs: list[Ref | None] = []
+    client: Any = None
     for index, item in enumerate(items):
         where = param if single else f"{param}[{index}]"
         ref = as_ref(item)
         if ref is not None:
             check_reachable(ref, where, backend)
+            client = client or backend.async_client(max_retries=0, timeout=READ_TIMEOUT_S)
         out.append(item if ref is None else await _download(ref, where, client))
         refs.append(ref)
     return (out[0] if single else out), refs
-
-
-async def read(inputs: Any, param: str, backend: Backend) -> tuple[Any, list[Ref | None]]:
-    """`resolve` with a client of `backend` made on the running loop (for callers outside one)."""
-    return await resolve(inputs, param, backend, backend.async_client(max_retries=0, timeout=60.0))
 
 
 def attach(request: Any, image_refs: list[Ref | None], downloaded: Any) -> None:

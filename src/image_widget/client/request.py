@@ -91,8 +91,8 @@ async def send(request: Request, backend: Backend, disk: Store, client: Any) -> 
     """Send as JSON where it helps (`json_edit`), else multipart. A server that refuses JSON edits gets the
     same edit as multipart and is remembered; a file it no longer has is uploaded again once. Each retry
     follows a 400, which is never billed, so nothing is paid twice."""
-    known = file_ids.FileIds(disk.folder, backend)
-    if json_edit.wants_json(request, disk.folder, backend, known):
+    known = file_ids.FileIds(disk.folder, backend) if request.endpoint == "edit" else None
+    if known is not None and json_edit.wants_json(request, disk.folder, backend, known):
         request.json_body = await json_edit.build(request, known, client)
     try:
         return await SDKCall(client, request, backend).execute()
@@ -103,7 +103,7 @@ async def send(request: Request, backend: Backend, disk: Store, client: Any) -> 
         if json_edit.refused_json(exc):
             file_ids.remember_multipart_only(disk.folder, backend)
             request.json_body = None
-        elif json_edit.gone_file(exc):
+        elif json_edit.gone_file(exc) and known is not None:
             known.forget(json_edit.file_ids_in(body))
             request.json_body = await json_edit.build(request, known, client)
         else:

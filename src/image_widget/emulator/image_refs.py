@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ipaddress
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from image_widget.emulator.hosts import is_loopback
 from image_widget.emulator.parsing import ParseError
+from image_widget.formats import content_type
 
 MAX_REF_IMAGES = 16
 FETCH_TIMEOUT_S = 10.0
@@ -30,25 +31,6 @@ FileReader = Callable[[str], bytes | None]
 """A Files API id → the file's bytes (None: no such file, deleted or expired)."""
 
 Upload = tuple[str, bytes, str]
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _sniff(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "application/octet-stream"
 
 
 def _data_url(url: str, where: str) -> bytes:
@@ -64,7 +46,7 @@ def _data_url(url: str, where: str) -> bytes:
 def _fetch(url: str, where: str) -> bytes:
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
-    if not _loopback(host):
+    if not is_loopback(host):
         raise ParseError(f"Invalid '{where}': the offline emulator can fetch images only from this machine "
                          f"(127.0.0.1, localhost, ::1), not from {host or url!r}. Pass the image as a data URL "
                          "or upload it to /v1/files and use its file_id.", param=where)
@@ -97,13 +79,13 @@ async def resolve_ref(ref: Any, where: str, files: FileReader) -> Upload:
         if data is None:
             raise ParseError(f"Invalid '{where}.file_id': no such file {file_id!r} (it was never uploaded, was "
                              "deleted or has expired).", param=f"{where}.file_id")
-        return (f"{file_id}.png", data, _sniff(data))
+        return (f"{file_id}.png", data, content_type(data))
     url = ref["image_url"]
     path = f"{where}.image_url"
     if not isinstance(url, str) or not url.startswith(("data:", "http://", "https://")):
         raise ParseError(f"Invalid '{path}': expected a fully qualified http(s) URL or a base64 data URL.", param=path)
     data = _data_url(url, path) if url.startswith("data:") else await asyncio.to_thread(_fetch, url, path)
-    return ("image.png", data, _sniff(data))
+    return ("image.png", data, content_type(data))
 
 
 async def resolve_json_edit(body: dict[str, Any], files: FileReader) -> dict[str, Any]:

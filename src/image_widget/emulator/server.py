@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ipaddress
 import logging
 import socket
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from image_widget.emulator.hosts import is_loopback
 from image_widget.emulator.state import (
     FAULT_KINDS,
     Config,
@@ -34,16 +34,6 @@ if TYPE_CHECKING:
 # `state`'s records were defined here before it existed; they stay importable from this module.
 __all__ = ["FAULT_KINDS", "Config", "Emulator", "EmulatorState", "Fault", "FaultKind", "RequestLog",
            "is_loopback", "shared_emulator"]
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only (the emulator refuses other interfaces unless told)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _QuietDrops(logging.Filter):

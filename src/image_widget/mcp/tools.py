@@ -58,7 +58,7 @@ async def edit(session: Session, prompt: str, image: str | Sequence[str], mask: 
     the size that matches it): the budget is checked on that request and that request is sent."""
     files, image_refs = await _inputs(session, image)
     if isinstance(mask, str) and refs.as_ref(mask) is not None:  # a mask by URL or file id: read once
-        mask_input: Any = (await refs.resolve(mask, "mask", session.backend, _reader(session)))[0]
+        mask_input: Any = (await refs.resolve(mask, "mask", session.backend))[0]
     else:
         mask_input = session.mask(mask, files[0]) if mask is not None else None
     markup_input = session.roots.read(markup, "markup") if markup is not None else None
@@ -66,10 +66,6 @@ async def edit(session: Session, prompt: str, image: str | Sequence[str], mask: 
     request = lined_up_edit(files, prompt, mask_input, markup_input, model, None, dict(options), Holding())
     refs.attach(request, image_refs, files)
     return await _send(session, request, previews)
-
-
-def _reader(session: Session) -> Any:
-    return session.backend.async_client(max_retries=NO_RETRIES, timeout=60.0)
 
 
 async def _inputs(session: Session, image: str | Sequence[str]) -> tuple[list[bytes], list[refs.Ref | None]]:
@@ -82,8 +78,7 @@ async def _inputs(session: Session, image: str | Sequence[str]) -> tuple[list[by
     files: list[bytes] = []
     for index, (item, ref) in enumerate(zip(given, image_refs, strict=True)):
         param = "image" if len(given) == 1 else f"image[{index}]"
-        files.append(next(local) if ref is None else (await refs.resolve(item, param, session.backend,
-                                                                          _reader(session)))[0])
+        files.append(next(local) if ref is None else (await refs.resolve(item, param, session.backend))[0])
     return files, image_refs
 
 

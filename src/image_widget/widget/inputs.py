@@ -219,7 +219,7 @@ class Inputs:
                                   reason="is not an https URL or a file id (file-…)")
         options = self._widget._connection.request_kwargs()
         backend = resolve_backend(options.get("client"), options.get("base_url"), options.get("api_key"))
-        data, _ = run_sync(refs.read(text, f"image[{index}]", backend))
+        data, _ = run_sync(refs.resolve(text, f"image[{index}]", backend))
         item = self.normalise(text, data, index)
         item.ref = text
         return item

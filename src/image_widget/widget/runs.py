@@ -209,10 +209,6 @@ class Runs:
             if w.history is not None:
                 w.history = with_run(w.history, stored, run)
             w.cost = w._costs.payload()
-        w._refresh()  # the run just taught the estimate: the next one says "learned"
-        spent = spend_payload(w.folder)
-        with w._lock:
-            w.spend = spent
         elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
         count = len(result.paths)
         self._done_message = (f"{count} image{'s' if count != 1 else ''} in {elapsed:.1f} s"
@@ -235,3 +231,10 @@ class Runs:
                 w.status = {**base, "state": "error", "message": w.error["title"]}
             else:
                 w.status = {**base, "state": "done", "message": self._done_message}
+        if not job.cancelled and job.error is None:
+            # After "done" (the person sees it sooner), before waiters are released (jobs.py: `on_finish` runs
+            # first), so `generate()` returns with the estimate the run just taught and the spend it added.
+            w._refresh()
+            spent = spend_payload(w.folder)
+            with w._lock:
+                w.spend = spent
