@@ -128,6 +128,23 @@ export interface Spend {
   budget_text?: string;
 }
 
+/** One turn in the refine box's strip (widget/conversation.py). */
+export interface ConversationTurn {
+  id: string;
+  turn?: number | null;
+  prompt?: string | null;
+  action?: string | null;
+  thread?: string | null;
+  thumb: Bytes;
+}
+
+/** The refine box: the thread shown, its turns (after those it branched from), the turn sends continue from. */
+export interface Conversation {
+  thread?: string | null;
+  turns?: ConversationTurn[];
+  selected?: string | null;
+}
+
 export interface WidgetModel {
   options: Options;
   models: string[];
@@ -147,6 +164,7 @@ export interface WidgetModel {
   backend: Backend;
   cost: Cost;
   spend?: Spend;
+  conversation?: Conversation;
   [key: string]: unknown;
 }
 
@@ -165,7 +183,10 @@ export type Command =
   | { type: "compare"; ids: [string, string]; request_id: string }
   | { type: "history_more" }
   | { type: "history_search"; query: string }
-  | { type: "view"; view_id: string; shown: boolean };
+  | { type: "view"; view_id: string; shown: boolean }
+  | { type: "refine"; prompt: string }
+  | { type: "refine_select"; id: string }
+  | { type: "refine_new" };
 
 /** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
 export interface CompareItem {

@@ -25,6 +25,7 @@ import { Lightbox } from "./views/lightbox";
 import { renderLive } from "./views/live";
 import { renderNotices } from "./views/notices";
 import { renderPreview } from "./views/preview";
+import { renderRefine } from "./views/refine";
 import { renderResults } from "./views/results";
 import { renderRunState } from "./views/run-state";
 import { renderSpend } from "./views/spend";
@@ -54,14 +55,15 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const expand = renderExpand(ctx);
   const lightbox = new Lightbox(ctx);
   const results = renderResults(ctx, lightbox);
+  const refine = renderRefine(ctx); // under the current result: a conversation that refines it
   const batches = renderBatches(ctx); // pending batch sweeps, drawn just above the history
   const history = renderHistory(ctx, lightbox);
   const compare = renderCompare(ctx, [results.el, history.el]);
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const live = renderLive(ctx); // no element: it tells the kernel this view is on screen
   const views: View[] = [
-    notices, header, spend, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, batches,
-    history, compare, kernel, live,
+    notices, header, spend, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, refine,
+    batches, history, compare, kernel, live,
   ];
 
   actions.el.append(runState.el);
@@ -71,7 +73,7 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
     columns(
       ctx,
       [compose.el, mask.el, expand.el, actions.el],
-      [notices.el, banner.el, preview.el, results.el, batches.el, history.el, compare.el],
+      [notices.el, banner.el, preview.el, results.el, refine.el, batches.el, history.el, compare.el],
       inputs.el,
     ),
     h("div", { class: "iw-drop-hint", text: "Drop images to add them", attrs: { "aria-hidden": "true" } }),

@@ -225,7 +225,7 @@ def test_rebuilt_index_equals_the_live_one(tmp_path: Path) -> None:
     store.save(png(), "png", {"prompt": "cut off", "run_id": "b" * 32, "index": 1, "params": {"n": 2}})
     store.save(png(), "png", {"prompt": "jpeg-less png", "input_hashes": ["image:" + "0" * 64], "batch_id": "x"})
     live = index_rows(folder)
-    assert [row[-5] for row in sorted(live.values())][:2] == [1, 1]  # the pair is complete
+    assert [row[-7] for row in sorted(live.values())][:2] == [1, 1]  # the pair is complete (`complete`)
     assert rebuilt_rows(folder) == live
 
 

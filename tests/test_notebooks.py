@@ -27,7 +27,7 @@ nbclient = pytest.importorskip("nbclient")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-EXPECTED = ("quickstart", "teaching", "prompt-iteration")
+EXPECTED = ("quickstart", "teaching", "prompt-iteration", "conversation")
 CELL_TIMEOUT_S = 120
 #: Each cell takes a few seconds on the emulator; far more than that means something is wrong.
 CELL_BUDGET_S = 60
@@ -190,6 +190,23 @@ def test_prompt_iteration_outputs(executed: Any) -> None:
                                           out)[0])
     assert batch == pytest.approx(direct / 2, abs=1e-4), "the batch price is half"
     assert "batch sweeps this folder knows: 1" in out
+
+
+def test_conversation_outputs(executed: Any) -> None:
+    run = executed("conversation")
+    out = run.stdout()
+    assert "mainline model: gpt-5.5 · image model: gpt-image-2" in out
+    assert re.search(r"^next turn: \$\d", out, flags=re.MULTILINE), "a price before the first turn"
+    assert re.search(r"^turn 3: 'add a lantern'", out, flags=re.MULTILINE)
+    assert "branch turn 2 continues True" in out
+    assert "branched from: 1" in out
+    assert "turns in order: ['a red fox in snow', 'make it night', 'add a lantern']" in out
+    assert "chat.send('make it night')" in out, "the code replays the chain"
+    assert "turn 4 continues turn 3: True" in out, "resume continues the right response"
+    assert run.count("application/vnd.jupyter.widget-view+json") >= 1, "the widget is displayed"
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in run.output.glob("*.json")]
+    assert {r["call"] for r in records} == {"refine"}
+    assert len(records) == 5
 
 
 # ----------------------------------------------------------------------------------------------- committed clean

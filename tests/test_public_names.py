@@ -17,13 +17,13 @@ import image_widget as iw
 
 SRC = Path(iw.__file__).resolve().parents[1]
 PUBLIC = [
-    "APIRequestError", "BatchSweep", "BudgetError", "Emulator", "Estimate", "History", "ImageWidget",
+    "APIRequestError", "BatchSweep", "BudgetError", "Chat", "Emulator", "Estimate", "History", "ImageWidget",
     "ModelDeprecationWarning", "ModelInfo", "Partial", "Result", "Store", "Sweep", "ValidationError",
     "__version__", "aedit", "aexpand", "agenerate", "arerun", "astream", "asweep", "avary", "batches",
     "edit", "estimate", "expand", "generate", "models", "reproduce_code", "rerun", "resolve_backend", "set_price",
     "spend", "sweep", "validate", "vary",
 ]
-CLASSES = {"APIRequestError", "BatchSweep", "BudgetError", "Emulator", "Estimate", "History", "ImageWidget",
+CLASSES = {"APIRequestError", "BatchSweep", "BudgetError", "Chat", "Emulator", "Estimate", "History", "ImageWidget",
            "ModelDeprecationWarning", "ModelInfo", "Partial", "Result", "Store", "Sweep", "ValidationError"}
 
 

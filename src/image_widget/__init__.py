@@ -47,12 +47,14 @@ _LAZY: dict[str, str] = {
     "spend": "image_widget.spending",
     "estimate": "image_widget.learned",
     "Estimate": "image_widget.learned",
+    "Chat": "image_widget.chat",
 }
 
 __all__ = [
     "APIRequestError",
     "BatchSweep",
     "BudgetError",
+    "Chat",
     "Emulator",
     "Estimate",
     "History",
@@ -92,6 +94,7 @@ if TYPE_CHECKING:
     __version__: str
     from image_widget.batch import BatchSweep, batches
     from image_widget.capabilities import ValidationError, validate
+    from image_widget.chat import Chat
     from image_widget.client.api import (
         Partial,
         Result,

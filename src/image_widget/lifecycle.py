@@ -80,6 +80,13 @@ _REPLACED_DEC_2026 = Lifecycle(shutdown="2026-12-01", deprecated="2026-06-02",
 _DALLE = Lifecycle(shutdown="2026-05-12", replacement="a GPT image model (e.g. gpt-image-2.6-flare)",
                    source=DEPRECATIONS_PAGE, read_on=_READ_ON)
 _NONE_ANNOUNCED = Lifecycle(source=DEPRECATIONS_PAGE, read_on=_READ_ON)
+# Mainline (text) models that drive a conversation through the Responses API (`image_widget.chat`): the
+# installed SDK's `types/shared/chat_model.py` lists their announced shutdowns and points at the same page.
+_CHAT_MODEL_NOTES = "openai SDK types/shared/chat_model.py (deprecated values), citing " + DEPRECATIONS_PAGE
+_MAINLINE_DEC_2026 = Lifecycle(shutdown="2026-12-11", replacement="gpt-5.5", source=_CHAT_MODEL_NOTES,
+                               read_on="2026-12-04")
+_MAINLINE_JAN_2027 = replace(_MAINLINE_DEC_2026, shutdown="2027-01-14")
+_MAINLINE_APR_2027 = replace(_MAINLINE_DEC_2026, shutdown="2027-04-01")
 
 #: Model → its announced dates. A model missing here has none announced (and the live list may add some).
 LIFECYCLES: dict[str, Lifecycle] = {
@@ -91,6 +98,9 @@ LIFECYCLES: dict[str, Lifecycle] = {
                              source=DEPRECATIONS_PAGE, read_on=_READ_ON),
     "dall-e-2": _DALLE,
     "dall-e-3": _DALLE,
+    **dict.fromkeys(("gpt-5", "gpt-5-mini", "gpt-5-nano", "o3"), _MAINLINE_DEC_2026),
+    **dict.fromkeys(("gpt-4.1", "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini"), _MAINLINE_JAN_2027),
+    **dict.fromkeys(("gpt-5.4-nano", "gpt-5.1"), _MAINLINE_APR_2027),
 }
 
 

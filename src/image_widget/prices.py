@@ -125,8 +125,14 @@ PRICES: dict[str, ModelPrice] = {
         per_image=_same_sides(0.006, 0.015, 0.052, (0.005, 0.011, 0.036)),
         output_tokens=_GPT1_OUTPUT_TOKENS, input_rule="tiles-512",
         source=_MODEL_PAGE + "gpt-image-1-mini"),
+    # Mainline models (text tokens only) for conversations through the Responses API (image_widget.chat).
+    "gpt-5.5": ModelPrice(
+        text_input=5.00, text_cached=0.50, text_output=30.00, confidence="quoted",
+        source="https://apidog.com/blog/how-to-use-gpt-5-5-api/ (quoting OpenAI at launch, 2026-04-23: $5 input, "
+               "$30 output per 1M tokens) and https://aipromptshub.co/calc/openai-api-cost (cached $0.50)"),
 }
-for _snapshot, _base in (("gpt-image-2-2026-04-21", "gpt-image-2"),
+for _snapshot, _base in (("gpt-5.5-2026-04-23", "gpt-5.5"),
+                         ("gpt-image-2-2026-04-21", "gpt-image-2"),
                          ("gpt-image-2.5-sunburst-2026-09-08", "gpt-image-2.5-sunburst"),
                          ("gpt-image-2.5-flare-2026-09-08", "gpt-image-2.5-flare"),
                          ("gpt-image-1.5-2025-12-16", "gpt-image-1.5")):

@@ -1,8 +1,9 @@
 """What a saved record says about the call that made it.
 
 Records are JSON (the sidecar and the PNG chunk). Since 0.2 each says which public call made it
-(`call`: generate / edit / vary): a variation may go through the edit endpoint, and guessing that from
-the note's wording lost the prompt of `iw.vary(img, "make it blue")` when it was reproduced.
+(`call`: generate / edit / vary / expand / refine — a turn of a conversation): a variation may go through
+the edit endpoint, and guessing that from the note's wording lost the prompt of
+`iw.vary(img, "make it blue")` when it was reproduced.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict, get_args
 
-Call = Literal["generate", "edit", "vary", "expand"]
+Call = Literal["generate", "edit", "vary", "expand", "refine"]
 CALLS: tuple[Call, ...] = get_args(Call)
 VARIATION_PROMPT = (
     "Create a variation of this image: keep the subject, composition and style, "
@@ -80,6 +81,24 @@ class ImageRecord(TypedDict, total=False):
     """The local batch sweep (`<store>/batches/<batch_run_id>/intent.json`) it belongs to."""
     session: str | None
     """The process (kernel, Voila visitor, MCP server) that ran it: the classroom report groups by it."""
+    response_id: str | None
+    """A conversation turn (`call` "refine"): the Responses API's id of the answer that made it."""
+    previous_response_id: str | None
+    """The response this turn continued (None for a thread's first turn)."""
+    thread: str | None
+    """The conversation it belongs to (`thr_…`); a branch starts a new thread."""
+    turn: int | None
+    """Its place in the conversation, from 1, counted through the threads it branched from."""
+    thread_parent: dict[str, Any] | None
+    """For a branch's first turn: {thread, turn, response_id} of the turn it branched from."""
+    action: str | None
+    """What the image tool did: generate or edit (the answer's `action`, else what was asked)."""
+    mainline_model: str | None
+    """The mainline model that ran the conversation (`model` is the image model)."""
+    chain: list[str] | None
+    """The prompts of the earlier turns, oldest first, so `.code` can replay the conversation."""
+    mainline_usage: dict[str, Any] | None
+    """The mainline model's tokens (`Response.usage`); `usage` is the image tool's."""
 
 
 RECORD_KEYS: tuple[str, ...] = tuple(ImageRecord.__annotations__)

@@ -51,10 +51,12 @@ def reproduce_code(record: Mapping[str, Any], module: str = "iw", *, absolute: b
     `absolute` names input files by absolute path (the call then runs from any folder); `extra`
     keyword arguments go last (e.g. `base_url`).
     """
+    call = record_call(record)
+    if call == "refine":
+        return _conversation_code(record, module, absolute, extra)
     params = {k: v for k, v in (record.get("params") or {}).items() if k != "prompt"}
     prompt = record.get("prompt")
     endpoint = record.get("endpoint", "generate")
-    call = record_call(record)
     args: list[str] = []
     if call != "generate":
         files = _input_paths(record, absolute)
@@ -76,6 +78,32 @@ def reproduce_code(record: Mapping[str, Any], module: str = "iw", *, absolute: b
     args += [f"{key}={params[key]!r}" for key in shown]
     args += [f"{key}={value!r}" for key, value in (extra or {}).items()]
     return f"{module}.{call}({', '.join(args)})"
+
+
+def _conversation_code(record: Mapping[str, Any], module: str, absolute: bool,
+                       extra: Mapping[str, Any] | None) -> str:
+    """A conversation turn: the chain replayed turn by turn (a new conversation, billed again), and a line
+    that names the response it continued, with the call that continues it instead."""
+    params = {k: v for k, v in (record.get("params") or {}).items() if k not in ("prompt", "model")}
+    options = [f"model={record.get('mainline_model')!r}", f"image_model={record.get('model')!r}"]
+    options += [f"{k}={params[k]!r}" for k in sorted(params) if _API_DEFAULTS.get(k, object()) != params[k]]
+    options += [f"{key}={value!r}" for key, value in (extra or {}).items()]
+    lines = [f"chat = {module}.Chat({', '.join(options)})"]
+    lines += [f"chat.send({prompt!r})" for prompt in record.get("chain") or []]
+    files = _input_paths(record, absolute)
+    last = [repr(record.get("prompt"))]
+    if "image" in files:
+        images = files["image"]
+        last.append(f"image={images[0] if len(images) == 1 else images!r}")
+    if "mask" in files:
+        last.append(f"mask={files['mask'][0]!r}")
+    lines.append(f"result = chat.send({', '.join(last)})")
+    previous = record.get("previous_response_id")
+    if previous:
+        lines.append(f"# turn {record.get('turn')} of thread {record.get('thread')}, continuing response "
+                     f"{previous}; to continue it without replaying: {module}.Chat.resume(thread="
+                     f"{record.get('thread')!r})")
+    return "\n".join(lines)
 
 
 class CodeExpr(str):

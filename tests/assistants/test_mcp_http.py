@@ -33,7 +33,8 @@ async def test_the_tools_over_streamable_http(emulator: Emulator, tmp_path: Path
         assert _listening_addresses(port) == {"127.0.0.1"}, "the MCP server listens on loopback only"
         async with Client(url, read_timeout_seconds=60) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
-            assert names == {"generate_image", "edit_image", "list_images", "get_image", "estimate_cost"}
+            assert names == {"generate_image", "edit_image", "refine_image", "list_images", "get_image",
+                             "estimate_cost"}
             bad = await client.call_tool("generate_image", {"prompt": "a fox", "quality": "ultra"})
             assert bad.is_error
             assert "quality" in body(bad)["params"]

@@ -20,7 +20,7 @@ from support.images import png
 from support.mcp_server import IMAGES_ENDPOINTS, body, everything, pictures, server_env, stdio, text
 
 KEY = "sk-test-mcp-0123456789abcdef"
-TOOLS = {"generate_image", "edit_image", "list_images", "get_image", "estimate_cost"}
+TOOLS = {"generate_image", "edit_image", "refine_image", "list_images", "get_image", "estimate_cost"}
 
 
 def _images_requests(emulator: Emulator) -> list[str]:

@@ -41,6 +41,7 @@ MEASURED = {
     "status": ".iw-state-message",
     "cost": ".iw-cost-item",
     "model note": '[data-role="model-note"]',
+    "refine hint": ".iw-refine-where",
 }
 
 
@@ -95,6 +96,11 @@ def full_scene(harness: Harness) -> None:
                   "items": [{"id": "h1", "thumb": jpeg((64, 64), (10, 10, 200))}]}],
         problems={"quality": "quality 'ultra' is not one of low, medium, high, auto"},
         error=ERROR,
+        conversation={"thread": "thr_a", "selected": "t1", "turns": [
+            {"id": "t1", "turn": 1, "prompt": "a fox", "action": "generate", "thread": "thr_a",
+             "thumb": jpeg((64, 64), (200, 120, 60))},
+            {"id": "t2", "turn": 2, "prompt": "make it night", "action": "edit", "thread": "thr_a",
+             "thumb": jpeg((64, 64), (20, 20, 60))}]},
         status={"state": "running", "message": "Making 2 images…", "job_id": "j",
                 "started_ms": int(time.time() * 1000)},
     )

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from image_widget.client.wire import Request
     from image_widget.prices import ModelPrice
 
+CONVERSATION_NONE: dict[str, Any] = dict.fromkeys((
+    "response_id", "previous_response_id", "thread", "turn", "thread_parent", "action", "mainline_model", "chain",
+    "mainline_usage"))
+"""The conversation fields (`records.ImageRecord`) of a record that is not a turn: every record has every key."""
+
 _Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None"]
 
 
@@ -52,6 +57,11 @@ class Saving:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.monotonic)
     """When the request was sent (the record's `elapsed_s` counts from here)."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    """More record fields every image of the run shares (a conversation turn's ids, `image_widget.chat`)."""
+    actual: pricing.Cost | None = None
+    """What the run cost when the caller knows better than the image usage alone (a turn adds its mainline
+    model's tokens)."""
 
 
 def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result:
@@ -64,9 +74,9 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
     request, disk = run.request, run.disk
     fmt = str(response.meta.get("output_format") or request.params.get("output_format") or "png")
     n = len(response.b64_images)
-    actual = pricing.actual(run.model, response.usage, quality=response.meta.get("quality") or
-                            request.params.get("quality"), size=response.meta.get("size") or
-                            request.params.get("size"), n=n, prices=run.prices)
+    actual = run.actual or pricing.actual(run.model, response.usage, quality=response.meta.get("quality") or
+                                          request.params.get("quality"), size=response.meta.get("size") or
+                                          request.params.get("size"), n=n, prices=run.prices)
     shared = _shared_record(run, response, actual, count or n, elapsed)
     for key_name in ("image", "mask", "markup"):  # kept by hash so the edit can be re-run later
         for item in request.kept(key_name):
@@ -101,7 +111,7 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
         "raw_path": None, "composite": None, "detail_box": None, "expand": None,
         **(request.finish.fields() if request.finish is not None else {}),
         "from_batch": False, "batch_id": None, "custom_id": None, "batch_run_id": None,
-        "session": classroom.SESSION_ID,
+        "session": classroom.SESSION_ID, **CONVERSATION_NONE, **run.fields,
     }
 
 

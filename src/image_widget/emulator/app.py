@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from image_widget.emulator.batch_routes import batch_routes
 from image_widget.emulator.batch_runner import BatchRunner
 from image_widget.emulator.control import control_routes
+from image_widget.emulator.conversation_routes import conversation_routes
+from image_widget.emulator.conversation_store import ResponseStore
 from image_widget.emulator.files_routes import files_routes
 from image_widget.emulator.model_routes import model_routes
 from image_widget.emulator.routes import REQUEST_ID_KEY, ImagesEndpoint, UnknownPath, new_request_id
@@ -55,6 +57,7 @@ def create_app(state: EmulatorState, runner: BatchRunner) -> Starlette:
         Route("/v1/images/edits", ImagesEndpoint(state, "edit", runner.disk.file_bytes), methods=["POST"]),
         Route("/v1/images/variations", ImagesEndpoint(state, "variation"), methods=["POST"]),
         *model_routes(state),
+        *conversation_routes(state, ResponseStore(runner.disk.folder), runner.disk.file_bytes),
         *control_routes(state),
         Route("/v1/{rest:path}", UnknownPath(state), methods=_ALL_METHODS),
     ]

@@ -187,21 +187,25 @@ class EventStream:
         return f'event: {name}\ndata: {{"type": "{name}", "b64_json": "iVBORw0KGgo\n\n'.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/event-stream; charset=utf-8"),
-                                (b"cache-control", b"no-cache")]})
-        fault = self.fault
-        breaks = fault is not None and fault.kind in ("drop", "error_event", "malformed_event")
-        sent = 0
-        async with contextlib.aclosing(self.events()) as events:
-            async for chunk in events:
-                if breaks and sent == fault.after:  # type: ignore[union-attr]
-                    break
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                sent += 1
-        if breaks:
-            assert fault is not None
-            if fault.kind == "drop":
+        if await send_events(send, self.events(), self.fault):
+            assert self.fault is not None
+            if self.fault.kind == "drop":
                 raise DroppedConnection("stream dropped on purpose (Fault kind='drop')")
             await send({"type": "http.response.body", "body": self._fault_event(), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def send_events(send: Send, chunks: AsyncGenerator[bytes, None], fault: Fault | None) -> bool:
+    """Start an event stream and send `chunks` until a breaking fault's `after` count; True when a breaking
+    fault ends it (the caller then drops the connection or sends the fault's last event), else False."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]})
+    breaks = fault is not None and fault.kind in ("drop", "error_event", "malformed_event")
+    sent = 0
+    async with contextlib.aclosing(chunks) as events:
+        async for chunk in events:
+            if breaks and sent == fault.after:  # type: ignore[union-attr]
+                return True
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            sent += 1
+    return breaks  # the stream ended first: the fault still ends it

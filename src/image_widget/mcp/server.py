@@ -1,5 +1,5 @@
-"""The MCP tools, registered on the official SDK's `MCPServer`: generate_image, edit_image, list_images,
-get_image and estimate_cost.
+"""The MCP tools, registered on the official SDK's `MCPServer`: generate_image, edit_image, refine_image (a
+conversation turn), list_images, get_image and estimate_cost.
 
 Each tool answers with a short JSON text (and the same as structured content) plus small previews. A
 refused request — a bad option, a path outside the allowed folders, over the budget — is a tool error
@@ -22,7 +22,7 @@ from image_widget import capabilities
 from image_widget.capabilities import ValidationError
 from image_widget.errors import APIRequestError
 from image_widget.images import ImageInputError
-from image_widget.mcp import tools
+from image_widget.mcp import refine, tools
 from image_widget.mcp.paths import PathRefused
 from image_widget.mcp.session import BudgetRefused, Session
 from image_widget.store import StoreError
@@ -97,18 +97,42 @@ def build_server(session: Session) -> MCPServer[Any]:
         options = {k: v for k, v in options.items() if v is not None}
         return await answer(session, lambda: tools.edit(session, prompt, image, mask, markup, options, previews))
 
+    @server.tool(annotations=paid)
+    async def refine_image(  # noqa: PLR0913 - one argument per API option
+        prompt: Annotated[str, Field(description="What to make or change in this turn of the conversation")],
+        thread: Annotated[str | None, Field(description="Continue this conversation (thr_…, from an earlier "
+                                                        "refine_image answer) from its latest turn")] = None,
+        image_id: Annotated[str | None, Field(description="Continue from this image: a turn (branching when it is "
+                                                          "not its thread's latest) or any saved image (a new "
+                                                          "conversation that edits it)")] = None,
+        mask: Mask = None, size: Size = None, quality: Quality = None, background: Background = None,
+        output_format: OutputFormat = None, output_compression: Compression = None,
+        model: Annotated[str | None, Field(description="The mainline model that runs the conversation "
+                                                       "(default: a current one)")] = None,
+        image_model: Model = None, previews: Previews = True,
+    ) -> CallToolResult:
+        """One turn of an image conversation (OpenAI's Responses API): make an image, then refine it turn by turn
+        ("make it night", "add a lantern"); every turn is saved, priced and continues the previous response."""
+        options = {"size": size, "quality": quality, "background": background, "output_format": output_format,
+                   "output_compression": output_compression}
+        options = {k: v for k, v in options.items() if v is not None}
+        return await answer(session, lambda: refine.refine(session, prompt, thread, image_id, mask, options, previews,
+                                                           model=model, image_model=image_model))
+
     @server.tool(annotations=reading)
     async def list_images(
         prompt: Annotated[str | None, Field(description="Text the prompt contains (any case)")] = None,
         model: Annotated[str | None, Field(description="Only this model")] = None,
         since: Annotated[str | None, Field(description="From this UTC date (2026-11-29) or time")] = None,
         until: Annotated[str | None, Field(description="Up to this UTC date (inclusive) or time")] = None,
-        call: Annotated[Literal["generate", "edit", "vary"] | None, Field(description="Which call made it")] = None,
+        call: Annotated[Literal["generate", "edit", "vary", "expand", "refine"] | None,
+                        Field(description="Which call made it (refine: a conversation turn)")] = None,
+        thread: Annotated[str | None, Field(description="Only this conversation's turns, in order")] = None,
         limit: Annotated[int, Field(description=f"At most this many (1-{tools.LIST_LIMIT})")] = 20,
         offset: Annotated[int, Field(description="Skip this many (for the next page)")] = 0,
     ) -> CallToolResult:
         """The saved images, newest first, with their ids, paths, prompts and costs (no pixels)."""
-        filters = {"prompt": prompt, "model": model, "since": since, "until": until, "call": call}
+        filters = {"prompt": prompt, "model": model, "since": since, "until": until, "call": call, "thread": thread}
         return await answer(session, lambda: _now(tools.list_images(session, filters, limit, offset)))
 
     @server.tool(annotations=reading)

@@ -94,8 +94,8 @@ async def _send(session: Session, request: Request, previews: bool) -> Outcome:
     reserved = await session.budget.reserve(reservation)
     result = await run(request, RunOptions(store=session.store, max_retries=NO_RETRIES))
     await session.budget.settle(reserved, result.cost)
-    summary = {**_result_summary(result, estimate), "reserved_usd": round(reserved, 6)}
-    return summary, _previews(summary, result.paths, previews)
+    summary = {**result_summary(result, estimate), "reserved_usd": round(reserved, 6)}
+    return summary, previews_of(summary, result.paths, previews)
 
 
 def estimate_cost(session: Session, options: dict[str, Any], call: Literal["generate", "edit"],
@@ -143,11 +143,7 @@ def list_images(session: Session, filters: dict[str, Any], limit: int, offset: i
 def get_image(session: Session, image_id: str, full: bool, max_side: int) -> Outcome:
     if not 16 <= max_side <= MAX_SIDE:
         raise ValueError(f"max_side must be from 16 to {MAX_SIDE} pixels, got {max_side}")
-    try:
-        stored = session.store.load(image_id)
-    except KeyError:
-        raise ValueError(f"image_id: no image {image_id!r} in {session.store.folder}; list_images gives the ids") \
-            from None
+    stored = stored_image(session, image_id)
     record = stored.record
     summary = {**_item(stored), "params": record.get("params"), "cost": record.get("cost_usd"),
                "input_hashes": record.get("input_hashes"), "note": record.get("note"),
@@ -158,6 +154,15 @@ def get_image(session: Session, image_id: str, full: bool, max_side: int) -> Out
 
 
 # -- helpers
+
+
+def stored_image(session: Session, image_id: str) -> StoredImage:
+    """The saved image `image_id`, or a ValueError naming the parameter and where the ids come from."""
+    try:
+        return session.store.load(image_id)
+    except KeyError:
+        raise ValueError(f"image_id: no image {image_id!r} in {session.store.folder}; list_images gives the ids") \
+            from None
 
 
 def _learned(session: Session, request: Request | Mapping[str, Any],
@@ -204,7 +209,7 @@ def _item(img: StoredImage) -> dict[str, Any]:
             "cost_usd": record.get("cost_usd")}
 
 
-def _result_summary(result: api.Result, estimate: pricing.Cost) -> dict[str, Any]:
+def result_summary(result: api.Result, estimate: pricing.Cost) -> dict[str, Any]:
     return {"images": [{"id": r.get("id"), "path": str(p), "size": f"{r.get('width')}x{r.get('height')}",
                         "format": r.get("format")} for r, p in zip(result.records, result.paths, strict=True)],
             "model": result.record.get("model"), "cost": result.cost.text, "cost_usd": result.cost.usd,
@@ -213,7 +218,7 @@ def _result_summary(result: api.Result, estimate: pricing.Cost) -> dict[str, Any
             "notes": list(result.notes)}
 
 
-def _previews(summary: dict[str, Any], paths: Sequence[Path], wanted: bool) -> list[Preview]:
+def previews_of(summary: dict[str, Any], paths: Sequence[Path], wanted: bool) -> list[Preview]:
     """One preview per image: 512 px for one or two, 256 px for more, so ten stay about a megabyte.
 
     The images are paid for and saved by now, so one that cannot be previewed (SVG) is named, not an error."""

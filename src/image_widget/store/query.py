@@ -23,6 +23,7 @@ SORTS = {
     "oldest": "run_created_us, run_first, idx, id",
     "cheapest": f"cost IS NULL, cost, {NEWEST}",  # unknown costs last
     "prompt": f"prompt_fold, {NEWEST}",
+    "turn": f"turn IS NULL, turn, {NEWEST}",  # a conversation's turns in order (see History.filter(thread=))
 }
 ORIENTATIONS = {"landscape": "width > height", "portrait": "width < height", "square": "width = height"}
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
@@ -102,6 +103,8 @@ def narrow(where: Where, fts: bool, **wanted: Any) -> Where:
         where = where.and_("call = ?", wanted["call"])
     if wanted.get("batch") is not None:
         where = where.and_("batch_id = ?", str(wanted["batch"]))
+    if wanted.get("thread") is not None:
+        where = where.and_("thread = ?", str(wanted["thread"]))
     return where
 
 

@@ -67,8 +67,17 @@ _V2 = (
     "CREATE INDEX images_learn ON images (model, call, idx, row)",
 )
 
+_V3 = (
+    # conversations (image_widget.chat): History filters by thread and shows a thread's turns in order
+    "ALTER TABLE images ADD COLUMN thread TEXT",
+    "ALTER TABLE images ADD COLUMN turn INTEGER",
+    "UPDATE images SET thread = json_extract(r.record, '$.thread'), turn = json_extract(r.record, '$.turn') "
+    "FROM records AS r WHERE r.row = images.row AND json_extract(r.record, '$.thread') IS NOT NULL",
+    "CREATE INDEX images_thread ON images (thread, turn)",
+)
+
 Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
-MIGRATIONS: list[Migration] = [_V1, _V2]
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3]
 """MIGRATIONS[v] takes a file from version v to v + 1 (SQL, or a function for what SQL cannot do)."""
 
 FTS = (  # substring search over the casefolded prompt; optional (SQLite ≥ 3.34 built with FTS5)
@@ -85,7 +94,7 @@ FTS = (  # substring search over the casefolded prompt; optional (SQLite ≥ 3.3
 
 COLUMNS = ("id", "file", "run_id", "run_key", "idx", "call", "model", "prompt", "prompt_fold", "params", "width",
            "height", "cost", "created_us", "batch_id", "input_hashes", "status", "cache_key", "expected",
-           "source", "mtime_ns", "size")
+           "source", "mtime_ns", "size", "thread", "turn")
 UPSERT = (f"INSERT INTO images ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
           f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[1:])}")
 """Insert or refresh by id; a refreshed row keeps its row number (it is not a new image)."""
@@ -161,6 +170,7 @@ def row_for(found: Found) -> tuple[Any, ...]:
         micros(stored.created), _text(rec.get("batch_id")),
         json.dumps(hashes, default=str) if isinstance(hashes, list) else None, _text(rec.get("status")),
         _text(rec.get("cache_key")), expected_count(rec), stamp.source, stamp.mtime_ns, stamp.size,
+        _text(rec.get("thread")), _whole(rec.get("turn")),
     )
 
 

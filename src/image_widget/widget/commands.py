@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from image_widget.jobs import JobRunner
     from image_widget.store import Store
     from image_widget.widget.connection import Connection
+    from image_widget.widget.conversation import Conversation
     from image_widget.widget.history_pages import HistoryPages
     from image_widget.widget.inputs import Inputs
     from image_widget.widget.live import LiveGallery
@@ -37,6 +38,7 @@ class CommandHost(Protocol):
     _inputs: Inputs
     _live: LiveGallery
     _pages: HistoryPages
+    _conversation: Conversation
     _runner: JobRunner
     _runs: Runs
     _store: Store
@@ -108,6 +110,16 @@ class HistoryMore(TypedDict):
 class HistorySearch(TypedDict):
     type: Literal["history_search"]
     query: str  # runs whose prompt contains this (case-insensitive); "" = back to the newest runs
+
+
+class Refine(TypedDict):
+    type: Literal["refine"]
+    prompt: str  # a turn of the conversation in the refine box (continues or branches from `selected`)
+
+
+class RefineSelect(TypedDict):
+    type: Literal["refine_select"]
+    id: str  # the turn (image id) the next refine continues from
 
 
 class View(TypedDict):
@@ -279,6 +291,18 @@ def _add_refs(w: CommandHost, msg: AddRefs, _buffers: list[bytes]) -> None:
             w._notice(text, "warning")
 
 
+def _refine(w: CommandHost, msg: Refine, _buffers: list[bytes]) -> None:
+    w._conversation.start(msg.get("prompt"))
+
+
+def _refine_select(w: CommandHost, msg: RefineSelect, _buffers: list[bytes]) -> None:
+    w._conversation.select(msg.get("id"))
+
+
+def _refine_new(w: CommandHost, _msg: Any, _buffers: list[bytes]) -> None:
+    w._conversation.new_thread()
+
+
 #: Each handler takes its own TypedDict; the table can only promise "a dict with this `type`".
 Handler = Callable[[CommandHost, Any, list[bytes]], None]
 HANDLERS: dict[str, Handler] = {
@@ -295,6 +319,9 @@ HANDLERS: dict[str, Handler] = {
     "history_more": _history_more,
     "history_search": _history_search,
     "view": _view,
+    "refine": _refine,
+    "refine_select": _refine_select,
+    "refine_new": _refine_new,
 }
 
 

@@ -33,6 +33,7 @@ from image_widget.store import History, Store
 from image_widget.widget import commands
 from image_widget.widget.batches import BatchPoller
 from image_widget.widget.connection import Connection
+from image_widget.widget.conversation import Conversation
 from image_widget.widget.history_pages import HistoryPages
 from image_widget.widget.inputs import Inputs
 from image_widget.widget.live import LiveGallery
@@ -111,6 +112,8 @@ class ImageWidget(anywidget.AnyWidget):
     """What the folder's runs cost by model and the class budget left (widget/spend_view.py)."""
     batches = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Pending batch sweeps of the folder (widget/batches.py): template, state, done/total, estimate."""
+    conversation = traitlets.Dict().tag(sync=True)
+    """The refine box's strip: {thread, turns: [{id, turn, prompt, action, thread, thumb}], selected}."""
 
     def __init__(
         self,
@@ -140,6 +143,7 @@ class ImageWidget(anywidget.AnyWidget):
         self._lock = threading.RLock()  # held by every trait write of the job thread and by `_refresh`
         self._inputs = Inputs(self)
         self._runs = Runs(self)
+        self._conversation = Conversation(self)
         self._pages = HistoryPages(self)
         self._history_ready = self._pages.ready
         self._live = LiveGallery(self)
@@ -161,6 +165,7 @@ class ImageWidget(anywidget.AnyWidget):
             history=None,
             history_state=self._pages.state(),
             spend=spend_payload(self._store.folder),
+            conversation={"thread": None, "turns": [], "selected": None},
         )
         self.on_msg(commands.dispatch)
         self._batches = BatchPoller(self)
@@ -170,6 +175,7 @@ class ImageWidget(anywidget.AnyWidget):
         self.history = WidgetHistory(self._store.folder)
         self._pages.start()
         runtime.spawn(lambda: self._batches.refresh(ask_server=False), "image-widget-batches-list")
+        runtime.spawn(self._conversation.load_latest, "image-widget-conversation")  # the strip, after a restart
         if server is not None:  # the server's own model list and dates, without delaying the first render
             runtime.spawn(self._load_server_models, "image-widget-models")
 
@@ -250,6 +256,14 @@ class ImageWidget(anywidget.AnyWidget):
             self._runner.cancel()
             job.wait(10)
             raise
+        return cast("Result", job.outcome())
+
+    def refine(self, prompt: str, /) -> Result:
+        """One turn of the refine box from Python (like pressing Refine): continues the conversation shown
+        (from the turn selected in its strip), or begins one from the current result; waits and returns it."""
+        job = self._conversation.start(prompt, from_python=True)
+        assert job is not None
+        job.wait()
         return cast("Result", job.outcome())
 
     def cancel(self) -> bool:

@@ -167,7 +167,7 @@ class Runs:
         w = self._widget
         kwargs: dict[str, Any] = {**plan.kwargs, **w._connection.request_kwargs(), "store": w._store}
         if plan.endpoint != "variation":
-            kwargs["on_partial"] = self._on_partial
+            kwargs["on_partial"] = self.on_partial
         if plan.call == "generate":
             result = await api.agenerate(plan.prompt, **kwargs)
         elif plan.call == "edit":
@@ -177,10 +177,10 @@ class Runs:
             result = await api.aexpand(uploads[0][1], plan.prompt, **kwargs)
         else:
             result = await api.avary(uploads[0][1], plan.prompt.strip() or None, **kwargs)
-        self._show_result(job, result)
+        self.show_result(job, result)
         return result
 
-    def _on_partial(self, index: int, image: Image) -> None:
+    def on_partial(self, index: int, image: Image) -> None:
         """Job thread: a streamed partial image becomes the `preview`."""
         from image_widget.images import thumbnail_bytes
 
@@ -191,7 +191,7 @@ class Runs:
             w.preview = preview
             w.status = {**w.status, "message": f"Preview {index + 1} of {total}…"}
 
-    def _show_result(self, job: Job, result: Result) -> None:
+    def show_result(self, job: Job, result: Result) -> None:
         """Results, history and cost of a finished run (job thread; no awaits, so no cancel midway)."""
         w = self._widget
         pairs = result_thumbs(result)

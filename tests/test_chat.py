@@ -1,0 +1,195 @@
+"""Refine by conversation (issue 20): `iw.Chat` against the emulator's Responses API, through the real SDK.
+
+Three turns continue each other by `previous_response_id`; a branch starts a new thread from an earlier
+turn; a new process resumes the right response; everything a person can get wrong is refused before a
+request is sent; a failure that may have reached the server is never sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+import image_widget as iw
+from image_widget.emulator import Emulator
+from image_widget.emulator.state import Fault
+from support.images import mask_png, png
+
+KEY = "sk-test"
+
+
+def chat_kw(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
+    return {"base_url": emulator.url, "api_key": KEY, "folder": tmp_path / "out", "size": "1024x1024",
+            "quality": "low"}
+
+
+def turns_sent(emulator: Emulator) -> list[Any]:
+    return [e for e in emulator.log if e.method == "POST" and e.path.rstrip("/").endswith("/responses")]
+
+
+def test_three_turns_continue_each_other_and_are_stored_like_images(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    first = chat.send("a red fox in snow")
+    second = chat.send("make it night")
+    third = chat.send("add a lantern")
+
+    records = [r.record for r in (first, second, third)]
+    assert [r["turn"] for r in records] == [1, 2, 3]
+    assert len({r["thread"] for r in records}) == 1
+    assert records[0]["previous_response_id"] is None
+    assert records[1]["previous_response_id"] == records[0]["response_id"]
+    assert records[2]["previous_response_id"] == records[1]["response_id"]
+    assert [r["call"] for r in records] == ["refine"] * 3
+    assert records[2]["chain"] == ["a red fox in snow", "make it night"]
+    assert records[1]["action"] in ("edit", "generate")
+    assert records[0]["mainline_model"] == chat.model
+    assert isinstance(third.images[0], Image.Image)
+    assert third.paths[0].is_file()
+    bodies = [e.params for e in turns_sent(emulator)]
+    assert [b.get("previous_response_id") for b in bodies] == [None, records[0]["response_id"],
+                                                                records[1]["response_id"]]
+
+    history = iw.History(tmp_path / "out")
+    thread = history.filter(thread=chat.thread)
+    assert [s.record["prompt"] for s in thread] == ["a red fox in snow", "make it night", "add a lantern"]
+    assert len(history.filter(call="refine", search="lantern")) == 1
+    assert "chat.send('make it night')" in third.code
+    assert "add a lantern" in third.code
+    assert records[1]["response_id"] in third.code
+
+
+def test_a_branch_continues_from_an_earlier_turn_in_a_new_thread(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    first = chat.send("a red fox in snow")
+    chat.send("make it night")
+    autumn = chat.branch(first)
+    result = autumn.send("make it autumn")
+
+    record = result.record
+    assert autumn.thread != chat.thread
+    assert record["previous_response_id"] == first.record["response_id"]
+    assert record["turn"] == 2
+    assert record["thread_parent"] == {"thread": chat.thread, "turn": 1, "response_id": first.record["response_id"]}
+    assert record["chain"] == ["a red fox in snow"]
+    assert chat.turn == 2  # the original chat is left as it was
+    again = autumn.send("add falling leaves").record
+    assert again["thread_parent"] is None
+    assert again["turn"] == 3
+    assert [s.record["turn"] for s in autumn.turns()] == [2, 3]
+
+
+def test_resume_in_a_new_process_continues_the_right_response(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    chat.send("a red fox in snow")
+    last = chat.send("make it night").record
+    other = iw.Chat(**chat_kw(emulator, tmp_path))
+    other.send("a lighthouse")  # the newest thread now; resume(thread=) must find the fox
+    script = (
+        "import json, sys, image_widget as iw\n"
+        f"chat = iw.Chat.resume({str(tmp_path / 'out')!r}, thread={chat.thread!r}, base_url={emulator.url!r}, "
+        f"api_key={KEY!r})\n"
+        "r = chat.send('add a lantern')\n"
+        "print(json.dumps({k: r.record[k] for k in ('previous_response_id', 'thread', 'turn')}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    resumed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert resumed == {"previous_response_id": last["response_id"], "thread": chat.thread, "turn": 3}
+
+
+@pytest.mark.parametrize(("call", "param"), [
+    (lambda chat, tmp: chat.send("   "), "prompt"),
+    (lambda chat, tmp: chat.send("make it blue", mask=mask_png((64, 64), (0, 0, 32, 32))), "mask"),
+    (lambda chat, tmp: chat.send("make it blue", n=2), "n"),
+    (lambda chat, tmp: chat.send("make it blue", size="13x13"), "size"),
+    (lambda chat, tmp: chat.send("x", image=png((256, 256)), mask=mask_png((300, 100), (0, 0, 10, 10))), "mask"),
+    (lambda chat, tmp: chat.branch("resp_0123456789abcdef"), "response_id"),
+    (lambda chat, tmp: iw.Chat.resume(tmp / "out", thread="thr_nothere"), "thread"),
+])
+def test_bad_input_is_refused_before_anything_is_sent(emulator: Emulator, tmp_path: Path, call: Any,
+                                                      param: str) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    with pytest.raises((iw.ValidationError, ValueError)) as caught:
+        call(chat, tmp_path)
+    assert param in str(caught.value)
+    assert turns_sent(emulator) == []
+
+
+def test_a_mask_on_the_current_turn_goes_as_input_image_mask(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    chat.send("a red fox in snow")
+    result = chat.send("give it a hat", mask=mask_png((1024, 1024), (300, 0, 700, 300)))
+    tool = turns_sent(emulator)[-1].params["tools"][0]
+    assert "input_image_mask" in str(tool)
+    assert result.record["action"] == "edit"
+    assert any(h.startswith("mask:") for h in result.record["input_hashes"])
+    with pytest.raises(ValueError, match="mask is 512x300 but the image is 1024x1024"):
+        chat.send("and a scarf", mask=mask_png((512, 300), (0, 0, 10, 10)))
+    assert len(turns_sent(emulator)) == 2
+
+
+def test_streamed_turn_shows_previews(emulator: Emulator, tmp_path: Path) -> None:
+    seen: list[int] = []
+    chat = iw.Chat(**chat_kw(emulator, tmp_path), partial_images=2)
+    result = chat.send("a red fox in snow", on_partial=lambda index, image: seen.append(index))
+    assert seen == [0, 1]
+    assert result.partials == 2
+    assert result.record["response_id"].startswith("resp_")
+
+
+def test_a_turn_is_priced_before_and_after_with_both_models(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    result = chat.send("a red fox in snow")
+    assert result.estimate.usd is not None
+    assert result.estimate.usd > 0
+    assert chat.model in result.estimate.text
+    assert "apidog.com" in result.estimate.text
+    assert result.cost.usd is not None
+    assert result.cost.usd > 0
+    record = result.record
+    assert record["mainline_usage"]["input_tokens"] > 0
+    assert record["usage"]["output_tokens"] > 0  # the image tool's tokens
+    assert record["run_cost_usd"] == pytest.approx(result.cost.usd)
+
+
+def test_a_server_error_is_not_sent_again(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=3)
+    emulator.inject(Fault(status=500))
+    with pytest.raises(iw.APIRequestError, match="not sent again"):
+        chat.send("a red fox in snow")
+    assert len(turns_sent(emulator)) == 1
+    assert chat.turn == 0
+    assert chat.response_id is None
+
+
+def test_a_rate_limit_is_waited_out_and_sent_again(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=2)
+    emulator.inject(Fault(status=429, retry_after=0.01))
+    result = chat.send("a red fox in snow")
+    assert len(turns_sent(emulator)) == 2
+    assert result.record["turn"] == 1
+
+
+def test_an_unknown_previous_response_is_the_servers_free_400(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    chat.send("a red fox in snow")
+    chat.response_id = "resp_doesnotexist"
+    with pytest.raises(iw.APIRequestError) as caught:
+        chat.send("make it night")
+    assert caught.value.param == "previous_response_id"
+    assert "not sent again" not in str(caught.value)
+
+
+def test_defaults_are_current_models(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    assert (chat.model, chat.image_model) == ("gpt-5.5", "gpt-image-2")
+    monkeypatch.setenv("IMAGE_WIDGET_TODAY", "2026-12-12")
+    assert iw.Chat(**chat_kw(emulator, tmp_path), model="gpt-5").model == "gpt-5"
+    with pytest.raises(iw.ValidationError, match=r"gpt-5.*shut down on 2026-12-11"):
+        iw.Chat(**chat_kw(emulator, tmp_path), model="gpt-5").send("a fox")
+    assert turns_sent(emulator) == []
