@@ -28,6 +28,7 @@ import bench_batch
 import bench_browser
 import bench_canvas
 import bench_composite
+import bench_conversation
 import bench_python
 import bench_store
 import bench_uploads
@@ -49,8 +50,9 @@ KERNEL: dict[str, Callable[[bool], list[Figure]]] = {
     "batch_plan": lambda quick: bench_batch.plan_50k(),
     "batch_collect": lambda quick: bench_batch.batch_2000(images=400 if quick else 2000, direct=80 if quick else 200),
     "uploads": lambda quick: bench_uploads.edit_sweep_uploads(cells=10 if quick else 40),
+    "conversation": lambda quick: bench_conversation.per_turn_overhead(conversations=4 if quick else 15),
 }
-OUTSIDE_RUN_ALL = ("composite", "store_scale", "batch_plan", "batch_collect", "uploads")
+OUTSIDE_RUN_ALL = ("composite", "store_scale", "batch_plan", "batch_collect", "uploads", "conversation")
 """Kernel figures `bench_python.run_all` does not make: run after it."""
 BROWSER_EXTRA: dict[str, bench_browser.BrowserFigure] = {
     # issue 12: each canvas tool at 3840×2160 to the kernel, and zoom / pan frame times

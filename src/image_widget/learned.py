@@ -223,7 +223,8 @@ def _cite(model: str, prices: Mapping[str, ModelPrice] | None) -> str:
 
 def _published(model: str, params: Mapping[str, Any], call: str, inputs: list[tuple[int, int]],
                prices: Mapping[str, ModelPrice] | None, batch: bool) -> Estimate:
-    endpoint = "generate" if call == "generate" else "edit"
+    # a conversation turn with no image yet (its first, from words) is priced as a generation
+    endpoint = "generate" if call == "generate" or (call == "refine" and not inputs) else "edit"
     cost = pricing.estimate(model, quality=params.get("quality"), size=params.get("size"), n=params.get("n"),
                             endpoint=endpoint, inputs=inputs or None, input_fidelity=params.get("input_fidelity"),
                             prices=prices, batch=batch)

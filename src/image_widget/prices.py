@@ -127,7 +127,7 @@ PRICES: dict[str, ModelPrice] = {
         source=_MODEL_PAGE + "gpt-image-1-mini"),
     # Mainline models (text tokens only) for conversations through the Responses API (image_widget.chat).
     "gpt-5.5": ModelPrice(
-        text_input=5.00, text_cached=0.50, text_output=30.00, confidence="quoted",
+        text_input=5.00, text_cached=0.50, text_output=30.00, confidence="quoted", read_on="2026-12-04",
         source="https://apidog.com/blog/how-to-use-gpt-5-5-api/ (quoting OpenAI at launch, 2026-04-23: $5 input, "
                "$30 output per 1M tokens) and https://aipromptshub.co/calc/openai-api-cost (cached $0.50)"),
 }

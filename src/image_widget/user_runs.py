@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,9 @@ def _key(model: str, call: str, quality: str, size: str, fmt: str, synthetic: bo
     return "|".join(("emulator" if synthetic else "billed", model, call, quality, size, fmt))
 
 
-def _read() -> dict[str, list[list[float]]]:
+def _read(where: Path | None = None) -> dict[str, list[list[float]]]:
     try:
-        data = json.loads(path().read_text(encoding="utf-8"))
+        data = json.loads((where or path()).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -82,15 +83,37 @@ def load(model: str, call: str, quality: str, size: str, fmt: str, *, synthetic:
     """The kept runs of this kind of request (empty when turned off or none)."""
     if not enabled(user):
         return []
+    settle()
     rows = _read().get(_key(model, call, quality, size, fmt, synthetic), [])
     return [Sample(int(r[0]), int(r[1]), float(r[2]), int(r[3]), int(r[4])) for r in rows
             if isinstance(r, list) and len(r) == 5]
 
 
+_pending: list[Future[None]] = []
+
+
 def remember(record: Mapping[str, Any]) -> None:
-    """Keep what one finished run used (called once per run, with its first image's record)."""
+    """Keep what one finished run used (called once per run, with its first image's record), off the
+    request's path: the file is rewritten on `runtime.io_pool` (a millisecond a run), and `load` waits for
+    what is pending, so this process always reads its own runs."""
     if not enabled():
         return
+    from image_widget import runtime
+
+    future = runtime.io_pool().submit(_remember_now, dict(record), path())
+    with _lock:
+        _pending[:] = [f for f in _pending if not f.done()] + [future]
+
+
+def settle() -> None:
+    """Wait for the runs `remember` is still writing."""
+    with _lock:
+        waiting = list(_pending)
+    for future in waiting:
+        future.exception()  # waits; a failed write only loses that run's hint
+
+
+def _remember_now(record: Mapping[str, Any], target: Path) -> None:
     sample = sample_of(record, record.get("count"), record.get("width"), record.get("height"))
     params = record.get("params") or {}
     if sample is None or not isinstance(params, Mapping) or record.get("from_batch"):
@@ -101,9 +124,8 @@ def remember(record: Mapping[str, Any]) -> None:
     row = [sample.text_in, sample.image_in, sample.out_each, sample.width, sample.height]
     with _lock:
         try:
-            data = _read()
+            data = _read(target)
             data[key] = [*data.get(key, []), row][-KEEP:]
-            target = path()
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data), encoding="utf-8")

@@ -53,7 +53,7 @@ def estimate(turn: Turn, folder: Path, *, synthetic: bool, context_size: tuple[i
     mainline = _mainline_cost(turn.mainline, tokens_in, tokens_out, prices, origin)
     total = pricing.add(image.cost(), mainline)
     high = None if image.high is None or mainline.usd is None else image.high + mainline.usd
-    text = f"{total.text} (image: {image.text}; {turn.mainline}: {mainline.text} — {mainline.note})"
+    text = f"{total.text} = image {image.text} + {turn.mainline} {mainline.text} ({mainline.note})"
     return TurnEstimate(pricing.Cost(total.usd, text, total.note, total.upper_bound, total.partial), high, text)
 
 

@@ -12,7 +12,9 @@ record carries the thread, the turn and both response ids, so `Chat.resume()` co
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -195,19 +197,31 @@ class Chat:
         turn = self._turn(prompt, image, mask, on_partial, options)
         prices = as_overrides(self._run.prices)
         disk = self._store
-        est = self._estimate(turn)
-        classroom.check(est.high, est.text)
         try:
             disk.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(disk.folder, exc, "create the folder") from exc
+        # The estimate is made before sending when a budget must be checked with it; otherwise it is only
+        # recorded, so it is made while the turn is on its way (the same figure, off the turn's path).
+        budgeted = classroom.budget_usd() is not None
+        early = self._estimate(turn) if budgeted else None
+        if early is not None:
+            classroom.check(early.high, early.text)
+        pending = None if early is not None else asyncio.ensure_future(asyncio.to_thread(self._estimate, turn))
         key = cache_key("responses", {**turn.request.params, "backend": backend.cache_identity,
                                       "previous_response_id": self.response_id, "mainline": self.model},
                         turn.request.file_hashes())
-        saving = persist.Saving(turn.request, disk, backend, self.image_model, key, est.cost, prices)
         client = backend.async_client(max_retries=0, timeout=self._run.timeout)
-        answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
-                                 on_partial=turn.request.on_partial)
+        started = time.monotonic()
+        try:
+            answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
+                                     on_partial=turn.request.on_partial)
+        finally:
+            if early is None:
+                assert pending is not None
+                early = await pending
+        saving = persist.Saving(turn.request, disk, backend, self.image_model, key, early.cost, prices,
+                                started=started)
         saving.actual = money.actual(turn, answer.image_usage, answer.usage, answer.meta, prices)
         saving.fields = self._fields(turn, answer.response_id, answer.action, answer.usage)
         result = persist.save(saving, answer.as_sdk_response())
