@@ -45,6 +45,8 @@ export interface Capabilities {
   moderation?: boolean;
   streaming?: boolean;
   max_partial_images?: number;
+  /** Values OpenAI calls a preview for this model, by parameter (e.g. background: ["transparent"]). */
+  previews?: Record<string, string[]>;
   compressible_formats?: string[];
   transparent_formats?: string[];
 }
@@ -94,6 +96,8 @@ export interface HistoryRun {
   prompt?: string;
   created?: string;
   model?: string;
+  /** What made it: generate, edit, expand, variation, batch or "turn N" (a conversation turn). */
+  call?: string;
   items: { id: string; thumb: Bytes }[];
 }
 
@@ -165,6 +169,8 @@ export interface WidgetModel {
   cost: Cost;
   spend?: Spend;
   conversation?: Conversation;
+  /** How long the page waits for the kernel's `pong` before saying it does not answer (ms). */
+  answer_timeout_ms?: number;
   [key: string]: unknown;
 }
 
@@ -186,7 +192,8 @@ export type Command =
   | { type: "view"; view_id: string; shown: boolean }
   | { type: "refine"; prompt: string }
   | { type: "refine_select"; id: string }
-  | { type: "refine_new" };
+  | { type: "refine_new" }
+  | { type: "ping"; request_id: string };
 
 /** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
 export interface CompareItem {
@@ -246,7 +253,13 @@ export interface UploadProgressReply {
   problems?: string[];
 }
 
-export type Reply = ImageReply | NoticeReply | CompareReply | UploadProgressReply;
+/** The kernel's answer to `ping` (views/kernel-watch.ts): it is alive and listening. */
+export interface PongReply {
+  type: "pong";
+  request_id: string;
+}
+
+export type Reply = ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply;
 
 /** Commands answered by exactly one reply with the same `request_id`, and the reply each gets. */
 export interface RequestReplies {

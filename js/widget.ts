@@ -21,6 +21,7 @@ import { renderHeader } from "./views/header";
 import { renderHistory } from "./views/history";
 import { renderInputs } from "./views/inputs";
 import { renderKernel } from "./views/kernel";
+import { renderKernelWatch } from "./views/kernel-watch";
 import { Lightbox } from "./views/lightbox";
 import { renderLive } from "./views/live";
 import { renderNotices } from "./views/notices";
@@ -60,16 +61,18 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const history = renderHistory(ctx, lightbox);
   const compare = renderCompare(ctx, [results.el, history.el]);
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
+  const watch = renderKernelWatch(ctx); // a kernel that stopped answering (restarted from elsewhere)
   const live = renderLive(ctx); // no element: it tells the kernel this view is on screen
   const views: View[] = [
     notices, header, spend, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, refine,
-    batches, history, compare, kernel, live,
+    batches, history, compare, kernel, watch, live,
   ];
 
   actions.el.append(runState.el);
   root.append(
     header.el,
     kernel.el,
+    watch.el,
     columns(
       ctx,
       [compose.el, mask.el, expand.el, actions.el],

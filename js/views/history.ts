@@ -78,22 +78,35 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
   const urls = new UrlBatch(ctx);
   let selected: string | null = null;
 
-  const runButton = (run: HistoryRun): HTMLElement =>
-    h("li", {}, [
+  // A card: the run's first image (small, loaded lazily), what made it, the prompt and the run's facts.
+  const runButton = (run: HistoryRun, url: (b: Uint8Array) => string): HTMLElement => {
+    const first = run.items?.[0];
+    const cover = thumbImg(first ? toBytes(first.thumb) : new Uint8Array(), { alt: "", loading: "lazy" }, url);
+    cover.classList.add("iw-history-cover");
+    return h("li", {}, [
       h("button", {
         class: "iw-history-run",
         attrs: {
           type: "button",
           "data-run-id": run.run_id,
+          "data-call": run.call ?? "",
           "aria-expanded": String(run.run_id === selected),
           "aria-controls": thumbs.id,
           title: run.prompt ?? "",
         },
       }, [
-        h("span", { class: "iw-history-prompt", text: run.prompt || "(no prompt)" }),
-        h("span", { class: "iw-history-meta", text: runLabel(run) }),
+        cover,
+        h("span", { class: "iw-history-text" }, [
+          h("span", { class: "iw-history-prompt", text: run.prompt || "(no prompt)" }),
+          h("span", { class: "iw-history-meta" }, [
+            h("span", { class: "iw-history-call", text: run.call ?? "" }),
+            run.call ? " · " : "",
+            runLabel(run),
+          ]),
+        ]),
       ]),
     ]);
+  };
 
   const thumbButton = (run: HistoryRun, item: HistoryRun["items"][number], index: number, url: (b: Uint8Array) => string): HTMLElement => {
     const img = thumbImg(toBytes(item.thumb), { alt: `${run.prompt ?? "image"} (${index + 1})`, draggable: "false" }, url);
@@ -115,7 +128,7 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
     // A page on its way shows at the end of the strip, where it will go (no line appears and goes below).
     const paging = state.loading && query === shownQuery && runs.length > 0;
     urls.render((url) => {
-      const items = runs.map(runButton);
+      const items = runs.map((r) => runButton(r, url));
       if (paging) items.push(h("li", { class: "iw-history-loading iw-hint", text: "Loading…" }));
       runsList.replaceChildren(...items);
       thumbs.replaceChildren(...(run ? (run.items ?? []).map((item, i) => thumbButton(run, item, i, url)) : []));

@@ -12,7 +12,8 @@ import { UploadStatus } from "./upload-status";
 
 const ACCEPT = "image/png,image/jpeg,image/webp,image/gif,image/*";
 
-function thumb(item: InputItem, index: number, total: number, url: (b: Uint8Array) => string): HTMLElement {
+function thumb(item: InputItem, index: number, total: number, url: (b: Uint8Array) => string,
+               editing: boolean): HTMLElement {
   const img = thumbImg(toBytes(item.thumb), { alt: item.name || `input ${index + 1}`, draggable: "false" }, url);
   const name = item.name || `image ${index + 1}`;
   const left = button("◀", { attrs: { "aria-label": `Move ${name} left`, title: "Move left", "data-action": "move-left" } });
@@ -23,7 +24,7 @@ function thumb(item: InputItem, index: number, total: number, url: (b: Uint8Arra
   const dims = item.width && item.height ? `${item.width}×${item.height}` : "";
   return h("li", { class: "iw-thumb", attrs: { "data-input-id": item.id } }, [
     h("div", { class: "iw-thumb-img" }, [img]),
-    index === 0 ? h("span", { class: "iw-badge", text: "mask applies here" }) : null,
+    index === 0 && editing ? h("span", { class: "iw-badge", text: "mask applies here" }) : null, // Edit only
     h("span", { class: "iw-thumb-name", text: name, attrs: { title: name } }),
     dims ? h("span", { class: "iw-thumb-dims", text: dims }) : null,
     h("div", { class: "iw-thumb-actions" }, [left, right, remove]),
@@ -80,6 +81,7 @@ export function renderInputs(ctx: Ctx, beforeUpload: () => void = () => undefine
   /** Focus to restore after a re-render caused by our own move/remove (keyboard users). */
   let refocus: { id: string; action: string } | null = null;
   let lastInputs: unknown = null;
+  let lastEditing: boolean | null = null;
 
   const restoreFocus = (): void => {
     if (!refocus) return;
@@ -93,8 +95,10 @@ export function renderInputs(ctx: Ctx, beforeUpload: () => void = () => undefine
 
   const render = (): void => {
     const inputs = ctx.list("inputs");
-    const changed = ctx.model.get("inputs") !== lastInputs;
+    const editing = ctx.options().mode === "edit";
+    const changed = ctx.model.get("inputs") !== lastInputs || editing !== lastEditing;
     lastInputs = ctx.model.get("inputs");
+    lastEditing = editing;
     const max = ctx.caps().max_input_images;
     countEl.textContent = max ? `${inputs.length} / ${max}` : String(inputs.length);
     countEl.classList.toggle("iw-over", !!max && inputs.length > max);
@@ -103,7 +107,8 @@ export function renderInputs(ctx: Ctx, beforeUpload: () => void = () => undefine
     pick.title = pick.disabled ? `model takes at most ${max} input image${max === 1 ? "" : "s"}` : "";
 
     if (changed) {
-      urls.render((url) => list.replaceChildren(...inputs.map((item, i) => thumb(item, i, inputs.length, url))));
+      urls.render((url) =>
+        list.replaceChildren(...inputs.map((item, i) => thumb(item, i, inputs.length, url, editing))));
       list.hidden = inputs.length === 0;
       restoreFocus();
     }
@@ -132,7 +137,7 @@ export function renderInputs(ctx: Ctx, beforeUpload: () => void = () => undefine
     }
   });
 
-  ctx.onChange(["inputs", "capabilities", "problems"], render);
+  ctx.onChange(["inputs", "capabilities", "problems", "options"], render);
   render();
   return { el, uploads, cleanup: () => undefined };
 }

@@ -35,11 +35,12 @@ export function renderRefine(ctx: Ctx): View {
     field,
     send,
   ]);
+  const actions = h("div", { class: "iw-refine-actions" }, [paint, fresh]);
   const el = h("section", { class: "iw-refine", attrs: { "data-role": "refine", "aria-label": "Refine" } }, [
     strip,
     where,
     form,
-    h("div", { class: "iw-refine-actions" }, [paint, fresh]),
+    actions,
   ]);
   const urls = new UrlBatch(ctx);
 
@@ -72,13 +73,15 @@ export function renderRefine(ctx: Ctx): View {
     const latest = turns.length ? turns[turns.length - 1] : undefined;
     const chosen = turns.find((t) => t.id === c.selected);
     const hasResult = (ctx.model.get("results") ?? []).length > 0;
-    where.textContent = !turns.length
-      ? hasResult
-        ? "The first turn refines the current result."
-        : "The first turn makes an image from your words."
+    // With no turn yet the box is one line (the placeholder says what the first turn does); the strip, the
+    // line saying where the next turn continues from and the turn actions come with the first turn.
+    field.placeholder = turns.length ? "Refine: “make it night”, “add a lantern”…"
+      : hasResult ? "Refine the current result: “make it night”…" : "Describe an image, then refine it turn by turn…";
+    where.textContent = !turns.length ? ""
       : chosen && latest && chosen.id !== latest.id
         ? `The next turn branches from turn ${chosen.turn}.`
         : `The next turn continues from turn ${latest?.turn}.`;
+    where.hidden = actions.hidden = !turns.length;
     send.disabled = running || !field.value.trim();
     paint.disabled = running || !chosen;
     fresh.disabled = running || !turns.length;

@@ -118,6 +118,7 @@ def describe(model: str, server: str | None = None) -> dict[str, Any]:
         "moderation": caps.moderation,
         "streaming": caps.streaming,
         "max_partial_images": caps.max_partial_images,
+        "previews": {param: [v for p, v in caps.previews if p == param] for param, _ in caps.previews},
         "compressible_formats": list(COMPRESSIBLE_FORMATS),
         "transparent_formats": list(TRANSPARENT_FORMATS),
     }

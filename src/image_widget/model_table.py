@@ -59,6 +59,9 @@ class ModelCaps:
 
     name: str
     note: str = ""
+    previews: tuple[tuple[str, str], ...] = ()
+    """(parameter, value) pairs OpenAI calls a preview for this model, e.g. ("background", "transparent"):
+    shown next to that control when the value is chosen, not as a standing note."""
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     """Announced dates (see `lifecycle.py`); filled in from the lifecycle table by `caps_for`."""
     endpoints: frozenset[Endpoint] = frozenset({"generate", "edit"})
@@ -120,7 +123,9 @@ def _dalle(name: str, endpoints: frozenset[Endpoint], sizes: tuple[str, ...], qu
 def _build_table() -> dict[str, ModelCaps]:
     rows: list[ModelCaps] = [
         replace(_GPT, name="gpt-image-1.5", input_fidelity=("high", "low")),
-        replace(_GPT, name="gpt-image-2", sizes=_CUSTOM_SIZES, note="transparent background is a preview"),
+        # OpenAI's API description (ImageGenTool.background, CreateImageRequest.background): "For
+        # gpt-image-2 and gpt-image-2-2026-04-21, this support is in preview."
+        replace(_GPT, name="gpt-image-2", sizes=_CUSTOM_SIZES, previews=(("background", "transparent"),)),
         replace(_GPT, name="gpt-image-2.5-sunburst", sizes=_CUSTOM_SIZES, markup=True,
                 qualities=(*GPT_QUALITIES, "xhigh", "max")),
         replace(_GPT, name="gpt-image-2.5-flare", sizes=_CUSTOM_SIZES, markup=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from widget_harness import DALLE_3_CAPS, Harness, checksum
+from widget_harness import DALLE_3_CAPS, DEFAULT_OPTIONS, Harness, checksum
 
 from support.images import jpeg, png
 
@@ -129,7 +129,7 @@ def test_drop_files_on_widget(harness: Harness) -> None:
 
 
 def test_thumbnails_remove_and_reorder_from_keyboard(harness: Harness) -> None:
-    harness.mount(inputs=inputs(3))
+    harness.mount(options={**DEFAULT_OPTIONS, "mode": "edit"}, inputs=inputs(3))
     page = harness.page
     thumbs = page.locator(".iw-thumb")
     assert thumbs.count() == 3

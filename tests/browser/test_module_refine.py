@@ -73,7 +73,10 @@ def test_new_conversation_and_the_empty_box(harness: Harness) -> None:
     page = harness.page
     assert page.locator(".iw-refine-turn").count() == 0
     assert page.locator('[data-action="refine-new"]').is_disabled()
-    assert page.locator(".iw-refine-where").text_content() == "The first turn makes an image from your words."
+    assert page.locator(".iw-refine-where").is_hidden(), "one line until the first turn"
+    assert page.locator(".iw-refine-input").get_attribute("placeholder") == \
+        "Describe an image, then refine it turn by turn…"
+    assert page.locator('[data-action="refine-mask"]').is_hidden()
     harness.set_trait("conversation", {"thread": "thr_a", "turns": TURNS, "selected": "img-3"})
     page.locator('[data-action="refine-new"]').click()
     harness.wait_sent("refine_new")

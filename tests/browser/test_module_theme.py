@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from widget_harness import DEFAULT_OPTIONS, Harness, fake_results
+from widget_harness import DEFAULT_OPTIONS, GPT_IMAGE_2_CAPS, Harness, fake_results
 
 from support.images import jpeg, png
 from support.themes import THEMES, apply_theme, axe, contrast, serious
@@ -42,6 +42,7 @@ MEASURED = {
     "cost": ".iw-cost-item",
     "model note": '[data-role="model-note"]',
     "refine hint": ".iw-refine-where",
+    "background preview": '[data-role="background-preview"]',
 }
 
 
@@ -54,6 +55,10 @@ def scene(harness: Harness, state: str = "error") -> None:
         status={"state": state, "message": "Not sent: fix the marked options", "job_id": None, "started_ms": None},
         cost={"estimate_text": "unknown", "last_text": "unknown", "session_text": "unknown",
               "estimate_usd": None, "last_usd": None, "session_usd": None},
+        capabilities={**GPT_IMAGE_2_CAPS, "lifecycle_message": "model gpt-image-2 shuts down on 2027-06-01"},
+        conversation={"thread": "thr_a", "selected": "t1", "turns": [
+            {"id": "t1", "turn": 1, "prompt": "a fox", "action": "generate", "thread": "thr_a",
+             "thumb": jpeg((64, 64), (200, 120, 60))}]},
     )
 
 

@@ -52,3 +52,22 @@ def test_after_a_kernel_restart_the_widget_says_it_lost_its_kernel(lab: Notebook
     assert fresh.locator("button.iw-generate").is_enabled(timeout=lab.deadline.ms())
     assert fresh.locator("[data-role='kernel-lost']").is_hidden(timeout=lab.deadline.ms())
     assert lab.attr("data-kernel") == "lost"
+
+
+def test_a_restart_from_elsewhere_is_said_when_generate_gets_no_answer(lab: NotebookPage) -> None:
+    """Restarted through the REST API (another tab, a script, JupyterHub culling): ipywidgets tells the page
+    nothing, so only the kernel's silence says it (issue 22, item 2)."""
+    page, widget = lab.page, lab.widget
+    lab.run_cell("w.answer_timeout_ms = 3000")
+    kernel_id = page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.id")
+    lab.server.api("POST", f"/api/kernels/{kernel_id}/restart")
+    page.wait_for_function(KERNEL_IDLE_JS, timeout=lab.deadline.ms(60))
+    assert widget.locator("[data-role='kernel-unanswered']").is_hidden()
+
+    widget.locator("textarea[data-option='prompt']").fill("a lighthouse")
+    widget.locator("button[data-action='generate']").click(timeout=lab.deadline.ms())
+    said = widget.locator("[data-role='kernel-unanswered']")
+    said.wait_for(state="visible", timeout=lab.deadline.ms())
+    assert "The kernel does not answer — it may have restarted. Re-run this cell." in (said.text_content() or "")
+    assert lab.attr("data-kernel") in ("unanswered", "lost")
+    assert widget.locator("button.iw-generate").is_disabled(timeout=lab.deadline.ms())

@@ -22,6 +22,8 @@ export class OptionFields {
   private readonly quality = select("quality");
   private readonly n: NField;
   private readonly background = select("background");
+  /** Said next to Background, only while a value OpenAI calls a preview for this model is chosen. */
+  private readonly backgroundPreview = h("p", { class: "iw-hint", attrs: { "data-role": "background-preview" } });
   private readonly format = select("output_format");
   private readonly compression = h("input", {
     class: "iw-number",
@@ -40,7 +42,7 @@ export class OptionFields {
       size: this.size.field,
       quality: field("quality", "Quality", this.quality),
       n: this.n.field,
-      background: field("background", "Background", this.background),
+      background: field("background", "Background", this.background, [this.backgroundPreview]),
       output_format: field("output_format", "Format", this.format),
       output_compression: field("output_compression", "Compression %", this.compression),
       moderation: field("moderation", "Moderation", this.moderation),
@@ -106,6 +108,9 @@ export class OptionFields {
     const backgrounds = c.backgrounds ?? [];
     fillSelect(this.background, withCurrent(backgrounds, o.background), o.background ?? UNSET);
     gate(this.f.background!, backgrounds.length ? null : `model ${name} has no background setting`);
+    const inPreview = !!o.background && (c.previews?.background ?? []).includes(o.background);
+    this.backgroundPreview.textContent = inPreview ? `A ${o.background} background is a preview on ${name}.` : "";
+    this.backgroundPreview.hidden = !inPreview;
 
     this.syncFormat(o, c, name);
 

@@ -303,6 +303,11 @@ def _refine_new(w: CommandHost, _msg: Any, _buffers: list[bytes]) -> None:
     w._conversation.new_thread()
 
 
+def _ping(w: CommandHost, msg: Any, _buffers: list[bytes]) -> None:
+    """The page asks whether this kernel still listens (a restart from elsewhere is silent otherwise)."""
+    w.send({"type": "pong", "request_id": msg.get("request_id")})
+
+
 #: Each handler takes its own TypedDict; the table can only promise "a dict with this `type`".
 Handler = Callable[[CommandHost, Any, list[bytes]], None]
 HANDLERS: dict[str, Handler] = {
@@ -322,6 +327,7 @@ HANDLERS: dict[str, Handler] = {
     "refine": _refine,
     "refine_select": _refine_select,
     "refine_new": _refine_new,
+    "ping": _ping,
 }
 
 

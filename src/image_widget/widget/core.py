@@ -40,6 +40,7 @@ from image_widget.widget.live import LiveGallery
 from image_widget.widget.markup import MarkupTrait, markup_png, markup_to_json
 from image_widget.widget.options import (
     OPTION_KEYS,
+    ModeMemory,
     clamp_lined_up,
     clamp_options,
     initial_options,
@@ -112,6 +113,8 @@ class ImageWidget(anywidget.AnyWidget):
     """What the folder's runs cost by model and the class budget left (widget/spend_view.py)."""
     batches = traitlets.List(traitlets.Dict()).tag(sync=True)
     """Pending batch sweeps of the folder (widget/batches.py): template, state, done/total, estimate."""
+    answer_timeout_ms = traitlets.Int(6000).tag(sync=True)
+    """How long the page waits for the kernel's answer to an action before saying it does not answer."""
     conversation = traitlets.Dict().tag(sync=True)
     """The refine box's strip: {thread, turns: [{id, turn, prompt, action, thread, thumb}], selected}."""
 
@@ -144,6 +147,7 @@ class ImageWidget(anywidget.AnyWidget):
         self._inputs = Inputs(self)
         self._runs = Runs(self)
         self._conversation = Conversation(self)
+        self._modes = ModeMemory()  # n per mode (widget/options.py)
         self._pages = HistoryPages(self)
         self._history_ready = self._pages.ready
         self._live = LiveGallery(self)
@@ -314,6 +318,8 @@ class ImageWidget(anywidget.AnyWidget):
             merged = clamp_options(merged, described)
         if merged["mode"] != old.get("mode"):
             merged = into_mode(merged, old.get("mode"), self.capabilities.get("sizes") or ())
+            if old.get("mode") is not None:
+                merged = self._modes.switch(merged, old)
         merged = clamp_lined_up(merged)
         if merged != new:
             self.options = merged  # re-enters this observer, which then refreshes

@@ -98,6 +98,29 @@ def into_mode(options: dict[str, Any], old_mode: object, sizes: Sequence[str]) -
     return options
 
 
+PER_MODE = ("n",)
+"""Options each mode keeps for itself: n=2 chosen for Generate must not make Expand pay for two images."""
+
+
+class ModeMemory:
+    """What each mode was last set to (`PER_MODE`): leaving a mode keeps its values, entering one brings its
+    own back (the defaults the first time). A value changed in the same write as the mode is the person's
+    choice for the new mode and is kept."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, dict[str, Any]] = {}
+
+    def switch(self, new: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
+        if old.get("mode") is not None:
+            self._kept[str(old["mode"])] = {key: old.get(key) for key in PER_MODE}
+        kept = self._kept.get(str(new.get("mode")), {})
+        out = dict(new)
+        for key in PER_MODE:
+            if new.get(key) == old.get(key):
+                out[key] = kept.get(key, DEFAULT_OPTIONS[key])
+        return out
+
+
 def merge_options(options: Mapping[str, Any] | None, base: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every option key present: `options` over `base` over the defaults; unknown keys are dropped."""
     merged = {**DEFAULT_OPTIONS, **(base or {})}

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from image_widget.records import record_call
+
 HISTORY_RUNS = 30
 """A page of the history strip: the `history` trait starts with this many runs and each `history_more`
 adds this many, so the kernel, the page and a saved notebook hold what was looked at, never the folder."""
@@ -144,14 +146,26 @@ def compare_item(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def call_kind(record: Mapping[str, Any]) -> str:
+    """What made a run, as its history card says it: generate, edit, expand, variation, batch or turn N."""
+    if record.get("from_batch"):
+        return "batch"
+    call = record_call(record)
+    if call == "refine":
+        turn = record.get("turn")
+        return f"turn {turn}" if isinstance(turn, int) else "turn"
+    return {"vary": "variation"}.get(call, call)
+
+
 def history_run(records: Sequence[Mapping[str, Any]], thumbs: Sequence[bytes]) -> dict[str, Any]:
-    """One entry of the `history` trait: a run and one small thumb per image."""
+    """One entry of the `history` trait: a run, what made it (`call`) and one small thumb per image."""
     first = records[0] if records else {}
     return {
         "run_id": str(first.get("run_id", "")),
         "prompt": first.get("prompt") or "",
         "created": str(first.get("created") or ""),
         "model": first.get("model") or "",
+        "call": call_kind(first),
         "items": [{"id": str(r.get("id", "")), "thumb": t} for r, t in zip(records, thumbs, strict=True)],
     }
 

@@ -1,0 +1,32 @@
+"""A kernel that stops answering is said, not silent (issue 22, item 2): after an action the page asks the
+kernel for a `pong`; with none in time it says "The kernel does not answer — it may have restarted. Re-run
+this cell." and disables what cannot work; a late answer (the kernel was only busy) brings it all back.
+The same against a real kernel restarted through JupyterLab's REST API: tests/jupyter/test_e2e_kernel.py."""
+
+from __future__ import annotations
+
+import pytest
+from widget_harness import DEFAULT_OPTIONS, Harness
+
+pytestmark = pytest.mark.browser
+
+
+def test_no_answer_is_said_and_a_late_answer_undoes_it(harness: Harness) -> None:
+    harness.mount(options={**DEFAULT_OPTIONS, "prompt": "a fox"}, answer_timeout_ms=300)
+    page = harness.page
+    page.evaluate("() => window.__h.silence()")  # the kernel stopped answering (restarted elsewhere)
+    generate = page.locator('[data-action="generate"]')
+    generate.click()
+    (ping,) = [m["content"] for m in harness.wait_sent("ping")]
+    alert = page.locator('[data-role="kernel-unanswered"]')
+    alert.wait_for(state="visible")
+    assert "The kernel does not answer — it may have restarted. Re-run this cell." in (alert.text_content() or "")
+    assert harness.root.get_attribute("data-kernel") == "unanswered"
+    assert generate.is_disabled()
+    assert page.locator('[data-action="refine"]').is_disabled()
+
+    harness.fire({"type": "pong", "request_id": ping["request_id"]})
+    alert.wait_for(state="hidden")
+    assert harness.root.get_attribute("data-kernel") is None
+    assert generate.is_enabled()
+
