@@ -268,3 +268,19 @@ def lab(page: Page, lab_server: Server, request: pytest.FixtureRequest) -> Itera
 def notebook7(page: Page, notebook_server: Server, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
     """The same in Notebook 7 (`/notebooks/NAME.ipynb`)."""
     yield from _open_widget_notebook(page, notebook_server, request)
+
+
+@pytest.fixture
+def open_saved(page: Page, lab_server: Server) -> Iterator[Any]:
+    """Open a notebook already in the server's root as a person reopens a saved one: no cell is run."""
+    opened: list[str] = []
+
+    def open_one(name: str) -> NotebookPage:
+        nb = NotebookPage(page, lab_server, name, Deadline(TEST_LIMIT_S))
+        opened.append(name)
+        nb.open()
+        return nb
+
+    yield open_one
+    for name in opened:
+        lab_server.shutdown_sessions(name)

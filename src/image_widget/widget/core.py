@@ -52,6 +52,7 @@ from image_widget.widget.options import (
 from image_widget.widget.payloads import notice
 from image_widget.widget.plan import Plan, plan_request, problems_of
 from image_widget.widget.runs import CostMeter, Runs
+from image_widget.widget.saved_view import SavedView, publish
 from image_widget.widget.serialization import MaskTrait, WidgetHistory, edit_png, history_to_json, mask_to_json
 from image_widget.widget.spend_view import spend_payload
 
@@ -148,6 +149,7 @@ class ImageWidget(anywidget.AnyWidget):
         self._runs = Runs(self)
         self._conversation = Conversation(self)
         self._modes = ModeMemory()  # n per mode (widget/options.py)
+        self._saved_view = SavedView()  # what a saved notebook shows once the live widget is gone
         self._pages = HistoryPages(self)
         self._history_ready = self._pages.ready
         self._live = LiveGallery(self)
@@ -295,6 +297,14 @@ class ImageWidget(anywidget.AnyWidget):
         if live is not None:
             live.close()
         super().close()
+
+    def _ipython_display_(self) -> None:
+        """The widget, then its saved view (widget/saved_view.py): a reopened notebook shows pictures."""
+        bundle = self._repr_mimebundle_() if callable(self._repr_mimebundle_) else None
+        data, metadata = bundle if bundle is not None else ({"text/plain": repr(self)}, {})
+        publish(data, metadata=metadata)
+        if self.comm is not None:  # a closed widget has nothing live to stand in for
+            self._saved_view.show(self._runs.latest_paths, str(self.options.get("prompt") or ""))
 
     def __repr__(self) -> str:
         return (f"ImageWidget(model={self.options.get('model')!r}, backend={self.backend.get('label')!r}, "

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from image_widget.store import Store
     from image_widget.widget.connection import Connection
     from image_widget.widget.inputs import Inputs
+    from image_widget.widget.saved_view import SavedView
 
 _VERBS = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of", "expand": "Expanding"}
 
@@ -95,6 +96,7 @@ class RunsHost(Protocol):
     mask: Any
     markup: Any
     spend: dict[str, Any]
+    _saved_view: SavedView
 
     @property
     def folder(self) -> Path: ...
@@ -209,6 +211,7 @@ class Runs:
             if w.history is not None:
                 w.history = with_run(w.history, stored, run)
             w.cost = w._costs.payload()
+        w._saved_view.update(result.paths, str(result.record.get("prompt") or ""))
         elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
         count = len(result.paths)
         self._done_message = (f"{count} image{'s' if count != 1 else ''} in {elapsed:.1f} s"

@@ -1,0 +1,83 @@
+"""What a saved notebook shows of the widget when its live state is gone (issue 23, item 9).
+
+A reopened or shared notebook has no widget model to draw, and JupyterLab's widget renderer then reads
+"Error displaying widget: model not found" with no fallback. So next to the widget the kernel publishes a
+small static output (one `display_id`, updated after each run): the last results as a strip of thumbnails
+and a line saying to re-run the cell. While a live widget is on the page the widget's own stylesheet hides it
+(`.iw-saved-view` in widget.css); in a reopened notebook no widget has drawn, so it shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+THUMB_PX = 160
+MAX_SHOWN = 4
+"""At most this many thumbnails (JPEG, ~10 KB each): the saved notebook stays small."""
+RERUN = "This is a saved picture of the widget's last results: re-run this cell to get the live widget back."
+NOTHING_YET = "The image widget was here: re-run this cell to get it back."
+
+
+def saved_view_html(paths: Sequence[Path], prompt: str = "") -> str:
+    """The static output: up to `MAX_SHOWN` results as JPEG thumbnails, the prompt, and the line to re-run."""
+    tiles = [tile for tile in (_thumb(p) for p in list(paths)[:MAX_SHOWN]) if tile]
+    images = "".join(f'<img alt="{html.escape(prompt or "result")}" src="data:image/jpeg;base64,{t}" '
+                     f'style="max-width:{THUMB_PX}px;max-height:{THUMB_PX}px;margin:0 4px 4px 0">' for t in tiles)
+    words = RERUN if tiles else NOTHING_YET
+    caption = f"<div><em>{html.escape(prompt, quote=False)}</em></div>" if tiles and prompt else ""
+    return f'<div class="iw-saved-view">{images}{caption}<div>{html.escape(words, quote=False)}</div></div>'
+
+
+def _thumb(path: Path) -> str:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            img.thumbnail((THUMB_PX, THUMB_PX))
+            out = io.BytesIO()
+            img.convert("RGB").save(out, "JPEG", quality=80)
+        return base64.b64encode(out.getvalue()).decode("ascii")
+    except Exception:  # noqa: BLE001 - a picture that cannot be read is left out; the line still says what to do
+        return ""
+
+
+class SavedView:
+    """The published static output of one widget: shown with it, updated after each run."""
+
+    def __init__(self) -> None:
+        self.display_id = f"iw-saved-{uuid.uuid4().hex}"
+        self.shown = False
+
+    def show(self, paths: Sequence[Path], prompt: str = "") -> None:
+        """Publish it next to the widget (from `_ipython_display_`, in the cell that displays the widget)."""
+        publish({"text/html": saved_view_html(paths, prompt)}, self.display_id)
+        self.shown = True
+
+    def update(self, paths: Sequence[Path], prompt: str = "") -> None:
+        """After a run: the saved notebook will show these results (never stops a run if it cannot)."""
+        if not self.shown:
+            return
+        try:
+            publish({"text/html": saved_view_html(paths, prompt)}, self.display_id, update=True)
+        except Exception:
+            log.exception("image_widget: the saved view could not be updated")
+
+
+def publish(bundle: dict[str, Any], display_id: str | None = None, *, update: bool = False,
+            metadata: dict[str, Any] | None = None) -> None:
+    """A raw mimebundle to the notebook (IPython's display, which is untyped: one place calls it)."""
+    from IPython.display import display
+
+    extra: dict[str, Any] = {"display_id": display_id} if display_id else {}
+    if update:
+        extra["update"] = True
+    display(bundle, raw=True, metadata=metadata or {}, **extra)  # type: ignore[no-untyped-call]
