@@ -37,7 +37,9 @@ def test_the_saved_notebook_holds_the_last_results_beside_the_widget(tmp_path: P
     shown = nb.cells[0]
     assert any(WIDGET_MIME in o.get("data", {}) for o in shown.outputs), "the live widget is there too"
     (html,) = saved_html(shown)
-    assert 'class="iw-saved-view"' in html and RERUN in html and "a red fox in snow" in html
+    assert 'class="iw-saved-view"' in html
+    assert RERUN in html
+    assert "a red fox in snow" in html
     pictures = html.split('src="data:image/jpeg;base64,')[1:]
     assert len(pictures) == 2
     thumb = Image.open(io.BytesIO(base64.b64decode(pictures[0].split('"', 1)[0])))
@@ -47,7 +49,8 @@ def test_the_saved_notebook_holds_the_last_results_beside_the_widget(tmp_path: P
 def test_before_any_run_it_says_how_to_get_the_widget_back(tmp_path: Path) -> None:
     nb = run_notebook(tmp_path, ["import image_widget as iw\niw.ImageWidget()"])
     (html,) = saved_html(nb.cells[0])
-    assert NOTHING_YET in html and "<img" not in html
+    assert NOTHING_YET in html
+    assert "<img" not in html
 
 
 def test_at_most_a_few_small_thumbnails(tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ import pytest
 from test_notebooks import kernel_env
 
 if TYPE_CHECKING:
-    from support.jupyter_server import JupyterServer
     from tests.jupyter.conftest import NotebookPage
+
+    from support.jupyter_server import JupyterServer
 
 pytestmark = pytest.mark.jupyter
 
