@@ -1,6 +1,7 @@
 // The context every view receives: a typed wrapper over the anywidget model that remembers each
 // handler, listener, timer, object URL and open request, so one `dispose()` undoes all of it. Only
-// get/set/on/off/save_changes/send are used on the model (the subset every host implements).
+// get/set/on/off/save_changes/send are used on the model (the subset every host implements). Options go to
+// the kernel as patches of the keys that changed (`options_patch`), never as the whole dict.
 
 import type { AnyModel } from "@anywidget/types";
 import { blobOf, randomId, toBytes } from "./bytes";
@@ -54,6 +55,8 @@ export class Ctx {
   private readonly pending = new Map<string, Pending>();
   private noticeSink: ((message: string, level: Level) => void) | null = null;
   private readonly lostHandlers: (() => void)[] = [];
+  private readonly unapplied = new Map<number, Partial<Options>>();
+  private optionsSeq = 0;
   disposed = false;
   /** The widget lost its kernel: a send failed ("Cannot send"), or the host said the comm went away. */
   lost = false;
@@ -71,7 +74,9 @@ export class Ctx {
    * is the one place they live), so the page has no defaults of its own. */
   options(): Options {
     const raw = this.model.get("options");
-    return (raw && typeof raw === "object" ? raw : {}) as Options;
+    const kernel = (raw && typeof raw === "object" ? raw : {}) as Options;
+    // Changes sent but not yet applied by the kernel show over its options, in the order they were made.
+    return this.unapplied.size ? (Object.assign({}, kernel, ...this.unapplied.values()) as Options) : kernel;
   }
   caps(): Capabilities {
     return this.model.get("capabilities") ?? {};
@@ -94,11 +99,18 @@ export class Ctx {
     return toBytes(this.model.get(name));
   }
 
-  /** Write a whole new options dict (never mutate the one the model holds) and sync it. */
+  /** Send only the keys that changed (`options_patch`, numbered): a change made in Python at the same moment to
+   * other keys survives, and of two changes to one key the one the kernel applies last wins, in both places. */
   setOptions(patch: Partial<Options>): void {
     if (this.disposed || this.lost) return;
-    this.model.set("options", { ...this.options(), ...patch });
-    this.guard(() => this.model.save_changes());
+    const seq = ++this.optionsSeq;
+    this.unapplied.set(seq, { ...patch });
+    this.send({ type: "options_patch", seq, changes: patch });
+  }
+  /** The kernel applied the patches up to `seq`: its options (already synced) are the truth again. */
+  private applied(seq: number): void {
+    for (const key of [...this.unapplied.keys()]) if (key <= seq) this.unapplied.delete(key);
+    for (const [event, fn] of this.handlers) if (event === "change:options") fn(); // it may have changed them
   }
 
   setBytes(name: "mask" | "markup", bytes: Uint8Array): void {
@@ -178,6 +190,7 @@ export class Ctx {
   }
 
   private route(msg: Reply, buffers: DataView[] | undefined): void {
+    if (msg && msg.type === "options_applied") this.applied(msg.seq);
     if (!msg || !("request_id" in msg)) return;
     const waiting = this.pending.get(msg.request_id);
     if (!waiting || waiting.type !== msg.type) return;
@@ -268,27 +281,6 @@ export class Ctx {
     this.rejectPending();
     this.noticeSink = null;
     this.lostHandlers.length = 0;
-  }
-}
-
-/**
- * The object URLs of one rendering of a list: `render` builds the new DOM with fresh URLs and only
- * then revokes the previous rendering's, so an image never loses its source while still shown.
- */
-export class UrlBatch {
-  private urls: string[] = [];
-
-  constructor(private readonly ctx: Ctx) {}
-
-  render(build: (url: (bytes: Uint8Array) => string) => void): void {
-    const old = this.urls;
-    this.urls = [];
-    build((bytes) => {
-      const url = this.ctx.url(bytes);
-      this.urls.push(url);
-      return url;
-    });
-    for (const url of old) this.ctx.revoke(url);
   }
 }
 

@@ -177,7 +177,7 @@ export interface WidgetModel {
 // ------------------------------------------------------------------------------------ messages
 
 export type Command =
-  | { type: "generate"; options?: Options }
+  | { type: "generate" }
   | { type: "cancel" }
   | { type: "fetch_image"; id: string; request_id: string }
   | { type: "use_as_input"; id: string; role: "edit" | "reference" }
@@ -193,7 +193,8 @@ export type Command =
   | { type: "refine"; prompt: string }
   | { type: "refine_select"; id: string }
   | { type: "refine_new" }
-  | { type: "ping"; request_id: string };
+  | { type: "ping"; request_id: string }
+  | { type: "options_patch"; seq: number; changes: Partial<Options> };
 
 /** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
 export interface CompareItem {
@@ -259,7 +260,13 @@ export interface PongReply {
   request_id: string;
 }
 
-export type Reply = ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply;
+/** The kernel applied the page's option patches up to `seq` (its `options` trait already holds them). */
+export interface OptionsAppliedReply {
+  type: "options_applied";
+  seq: number;
+}
+
+export type Reply = ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply | OptionsAppliedReply;
 
 /** Commands answered by exactly one reply with the same `request_id`, and the reply each gets. */
 export interface RequestReplies {

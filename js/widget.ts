@@ -28,6 +28,7 @@ import { renderNotices } from "./views/notices";
 import { renderPreview } from "./views/preview";
 import { renderRefine } from "./views/refine";
 import { renderResults } from "./views/results";
+import { hideSavedView } from "./views/saved-view";
 import { renderRunState } from "./views/run-state";
 import { renderSpend } from "./views/spend";
 
@@ -63,9 +64,10 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const watch = renderKernelWatch(ctx); // a kernel that stopped answering (restarted from elsewhere)
   const live = renderLive(ctx); // no element: it tells the kernel this view is on screen
+  const saved = hideSavedView(ctx); // no element shown: it hides this cell's saved picture while live
   const views: View[] = [
     notices, header, spend, runState, banner, preview, compose, actions, inputs, mask, expand, lightbox, results, refine,
-    batches, history, compare, kernel, watch, live,
+    batches, history, compare, kernel, watch, live, saved,
   ];
 
   actions.el.append(runState.el);

@@ -17,9 +17,9 @@ export function renderActions(ctx: Ctx, beforeRun: () => void): View {
       return;
     }
     beforeRun();
-    // The options ride along: ipywidgets may hold a state update back behind an unanswered one, while
-    // a custom message goes at once, so the kernel could otherwise run a stale prompt.
-    ctx.send({ type: "generate", options: ctx.options() });
+    // Option patches are custom messages too, so they reach the kernel before this one: it runs the prompt
+    // just typed (and a change made in Python meanwhile is not overwritten by a copy of the page's options).
+    ctx.send({ type: "generate" });
   };
   ctx.listen(generate, "click", runOrCancel);
   ctx.listen<KeyboardEvent>(ctx.root, "keydown", (e) => {

@@ -6,7 +6,8 @@
 // runs for those whose prompt matches. `data-loading` / `data-older` on the strip say what is going on.
 
 import { toBytes } from "../bytes";
-import { type Ctx, UrlBatch, type View } from "../ctx";
+import type { Ctx, View } from "../ctx";
+import { UrlBatch } from "../url-batch";
 import { button, h, shortDate, thumbImg, uid } from "../dom";
 import type { HistoryRun } from "../protocol";
 import { historyState, renderHistorySearch } from "./history-search";

@@ -2,7 +2,8 @@
 // remove buttons. After our own move/remove re-renders the list, focus goes back to the same button.
 
 import { toBytes } from "../bytes";
-import { type Ctx, UrlBatch, type View } from "../ctx";
+import type { Ctx, View } from "../ctx";
+import { UrlBatch } from "../url-batch";
 import { button, h, thumbImg, uid } from "../dom";
 import { problemSlot, showProblem } from "../problems";
 import type { InputItem } from "../protocol";

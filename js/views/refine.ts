@@ -6,7 +6,8 @@
 // the kernel's `conversation` trait, read from the store (it comes back after a restart).
 
 import { toBytes } from "../bytes";
-import { type Ctx, UrlBatch, type View } from "../ctx";
+import type { Ctx, View } from "../ctx";
+import { UrlBatch } from "../url-batch";
 import { button, h, thumbImg, uid } from "../dom";
 import type { Conversation, ConversationTurn } from "../protocol";
 import "./refine.css";

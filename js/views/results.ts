@@ -3,7 +3,8 @@
 // kernel until asked for.
 
 import { toBytes } from "../bytes";
-import { type Ctx, UrlBatch, type View } from "../ctx";
+import type { Ctx, View } from "../ctx";
+import { UrlBatch } from "../url-batch";
 import { button, h, thumbImg, uid } from "../dom";
 import type { ResultItem } from "../protocol";
 import { flash } from "./flash";

@@ -102,6 +102,13 @@ class ImageRecord(TypedDict, total=False):
 
 
 RECORD_KEYS: tuple[str, ...] = tuple(ImageRecord.__annotations__)
+CONVERSATION_KEYS = ("response_id", "previous_response_id", "thread", "turn", "thread_parent", "action",
+                     "mainline_model", "chain", "mainline_usage")
+
+
+def not_a_turn() -> dict[str, Any]:
+    """The conversation fields of a record that is not a conversation turn: every record has every key."""
+    return dict.fromkeys(CONVERSATION_KEYS)
 
 
 def record_call(record: Mapping[str, Any]) -> Call:

@@ -14,14 +14,15 @@ def control(name: str) -> str:
     return f'.iw-compose [data-option="{name}"]'
 
 
-def test_option_change_writes_whole_dict(harness: Harness) -> None:
+def test_option_change_sends_only_that_key(harness: Harness) -> None:
+    """Options travel as patches (issue 22, item 1): only the changed key, numbered; never the whole dict, so
+    a change Python makes meanwhile to another key cannot be overwritten by the page's copy."""
     harness.mount()
     harness.page.select_option(control("quality"), "high")
-    writes = harness.wait_sets("options", 1)
-    assert writes[-1] == {**harness.state("options"), "quality": "high"}
-    assert set(writes[-1]) >= {"prompt", "mode", "model", "size", "n", "output_compression"}
-    calls = harness.calls()
-    assert calls[calls.index("set") + 1 :].count("save_changes") >= 1
+    (patch,) = [m["content"] for m in harness.wait_sent("options_patch", 1)]
+    assert patch == {"type": "options_patch", "seq": 1, "changes": {"quality": "high"}}
+    assert harness.state("options")["quality"] == "high"  # applied by the (fake) kernel and shown
+    assert "save_changes" not in harness.calls(), "options are never written as the whole trait"
 
     harness.page.check('input[data-mode="edit"]')
     assert harness.wait_sets("options", 2)[-1]["mode"] == "edit"
@@ -48,12 +49,11 @@ def test_ctrl_enter_sends_generate_after_prompt(harness: Harness) -> None:
     harness.page.keyboard.type("a cat")
     harness.page.keyboard.press("Control+Enter")
     msg = harness.wait_sent("generate", 1)[0]["content"]
-    # the prompt was written before the command (and rides along in it); no newline went into it
+    # the prompt's patch went before the command (messages keep their order); no newline went into it
     assert harness.sets("options")[-1]["prompt"] == "a cat"
-    assert msg["options"] == harness.state("options")
-    calls = harness.calls()
-    # (the generate is the last send: the first is the view's word that it is shown, views/live.ts)
-    assert max(i for i, c in enumerate(calls) if c == "send") > max(i for i, c in enumerate(calls) if c == "set")
+    assert msg == {"type": "generate"}, "no copy of the options rides along: it could undo a Python change"
+    sent = [m["content"]["type"] for m in harness.sent()]
+    assert sent.index("options_patch") < sent.index("generate")
     harness.page.keyboard.press("Meta+Enter")
     harness.wait_sent("generate", 2)
 

@@ -230,9 +230,9 @@ def test_the_host_saying_the_comm_went_away_is_enough(harness: Harness) -> None:
     page.locator("textarea.iw-code").wait_for()
 
 
-def test_a_failing_save_is_a_lost_kernel_too(harness: Harness) -> None:
+def test_a_failing_write_is_a_lost_kernel_too(harness: Harness) -> None:
     harness.mount(results=fake_results(1))
     page = harness.page
-    page.evaluate("() => { window.__model.save_changes = () => { throw new Error('Cannot send'); }; }")
-    page.select_option(control("quality"), "high")
+    page.evaluate("() => { window.__model.send = () => { throw new Error('Cannot send'); }; }")
+    page.select_option(control("quality"), "high")  # an option change is a message now (options_patch)
     _assert_lost(harness)

@@ -28,6 +28,7 @@ from image_widget.batch.plan import Part, cell_at, cell_index
 from image_widget.client.finish import finish_and_save
 from image_widget.errors import scrub, translate_error
 from image_widget.prices import as_overrides
+from image_widget.records import not_a_turn
 from image_widget.store import History, Store, cache_key
 
 DOWNLOAD_ATTEMPTS = 4
@@ -164,7 +165,7 @@ class Collector:
             "response": meta, "partials": 0, "note": "Batch API (50% price)",
             "raw_path": None, "composite": None, "detail_box": None, "expand": None, **held,
             "batch_id": self.batch_id, "custom_id": custom_id, "from_batch": True,
-            "batch_run_id": self.intent.run_id, "session": classroom.SESSION_ID,
+            "batch_run_id": self.intent.run_id, "session": classroom.SESSION_ID, **not_a_turn(),
         }
 
 

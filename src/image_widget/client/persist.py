@@ -24,6 +24,7 @@ from image_widget import cost as pricing
 from image_widget.client.finish import finish_and_save
 from image_widget.client.result import Result
 from image_widget.errors import BrokenStreamError, CorruptImageError
+from image_widget.records import not_a_turn
 from image_widget.store import Store, StoredImage
 
 if TYPE_CHECKING:
@@ -33,11 +34,6 @@ if TYPE_CHECKING:
     from image_widget.client.sdk import SDKResponse, StreamBroke
     from image_widget.client.wire import Request
     from image_widget.prices import ModelPrice
-
-CONVERSATION_NONE: dict[str, Any] = dict.fromkeys((
-    "response_id", "previous_response_id", "thread", "turn", "thread_parent", "action", "mainline_model", "chain",
-    "mainline_usage"))
-"""The conversation fields (`records.ImageRecord`) of a record that is not a turn: every record has every key."""
 
 _Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None"]
 
@@ -111,7 +107,7 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
         "raw_path": None, "composite": None, "detail_box": None, "expand": None,
         **(request.finish.fields() if request.finish is not None else {}),
         "from_batch": False, "batch_id": None, "custom_id": None, "batch_run_id": None,
-        "session": classroom.SESSION_ID, **CONVERSATION_NONE, **run.fields,
+        "session": classroom.SESSION_ID, **not_a_turn(), **run.fields,
     }
 
 

@@ -303,6 +303,23 @@ def _refine_new(w: CommandHost, _msg: Any, _buffers: list[bytes]) -> None:
     w._conversation.new_thread()
 
 
+class OptionsPatch(TypedDict):
+    type: Literal["options_patch"]
+    seq: int  # the page's count of patches: answered with `options_applied` once this one is applied
+    changes: dict[str, Any]  # only the keys the page changed
+
+
+def _options_patch(w: CommandHost, msg: OptionsPatch, _buffers: list[bytes]) -> None:
+    """Apply the keys the page changed onto the kernel's options as they are now (a Python change to other
+    keys made meanwhile survives; of two changes to one key the later one here wins), then say so."""
+    changes = msg.get("changes")
+    if isinstance(changes, dict) and changes:
+        merged = merge_options(changes, w.options)
+        if merged != w.options:
+            w.options = merged
+    w.send({"type": "options_applied", "seq": msg.get("seq")})
+
+
 def _ping(w: CommandHost, msg: Any, _buffers: list[bytes]) -> None:
     """The page asks whether this kernel still listens (a restart from elsewhere is silent otherwise)."""
     w.send({"type": "pong", "request_id": msg.get("request_id")})
@@ -328,6 +345,7 @@ HANDLERS: dict[str, Handler] = {
     "refine_select": _refine_select,
     "refine_new": _refine_new,
     "ping": _ping,
+    "options_patch": _options_patch,
 }
 
 

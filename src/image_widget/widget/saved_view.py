@@ -3,8 +3,9 @@
 A reopened or shared notebook has no widget model to draw, and JupyterLab's widget renderer then reads
 "Error displaying widget: model not found" with no fallback. So next to the widget the kernel publishes a
 small static output (one `display_id`, updated after each run): the last results as a strip of thumbnails
-and a line saying to re-run the cell. While a live widget is on the page the widget's own stylesheet hides it
-(`.iw-saved-view` in widget.css); in a reopened notebook no widget has drawn, so it shows.
+and a line saying to re-run the cell. While the widget is live its view hides its own cell's saved view
+(js/views/saved-view.ts, only that one: a saved view elsewhere on the page, whose widget is gone, stays);
+in a reopened notebook no widget draws, so it shows.
 """
 
 from __future__ import annotations
