@@ -266,7 +266,15 @@ export interface OptionsAppliedReply {
   seq: number;
 }
 
-export type Reply = ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply | OptionsAppliedReply;
+/** A change to the history strip (widget/history_diff.py): `items[].thumb` is the index of a buffer. */
+export interface HistoryDiff {
+  type: "history_diff";
+  removed: string[];
+  added: { index: number; run: Omit<HistoryRun, "items"> & { items: { id: string; thumb: number }[] } }[];
+  changed: { index: number; run: Omit<HistoryRun, "items"> & { items: { id: string; thumb: number }[] } }[];
+}
+
+export type Reply = HistoryDiff | ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply | OptionsAppliedReply;
 
 /** Commands answered by exactly one reply with the same `request_id`, and the reply each gets. */
 export interface RequestReplies {

@@ -7,6 +7,7 @@ import "./widget.css";
 import "./layout.css";
 import { Ctx, type View } from "./ctx";
 import { h } from "./dom";
+import { HistoryList } from "./history-list";
 import { keepFormKeys } from "./keys";
 import { columns } from "./layout";
 import { renderMask } from "./mask/view";
@@ -59,8 +60,9 @@ function render({ model, el, signal }: RenderProps<WidgetModel>): () => void {
   const results = renderResults(ctx, lightbox);
   const refine = renderRefine(ctx); // under the current result: a conversation that refines it
   const batches = renderBatches(ctx); // pending batch sweeps, drawn just above the history
-  const history = renderHistory(ctx, lightbox);
-  const compare = renderCompare(ctx, [results.el, history.el]);
+  const historyList = new HistoryList(ctx); // before the views: a whole send resets what diffs built
+  const history = renderHistory(ctx, lightbox, historyList);
+  const compare = renderCompare(ctx, [results.el, history.el], historyList);
   const kernel = renderKernel(ctx, () => inputs.uploads.abandon()); // last: it disables what the others drew
   const watch = renderKernelWatch(ctx); // a kernel that stopped answering (restarted from elsewhere)
   const live = renderLive(ctx); // no element: it tells the kernel this view is on screen

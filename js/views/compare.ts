@@ -4,6 +4,7 @@
 
 import { imageMime, toBytes } from "../bytes";
 import { type Ctx, ignoreAbort, type View } from "../ctx";
+import type { HistoryList } from "../history-list";
 import { shortDate } from "../dom";
 import type { CompareItem, CompareReply } from "../protocol";
 import { type Caption, ComparePanel } from "./compare/panel";
@@ -16,13 +17,13 @@ interface Known extends Caption {
 }
 
 /** Thumbnail and caption of an id from the results or history traits (placeholders until the reply). */
-function known(ctx: Ctx, id: string): Known | null {
+function known(ctx: Ctx, id: string, history: HistoryList): Known | null {
   const r = ctx.list("results").find((x) => x.id === id);
   if (r) {
     const detail = [r.model, r.quality, r.size, r.cost_text].filter(Boolean).join(" · ");
     return { thumb: toBytes(r.thumb), prompt: r.prompt ?? "", detail, width: r.width, height: r.height };
   }
-  for (const run of ctx.list("history")) {
+  for (const run of history.runs()) {
     const item = run.items?.find((x) => x.id === id);
     if (item) {
       const detail = [run.model, shortDate(run.created, run.created)].filter(Boolean).join(" · ");
@@ -43,7 +44,7 @@ function itemCaption(item: CompareItem): Caption {
 /**
  * @param sources the results and history sections: their thumbnails get the toggles.
  */
-export function renderCompare(ctx: Ctx, sources: HTMLElement[]): View {
+export function renderCompare(ctx: Ctx, sources: HTMLElement[], history: HistoryList): View {
   const panel = new ComparePanel(ctx);
   let fetching: AbortController | null = null;
   let opener: HTMLElement | null = null;
@@ -61,8 +62,8 @@ export function renderCompare(ctx: Ctx, sources: HTMLElement[]): View {
   };
 
   const load = (ids: [string, string]): void => {
-    const ka = known(ctx, ids[0]);
-    const kb = known(ctx, ids[1]);
+    const ka = known(ctx, ids[0], history);
+    const kb = known(ctx, ids[1], history);
     const none = { prompt: "", detail: "" };
     panel.describe(ka ?? none, kb ?? none, ka?.width, ka?.height);
     panel.setImages(

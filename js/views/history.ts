@@ -9,6 +9,7 @@ import { toBytes } from "../bytes";
 import type { Ctx, View } from "../ctx";
 import { UrlBatch } from "../url-batch";
 import { button, h, shortDate, thumbImg, uid } from "../dom";
+import type { HistoryList } from "../history-list";
 import type { HistoryRun } from "../protocol";
 import { historyState, renderHistorySearch } from "./history-search";
 import type { Lightbox } from "./lightbox";
@@ -21,7 +22,7 @@ function runLabel(run: HistoryRun): string {
   return [`${n} image${n === 1 ? "" : "s"}`, run.model, shortDate(run.created)].filter(Boolean).join(" · ");
 }
 
-export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
+export function renderHistory(ctx: Ctx, lightbox: Lightbox, list: HistoryList): View {
   const headId = uid("history");
   const runsList = h("ol", { class: "iw-history-runs", attrs: { "aria-label": "Earlier runs" } });
   const thumbs = h("ol", { class: "iw-history-thumbs", attrs: { "aria-label": "Images of the selected run" } });
@@ -62,7 +63,7 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
   /** The end of the strip is (nearly) in view and older runs match: ask for the next page. */
   const askMore = (): void => {
     const state = historyState(ctx);
-    if (asked || !state.more || state.loading || !ctx.list("history").length || runsList.clientWidth === 0) return;
+    if (asked || !state.more || state.loading || !list.runs().length || runsList.clientWidth === 0) return;
     const { scrollLeft, scrollWidth, clientWidth } = runsList;
     if (scrollLeft + clientWidth < scrollWidth - MORE_MARGIN_PX) return;
     asked = true;
@@ -121,7 +122,7 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
 
   let shownQuery = historyState(ctx).query ?? "";
   const render = (): void => {
-    const runs = ctx.list("history");
+    const runs = list.runs();
     if (selected && !runs.some((r) => r.run_id === selected)) selected = null;
     const run = runs.find((r) => r.run_id === selected);
     const state = historyState(ctx);
@@ -171,7 +172,7 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
     }
     const thumbBtn = target?.closest<HTMLButtonElement>("button[data-item-id]");
     if (!thumbBtn) return;
-    const run = ctx.list("history").find((r) => r.run_id === selected);
+    const run = list.runs().find((r) => r.run_id === selected);
     const item = run?.items.find((i) => i.id === thumbBtn.dataset.itemId);
     if (run && item) {
       lightbox.open({ id: item.id, thumb: toBytes(item.thumb), title: run.prompt ?? "", detail: runLabel(run) }, thumbBtn);
@@ -179,6 +180,7 @@ export function renderHistory(ctx: Ctx, lightbox: Lightbox): View {
   });
 
   ctx.onChange(["history"], render);
+  list.onDiff(render);
   render();
   return { el, cleanup: () => resized?.disconnect() };
 }

@@ -28,3 +28,22 @@ def test_each_card_has_its_thumbnail_and_call(harness: Harness) -> None:
         assert (cover.get_attribute("src") or "").startswith("blob:")
     # the cards in view load their picture (those scrolled out of view wait: loading="lazy")
     harness.page.wait_for_function("() => document.querySelector('img.iw-history-cover')?.naturalWidth === 48")
+
+
+def test_a_history_diff_puts_the_new_run_in_front_without_the_whole_strip(harness: Harness) -> None:
+    """Issue 22, item 1: a new run comes as a `history_diff` (its thumbnail a buffer); the strip shows it first,
+    drops the run that fell off the end, and a later whole send of the trait replaces what the diffs built."""
+    import base64
+
+    harness.mount(history=RUNS[:3])
+    thumb = jpeg((48, 48), (250, 20, 20))
+    diff = {"type": "history_diff", "removed": ["r2"],
+            "added": [{"index": 0, "run": {"run_id": "new", "prompt": "a lighthouse", "created": "", "model": "m",
+                                           "call": "generate", "items": [{"id": "n0", "thumb": 0}]}}],
+            "changed": []}
+    harness.page.evaluate("([m, b]) => window.__h.fire(m, b)", [diff, [base64.b64encode(thumb).decode()]])
+    cards = harness.page.locator(".iw-history-run")
+    harness.page.wait_for_function("() => document.querySelector('.iw-history-run')?.dataset.runId === 'new'")
+    assert [cards.nth(i).get_attribute("data-run-id") for i in range(cards.count())] == ["new", "r0", "r1"]
+    harness.set_trait("history", RUNS[3:5])  # a whole send (a page, a search) is the truth again
+    assert [cards.nth(i).get_attribute("data-run-id") for i in range(cards.count())] == ["r3", "r4"]

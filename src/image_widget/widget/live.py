@@ -16,8 +16,9 @@ it first; the run then replaces it with the same entry.)
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
+from image_widget.widget.history_diff import put_history
 from image_widget.widget.presence import ViewPoller
 from image_widget.widget.serialization import WidgetHistory
 from image_widget.widget.thumbs import history_entries
@@ -28,6 +29,9 @@ class GalleryHost(Protocol):
 
     _lock: threading.RLock
     history: WidgetHistory | None
+    _trait_values: dict[str, Any]
+
+    def send(self, content: Any, buffers: Any = None) -> None: ...
 
 
 POLL_S = 1.0
@@ -77,7 +81,7 @@ class LiveGallery(ViewPoller):
                 return 0  # a search changed what is shown meanwhile: the next poll asks again
             self._last_row = last
             if entries:
-                w.history = current.with_new(entries, upto=last)
+                put_history(w, current.with_new(entries, upto=last))  # a diff: the runs in front
             else:
                 current.include(last)  # nothing to show, but later pages and searches may find these rows
         return len(entries)

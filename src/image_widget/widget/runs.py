@@ -21,6 +21,7 @@ from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
 from image_widget.reproduce import runnable_code
 from image_widget.store import StoredImage
 from image_widget.widget.banners import error_banner
+from image_widget.widget.history_diff import put_history
 from image_widget.widget.markup import markup_png
 from image_widget.widget.payloads import PREVIEW_PX, cost_payload, history_run, result_item
 from image_widget.widget.plan import Plan, problems_dict, validate_plan
@@ -97,6 +98,9 @@ class RunsHost(Protocol):
     markup: Any
     spend: dict[str, Any]
     _saved_view: SavedView
+    _trait_values: dict[str, Any]
+
+    def send(self, content: Any, buffers: Any = None) -> None: ...
 
     @property
     def folder(self) -> Path: ...
@@ -209,7 +213,7 @@ class Runs:
             w._costs.record(result.cost, cached=result.cached)
             w.results = items
             if w.history is not None:
-                w.history = with_run(w.history, stored, run)
+                put_history(w, with_run(w.history, stored, run))  # a diff: this run, not the strip again
             w.cost = w._costs.payload()
         w._saved_view.update(result.paths, str(result.record.get("prompt") or ""))
         elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
