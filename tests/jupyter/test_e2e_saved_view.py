@@ -45,5 +45,6 @@ def test_a_reopened_notebook_shows_the_last_results(open_saved: Callable[[str], 
 def test_beside_a_live_widget_the_saved_view_is_out_of_sight(lab: NotebookPage) -> None:
     lab.widget.wait_for(state="visible", timeout=lab.deadline.ms())
     saved = lab.page.locator(".jp-OutputArea .iw-saved-view")
+    saved.first.wait_for(state="attached", timeout=lab.deadline.ms())
     assert saved.count() == 1, "published beside the widget"
-    assert saved.is_hidden()
+    saved.wait_for(state="hidden", timeout=lab.deadline.ms())
