@@ -99,6 +99,7 @@ class RunsHost(Protocol):
     spend: dict[str, Any]
     _saved_view: SavedView
     _trait_values: dict[str, Any]
+    _spend_writes: int
 
     def send(self, content: Any, buffers: Any = None) -> None: ...
 
@@ -245,3 +246,4 @@ class Runs:
             spent = spend_payload(w.folder)
             with w._lock:
                 w.spend = spent
+                w._spend_writes += 1

@@ -28,3 +28,7 @@ def spend_payload(folder: Path) -> dict[str, Any]:
         "budget_text": "" if budget is None else
         f"class budget {format_usd(budget)} per session, {format_usd(left or 0.0)} left",
     }
+
+
+NO_SPEND_YET: dict[str, Any] = {"rows": [], "total_text": "", "session_text": "", "budget_text": ""}
+"""The `spend` trait until the folder has been read (in the background: it reads every row)."""
