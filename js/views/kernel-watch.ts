@@ -8,6 +8,7 @@ import { randomId } from "../bytes";
 import type { Ctx, View } from "../ctx";
 import { h } from "../dom";
 import type { Reply } from "../protocol";
+import { STILL_WORKS } from "./kernel";
 
 export const UNANSWERED_TITLE = "The kernel does not answer";
 export const UNANSWERED_TEXT =
@@ -15,8 +16,6 @@ export const UNANSWERED_TEXT =
   "another cell, this goes away when it answers.)";
 const UNANSWERED_TIP = "The kernel does not answer: re-run the cell that made this widget";
 const DEFAULT_TIMEOUT_MS = 6000;
-/** Controls that work without a kernel, and the ones this view never disables. */
-const STILL_WORKS = '[data-action="copy-code"], [data-action="dismiss"], [data-action="close"], [data-action="close-compare"]';
 
 export function renderKernelWatch(ctx: Ctx): View {
   const el = h("div", { class: "iw-kernel-lost", attrs: { role: "alert", "data-role": "kernel-unanswered" } }, [

@@ -14,7 +14,7 @@ export const LOST_TEXT =
 const LOST_TIP = "The widget lost its kernel: re-run the cell that made it";
 
 /** Controls that work without a kernel. */
-const STILL_WORKS = '[data-action="copy-code"], [data-action="dismiss"], [data-action="close"], [data-action="close-compare"]';
+export const STILL_WORKS = '[data-action="copy-code"], [data-action="dismiss"], [data-action="close"], [data-action="close-compare"]';
 
 const TRAITS: (keyof WidgetModel & string)[] = [
   "options", "capabilities", "problems", "inputs", "status", "results", "history", "mask_base", "error",

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from image_widget import capabilities, classroom, images
+from image_widget import classroom, images
 from image_widget.capabilities import Problem, ValidationError
 from image_widget.chat import money
 from image_widget.chat.call import send_turn
@@ -243,7 +243,6 @@ class Chat:
             raise ValidationError(problems)
         warn_once(self.model, server)
         warn_once(self.image_model, server)
-        capabilities.caps_for(self.image_model)
 
     def _fields(self, turn: Turn, response_id: str, action: str | None,
                 usage: dict[str, Any] | None) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import logging
 import uuid
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ NOTHING_YET = "The image widget was here: re-run this cell to get it back."
 def saved_view_html(paths: Sequence[Path], prompt: str = "") -> str:
     """The static output: up to `MAX_SHOWN` results as JPEG thumbnails, the prompt, and the line to re-run."""
     tiles = [tile for tile in (_thumb(p) for p in list(paths)[:MAX_SHOWN]) if tile]
-    images = "".join(f'<img alt="{html.escape(prompt or "result")}" src="data:image/jpeg;base64,{t}" '
+    images = "".join(f'<img alt="{html.escape(prompt or "result")}" src="{t}" '
                      f'style="max-width:{THUMB_PX}px;max-height:{THUMB_PX}px;margin:0 4px 4px 0">' for t in tiles)
     words = RERUN if tiles else NOTHING_YET
     caption = f"<div><em>{html.escape(prompt, quote=False)}</em></div>" if tiles and prompt else ""
@@ -39,14 +38,13 @@ def saved_view_html(paths: Sequence[Path], prompt: str = "") -> str:
 
 
 def _thumb(path: Path) -> str:
+    """A data URL of the image's thumbnail (the widget's own `thumbnail_bytes`: JPEG, PNG when transparent)."""
     try:
-        from PIL import Image
+        from image_widget.formats import content_type
+        from image_widget.images import thumbnail_bytes
 
-        with Image.open(path) as img:
-            img.thumbnail((THUMB_PX, THUMB_PX))
-            out = io.BytesIO()
-            img.convert("RGB").save(out, "JPEG", quality=80)
-        return base64.b64encode(out.getvalue()).decode("ascii")
+        data = thumbnail_bytes(path.read_bytes(), THUMB_PX)
+        return f"data:{content_type(data)};base64,{base64.b64encode(data).decode('ascii')}"
     except Exception:  # noqa: BLE001 - a picture that cannot be read is left out; the line still says what to do
         return ""
 
