@@ -32,7 +32,7 @@ def hwm_mb():  # this process's own peak RSS: ru_maxrss would carry the parent's
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-from image_widget.batch.submit import plan_run
+from image_widget.sweeps.batch.submit import plan_run
 from image_widget.client.backend import resolve_backend
 backend = resolve_backend(base_url="http://127.0.0.1:9/v1", api_key="sk-bench-not-sent")
 before = hwm_mb()
@@ -68,9 +68,9 @@ def plan_50k() -> list[Figure]:
 def batch_2000(images: int = 2000, direct: int = 200) -> list[Figure]:
     """Download + save throughput of a finished emulated batch vs the direct path."""
     import image_widget as iw
-    from image_widget.batch import batch_sweep
     from image_widget.emulator import Emulator
     from image_widget.store.atomic import flush
+    from image_widget.sweeps.batch import batch_sweep
 
     with tempfile.TemporaryDirectory(prefix="iw-batch-e2e-") as tmp, \
             Emulator(batch_folder=Path(tmp) / "emulator") as emu:

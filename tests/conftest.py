@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwrigh
 # The fresh-environment notebook check (tests/fresh) runs on the real date, as a user would.
 TEST_TODAY = "2026-11-29"
 os.environ["IMAGE_WIDGET_TODAY"] = TEST_TODAY
-# What runs used is also kept per user (user_runs.py): never in the real home during tests, and off unless a
+# What runs used is also kept per user (money/user_runs.py): never in the real home during tests, and off unless a
 # test turns it on (so one test's runs never change another's estimates); no class budget from the
 # developer's shell. Kernels and servers inherit all three.
 import tempfile  # noqa: E402

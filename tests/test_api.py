@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
-from image_widget.capabilities import ValidationError
+from image_widget.base.errors import APIRequestError
 from image_widget.client.api import Result
 from image_widget.emulator import Emulator, Fault
-from image_widget.errors import APIRequestError
+from image_widget.facts.capabilities import ValidationError
 from image_widget.store import History, Store
 from support import waiting
 from support.held import aheld

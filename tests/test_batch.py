@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 import image_widget as iw
-from image_widget import capabilities
-from image_widget.batch import BatchSweep, Limits, batch_sweep
-from image_widget.batch.plan import cell_at, cell_index
-from image_widget.cost import estimate
+from image_widget.base.errors import ConnectionFailedError
+from image_widget.base.records import RECORD_KEYS
 from image_widget.emulator import Emulator
-from image_widget.errors import ConnectionFailedError
+from image_widget.facts import capabilities
+from image_widget.facts.cost import estimate
+from image_widget.facts.prices import BATCH_DISCOUNT
 from image_widget.images import ImageInputError
-from image_widget.prices import BATCH_DISCOUNT
-from image_widget.records import RECORD_KEYS
 from image_widget.store import History
+from image_widget.sweeps.batch import BatchSweep, Limits, batch_sweep
+from image_widget.sweeps.batch.plan import cell_at, cell_index
 from support.images import png
 from support.waiting import wait_until
 
@@ -130,9 +130,9 @@ def test_two_collectors_at_once_save_each_image_once(emulator: Emulator, tmp_pat
     import asyncio
     import threading
 
-    from image_widget.batch import collect
-    from image_widget.batch.collect import collect_part
-    from image_widget.runtime import run_sync
+    from image_widget.base.runtime import run_sync
+    from image_widget.sweeps.batch import collect
+    from image_widget.sweeps.batch.collect import collect_part
 
     meet = threading.Barrier(2, timeout=1.0)  # both collectors meet here only if nothing keeps them apart
     run = collect.Collector.run
@@ -184,10 +184,10 @@ def test_two_handles_submitting_at_once_create_each_batch_once(emulator: Emulato
     """A resume in one handle while another (the widget's poll, another kernel) also resumes: no batch twice."""
     import asyncio
 
-    from image_widget.batch.intent import Intent
-    from image_widget.batch.submit import plan_run
+    from image_widget.base.runtime import run_sync
     from image_widget.client.backend import resolve_backend
-    from image_widget.runtime import run_sync
+    from image_widget.sweeps.batch.intent import Intent
+    from image_widget.sweeps.batch.submit import plan_run
 
     backend = resolve_backend(base_url=emulator.url, api_key="sk-test-batch")
     planned = plan_run("a {k}", tmp_path, backend, max_cost=None, limits=Limits(max_lines=1), k=["a", "b", "c"],
@@ -258,9 +258,9 @@ def test_a_discarded_sweep_is_never_sent(emulator: Emulator, unsent: BatchSweep,
 def test_a_key_echoed_in_a_batch_level_error_is_not_written(emulator: Emulator, tmp_path: Path,
                                                             emulator_client: Any) -> None:
     """The server refuses a whole batch and its reason quotes the key: errors.jsonl gets it scrubbed."""
-    from image_widget.batch.intent import Intent
-    from image_widget.batch.submit import plan_run
     from image_widget.client.backend import resolve_backend
+    from image_widget.sweeps.batch.intent import Intent
+    from image_widget.sweeps.batch.submit import plan_run
 
     key = "sk-canary-level-0123456789abcdef"
     planned = plan_run("a {k}", tmp_path, resolve_backend(base_url=emulator.url, api_key=key), max_cost=None,
@@ -286,7 +286,7 @@ def test_a_resumed_sweep_sends_the_query_it_was_submitted_with(emulator: Emulato
     key-like parameter is not kept)."""
     import openai
 
-    from image_widget.runtime import run_sync
+    from image_widget.base.runtime import run_sync
 
     client = openai.AsyncOpenAI(base_url=emulator.url, api_key="sk-test-batch", max_retries=0,
                                 default_query={"api-version": "2025-04-01-preview", "api-key": "azure-secret-1234"})

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from image_widget import capabilities as caps
-from image_widget.capabilities import ValidationError, check, validate
+from image_widget.facts import capabilities as caps
+from image_widget.facts.capabilities import ValidationError, check, validate
 from support.images import encode, jpeg, png
 
 PNG = png(mode="RGBA")  # 64x64 with an alpha channel: fits as an image, a mask or a markup

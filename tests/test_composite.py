@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
-from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
+from image_widget.facts.capabilities import ValidationError
+from image_widget.facts.table import MODELS, PERMISSIVE
 from image_widget.images.composite import feather_weight, hold
 from image_widget.images.geometry import detail_box, match_size
-from image_widget.model_table import MODELS, PERMISSIVE
 from support.images import decode, photo
 
 FIXED = "gpt-image-2.6-flare"  # standard sizes only, no announced shutdown

@@ -1,4 +1,4 @@
-"""cost.py: published prices only, upper bounds for "auto", unknown for everything else."""
+"""facts/cost.py: published prices only, upper bounds for "auto", unknown for everything else."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from image_widget import cost
-from image_widget.cost import Cost, SessionTotal, actual, add, describe_price, estimate
+from image_widget.facts import cost
+from image_widget.facts.cost import Cost, SessionTotal, actual, add, describe_price, estimate
 
 MINI = "gpt-image-1-mini"
 

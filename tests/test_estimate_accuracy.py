@@ -8,9 +8,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from image_widget import learned
 from image_widget.client import api
 from image_widget.emulator import Emulator
+from image_widget.money import learned
 from support.figures import figure_fixture
 
 KEY = "sk-test-accuracy-0123456789"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import image_widget as iw
-from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
+from image_widget.facts.capabilities import ValidationError
 from image_widget.images.geometry import Sides, sides_for_aspect
 from support.images import decode, photo
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
-from image_widget.capabilities import MB, sniff_format
+from image_widget.facts.capabilities import MB, sniff_format
 from image_widget.images import (
     MAX_INPUT_PIXELS,
     ImageInputError,

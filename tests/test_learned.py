@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 import image_widget as iw
-from image_widget import classroom, learned, user_runs
+from image_widget.base.errors import BudgetError
 from image_widget.client import api
 from image_widget.emulator import Emulator
-from image_widget.errors import BudgetError
+from image_widget.money import classroom, learned, user_runs
 
 KEY = "sk-test-learned-0123456789"
 MODEL = "gpt-image-2.6-sunburst"
@@ -135,7 +135,7 @@ def test_a_bad_budget_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_budget_on_an_unknown_estimate_learns_from_one_run_only_when_asked(emulator: Emulator,
                                                                              run: dict[str, Any]) -> None:
-    from image_widget import sweeps
+    from image_widget.sweeps import run as sweeps
 
     with pytest.raises(BudgetError, match="learn=True"):
         sweeps.sweep("a {animal}", animal=["fox", "owl", "cat"], **ask(), max_cost=1.0, progress=False, **run)
@@ -150,7 +150,7 @@ def test_a_budget_on_an_unknown_estimate_learns_from_one_run_only_when_asked(emu
 
 def test_a_max_cost_sweep_on_sunburst_runs_and_stops_before_the_budget(emulator: Emulator,
                                                                        run: dict[str, Any]) -> None:
-    from image_widget import sweeps
+    from image_widget.sweeps import run as sweeps
 
     for animal in ("newt", "hare", "mole", "crow", "toad"):  # five runs teach a median and a range
         api.generate(f"a {animal}", **ask(), **run)
@@ -188,8 +188,8 @@ def test_models_show_each_price_source_and_date() -> None:
 
 
 def test_a_batch_budget_uses_the_learned_estimate_at_the_batch_price(run: dict[str, Any]) -> None:
-    from image_widget.batch.submit import plan_run
     from image_widget.client.backend import resolve_backend
+    from image_widget.sweeps.batch.submit import plan_run
 
     backend = resolve_backend(base_url=run["base_url"], api_key=KEY)
     with pytest.raises(BudgetError, match="Teach it with one direct run"):

@@ -13,11 +13,12 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
-from image_widget import capabilities, lifecycle, sweeps
 from image_widget.client.models import forget_live
 from image_widget.emulator import Emulator
-from image_widget.jobs import Job
-from image_widget.lifecycle import ModelDeprecationWarning
+from image_widget.facts import capabilities, lifecycle
+from image_widget.facts.lifecycle import ModelDeprecationWarning
+from image_widget.sweeps import run as sweeps
+from image_widget.widget.jobs import Job
 
 KEY = "sk-test-lifecycle-0123456789"
 

@@ -78,7 +78,7 @@ def test_an_unknown_resize_mask_names_the_choices() -> None:
 
 
 def test_a_bad_size_names_every_rule_it_breaks_and_the_range() -> None:
-    from image_widget import capabilities
+    from image_widget.facts import capabilities
 
     (problem,) = capabilities.validate("generate", {"prompt": "a", "model": "gpt-image-2", "size": "4000x1000"})
     for words in ("divisible by 16", "aspect ratio must be between 1:3 and 3:1", "at most 3840 pixels a side",

@@ -1,4 +1,4 @@
-"""prices.py: every current model's published prices with their source, the published token rules,
+"""facts/prices.py: every current model's published prices with their source, the published token rules,
 the Batch price, and prices a user gives (set_price / prices=)."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 import image_widget as iw
-from image_widget import prices
-from image_widget.capabilities import MODELS
-from image_widget.cost import estimate
 from image_widget.emulator import Emulator
-from image_widget.lifecycle import lifecycle_of
-from image_widget.prices import PRICES, ModelPrice, gpt_image_2_output_tokens, input_image_tokens
+from image_widget.facts import prices
+from image_widget.facts.capabilities import MODELS
+from image_widget.facts.cost import estimate
+from image_widget.facts.lifecycle import lifecycle_of
+from image_widget.facts.prices import PRICES, ModelPrice, gpt_image_2_output_tokens, input_image_tokens
 
 #: Models with no announced shutdown that OpenAI prices (the ones a user can rely on after 2026-12-01).
 LASTING = [name for name in MODELS if lifecycle_of(name).shutdown is None]
@@ -152,7 +152,7 @@ def test_a_user_row_is_a_model_price() -> None:
 
 def test_a_third_partys_figure_is_labelled_as_such_never_as_openais() -> None:
     """Issue 23, item 10: where no OpenAI page gives a model's price, the figure is shown as a third party's."""
-    from image_widget.cost import describe_price as price_note
+    from image_widget.facts.cost import describe_price as price_note
 
     official = price_note("gpt-image-2.6-sunburst")
     assert "OpenAI, https://developers.openai.com" in official

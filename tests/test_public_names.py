@@ -58,3 +58,12 @@ def test_the_compatibility_shims_are_gone(shim: str) -> None:
                           env=env, timeout=60)
     assert done.returncode != 0
     assert "ModuleNotFoundError" in done.stderr
+
+
+def test_the_package_root_holds_only_the_facade_and_the_command_line() -> None:
+    """Issue 22: the folders tell the layers; a new module goes into the package of its layer, not the root."""
+    loose = sorted(path.name for path in (SRC / "image_widget").glob("*.py"))
+    assert loose == ["__init__.py", "cli.py"]
+    packages = sorted(path.parent.name for path in (SRC / "image_widget").glob("*/__init__.py"))
+    assert packages == ["base", "chat", "client", "emulator", "facts", "images", "mcp", "money", "store", "sweeps",
+                        "widget"]

@@ -8,8 +8,8 @@ from pathlib import Path
 from PIL import Image
 
 import image_widget as iw
+from image_widget.base.records import RECORD_KEYS, record_call
 from image_widget.emulator import Emulator
-from image_widget.records import RECORD_KEYS, record_call
 
 ROOT = Path(__file__).resolve().parents[1]
 

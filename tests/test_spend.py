@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from image_widget import classroom, spending
 from image_widget.client import api
 from image_widget.emulator import Emulator
+from image_widget.money import classroom, spending
 
 KEY = "sk-test-spend-0123456789"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from image_widget import sweeps
 from image_widget.emulator import Emulator, Fault
+from image_widget.sweeps import run as sweeps
 from support import waiting
 from support.held import held
 
@@ -145,7 +145,7 @@ def test_contact_sheet_labels_scale_with_the_tile() -> None:
     import numpy as np
     from PIL import Image
 
-    from image_widget.contact_sheet import contact_sheet
+    from image_widget.sweeps.contact_sheet import contact_sheet
 
     def label_height(thumb: int) -> int:
         tile = Image.new("RGB", (thumb, thumb), (200, 220, 240))

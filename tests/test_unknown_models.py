@@ -10,9 +10,9 @@ import httpx2
 import pytest
 
 import image_widget as iw
-from image_widget.capabilities import ValidationError
+from image_widget.base.errors import APIRequestError
 from image_widget.emulator import Emulator, shared_emulator
-from image_widget.errors import APIRequestError
+from image_widget.facts.capabilities import ValidationError
 from support import spec
 from support.raw_api import AUTH
 

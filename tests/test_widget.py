@@ -17,12 +17,12 @@ import pytest
 from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
-from image_widget import capabilities
 from image_widget.client.api import Result
 from image_widget.emulator import Emulator, Fault
-from image_widget.jobs import BUSY_MESSAGE, JobBusyError, JobCancelledError, JobRunner
+from image_widget.facts import capabilities
 from image_widget.store import History
 from image_widget.widget import ImageWidget
+from image_widget.widget.jobs import BUSY_MESSAGE, JobBusyError, JobCancelledError, JobRunner
 from image_widget.widget.options import OPTION_KEYS
 from support import waiting
 from support.held import held
@@ -394,7 +394,7 @@ def test_api_errors_become_an_actionable_banner(
 
 def test_python_generate_raises_the_api_error(
         make_widget: Callable[..., tuple[ImageWidget, Sent]], emulator: Emulator) -> None:
-    from image_widget.errors import APIRequestError
+    from image_widget.base.errors import APIRequestError
 
     w, _ = make_widget(prompt="a fox", max_retries=0)
     emulator.inject(Fault.unverified())

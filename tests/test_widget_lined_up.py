@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
+from image_widget.facts.capabilities import ValidationError
 from image_widget.widget import ImageWidget
 from support.images import decode, encode, mask_png, png
 from test_widget import KEY, Sent, image_requests, msg

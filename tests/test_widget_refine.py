@@ -12,7 +12,7 @@ import pytest
 
 from image_widget import ImageWidget
 from image_widget.emulator import Emulator
-from image_widget.jobs import JobBusyError
+from image_widget.widget.jobs import JobBusyError
 from support import waiting
 from support.images import mask_png
 

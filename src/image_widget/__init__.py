@@ -20,33 +20,33 @@ _LAZY: dict[str, str] = {
     "Partial": "image_widget.client.api",
     "resolve_backend": "image_widget.client.backend",
     "arerun": "image_widget.client.api",
-    "reproduce_code": "image_widget.reproduce",
+    "reproduce_code": "image_widget.client.reproduce",
     "agenerate": "image_widget.client.api",
     "aedit": "image_widget.client.api",
     "expand": "image_widget.client.api",
     "aexpand": "image_widget.client.api",
     "avary": "image_widget.client.api",
     "Result": "image_widget.client.api",
-    "APIRequestError": "image_widget.errors",
-    "ValidationError": "image_widget.capabilities",
-    "validate": "image_widget.capabilities",
+    "APIRequestError": "image_widget.base.errors",
+    "ValidationError": "image_widget.facts.capabilities",
+    "validate": "image_widget.facts.capabilities",
     "Store": "image_widget.store",
     "History": "image_widget.store",
     "ImageWidget": "image_widget.widget",
     "Emulator": "image_widget.emulator",
-    "sweep": "image_widget.sweeps",
-    "batches": "image_widget.batch",
-    "BatchSweep": "image_widget.batch",
-    "asweep": "image_widget.sweeps",
-    "Sweep": "image_widget.sweep_cells",
-    "BudgetError": "image_widget.errors",
+    "sweep": "image_widget.sweeps.run",
+    "batches": "image_widget.sweeps.batch",
+    "BatchSweep": "image_widget.sweeps.batch",
+    "asweep": "image_widget.sweeps.run",
+    "Sweep": "image_widget.sweeps.cells",
+    "BudgetError": "image_widget.base.errors",
     "models": "image_widget.client.models",
     "ModelInfo": "image_widget.client.models",
-    "set_price": "image_widget.prices",
-    "ModelDeprecationWarning": "image_widget.lifecycle",
-    "spend": "image_widget.spending",
-    "estimate": "image_widget.learned",
-    "Estimate": "image_widget.learned",
+    "set_price": "image_widget.facts.prices",
+    "ModelDeprecationWarning": "image_widget.facts.lifecycle",
+    "spend": "image_widget.money.spending",
+    "estimate": "image_widget.money.learned",
+    "Estimate": "image_widget.money.learned",
     "Chat": "image_widget.chat",
 }
 
@@ -92,8 +92,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     __version__: str
-    from image_widget.batch import BatchSweep, batches
-    from image_widget.capabilities import ValidationError, validate
+    from image_widget.base.errors import APIRequestError, BudgetError
     from image_widget.chat import Chat
     from image_widget.client.api import (
         Partial,
@@ -112,16 +111,17 @@ if TYPE_CHECKING:
     )
     from image_widget.client.backend import resolve_backend
     from image_widget.client.models import ModelInfo, models
+    from image_widget.client.reproduce import reproduce_code
     from image_widget.emulator import Emulator
-    from image_widget.errors import APIRequestError, BudgetError
-    from image_widget.learned import Estimate, estimate
-    from image_widget.lifecycle import ModelDeprecationWarning
-    from image_widget.prices import set_price
-    from image_widget.reproduce import reproduce_code
-    from image_widget.spending import spend
+    from image_widget.facts.capabilities import ValidationError, validate
+    from image_widget.facts.lifecycle import ModelDeprecationWarning
+    from image_widget.facts.prices import set_price
+    from image_widget.money.learned import Estimate, estimate
+    from image_widget.money.spending import spend
     from image_widget.store import History, Store
-    from image_widget.sweep_cells import Sweep
-    from image_widget.sweeps import asweep, sweep
+    from image_widget.sweeps.batch import BatchSweep, batches
+    from image_widget.sweeps.cells import Sweep
+    from image_widget.sweeps.run import asweep, sweep
     from image_widget.widget import ImageWidget
 
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from image_widget import cost as pricing
+from image_widget.facts import cost as pricing
 from image_widget.mcp.session import Budget, BudgetRefused
 
 

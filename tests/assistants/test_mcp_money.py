@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from image_widget import cost as pricing
+from image_widget.base.errors import APIRequestError
 from image_widget.client.backend import resolve_backend
 from image_widget.emulator import Emulator, Fault
-from image_widget.errors import APIRequestError
+from image_widget.facts import cost as pricing
 from image_widget.mcp import tools
 from image_widget.mcp.paths import AllowedRoots
 from image_widget.mcp.session import Budget, BudgetRefused, Session

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from widget_harness import DALLE_3_CAPS, GPT_IMAGE_2_CAPS, Harness, default_state
 
-from image_widget.capabilities import describe
+from image_widget.facts.capabilities import describe
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from widget_harness import DEFAULT_OPTIONS, Harness
 
-from image_widget import capabilities
+from image_widget.facts import capabilities
 
 pytestmark = pytest.mark.browser
 

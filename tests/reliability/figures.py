@@ -9,9 +9,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from image_widget.batch.intent import BATCHES_FOLDER
 from image_widget.store import INDEX_FOLDER, INPUTS_FOLDER, index_path
 from image_widget.store.scan import read_folder
+from image_widget.sweeps.batch.intent import BATCHES_FOLDER
 
 
 def audit_folder(folder: Path, *, allow_placeholders: bool = False) -> tuple[list[Path], list[str]]:

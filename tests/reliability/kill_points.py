@@ -19,7 +19,7 @@ _AT = "IMAGE_WIDGET_TESTS_KILL_AT"
 PRELUDE = f"""
 import json, os, signal, sys
 import image_widget as iw
-from image_widget.batch import collect, edits, submit
+from image_widget.sweeps.batch import collect, edits, submit
 
 def kill():  # a real kill (SIGKILL): no handler, no cleanup, no flush runs
     os.kill(os.getpid(), signal.SIGKILL)

@@ -22,8 +22,8 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
-from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
+from image_widget.facts.capabilities import ValidationError
 from image_widget.images import ImageInputError, ImageInputWarning
 from image_widget.store import Store
 from support.figures import broken, figure_fixture

@@ -17,10 +17,10 @@ from typing import Any
 import openai
 
 import image_widget as iw
-from image_widget.batch import BatchSweep
 from image_widget.emulator import Emulator
 from image_widget.emulator.batch_store import folder_beside
 from image_widget.store import History
+from image_widget.sweeps.batch import BatchSweep
 from reliability.figures import audit_folder
 from reliability.kill_points import RESUME, run_kernel
 from support.figures import broken, figure_fixture

@@ -25,11 +25,11 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
+from image_widget.base.errors import APIRequestError
+from image_widget.base.runtime import run_sync
 from image_widget.client.api import Result
 from image_widget.client.options import DEFAULT_MAX_RETRIES
 from image_widget.emulator import Emulator, Fault
-from image_widget.errors import APIRequestError
-from image_widget.runtime import run_sync
 from image_widget.store import History
 from support.figures import broken, figure_fixture
 from support.held import release

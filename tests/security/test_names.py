@@ -13,9 +13,9 @@ import psutil
 import pytest
 
 import image_widget as iw
-from image_widget.capabilities import ValidationError
+from image_widget.base.errors import APIRequestError
 from image_widget.emulator import Emulator, Fault, shared_emulator
-from image_widget.errors import APIRequestError
+from image_widget.facts.capabilities import ValidationError
 from image_widget.images import ImageInputError
 from image_widget.store import INDEX_FOLDER, History, StoreError
 

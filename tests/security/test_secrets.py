@@ -30,13 +30,13 @@ from typing import Any
 import pytest
 
 import image_widget as iw
-from image_widget.capabilities import ValidationError
+from image_widget.base.errors import APIRequestError
+from image_widget.base.runtime import run_sync
 from image_widget.client.api import Result
 from image_widget.client.backend import resolve_backend
 from image_widget.emulator import Emulator, Fault
-from image_widget.errors import APIRequestError
+from image_widget.facts.capabilities import ValidationError
 from image_widget.images import ImageInputError
-from image_widget.runtime import run_sync
 from image_widget.store import StoreError
 from support.canary import Canary
 from support.figures import broken, figure_fixture

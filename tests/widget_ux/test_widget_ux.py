@@ -17,8 +17,8 @@ from typing import Any
 import openai
 import pytest
 
-from image_widget.capabilities import ValidationError
 from image_widget.emulator import Emulator
+from image_widget.facts.capabilities import ValidationError
 from image_widget.images import ImageInputError
 from image_widget.widget import ImageWidget
 from test_widget import KEY, Sent, finish, image_requests, mask_png, msg, png
@@ -135,7 +135,7 @@ def test_copied_code_for_a_custom_client_names_its_server_not_its_key(
 
 
 def test_copied_code_for_openai_says_it_is_billed_and_carries_no_key() -> None:
-    from image_widget.reproduce import runnable_code
+    from image_widget.client.reproduce import runnable_code
     from image_widget.widget.connection import Connection
 
     extra, comments = Connection(None, None, KEY, {}).code_context()

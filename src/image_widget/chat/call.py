@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from image_widget import images
-from image_widget.client.sdk import SDKResponse
-from image_widget.errors import (
+from image_widget.base.errors import (
     APIRequestError,
     IncompleteStreamError,
     RateLimitedError,
     StreamEventError,
     translate_error,
 )
+from image_widget.client.sdk import SDKResponse
 
 __all__ = ["NOT_RESENT", "Answer", "send_turn"]
 

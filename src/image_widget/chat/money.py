@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from image_widget import cost as pricing
-from image_widget import learned
 from image_widget.chat.turn import Turn
-from image_widget.prices import ModelPrice, price_for
+from image_widget.facts import cost as pricing
+from image_widget.facts.prices import ModelPrice, price_for
+from image_widget.money import learned
 
 __all__ = ["TurnEstimate", "actual", "estimate"]
 

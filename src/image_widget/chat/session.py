@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from image_widget import classroom, images
-from image_widget.capabilities import Problem, ValidationError
+from image_widget import images
+from image_widget.base.runtime import run_sync
 from image_widget.chat import money
 from image_widget.chat.call import send_turn
 from image_widget.chat.turn import Context, Turn, build_turn
@@ -32,10 +32,11 @@ from image_widget.client.options import RunOptions
 from image_widget.client.request import resolve_store
 from image_widget.client.result import Result
 from image_widget.client.wire import PartialCallback
-from image_widget.lifecycle import lifecycle_of, warn_once
-from image_widget.mainline import default_image_model, default_mainline
-from image_widget.prices import as_overrides
-from image_widget.runtime import run_sync
+from image_widget.facts.capabilities import Problem, ValidationError
+from image_widget.facts.lifecycle import lifecycle_of, warn_once
+from image_widget.facts.mainline import default_image_model, default_mainline
+from image_widget.facts.prices import as_overrides
+from image_widget.money import classroom
 from image_widget.store import History, StoredImage, StoreError, cache_key
 
 __all__ = ["Chat"]

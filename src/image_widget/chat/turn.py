@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from image_widget import capabilities, images
-from image_widget.capabilities import Problem, ValidationError, caps_for
+from image_widget import images
+from image_widget.base.formats import content_type
 from image_widget.client.wire import PartialCallback, Request, edit_request, request_params
-from image_widget.formats import content_type
+from image_widget.facts import capabilities
+from image_widget.facts.capabilities import Problem, ValidationError, caps_for
 from image_widget.images.geometry import match_size
 
 __all__ = ["TOOL_OPTIONS", "Context", "Turn", "build_turn"]

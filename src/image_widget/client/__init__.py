@@ -14,6 +14,6 @@ Modules, in the order a request meets them:
 * `persist` — records, saved images and inputs, cost per image;
 * `result` — `Result`.
 
-Failures are `image_widget.errors`; threads and loops are `image_widget.runtime`. Nothing is imported
+Failures are `image_widget.base.errors`; threads and loops are `image_widget.base.runtime`. Nothing is imported
 here, so `import image_widget.client.backend` stays light.
 """

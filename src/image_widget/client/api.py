@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, images
-from image_widget.capabilities import caps_for
+from image_widget import images
+from image_widget.base.records import VARIATION_PROMPT, finish_options, record_call
+from image_widget.base.runtime import run_sync
 from image_widget.client import refs
 from image_widget.client.backend import resolve_backend
 from image_widget.client.edits import Holding, expand_request, lined_up_edit
@@ -25,8 +26,8 @@ from image_widget.client.request import (
 )
 from image_widget.client.result import Result
 from image_widget.client.wire import PartialCallback, Request, edit_request, request_params
-from image_widget.records import VARIATION_PROMPT, finish_options, record_call
-from image_widget.runtime import run_sync
+from image_widget.facts import capabilities
+from image_widget.facts.capabilities import caps_for
 from image_widget.store import Store, StoredImage
 
 if TYPE_CHECKING:

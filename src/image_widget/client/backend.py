@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from image_widget.errors import scrub
+from image_widget.base.errors import scrub
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI

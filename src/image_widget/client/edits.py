@@ -15,10 +15,11 @@ from typing import Any
 
 from PIL import Image
 
-from image_widget import capabilities, images
-from image_widget.capabilities import FileTuple, Problem, ValidationError, caps_for
+from image_widget import images
 from image_widget.client.finish import Finish
 from image_widget.client.wire import PartialCallback, Request, edit_request, image_size
+from image_widget.facts import capabilities
+from image_widget.facts.capabilities import FileTuple, Problem, ValidationError, caps_for
 from image_widget.images import composite
 from image_widget.images.common import is_file_tuple
 from image_widget.images.geometry import (

@@ -16,15 +16,15 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from image_widget import images
+from image_widget.base.errors import APIRequestError
 from image_widget.client import file_ids
-from image_widget.errors import APIRequestError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from image_widget.capabilities import FileTuple
     from image_widget.client.backend import Backend
     from image_widget.client.wire import Request
+    from image_widget.facts.capabilities import FileTuple
 
 JSON_FIELDS = ("model", "prompt", "n", "quality", "input_fidelity", "size", "user", "output_format",
                "output_compression", "moderation", "background", "partial_images")

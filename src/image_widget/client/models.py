@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from image_widget import capabilities
 from image_widget.client.backend import Backend, resolve_backend
-from image_widget.cost import price_citation
-from image_widget.lifecycle import Lifecycle, Status, server_lifecycles, set_server_lifecycles
-from image_widget.prices import price_for
+from image_widget.facts import capabilities
+from image_widget.facts.cost import price_citation
+from image_widget.facts.lifecycle import Lifecycle, Status, server_lifecycles, set_server_lifecycles
+from image_widget.facts.prices import price_for
 
 __all__ = ["LIVE_TIMEOUT_S", "ModelInfo", "ensure_live", "models"]
 
@@ -127,7 +127,7 @@ async def _collect(page: Any) -> list[Any]:
 
 def forget_live() -> None:
     """Ask every server again on next use (tests; a long session that wants fresh dates)."""
-    from image_widget.lifecycle import clear_server_lifecycles
+    from image_widget.facts.lifecycle import clear_server_lifecycles
 
     with _lock:
         _asked.clear()
@@ -160,7 +160,7 @@ def models(*, client: Any = None, base_url: str | None = None, api_key: str | No
     With a real server (a key, a client or a base_url) its `GET /v1/models` is read first (once per
     session; `refresh=True` asks again).
     """
-    from image_widget.runtime import run_sync
+    from image_widget.base.runtime import run_sync
 
     backend = resolve_backend(client, base_url, api_key)
     if backend.synthetic:

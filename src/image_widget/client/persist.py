@@ -19,12 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, classroom, images, runtime, user_runs
-from image_widget import cost as pricing
+from image_widget import images
+from image_widget.base import runtime
+from image_widget.base.errors import BrokenStreamError, CorruptImageError
+from image_widget.base.records import not_a_turn
 from image_widget.client.finish import finish_and_save
 from image_widget.client.result import Result
-from image_widget.errors import BrokenStreamError, CorruptImageError
-from image_widget.records import not_a_turn
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.money import classroom, user_runs
 from image_widget.store import Store, StoredImage
 
 if TYPE_CHECKING:
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from image_widget.client.backend import Backend
     from image_widget.client.sdk import SDKResponse, StreamBroke
     from image_widget.client.wire import Request
-    from image_widget.prices import ModelPrice
+    from image_widget.facts.prices import ModelPrice
 
 _Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None"]
 

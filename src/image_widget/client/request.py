@@ -13,16 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, classroom, learned
-from image_widget import cost as pricing
+from image_widget.base.errors import APIRequestError
 from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
 from image_widget.client.sdk import SDKCall, SDKResponse, StreamBroke
 from image_widget.client.wire import Request
-from image_widget.errors import APIRequestError
-from image_widget.lifecycle import warn_once
-from image_widget.prices import as_overrides
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.facts.lifecycle import warn_once
+from image_widget.facts.prices import as_overrides
+from image_widget.money import classroom, learned
 from image_widget.store import Store, StoreError, cache_key
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from image_widget.client.backend import Backend
     from image_widget.client.options import RunOptions
     from image_widget.client.result import Result
-    from image_widget.prices import ModelPrice
+    from image_widget.facts.prices import ModelPrice
 
 def estimate_for(request: Request, prices: Mapping[str, ModelPrice] | None = None) -> pricing.Cost:
     """The price table's estimate of exactly this request (its size as sent, its input images as sent):

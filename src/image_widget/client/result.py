@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import cost as pricing
-from image_widget.reproduce import reproduce_code
+from image_widget.client.reproduce import reproduce_code
+from image_widget.facts import cost as pricing
 
 if TYPE_CHECKING:
     from PIL.Image import Image

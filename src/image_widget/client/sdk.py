@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from image_widget import images
-from image_widget.errors import (
+from image_widget.base.errors import (
     APIRequestError,
     BrokenStreamError,
     ConnectionFailedError,

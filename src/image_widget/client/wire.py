@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, images
-from image_widget.capabilities import Endpoint, FileTuple, caps_for
-from image_widget.records import Call
+from image_widget import images
+from image_widget.base.records import Call
+from image_widget.facts import capabilities
+from image_widget.facts.capabilities import Endpoint, FileTuple, caps_for
 
 if TYPE_CHECKING:
     from PIL.Image import Image

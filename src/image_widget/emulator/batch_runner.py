@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
 from image_widget.emulator.batch_store import ACTIVE, MAX_BATCH_LINES, BatchDisk
 from image_widget.emulator.image_refs import resolve_json_edit
@@ -30,6 +29,7 @@ from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import problem_code, response_body
 from image_widget.emulator.routes import new_request_id
 from image_widget.emulator.state import EmulatorState
+from image_widget.facts.capabilities import DEFAULT_MODEL, Endpoint, validate
 
 ENDPOINT_KINDS: dict[str, Endpoint] = {"/v1/images/generations": "generate", "/v1/images/edits": "edit"}
 _EXPIRED = {"code": "batch_expired",

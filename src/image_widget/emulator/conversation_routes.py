@@ -19,7 +19,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from image_widget.capabilities import DEFAULT_MODEL, validate
 from image_widget.emulator import render
 from image_widget.emulator.conversation_events import Turn, TurnStream
 from image_widget.emulator.conversation_store import ResponseStore
@@ -30,6 +29,7 @@ from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import DropResponse, error_response, fault_response, problem_code
 from image_widget.emulator.routes import LoggedApp, _authorized, _pause
 from image_widget.emulator.state import EmulatorState, Fault, RequestLog
+from image_widget.facts.capabilities import DEFAULT_MODEL, validate
 
 __all__ = ["conversation_routes"]
 

@@ -18,9 +18,9 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from image_widget.base.formats import content_type
 from image_widget.emulator.hosts import is_loopback
 from image_widget.emulator.parsing import ParseError
-from image_widget.formats import content_type
 
 MAX_REF_IMAGES = 16
 FETCH_TIMEOUT_S = 10.0

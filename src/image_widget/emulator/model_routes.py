@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from image_widget.capabilities import MODELS
 from image_widget.emulator.responses import error_response
 from image_widget.emulator.state import EmulatorState
-from image_widget.lifecycle import Lifecycle, today
+from image_widget.facts.capabilities import MODELS
+from image_widget.facts.lifecycle import Lifecycle, today
 
 _CREATED = 1_767_225_600  # 2026-01-01: a fixed, plausible creation time
 

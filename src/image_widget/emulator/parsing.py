@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from image_widget.capabilities import Endpoint
+from image_widget.facts.capabilities import Endpoint
 
 INT_FIELDS = frozenset({"n", "output_compression", "partial_images", "frame_count", "frame_duration_ms"})
 BOOL_FIELDS = frozenset({"stream"})

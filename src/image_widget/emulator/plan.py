@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from image_widget.capabilities import (
+from image_widget.emulator import render
+from image_widget.emulator.parsing import file_bytes
+from image_widget.emulator.state import Config, Fault
+from image_widget.facts.capabilities import (
     DEFAULT_MODEL,
     STANDARD_SIZES,
     Endpoint,
@@ -24,9 +27,6 @@ from image_widget.capabilities import (
     image_info,
     parse_size,
 )
-from image_widget.emulator import render
-from image_widget.emulator.parsing import file_bytes
-from image_widget.emulator.state import Config, Fault
 
 VARIATION_DEFAULT_MODEL = "dall-e-2"
 """The legacy variations endpoint defaulted to DALL·E 2, the only model it ever served."""
@@ -120,7 +120,7 @@ def _output_tokens(model: str, quality: str, size: tuple[int, int], prompt: str 
     """Output tokens of one image: the published count where there is one (so estimates and the bill
     agree, as they do at OpenAI), else a count that grows with quality and area and varies by ±SPREAD
     with the prompt (the same prompt always uses the same: the emulator stays deterministic)."""
-    from image_widget.cost import published_output_tokens
+    from image_widget.facts.cost import published_output_tokens
 
     published = published_output_tokens(model, quality, size)
     if published is not None:

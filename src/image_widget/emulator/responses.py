@@ -18,10 +18,10 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from image_widget.capabilities import Problem
 from image_widget.emulator import render
 from image_widget.emulator.plan import Plan
 from image_widget.emulator.state import DroppedConnection, Fault
+from image_widget.facts.capabilities import Problem
 
 WRONG_KEY = ("Incorrect API key provided. You can find your API key at "
              "https://platform.openai.com/account/api-keys.")

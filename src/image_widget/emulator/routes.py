@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from image_widget.capabilities import DEFAULT_MODEL, Endpoint, validate
 from image_widget.emulator import render
 from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_json_edit
 from image_widget.emulator.model_routes import is_shut_down, is_unknown, unknown_model_message
@@ -36,6 +35,7 @@ from image_widget.emulator.responses import (
     response_body,
 )
 from image_widget.emulator.state import DroppedConnection, EmulatorState, Fault, RequestLog
+from image_widget.facts.capabilities import DEFAULT_MODEL, Endpoint, validate
 
 REQUEST_ID_KEY = "image_widget.request_id"
 """Where `app.RequestIdMiddleware` leaves the request id in the ASGI scope, so the log uses the same one."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from PIL import Image
 
-from image_widget.formats import MB, FileTuple
+from image_widget.base.formats import MB, FileTuple
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -89,6 +89,6 @@ def is_file_tuple(src: object) -> bool:
 def warn_notes(param: str, notes: Sequence[str]) -> None:
     """One `ImageInputWarning` for all notes, attributed to the user's line (also from the loop thread)."""
     if notes:
-        from image_widget.warn import warn_at_caller
+        from image_widget.base.warn import warn_at_caller
 
         warn_at_caller(f"{param}: {'; '.join(notes)}", ImageInputWarning)

@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from image_widget.model_table import SizeRule
+from image_widget.facts.table import SizeRule
 
 Box = tuple[int, int, int, int]
 """x0, y0, x1, y1 (x1, y1 exclusive), as PIL's `crop` and `getbbox` use."""

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from image_widget.formats import sniff_format
+from image_widget.base.formats import sniff_format
+from image_widget.base.wording import fmt_name, formats_text
+from image_widget.facts.table import INPUT_FORMATS
 from image_widget.images.arrays import array_to_image
 from image_widget.images.common import ALPHA_MODES, ImageInput, ImageInputError, extrema, is_file_tuple, warn_notes
-from image_widget.model_table import INPUT_FORMATS
-from image_widget.wording import fmt_name, formats_text
 
 RASTER = ("png", "webp", "jpeg", "gif", "bmp", "tiff")
 _NOT_RASTER = {"svg": "an SVG (vector) image", "pdf": "a PDF"}

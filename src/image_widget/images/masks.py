@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from PIL import Image, ImageOps
 
-from image_widget.formats import MB, FileTuple
+from image_widget.base.formats import MB, FileTuple
+from image_widget.facts.table import INPUT_FORMATS
 from image_widget.images.common import ImageInputError, MaskInput, encode, extrema, size_text, warn_notes
 from image_widget.images.loading import load
-from image_widget.model_table import INPUT_FORMATS
 
 EDIT_THRESHOLD = 128
 """Mask pixels with alpha below this (or, without alpha, grey at or above it) are edited."""

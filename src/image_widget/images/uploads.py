@@ -15,7 +15,8 @@ from typing import Any
 
 from PIL import Image
 
-from image_widget.formats import MB, FileTuple, sniff_format
+from image_widget.base.formats import MB, FileTuple, sniff_format
+from image_widget.facts.table import INPUT_FORMATS
 from image_widget.images.common import (
     REENCODE_QUALITY,
     ImageInput,
@@ -28,7 +29,6 @@ from image_widget.images.common import (
     warn_notes,
 )
 from image_widget.images.loading import Loaded, load
-from image_widget.model_table import INPUT_FORMATS
 
 MAX_INPUT_PIXELS = 4096 * 4096
 """Inputs above this many pixels are downscaled: well above the largest output (3840x2160), so nothing

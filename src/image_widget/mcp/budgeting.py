@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from image_widget import cost as pricing
+from image_widget.facts import cost as pricing
+from image_widget.facts.prices import input_image_tokens, price_for
 from image_widget.mcp.session import BudgetRefused
-from image_widget.prices import input_image_tokens, price_for
 
 BOUNDING_RULE = "tiles-512"
 """The published input-image rule the allowance is counted by (with `input_fidelity="high"`'s surcharge)."""

@@ -18,9 +18,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, ContentBlock, ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
 
-from image_widget import capabilities
-from image_widget.capabilities import ValidationError
-from image_widget.errors import APIRequestError
+from image_widget.base.errors import APIRequestError
+from image_widget.facts import capabilities
+from image_widget.facts.capabilities import ValidationError
 from image_widget.images import ImageInputError
 from image_widget.mcp import refine, tools
 from image_widget.mcp.paths import PathRefused

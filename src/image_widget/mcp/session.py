@@ -14,8 +14,8 @@ from typing import Any
 
 from PIL import Image
 
-from image_widget import cost as pricing
 from image_widget.client.backend import Backend, resolve_backend
+from image_widget.facts import cost as pricing
 from image_widget.mcp.paths import AllowedRoots, PathRefused, as_list, too_broad
 from image_widget.store import Store
 from image_widget.store.layout import is_image_id

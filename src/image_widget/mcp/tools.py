@@ -12,18 +12,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from image_widget import capabilities, images, learned
-from image_widget import cost as pricing
+from image_widget import images
 from image_widget.client import api, refs
 from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.models import ensure_live
 from image_widget.client.options import RunOptions
+from image_widget.client.reproduce import runnable_code
 from image_widget.client.request import run
 from image_widget.client.wire import Request, request_params
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
 from image_widget.mcp import budgeting
 from image_widget.mcp.previews import Preview, full_image, preview
 from image_widget.mcp.session import BudgetRefused, Session
-from image_widget.reproduce import runnable_code
+from image_widget.money import learned
 from image_widget.store import History, StoredImage
 
 Outcome = tuple[dict[str, Any], list[Preview]]

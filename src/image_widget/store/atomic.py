@@ -12,7 +12,7 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
-from image_widget import runtime
+from image_widget.base import runtime
 
 
 def _fsync(path: Path) -> None:

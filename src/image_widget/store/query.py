@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from image_widget.records import CALLS
+from image_widget.base.records import CALLS
 from image_widget.store.schema import micros
 
 NEWEST = "run_created_us DESC, run_first DESC, idx, id"

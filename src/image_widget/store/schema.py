@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from image_widget.records import record_call
+from image_widget.base.records import record_call
 from image_widget.store.records import StoredImage, dumps, expected_count, stored_at
 from image_widget.store.scan import Found
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from image_widget.formats import image_info, sniff_format
+from image_widget.base.formats import image_info, sniff_format
 from image_widget.store.atomic import atomic_write, sync_later
 from image_widget.store.index import FolderIndex
 from image_widget.store.layout import (

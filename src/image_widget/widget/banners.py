@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypedDict
 
-from image_widget import capabilities
-from image_widget.errors import ORG_SETTINGS_URL, APIRequestError, banner_text, scrub
+from image_widget.base.errors import ORG_SETTINGS_URL, APIRequestError, banner_text, scrub
+from image_widget.facts import capabilities
 
 __all__ = ["ORG_SETTINGS_URL", "ErrorBanner", "error_banner", "scrub"]
 

@@ -16,14 +16,14 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
-from image_widget import runtime
+from image_widget.base import runtime
 from image_widget.store.layout import default_folder
 from image_widget.widget.presence import ViewPoller
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from image_widget.batch import BatchSweep
+    from image_widget.sweeps.batch import BatchSweep
     from image_widget.widget.connection import Connection
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class BatchPoller(ViewPoller):
         return 2 * HEARTBEAT_S
 
     def handles(self) -> list[BatchSweep]:
-        from image_widget.batch import batches
+        from image_widget.sweeps.batch import batches
 
         w = self._widget()
         if w is None:

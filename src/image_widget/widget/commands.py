@@ -18,12 +18,12 @@ from image_widget.widget.payloads import compare_item, compare_records, mime_of,
 if TYPE_CHECKING:
     import threading
 
-    from image_widget.jobs import JobRunner
     from image_widget.store import Store
     from image_widget.widget.connection import Connection
     from image_widget.widget.conversation import Conversation
     from image_widget.widget.history_pages import HistoryPages
     from image_widget.widget.inputs import Inputs
+    from image_widget.widget.jobs import JobRunner
     from image_widget.widget.live import LiveGallery
     from image_widget.widget.runs import Runs
 

@@ -10,9 +10,9 @@ import logging
 import os
 from typing import Any
 
+from image_widget.base.errors import scrub
 from image_widget.client.backend import Backend, resolve_backend, safe_url
-from image_widget.errors import scrub
-from image_widget.reproduce import CodeExpr
+from image_widget.client.reproduce import CodeExpr
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ class Connection:
 
     def read_server_models(self) -> None:
         """Ask the server for its model list and dates once (`client.models.ensure_live`); never raises."""
+        from image_widget.base.runtime import run_sync
         from image_widget.client.models import ensure_live
-        from image_widget.runtime import run_sync
 
         try:
             run_sync(ensure_live(self.backend))

@@ -14,8 +14,8 @@ import hashlib
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
 from image_widget.store import History, StoredImage
+from image_widget.widget.jobs import BUSY_MESSAGE, Job, JobBusyError
 from image_widget.widget.payloads import HISTORY_THUMB_PX
 from image_widget.widget.serialization import edit_png
 
@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
     from image_widget.chat import Chat
     from image_widget.client.result import Result
-    from image_widget.jobs import JobRunner
     from image_widget.store import Store
     from image_widget.widget.connection import Connection
     from image_widget.widget.inputs import Inputs
+    from image_widget.widget.jobs import JobRunner
     from image_widget.widget.runs import Runs
 
 _TURN_OPTIONS = ("size", "quality", "background", "output_format", "output_compression")

@@ -23,12 +23,11 @@ import anywidget
 import traitlets
 from ipywidgets.widgets.trait_types import bytes_serialization
 
-from image_widget import capabilities as caps_mod
-from image_widget import cost as cost_mod
-from image_widget import runtime
-from image_widget.capabilities import FileTuple
-from image_widget.jobs import Job, JobRunner
-from image_widget.prices import as_overrides
+from image_widget.base import runtime
+from image_widget.facts import capabilities as caps_mod
+from image_widget.facts import cost as cost_mod
+from image_widget.facts.capabilities import FileTuple
+from image_widget.facts.prices import as_overrides
 from image_widget.store import History, Store
 from image_widget.widget import commands
 from image_widget.widget.batches import BatchPoller
@@ -36,6 +35,7 @@ from image_widget.widget.connection import Connection
 from image_widget.widget.conversation import Conversation
 from image_widget.widget.history_pages import HistoryPages
 from image_widget.widget.inputs import Inputs
+from image_widget.widget.jobs import Job, JobRunner
 from image_widget.widget.live import LiveGallery
 from image_widget.widget.markup import MarkupTrait, markup_png, markup_to_json
 from image_widget.widget.options import (

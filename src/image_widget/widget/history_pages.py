@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
-from image_widget import runtime
+from image_widget.base import runtime
 from image_widget.widget.payloads import HISTORY_RUNS
 from image_widget.widget.serialization import WidgetHistory
 from image_widget.widget.thumbs import history_entries

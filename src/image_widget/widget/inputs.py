@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from image_widget import capabilities as caps_mod
-from image_widget.capabilities import FileTuple
+from image_widget.facts import capabilities as caps_mod
+from image_widget.facts.capabilities import FileTuple
 from image_widget.widget.payloads import RESULT_THUMB_PX
 
 if TYPE_CHECKING:
@@ -209,10 +209,10 @@ class Inputs:
 
     def ref_item(self, text: str, index: int) -> InputImage:
         """One input named by URL or file id, read once through the widget's server; raises when unusable."""
+        from image_widget.base.runtime import run_sync
         from image_widget.client import refs
         from image_widget.client.backend import resolve_backend
         from image_widget.images import ImageInputError
-        from image_widget.runtime import run_sync
 
         if refs.as_ref(text) is None:
             raise ImageInputError(f"{text!r} is not an https URL or a file id (file-…)",

@@ -10,8 +10,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from image_widget import capabilities
-from image_widget.capabilities import caps_for
+from image_widget.facts import capabilities
+from image_widget.facts.capabilities import caps_for
 from image_widget.images.composite import MAX_FEATHER
 from image_widget.images.geometry import MATCH, SIDES
 
@@ -46,7 +46,7 @@ _NULLABLE = ("output_compression", "input_fidelity", "expand")
 
 def models_for_picker(model: str | None = None, server: str | None = None) -> list[str]:
     """The chosen model, current models, models only the server lists, then the retired ones (legacy servers)."""
-    from image_widget.lifecycle import server_lifecycles
+    from image_widget.facts.lifecycle import server_lifecycles
 
     current = [name for name in capabilities.MODELS if capabilities.caps_for(name, server).usable]
     listed = server_lifecycles(server) if server is not None else None

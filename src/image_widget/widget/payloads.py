@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from image_widget.records import record_call
+from image_widget.base.records import record_call
 
 HISTORY_RUNS = 30
 """A page of the history strip: the `history` trait starts with this many runs and each `history_more`
@@ -56,7 +56,7 @@ def mime_of(record: Mapping[str, Any], path: Path) -> str:
 
 
 def _money(usd: float | None) -> str:
-    from image_widget.cost import format_usd
+    from image_widget.facts.cost import format_usd
 
     return "unknown" if usd is None else format_usd(usd)
 

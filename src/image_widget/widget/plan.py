@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from image_widget import capabilities
-from image_widget.capabilities import KNOWN_PARAMS, Endpoint, FileTuple, Problem, caps_for
+from image_widget.facts import capabilities
+from image_widget.facts.capabilities import KNOWN_PARAMS, Endpoint, FileTuple, Problem, caps_for
 from image_widget.images.geometry import MATCH, check_sides, match_size
 from image_widget.widget.options import MODES, Mode
 
@@ -139,7 +139,7 @@ def _plan_variation(model: str, prompt: str, common: dict[str, Any], options: Ma
     if "variation" in caps.endpoints and caps.usable and caps.known:
         kwargs = {"model": model, "size": common["size"], "n": common["n"]}
         return Plan("variation", "variation", {"image": first[0] if first else None}, "vary", prompt, kwargs)
-    from image_widget.records import VARIATION_PROMPT
+    from image_widget.base.records import VARIATION_PROMPT
 
     kwargs = {**common, "input_fidelity": _opt(options, "input_fidelity")}
     wire = {"prompt": prompt.strip() or VARIATION_PROMPT, "image": first}

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from image_widget import runtime
+from image_widget.base import runtime
 
 log = logging.getLogger(__name__)
 

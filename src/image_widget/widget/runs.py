@@ -13,15 +13,15 @@ from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from image_widget import capabilities as caps_mod
-from image_widget import cost as cost_mod
-from image_widget import learned
-from image_widget.capabilities import FileTuple
-from image_widget.jobs import BUSY_MESSAGE, Job, JobBusyError
-from image_widget.reproduce import runnable_code
+from image_widget.client.reproduce import runnable_code
+from image_widget.facts import capabilities as caps_mod
+from image_widget.facts import cost as cost_mod
+from image_widget.facts.capabilities import FileTuple
+from image_widget.money import learned
 from image_widget.store import StoredImage
 from image_widget.widget.banners import error_banner
 from image_widget.widget.history_diff import put_history
+from image_widget.widget.jobs import BUSY_MESSAGE, Job, JobBusyError
 from image_widget.widget.markup import markup_png
 from image_widget.widget.payloads import PREVIEW_PX, cost_payload, history_run, result_item
 from image_widget.widget.plan import Plan, problems_dict, validate_plan
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from image_widget.client.api import Result
-    from image_widget.jobs import JobRunner
-    from image_widget.prices import ModelPrice
+    from image_widget.facts.prices import ModelPrice
     from image_widget.store import Store
     from image_widget.widget.connection import Connection
     from image_widget.widget.inputs import Inputs
+    from image_widget.widget.jobs import JobRunner
     from image_widget.widget.saved_view import SavedView
 
 _VERBS = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of", "expand": "Expanding"}

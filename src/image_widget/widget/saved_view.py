@@ -40,7 +40,7 @@ def saved_view_html(paths: Sequence[Path], prompt: str = "") -> str:
 def _thumb(path: Path) -> str:
     """A data URL of the image's thumbnail (the widget's own `thumbnail_bytes`: JPEG, PNG when transparent)."""
     try:
-        from image_widget.formats import content_type
+        from image_widget.base.formats import content_type
         from image_widget.images import thumbnail_bytes
 
         data = thumbnail_bytes(path.read_bytes(), THUMB_PX)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from image_widget import classroom, spending
-from image_widget.cost import format_usd
+from image_widget.facts.cost import format_usd
+from image_widget.money import classroom, spending
 
 
 def spend_payload(folder: Path) -> dict[str, Any]:

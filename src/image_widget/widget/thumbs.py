@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from image_widget import runtime
+from image_widget.base import runtime
 from image_widget.widget.payloads import HISTORY_THUMB_PX, RESULT_THUMB_PX, history_run
 
 if TYPE_CHECKING:

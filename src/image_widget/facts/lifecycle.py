@@ -160,7 +160,7 @@ def warn_once(model: str, server: str | None = None) -> None:
         if model in _warned:
             return
         _warned.add(model)
-    from image_widget.warn import warn_at_caller
+    from image_widget.base.warn import warn_at_caller
 
     warn_at_caller(lifecycle.message(model), ModelDeprecationWarning)
 

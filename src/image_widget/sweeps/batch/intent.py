@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from image_widget.batch.plan import Part
 from image_widget.store.atomic import atomic_write
+from image_widget.sweeps.batch.plan import Part
 
 try:
     import fcntl

@@ -15,8 +15,8 @@ import os
 import threading
 import uuid
 
-from image_widget.cost import format_usd
-from image_widget.errors import BudgetError
+from image_widget.base.errors import BudgetError
+from image_widget.facts.cost import format_usd
 
 ENV_VAR = "IMAGE_WIDGET_BUDGET_USD"
 SESSION_ID = uuid.uuid4().hex[:12]

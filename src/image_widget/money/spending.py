@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from image_widget.prices import BATCH_DISCOUNT
+from image_widget.facts.prices import BATCH_DISCOUNT
 from image_widget.store.index import FolderIndex
 from image_widget.store.layout import default_folder
 from image_widget.store.schema import RECORD

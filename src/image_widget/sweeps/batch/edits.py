@@ -18,20 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, images
+from image_widget import images
+from image_widget.base.formats import content_type
 from image_widget.client import file_ids
 from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.finish import Finish
-from image_widget.formats import content_type
+from image_widget.facts import capabilities
 from image_widget.images import composite
 from image_widget.images.geometry import MATCH, match_size
 from image_widget.store.atomic import atomic_write
 
 if TYPE_CHECKING:
-    from image_widget.batch.intent import Intent
-    from image_widget.batch.plan import Part
     from image_widget.client.backend import Backend
     from image_widget.store import Store
+    from image_widget.sweeps.batch.intent import Intent
+    from image_widget.sweeps.batch.plan import Part
 
 EDITS_URL = "/v1/images/edits"
 PLACEHOLDER = "iw-input:"

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from image_widget import cost as pricing
 from image_widget import images as imaging
-from image_widget.batch.plan import cell_at, custom_id
 from image_widget.client.result import Result
+from image_widget.facts import cost as pricing
 from image_widget.store import StoredImage
-from image_widget.sweep_cells import Sweep
+from image_widget.sweeps.batch.plan import cell_at, custom_id
+from image_widget.sweeps.cells import Sweep
 
 if TYPE_CHECKING:
-    from image_widget.batch.intent import Intent
     from image_widget.client.backend import Backend
+    from image_widget.sweeps.batch.intent import Intent
 
 
 class _Status(Protocol):

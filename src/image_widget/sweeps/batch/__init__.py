@@ -12,12 +12,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from image_widget.batch.handle import BatchStatus, BatchSweep, batches
-from image_widget.batch.plan import Limits
-from image_widget.batch.submit import plan_run
+from image_widget.base.errors import APIRequestError
 from image_widget.client.backend import resolve_backend
 from image_widget.client.request import resolve_store
-from image_widget.errors import APIRequestError
+from image_widget.sweeps.batch.handle import BatchStatus, BatchSweep, batches
+from image_widget.sweeps.batch.plan import Limits
+from image_widget.sweeps.batch.submit import plan_run
 
 
 def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits | None = None,

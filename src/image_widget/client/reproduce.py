@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from image_widget.records import VARIATION_PROMPT, finish_options, record_call
+from image_widget.base.records import VARIATION_PROMPT, finish_options, record_call
 from image_widget.store import INPUTS_FOLDER
 
 #: Values the API uses when a parameter is left out: not worth printing.

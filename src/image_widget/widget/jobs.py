@@ -22,7 +22,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from image_widget import runtime
+from image_widget.base import runtime
 
 __all__ = ["Job", "JobBusyError", "JobCancelledError", "JobRunner"]
 

@@ -17,16 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities, learned
-from image_widget import cost as pricing
+from image_widget.base.errors import BudgetError
 from image_widget.client.backend import resolve_backend
-from image_widget.errors import BudgetError
-from image_widget.prices import as_overrides
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.facts.prices import as_overrides
+from image_widget.money import learned
 from image_widget.store import Store
 from image_widget.store.layout import default_folder
 
 if TYPE_CHECKING:
-    from image_widget.sweep_cells import Cell
+    from image_widget.sweeps.cells import Cell
 
 
 @dataclass

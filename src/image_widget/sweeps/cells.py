@@ -12,11 +12,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from image_widget import capabilities
-from image_widget import cost as pricing
 from image_widget.client.api import Result
 from image_widget.client.options import RUN_KEYS
-from image_widget.prices import as_overrides
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.facts.prices import as_overrides
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +88,7 @@ class Sweep:
     def grid(self, thumb: int = 256, rows: str | None = None) -> Image:
         """One labelled contact sheet. `rows` names the value that runs down the side (default: the first
         varying one, or none when only one value varies, which then runs across)."""
-        from image_widget.contact_sheet import contact_sheet
+        from image_widget.sweeps.contact_sheet import contact_sheet
 
         varying = [k for k, v in self.axes.items() if len(v) > 1]
         if rows is not None and rows not in varying:

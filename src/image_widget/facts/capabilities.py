@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from image_widget.formats import MB, FileTuple, image_info, sniff_format
-from image_widget.model_table import (
+from image_widget.base.formats import MB, FileTuple, image_info, sniff_format
+from image_widget.facts.table import (
     BACKGROUNDS,
     COMPLEXITIES,
     COMPRESSIBLE_FORMATS,
@@ -35,7 +35,7 @@ from image_widget.model_table import (
     caps_for,
     current_models,
 )
-from image_widget.validation import (
+from image_widget.facts.validation import (
     Problem,
     ValidationError,
     check,

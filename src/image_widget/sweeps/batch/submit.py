@@ -17,12 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from image_widget import capabilities
-from image_widget.batch import edits
-from image_widget.batch.intent import PART_KEY, RUN_KEY, Intent, held
-from image_widget.batch.plan import GENERATIONS_URL, EstimateSum, Limits, Part, body_of, refuse_edits, write_parts
-from image_widget.client.backend import Backend, safe_url
-from image_widget.errors import (
+from image_widget.base.errors import (
     APIRequestError,
     BudgetError,
     ConnectionFailedError,
@@ -30,9 +25,22 @@ from image_widget.errors import (
     scrub,
     translate_error,
 )
-from image_widget.prices import as_overrides
+from image_widget.client.backend import Backend, safe_url
+from image_widget.facts import capabilities
+from image_widget.facts.prices import as_overrides
 from image_widget.store import Store
-from image_widget.sweep_cells import iter_cells, split_axes
+from image_widget.sweeps.batch import edits
+from image_widget.sweeps.batch.intent import PART_KEY, RUN_KEY, Intent, held
+from image_widget.sweeps.batch.plan import (
+    GENERATIONS_URL,
+    EstimateSum,
+    Limits,
+    Part,
+    body_of,
+    refuse_edits,
+    write_parts,
+)
+from image_widget.sweeps.cells import iter_cells, split_axes
 
 _LOOKBACK_S = 3600
 """How far before the intent's time the server's batch list is searched (clocks differ)."""

@@ -8,8 +8,8 @@ images; the preference order below is data, read from the installed SDK's model 
 
 from __future__ import annotations
 
-from image_widget import capabilities
-from image_widget.lifecycle import lifecycle_of
+from image_widget.facts import capabilities
+from image_widget.facts.lifecycle import lifecycle_of
 
 __all__ = ["MAINLINE_MODELS", "default_image_model", "default_mainline"]
 

@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from image_widget import capabilities, learned
-from image_widget import cost as pricing
-from image_widget.prices import ModelPrice
-from image_widget.sweep_cells import Cell
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.facts.prices import ModelPrice
+from image_widget.money import learned
+from image_widget.sweeps.cells import Cell
 
 GENERATIONS_URL = "/v1/images/generations"
 MAX_LINES = 50_000

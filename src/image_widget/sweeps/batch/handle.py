@@ -16,20 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget import cost as pricing
-from image_widget.batch.collect import collect_part
-from image_widget.batch.intent import Intent
-from image_widget.batch.plan import Part, part_cells
-from image_widget.batch.submit import advance, call, find_batch
+from image_widget.base.runtime import run_sync
 from image_widget.client.backend import Backend, resolve_backend
-from image_widget.runtime import run_sync
+from image_widget.facts import cost as pricing
 from image_widget.store import History, Store, StoredImage
+from image_widget.sweeps.batch.collect import collect_part
+from image_widget.sweeps.batch.intent import Intent
+from image_widget.sweeps.batch.plan import Part, part_cells
+from image_widget.sweeps.batch.submit import advance, call, find_batch
 
 if TYPE_CHECKING:
     import pandas as pd
     from PIL.Image import Image
 
-    from image_widget.sweep_cells import Sweep
+    from image_widget.sweeps.cells import Sweep
 
 ACTIVE = ("validating", "in_progress", "finalizing", "cancelling")
 _OVERALL = ("failed", "expired", "cancelled")
@@ -298,7 +298,7 @@ class BatchSweep:
 
     def sweep(self, *, decode: bool = True) -> Sweep:
         """The results as an ordinary `Sweep` (cells without a saved image carry their error)."""
-        from image_widget.batch.results import as_sweep
+        from image_widget.sweeps.batch.results import as_sweep
 
         return as_sweep(self, decode=decode)
 
@@ -345,7 +345,7 @@ class _Progress:
 def batches(folder: str | Path | None = None, *, client: Any = None, base_url: str | None = None,
             api_key: str | None = None) -> list[BatchSweep]:
     """Every batch sweep this folder knows (newest first), also after a restart; `.wait()` resumes one."""
-    from image_widget.batch.intent import all_intents
+    from image_widget.sweeps.batch.intent import all_intents
 
     store = Store(folder)
     return [BatchSweep(intent, client=client, base_url=base_url, api_key=api_key, store=store)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from image_widget.formats import MB
-from image_widget.lifecycle import Lifecycle, Status, lifecycle_of, server_lifecycles
+from image_widget.base.formats import MB
+from image_widget.facts.lifecycle import Lifecycle, Status, lifecycle_of, server_lifecycles
 
 Endpoint = Literal["generate", "edit", "variation"]
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from image_widget.capabilities import STANDARD_SIZES, parse_size
-from image_widget.prices import (
+from image_widget.facts.capabilities import STANDARD_SIZES, parse_size
+from image_widget.facts.prices import (
     OPENAI_PRICING_PAGE,
     ModelPrice,
     gpt_image_2_output_tokens,

@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from image_widget.formats import MB, FileTuple, image_info, sniff_format
-from image_widget.model_table import (
+from image_widget.base.formats import MB, FileTuple, image_info, sniff_format
+from image_widget.base.wording import MODE_NAMES, either, fmt_name, formats_text, images_text, value_text
+from image_widget.base.wording import label as option_label
+from image_widget.facts.table import (
     COMPLEXITIES,
     COMPRESSIBLE_FORMATS,
     DEFAULT_MODEL,
@@ -28,8 +30,6 @@ from image_widget.model_table import (
     SizeRule,
     caps_for,
 )
-from image_widget.wording import MODE_NAMES, either, fmt_name, formats_text, images_text, value_text
-from image_widget.wording import label as option_label
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from image_widget import capabilities, classroom, runtime
-from image_widget import cost as pricing
-from image_widget.batch import edits
-from image_widget.batch.intent import Intent, file_lock
-from image_widget.batch.plan import Part, cell_at, cell_index
+from image_widget.base import runtime
+from image_widget.base.errors import scrub, translate_error
+from image_widget.base.records import not_a_turn
 from image_widget.client.finish import finish_and_save
-from image_widget.errors import scrub, translate_error
-from image_widget.prices import as_overrides
-from image_widget.records import not_a_turn
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.facts.prices import as_overrides
+from image_widget.money import classroom
 from image_widget.store import History, Store, cache_key
+from image_widget.sweeps.batch import edits
+from image_widget.sweeps.batch.intent import Intent, file_lock
+from image_widget.sweeps.batch.plan import Part, cell_at, cell_index
 
 DOWNLOAD_ATTEMPTS = 4
 _IN_FLIGHT = 8

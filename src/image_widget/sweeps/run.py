@@ -13,17 +13,18 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from image_widget import capabilities, sweep_budget
-from image_widget import cost as pricing
+from image_widget.base.errors import APIRequestError, BudgetError
+from image_widget.base.runtime import run_sync
 from image_widget.client import api
 from image_widget.client.options import RUN_KEYS
-from image_widget.errors import APIRequestError, BudgetError
-from image_widget.runtime import run_sync
-from image_widget.sweep_cells import INPUT_KEYS, Cell, Sweep, plan
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.sweeps import budget as sweep_budget
+from image_widget.sweeps.cells import INPUT_KEYS, Cell, Sweep, plan
 
 if TYPE_CHECKING:
 
-    from image_widget.batch import BatchSweep
+    from image_widget.sweeps.batch import BatchSweep
 
 DEFAULT_CONCURRENCY = 4
 BACKOFF_S = (1.0, 2.0, 4.0)
@@ -151,10 +152,10 @@ def sweep(template: str, *, batch: bool = False, **kwargs: Any) -> Sweep | Batch
     """Run a sweep and wait for it (also inside Jupyter). See `asweep` for the arguments.
 
     `batch=True` sends it to the Batch API instead (half the price, results within 24 hours) and
-    returns at once with a `BatchSweep` (see `image_widget.batch`).
+    returns at once with a `BatchSweep` (see `image_widget.sweeps.batch`).
     """
     if batch:
-        from image_widget.batch import batch_sweep
+        from image_widget.sweeps.batch import batch_sweep
 
         return batch_sweep(template, **kwargs)
     return run_sync(asweep(template, **kwargs))

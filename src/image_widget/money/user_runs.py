@@ -98,7 +98,7 @@ def remember(record: Mapping[str, Any]) -> None:
     what is pending, so this process always reads its own runs."""
     if not enabled():
         return
-    from image_widget import runtime
+    from image_widget.base import runtime
 
     future = runtime.io_pool().submit(_remember_now, dict(record), path())
     with _lock:

@@ -104,7 +104,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
     Interrupting the wait (Ctrl-C / the kernel's stop button) cancels the request.
     """
-    from image_widget.warn import forget_caller, remember_caller
+    from image_widget.base.warn import forget_caller, remember_caller
 
     token = remember_caller()  # warnings raised on the loop thread then name the caller's line
     try:

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from image_widget import capabilities, user_runs
-from image_widget import cost as pricing
-from image_widget.prices import ModelPrice, price_for
+from image_widget.facts import capabilities
+from image_widget.facts import cost as pricing
+from image_widget.facts.prices import ModelPrice, price_for
+from image_widget.money import user_runs
+from image_widget.money.user_runs import Sample, sample_of
 from image_widget.store.index import FolderIndex
 from image_widget.store.layout import default_folder
 from image_widget.store.schema import RECORD
-from image_widget.user_runs import Sample, sample_of
 
 __all__ = ["Estimate", "Sample", "estimate", "samples"]
 
