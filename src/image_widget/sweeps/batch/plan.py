@@ -134,8 +134,11 @@ class EstimateSum:
         self.origins: set[str] = set()
 
     def add(self, options: Mapping[str, Any], inputs: list[tuple[int, int]] | None = None) -> None:
-        """One more line; `inputs` are an edit's input image sizes (priced as input tokens where known)."""
-        key = json.dumps(options, sort_keys=True, default=str)
+        """One more line; `inputs` are an edit's input image sizes (priced as input tokens where known).
+        Priced once per option set: the prompt is left out of the key (no estimate reads it), or a sweep of
+        50,000 prompts would read the folder's runs 50,000 times."""
+        options = {name: value for name, value in options.items() if name != "prompt"}
+        key = json.dumps([options, inputs], sort_keys=True, default=str)
         each = self._each.get(key)
         if each is None:
             model = str(options.get("model", capabilities.DEFAULT_MODEL))
