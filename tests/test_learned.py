@@ -255,3 +255,45 @@ def test_the_widget_learns_variation_estimates_from_variation_runs(emulator: Emu
         assert "learned" in w.cost["estimate_text"]
     finally:
         w.close()
+
+
+def test_each_run_is_read_once_and_a_deleted_run_no_longer_counts(run: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request estimates: the runs it has read before are not parsed again (issue 22, item 3), and what
+    is gone from the folder drops out of the estimate."""
+    results = [api.generate(f"a fox {i}", **ask(), **run) for i in range(3)]
+    assert learned.estimate(ask(), run["store"]).runs == 3
+    read: list[object] = []
+    real = learned.sample_of
+    monkeypatch.setattr(learned, "sample_of", lambda *a: read.append(a) or real(*a))
+    assert learned.estimate(ask(), run["store"]).runs == 3
+    assert read == []
+    api.generate("a fox 3", **ask(), **run)
+    assert learned.estimate(ask(), run["store"]).runs == 4
+    assert len(read) == 1
+    gone = Path(results[0].paths[0])
+    gone.unlink()
+    gone.with_suffix(".json").unlink()
+    assert learned.estimate(ask(), run["store"]).runs == 3
+
+
+def test_the_user_file_is_parsed_again_only_when_another_process_changed_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    user_runs.remember({"model": MODEL, "call": "generate", "count": 1, "width": 1024, "height": 1024,
+                        "params": {"quality": "low", "size": "1024x1024"},
+                        "usage": {"input_tokens": 10, "output_tokens": 200}})
+    first = user_runs.load(MODEL, "generate", "low", "1024x1024", "png", synthetic=False)
+    assert len(first) == 1
+    parsed: list[str] = []
+    real = user_runs.json.loads
+    monkeypatch.setattr(user_runs.json, "loads", lambda text: parsed.append(text) or real(text))
+    assert user_runs.load(MODEL, "generate", "low", "1024x1024", "png", synthetic=False) == first
+    assert parsed == []
+    other = user_runs.path()  # another process appends a run: the next load sees it
+    data = real(other.read_text(encoding="utf-8"))
+    key = next(iter(data))
+    data[key].append([12, 0, 300.0, 1024, 1024])
+    other.write_text(user_runs.json.dumps(data) + " ", encoding="utf-8")
+    again = user_runs.load(MODEL, "generate", "low", "1024x1024", "png", synthetic=False)
+    assert [s.out_each for s in again] == [200.0, 300.0]
+    assert len(parsed) == 1

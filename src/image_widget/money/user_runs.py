@@ -7,6 +7,7 @@ kind (emulator or billed), the tokens of the latest runs. `IMAGE_WIDGET_LEARN_AC
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -32,7 +33,12 @@ def enabled(user: bool | None = None) -> bool:
 
 def path() -> Path:
     """The file: `$IMAGE_WIDGET_USER_DIR/learned.json`, else in the platform's user data directory."""
-    where = os.environ.get(ENV_DIR)
+    return _path_for(os.environ.get(ENV_DIR) or None)
+
+
+@functools.lru_cache(maxsize=8)
+def _path_for(where: str | None) -> Path:
+    """Cached: platformdirs takes ~0.2 ms, and every request's estimate asks."""
     if where:
         return Path(where) / "learned.json"
     from platformdirs import user_data_dir
@@ -44,12 +50,27 @@ def _key(model: str, call: str, quality: str, size: str, fmt: str, synthetic: bo
     return "|".join(("emulator" if synthetic else "billed", model, call, quality, size, fmt))
 
 
-def _read(where: Path | None = None) -> dict[str, list[list[float]]]:
+_Data = dict[str, list[list[float]]]
+_parsed: dict[Path, tuple[tuple[int, int], _Data]] = {}
+"""The file as last read or written by this process, by its (mtime, size): parsed again only when another
+process changed it (every request's estimate reads it; the parse grows with the kinds of runs kept)."""
+
+
+def _read(where: Path | None = None) -> _Data:
+    """The file's contents (read-only: `_remember_now` copies before changing them)."""
+    target = where or path()
     try:
-        data = json.loads((where or path()).read_text(encoding="utf-8"))
+        stat = target.stat()
+        signature = (stat.st_mtime_ns, stat.st_size)
+        known = _parsed.get(target)
+        if known is not None and known[0] == signature:
+            return known[1]
+        data = json.loads(target.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    data = data if isinstance(data, dict) else {}
+    _parsed[target] = (signature, data)
+    return data
 
 
 @dataclass(frozen=True)
@@ -124,11 +145,13 @@ def _remember_now(record: Mapping[str, Any], target: Path) -> None:
     row = [sample.text_in, sample.image_in, sample.out_each, sample.width, sample.height]
     with _lock:
         try:
-            data = _read(target)
+            data = dict(_read(target))
             data[key] = [*data.get(key, []), row][-KEEP:]
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data), encoding="utf-8")
+            stat = tmp.stat()
             os.replace(tmp, target)
+            _parsed[target] = ((stat.st_mtime_ns, stat.st_size), data)
         except OSError:
             return  # a read-only home must never stop a run: the folder's own records still teach
