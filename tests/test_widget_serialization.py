@@ -7,6 +7,7 @@ so `send_state("history")` was called by hand) and the mask's `validate` wrote p
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,14 @@ def widget(emulator: Emulator, tmp_path: Path) -> Iterator[tuple[ImageWidget, li
     w.close()
 
 
+_START_LOADS = ("image-widget-spend", "image-widget-conversation", "image-widget-batches-list", "image-widget-models")
+
+
 def test_validating_a_mask_changes_nothing_on_the_widget(widget: tuple[ImageWidget, Any]) -> None:
     w, _ = widget
+    for thread in threading.enumerate():  # what the constructor reads in the background lands first
+        if thread.name in _START_LOADS:
+            thread.join(30)
     before = dict(vars(w))
     value = ImageWidget.mask.validate(w, mask_png((16, 16)))
     assert isinstance(value, MaskImage)
