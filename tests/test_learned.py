@@ -297,3 +297,36 @@ def test_the_user_file_is_parsed_again_only_when_another_process_changed_it(
     again = user_runs.load(MODEL, "generate", "low", "1024x1024", "png", synthetic=False)
     assert [s.out_each for s in again] == [200.0, 300.0]
     assert len(parsed) == 1
+
+
+def test_runs_of_other_models_never_push_out_the_runs_an_estimate_reads(run: dict[str, Any],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(learned, "LIMIT", 3)  # the per-folder bound is 10x LIMIT runs: 30
+    for i in range(3):
+        api.generate(f"a fox {i}", **ask(), **run)
+    for i in range(31):
+        api.generate(f"an owl {i}", **{**ask(), "model": "gpt-image-2"}, **run)
+    api.generate("a fox 3", **ask(), **run)
+    assert learned.estimate(ask(), run["store"]).runs == 3  # the latest 3 of this model, none pushed out
+
+
+def test_a_same_size_rewrite_by_another_process_is_seen(tmp_path: Path) -> None:
+    """Another process replaced the file with one of the same size and time: a new inode says it changed."""
+    import json
+    import os
+
+    target = user_runs.path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    key = f"billed|{MODEL}|generate|low|1024x1024|png"
+    target.write_text(json.dumps({key: [[10, 0, 200.0, 1024, 1024]]}), encoding="utf-8")
+    def kept() -> list[float]:
+        return [s.out_each for s in user_runs.load(MODEL, "generate", "low", "1024x1024", "png", synthetic=False)]
+
+    assert kept() == [200.0]
+    before = target.stat()
+    other = target.with_name("other.json")
+    other.write_text(json.dumps({key: [[10, 0, 300.0, 1024, 1024]]}), encoding="utf-8")
+    os.replace(other, target)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size
+    assert kept() == [300.0]

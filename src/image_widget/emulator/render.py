@@ -95,8 +95,9 @@ class _LRU:
 _CACHE = _LRU(max_bytes=32 * 1024 * 1024)
 """Encoded answers (a 1024² PNG is ~75 KB): repeats of a request are fast. The offline emulator runs in the
 user's kernel, so its caches are small: at 256 MB for both, 200 results grew the kernel by 1.07 MB each."""
-_CANVASES = _LRU(max_bytes=32 * 1024 * 1024)
-"""Decoded pixels (3 MB for 1024², 25 MB for 3840x2160): a request's partials and final share one canvas."""
+_CANVASES = _LRU(max_bytes=40 * 1024 * 1024)
+"""Decoded pixels (3 MB for 1024², 33 MB for 3840x2160 with alpha): a request's partials and final share one
+canvas, so the largest standard canvas must fit."""
 
 
 def _image_cost(value: object) -> int:

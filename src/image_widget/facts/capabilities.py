@@ -1,8 +1,8 @@
 """What each Images API model accepts, and the one import for it: the table, validation, file facts.
 
 The widget, the emulator, the request path and the tests all import from here, so the parts can move
-without touching them: the table lives in `model_table.py`, the checks in `validation.py`, format
-sniffing in `formats.py`. What is left here reads the table for display: `describe` (the widget's
+without touching them: the table lives in `facts/table.py`, the checks in `facts/validation.py`,
+format sniffing in `base/formats.py`. What is left here reads the table for display: `describe` (the widget's
 enabled options) and `size_warning`.
 """
 

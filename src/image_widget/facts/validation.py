@@ -2,7 +2,7 @@
 
 A person fixing a request wants all of its problems in one go, each naming the parameter and what is
 allowed, so `validate` collects instead of raising on the first. The rules are read from the table
-(`model_table.py`); nothing here names a model.
+(`facts/table.py`); nothing here names a model.
 """
 
 from __future__ import annotations

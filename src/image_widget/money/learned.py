@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +32,8 @@ from image_widget.store.schema import RECORD
 __all__ = ["Estimate", "Sample", "estimate", "samples"]
 
 Origin = Literal["learned", "scaled", "user", "published", "unknown"]
-LIMIT = 50
-"""The most recent runs of one model and call an estimate reads, as many as the per-user file keeps (the spread
-of older runs adds little, and every request reads them: 200 cost ~3 ms a request)."""
+LIMIT = 200
+"""The most recent runs of one model and call an estimate reads (the spread of older runs adds little)."""
 _TEACH = "unknown — one run of this model teaches it"
 
 
@@ -103,15 +103,26 @@ def _asked(params: Mapping[str, Any], name: str, default: str) -> str:
     return default if value in (None, "") else str(value)
 
 
-_LATEST = (f"SELECT id FROM images WHERE model = ? AND call = ? AND idx = 0 "  # noqa: S608 - constant text
-           f"AND coalesce(json_extract({RECORD}, '$.backend.synthetic'), 0) = ? ORDER BY row DESC LIMIT ?")
-_DETAIL = (f"SELECT id, params, expected, width, height, json_extract({RECORD}, '$.usage') "  # noqa: S608
-           "FROM images WHERE id IN ")
-_Run = tuple[Mapping[str, Any], Sample | None]
-_seen: dict[Path, dict[str, _Run]] = {}
-"""What each run of a folder used, by its first image's id (a run's usage never changes; an index rebuilt from
-the sidecars keeps the ids):
-each request's estimate reads only the runs it has not seen. Read whole every time, 200 runs cost ~3 ms."""
+_LATEST = "SELECT id FROM images WHERE model = ? AND call = ? AND idx = 0 ORDER BY row DESC LIMIT ?"
+"""Ids only, from the `images_learn` index: cheap enough for every request."""
+_DETAIL = (f"SELECT id, coalesce(json_extract({RECORD}, '$.backend.synthetic'), 0), params, expected, width, "  # noqa: S608
+           f"height, json_extract({RECORD}, '$.usage') FROM images WHERE id IN ")
+_Run = tuple[bool, Mapping[str, Any], Sample | None]
+_seen: OrderedDict[Path, dict[str, _Run]] = OrderedDict()
+"""What each run of a folder used (synthetic or billed, params, usage), by its first image's id: a run's usage
+never changes and an index rebuilt from the sidecars keeps the ids, so each request's estimate parses only the
+runs it has not seen (parsing 200 whole records on every request cost ~3 ms). Bounded: a few folders, a few
+windows of runs each."""
+_FOLDERS = 8
+
+
+def _run_of(synthetic: object, params: str | None, expected: object, width: object, height: object,
+            usage: str | None) -> _Run:
+    try:
+        used = json.loads(usage) if usage else None
+    except ValueError:  # a usage that is a plain string: no sample
+        used = None
+    return bool(synthetic), json.loads(params) if params else {}, sample_of({"usage": used}, expected, width, height)
 
 
 def samples(folder: Path | str | None, model: str, call: str, *,
@@ -121,23 +132,23 @@ def samples(folder: Path | str | None, model: str, call: str, *,
     priced differently)."""
     where = default_folder(folder)
     index = _index(where)
-    latest = [image_id for (image_id,) in index.rows(_LATEST, (model, call, int(synthetic), LIMIT), fresh=True)]
+    latest = [image_id for (image_id,) in index.rows(_LATEST, (model, call, LIMIT), fresh=True)]
     with _lock:
         seen = _seen.setdefault(where, {})
+        _seen.move_to_end(where)
         missing = [image_id for image_id in latest if image_id not in seen]
-    if missing:
-        found = index.rows(_DETAIL + f"({', '.join('?' * len(missing))})", tuple(missing))
-        runs = {image_id: (json.loads(params) if params else {},
-                           sample_of({"usage": json.loads(usage) if usage else None}, expected, width, height))
-                for image_id, params, expected, width, height, usage in found}
-        with _lock:
-            seen.update(runs)
-            if len(seen) > 20 * LIMIT:  # a bound: forget the oldest (dicts keep insertion order)
-                for image_id in list(seen)[: len(seen) - 10 * LIMIT]:
-                    del seen[image_id]
+    found = index.rows(_DETAIL + f"({', '.join('?' * len(missing))})", tuple(missing)) if missing else []
     with _lock:
+        seen.update((row[0], _run_of(*row[1:])) for row in found)
         known = [seen.get(image_id) for image_id in latest]
-    return [(params, sample) for params, sample in filter(None, known) if sample is not None]
+        if len(seen) > 10 * LIMIT:  # forget the oldest, never what this call just read
+            keep = set(latest)
+            for image_id in [i for i in seen if i not in keep][: len(seen) - 5 * LIMIT]:
+                del seen[image_id]
+        while len(_seen) > _FOLDERS:
+            _seen.popitem(last=False)
+    return [(params, sample) for kind, params, sample in filter(None, known)
+            if kind == synthetic and sample is not None]
 
 
 def _usd(model: str, sample: Sample, n: int, scale: float, prices: Mapping[str, ModelPrice] | None,

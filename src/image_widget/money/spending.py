@@ -80,7 +80,8 @@ def spend(folder: str | Path | None = None, by: By = "day") -> pd.DataFrame:
     try:
         import pandas as pd
     except ImportError as exc:
-        raise ImportError("iw.spend() needs pandas: pip install pandas (or use image_widget.spend.rows)") from exc
+        raise ImportError("iw.spend() needs pandas: pip install pandas "
+                          "(or use image_widget.money.spending.rows)") from exc
     frame: pd.DataFrame = _frame_type(pd)(rows(folder, by), columns=[by, *COLUMNS])
     frame.attrs["by"] = by
     return frame

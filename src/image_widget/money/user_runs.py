@@ -51,9 +51,10 @@ def _key(model: str, call: str, quality: str, size: str, fmt: str, synthetic: bo
 
 
 _Data = dict[str, list[list[float]]]
-_parsed: dict[Path, tuple[tuple[int, int], _Data]] = {}
-"""The file as last read or written by this process, by its (mtime, size): parsed again only when another
-process changed it (every request's estimate reads it; the parse grows with the kinds of runs kept)."""
+_parsed: dict[Path, tuple[tuple[int, int, int], _Data]] = {}
+"""The file as last read or written by this process, by its (inode, mtime, size): parsed again only when another
+process changed it (every write replaces the file, so a new inode). Every request's estimate reads it, and the
+parse grows with the kinds of runs kept."""
 
 
 def _read(where: Path | None = None) -> _Data:
@@ -61,7 +62,7 @@ def _read(where: Path | None = None) -> _Data:
     target = where or path()
     try:
         stat = target.stat()
-        signature = (stat.st_mtime_ns, stat.st_size)
+        signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         known = _parsed.get(target)
         if known is not None and known[0] == signature:
             return known[1]
@@ -152,6 +153,6 @@ def _remember_now(record: Mapping[str, Any], target: Path) -> None:
             tmp.write_text(json.dumps(data), encoding="utf-8")
             stat = tmp.stat()
             os.replace(tmp, target)
-            _parsed[target] = ((stat.st_mtime_ns, stat.st_size), data)
+            _parsed[target] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), data)
         except OSError:
             return  # a read-only home must never stop a run: the folder's own records still teach
