@@ -330,3 +330,28 @@ def test_a_same_size_rewrite_by_another_process_is_seen(tmp_path: Path) -> None:
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert target.stat().st_size == before.st_size
     assert kept() == [300.0]
+
+
+def test_a_burst_of_runs_rewrites_the_user_file_once_and_load_sees_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rewriting the file after every run cost ~0.5 ms of CPU a run while the next request decoded."""
+    monkeypatch.setattr(user_runs, "WRITE_EVERY_S", 3600.0)
+    monkeypatch.setattr(user_runs, "_last_write", float("-inf"))
+    writes: list[int] = []
+    real = user_runs.json.dumps
+    monkeypatch.setattr(user_runs.json, "dumps", lambda data, **kw: writes.append(1) or real(data, **kw))
+
+    def run(out: int) -> dict[str, Any]:
+        return {"model": MODEL, "call": "generate", "count": 1, "width": 1024, "height": 1024,
+                "params": {"quality": "low", "size": "1024x1024"}, "usage": {"input_tokens": 10, "output_tokens": out}}
+
+    user_runs.remember(run(100))  # the first run is written at once
+    user_runs.settle()
+    assert len(writes) == 1
+    for out in (200, 300, 400):
+        user_runs.remember(run(out))
+    assert len(writes) == 1  # queued, not written
+    kept = user_runs.load(MODEL, "generate", "low", "1024x1024", "png", synthetic=False)
+    assert [s.out_each for s in kept] == [100.0, 200.0, 300.0, 400.0]
+    assert len(writes) == 2  # one write for the three
+    on_disk = user_runs.json.loads(user_runs.path().read_text(encoding="utf-8"))
+    assert [row[2] for row in on_disk[f"billed|{MODEL}|generate|low|1024x1024|png"]] == [100, 200, 300, 400]

@@ -7,10 +7,12 @@ kind (emulator or billed), the tokens of the latest runs. `IMAGE_WIDGET_LEARN_AC
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -111,48 +113,75 @@ def load(model: str, call: str, quality: str, size: str, fmt: str, *, synthetic:
             if isinstance(r, list) and len(r) == 5]
 
 
-_pending: list[Future[None]] = []
+WRITE_EVERY_S = 1.0
+"""The file is rewritten at most this often: runs in between wait in memory (rewriting it took ~0.5 ms of CPU
+a run, under the GIL, while the next request was decoding). `load`, and the end of the process, write them."""
+_queued: list[tuple[Path, str, list[float]]] = []
+_writing: list[Future[None]] = []
+_last_write = float("-inf")
 
 
 def remember(record: Mapping[str, Any]) -> None:
-    """Keep what one finished run used (called once per run, with its first image's record), off the
-    request's path: the file is rewritten on `runtime.io_pool` (a millisecond a run), and `load` waits for
-    what is pending, so this process always reads its own runs."""
+    """Keep what one finished run used (called once per run, with its first image's record), off the request's
+    path: the row is queued and the file rewritten on `runtime.io_pool` at most every `WRITE_EVERY_S`; `load`
+    writes what is queued first, so this process always reads its own runs."""
+    global _last_write  # noqa: PLW0603 - the module's one write clock
     if not enabled():
+        return
+    entry = _entry_of(record)
+    if entry is None:
         return
     from image_widget.base import runtime
 
-    future = runtime.io_pool().submit(_remember_now, dict(record), path())
     with _lock:
-        _pending[:] = [f for f in _pending if not f.done()] + [future]
+        _queued.append((path(), *entry))
+        if _writing or time.monotonic() - _last_write < WRITE_EVERY_S:
+            return
+        _last_write = time.monotonic()
+        _writing.append(runtime.io_pool().submit(_write_queued))
+    _register_exit_write()
 
 
 def settle() -> None:
-    """Wait for the runs `remember` is still writing."""
+    """Write every queued run now (and wait for a write under way)."""
     with _lock:
-        waiting = list(_pending)
+        waiting = list(_writing)
     for future in waiting:
-        future.exception()  # waits; a failed write only loses that run's hint
+        future.exception()  # waits; a failed write only loses those runs' hints
+    _write_queued()
 
 
-def _remember_now(record: Mapping[str, Any], target: Path) -> None:
+@functools.cache
+def _register_exit_write() -> None:
+    atexit.register(settle)
+
+
+def _entry_of(record: Mapping[str, Any]) -> tuple[str, list[float]] | None:
     sample = sample_of(record, record.get("count"), record.get("width"), record.get("height"))
     params = record.get("params") or {}
     if sample is None or not isinstance(params, Mapping) or record.get("from_batch"):
-        return
+        return None
     synthetic = bool((record.get("backend") or {}).get("synthetic"))
     key = _key(str(record.get("model")), str(record.get("call") or "generate"), str(params.get("quality") or "auto"),
                str(params.get("size") or "auto"), str(params.get("output_format") or "png"), synthetic)
-    row = [sample.text_in, sample.image_in, sample.out_each, sample.width, sample.height]
+    return key, [sample.text_in, sample.image_in, sample.out_each, sample.width, sample.height]
+
+
+def _write_queued() -> None:
+    """Merge the queued runs into the file (re-read first: another process may have written since)."""
     with _lock:
-        try:
-            data = dict(_read(target))
-            data[key] = [*data.get(key, []), row][-KEEP:]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-            stat = tmp.stat()
-            os.replace(tmp, target)
-            _parsed[target] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), data)
-        except OSError:
-            return  # a read-only home must never stop a run: the folder's own records still teach
+        rows, _queued[:] = list(_queued), []
+        _writing.clear()
+        for target in dict.fromkeys(where for where, _, _ in rows):
+            try:
+                data = dict(_read(target))
+                for _, key, row in (r for r in rows if r[0] == target):
+                    data[key] = [*data.get(key, []), row][-KEEP:]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(data), encoding="utf-8")
+                stat = tmp.stat()
+                os.replace(tmp, target)
+                _parsed[target] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), data)
+            except OSError:
+                continue  # a read-only home must never stop a run: the folder's own records still teach
