@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,7 +116,6 @@ WRITE_EVERY_S = 1.0
 """The file is rewritten at most this often: runs in between wait in memory (rewriting it took ~0.5 ms of CPU
 a run, under the GIL, while the next request was decoding). `load`, and the end of the process, write them."""
 _queued: list[tuple[Path, str, list[float]]] = []
-_writing: list[Future[None]] = []
 _last_write = float("-inf")
 
 
@@ -135,19 +133,15 @@ def remember(record: Mapping[str, Any]) -> None:
 
     with _lock:
         _queued.append((path(), *entry))
-        if _writing or time.monotonic() - _last_write < WRITE_EVERY_S:
+        if time.monotonic() - _last_write < WRITE_EVERY_S:
             return
         _last_write = time.monotonic()
-        _writing.append(runtime.io_pool().submit(_write_queued))
+    runtime.io_pool().submit(_write_queued)
     _register_exit_write()
 
 
 def settle() -> None:
-    """Write every queued run now (and wait for a write under way)."""
-    with _lock:
-        waiting = list(_writing)
-    for future in waiting:
-        future.exception()  # waits; a failed write only loses those runs' hints
+    """Write every queued run now (after a write under way: `_write_queued` holds the lock while it writes)."""
     _write_queued()
 
 
@@ -171,7 +165,6 @@ def _write_queued() -> None:
     """Merge the queued runs into the file (re-read first: another process may have written since)."""
     with _lock:
         rows, _queued[:] = list(_queued), []
-        _writing.clear()
         for target in dict.fromkeys(where for where, _, _ in rows):
             try:
                 data = dict(_read(target))

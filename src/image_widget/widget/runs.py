@@ -216,7 +216,7 @@ class Runs:
             if w.history is not None:
                 put_history(w, with_run(w.history, stored, run))  # a diff: this run, not the strip again
             w.cost = w._costs.payload()
-        w._saved_view.update(result.paths, str(result.record.get("prompt") or ""))
+        w._saved_view.update([thumb for thumb, _small in pairs], str(result.record.get("prompt") or ""))
         elapsed = (int(time.time() * 1000) - job.started_ms) / 1000
         count = len(result.paths)
         self._done_message = (f"{count} image{'s' if count != 1 else ''} in {elapsed:.1f} s"

@@ -18,9 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from image_widget.base.formats import content_type
+from image_widget.widget.payloads import RESULT_THUMB_PX
+
 log = logging.getLogger(__name__)
 
-THUMB_PX = 160
+THUMB_PX = RESULT_THUMB_PX
+"""The result strip's own size, so a run's result thumbnails are reused as they are."""
 MAX_SHOWN = 4
 """At most this many thumbnails (JPEG, ~10 KB each): the saved notebook stays small."""
 RERUN = "This is a saved picture of the widget's last results: re-run this cell to get the live widget back."
@@ -29,7 +33,11 @@ NOTHING_YET = "The image widget was here: re-run this cell to get it back."
 
 def saved_view_html(paths: Sequence[Path], prompt: str = "") -> str:
     """The static output: up to `MAX_SHOWN` results as JPEG thumbnails, the prompt, and the line to re-run."""
-    tiles = [tile for tile in (_thumb(p) for p in list(paths)[:MAX_SHOWN]) if tile]
+    return _html([_thumb(p) for p in list(paths)[:MAX_SHOWN]], prompt)
+
+
+def _html(thumbs: Sequence[bytes], prompt: str) -> str:
+    tiles = [f"data:{content_type(t)};base64,{base64.b64encode(t).decode('ascii')}" for t in thumbs[:MAX_SHOWN] if t]
     images = "".join(f'<img alt="{html.escape(prompt or "result")}" src="{t}" '
                      f'style="max-width:{THUMB_PX}px;max-height:{THUMB_PX}px;margin:0 4px 4px 0">' for t in tiles)
     words = RERUN if tiles else NOTHING_YET
@@ -37,16 +45,14 @@ def saved_view_html(paths: Sequence[Path], prompt: str = "") -> str:
     return f'<div class="iw-saved-view">{images}{caption}<div>{html.escape(words, quote=False)}</div></div>'
 
 
-def _thumb(path: Path) -> str:
-    """A data URL of the image's thumbnail (the widget's own `thumbnail_bytes`: JPEG, PNG when transparent)."""
+def _thumb(path: Path) -> bytes:
+    """The image's thumbnail (the widget's own `thumbnail_bytes`: JPEG, PNG when transparent); b"" if unreadable."""
     try:
-        from image_widget.base.formats import content_type
         from image_widget.images import thumbnail_bytes
 
-        data = thumbnail_bytes(path.read_bytes(), THUMB_PX)
-        return f"data:{content_type(data)};base64,{base64.b64encode(data).decode('ascii')}"
+        return thumbnail_bytes(path.read_bytes(), THUMB_PX)
     except Exception:  # noqa: BLE001 - a picture that cannot be read is left out; the line still says what to do
-        return ""
+        return b""
 
 
 class SavedView:
@@ -61,12 +67,13 @@ class SavedView:
         publish({"text/html": saved_view_html(paths, prompt)}, self.display_id)
         self.shown = True
 
-    def update(self, paths: Sequence[Path], prompt: str = "") -> None:
-        """After a run: the saved notebook will show these results (never stops a run if it cannot)."""
+    def update(self, thumbs: Sequence[bytes], prompt: str = "") -> None:
+        """After a run: the saved notebook will show these results, from the run's own result thumbnails (read
+        again from disk, four 1024² images cost ~20 ms of decoding per run). Never stops a run if it cannot."""
         if not self.shown:
             return
         try:
-            publish({"text/html": saved_view_html(paths, prompt)}, self.display_id, update=True)
+            publish({"text/html": _html(thumbs, prompt)}, self.display_id, update=True)
         except Exception:
             log.exception("image_widget: the saved view could not be updated")
 
