@@ -33,6 +33,7 @@ from image_widget.images.geometry import (
     parse_wh,
     sides_for_aspect,
 )
+from image_widget.images.loading import decode_once
 
 
 def _refuse(param: str, message: str) -> ValidationError:
@@ -97,9 +98,10 @@ def lined_up_edit(image: images.ImageInput | Sequence[images.ImageInput], prompt
         return edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial, options,
                             mask_fit=holding.resize_mask)
     name = model or capabilities.DEFAULT_MODEL
-    request = edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial,
-                           {**options, "size": None}, mask_fit=holding.resize_mask)
-    original = _original(image)
+    with decode_once():  # the upload and the finish read the same first image: decode it once
+        request = edit_request(image, prompt, mask, markup, input_fidelity, model, on_partial,
+                               {**options, "size": None}, mask_fit=holding.resize_mask)
+        original = _original(image)
     edit = None
     if "mask" in request.files:
         edit = composite.edit_area(images.decode_image(request.files["mask"][1]).convert("RGBA"))
