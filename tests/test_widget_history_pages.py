@@ -67,7 +67,7 @@ def settled(w: ImageWidget, runs: int) -> Callable[[], bool]:
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How many thumbnails were made and how often the folder was scanned (instead of the index asked)."""
     counts = {"thumbs": 0, "scans": 0}
-    real_thumb, real_scan = thumbs._history_thumb, scan_mod.read_folder
+    real_thumb, real_scan = thumbs.history_thumb, scan_mod.read_folder
 
     def thumb(stored: Any) -> bytes:
         counts["thumbs"] += 1
@@ -77,7 +77,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["scans"] += 1
         return real_scan(*args)
 
-    monkeypatch.setattr(thumbs, "_history_thumb", thumb)
+    monkeypatch.setattr(thumbs, "history_thumb", thumb)
     monkeypatch.setattr(scan_mod, "read_folder", scan)
     return counts
 

@@ -55,6 +55,27 @@ def test_turns_continue_and_a_click_on_an_earlier_turn_branches(widget: ImageWid
     assert len(turns_sent(emulator)) == 3
 
 
+def test_each_turn_makes_only_its_own_strip_thumbnail(widget: ImageWidget, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The strip keeps the thumbnails it shows: turn k does not decode the k-1 turns before it again."""
+    import image_widget.images as images
+
+    made: list[int] = []
+    real = images.thumbnail_bytes
+
+    def counting(source: Any, px: int) -> bytes:
+        made.append(px)
+        return real(source, px)
+
+    monkeypatch.setattr(images, "thumbnail_bytes", counting)
+    per_turn = []
+    for prompt in ("a red fox in snow", "make it night", "add a lantern", "add an owl"):
+        before = len(made)
+        widget.refine(prompt)
+        per_turn.append(len(made) - before)
+    assert per_turn[1:] == [per_turn[0]] * 3, per_turn  # turn 4 costs what turn 1 did (was 3, 4, 5, 6)
+    assert [t["thumb"][:2] in (b"\xff\xd8", b"\x89P") for t in widget.conversation["turns"]] == [True] * 4
+
+
 def test_the_first_turn_refines_the_current_result(widget: ImageWidget, emulator: Emulator) -> None:
     made = widget.generate("a lighthouse")
     turn = widget.refine("make it stormy")

@@ -14,10 +14,11 @@ import hashlib
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from image_widget.base import runtime
 from image_widget.store import History, StoredImage
 from image_widget.widget.jobs import BUSY_MESSAGE, Job, JobBusyError
-from image_widget.widget.payloads import HISTORY_THUMB_PX
 from image_widget.widget.serialization import edit_png
+from image_widget.widget.thumbs import history_thumb
 
 if TYPE_CHECKING:
     import threading
@@ -86,20 +87,16 @@ class Conversation:
             self._widget.conversation = {"thread": None, "turns": [], "selected": None}
 
     def _show(self, record: Mapping[str, Any], selected: str | None = None) -> None:
-        """The strip for `record`'s thread: its own turns after the turns it branched from."""
+        """The strip for `record`'s thread: its own turns after the turns it branched from. A turn already
+        on the strip keeps its thumbnail (a 20-turn thread would otherwise decode 20 images every turn)."""
         folder = self._widget._store.folder
         chain = _chain(folder, str(record.get("thread")))
-        from image_widget.images import thumbnail_bytes
-
-        turns = []
-        for stored in chain:
-            try:
-                thumb = thumbnail_bytes(stored.data(), HISTORY_THUMB_PX)
-            except Exception:  # noqa: BLE001 - a damaged file only loses its thumbnail
-                thumb = b""
-            turns.append({"id": stored.id, "turn": stored.record.get("turn"), "prompt": stored.record.get("prompt"),
-                          "action": stored.record.get("action"), "thread": stored.record.get("thread"),
-                          "thumb": thumb})
+        shown = {t["id"]: t["thumb"] for t in self._widget.conversation.get("turns", []) if t.get("thumb")}
+        missing = [stored for stored in chain if stored.id not in shown]
+        shown.update(zip([s.id for s in missing], runtime.io_pool().map(history_thumb, missing), strict=True))
+        turns = [{"id": stored.id, "turn": stored.record.get("turn"), "prompt": stored.record.get("prompt"),
+                  "action": stored.record.get("action"), "thread": stored.record.get("thread"),
+                  "thumb": shown[stored.id]} for stored in chain]
         with self._widget._lock:
             self._widget.conversation = {"thread": record.get("thread"), "turns": turns,
                                          "selected": selected or (turns[-1]["id"] if turns else None)}

@@ -41,7 +41,8 @@ def result_thumbs(result: Result) -> list[tuple[bytes, bytes]]:
     return list(runtime.io_pool().map(both_thumbs, range(len(result.paths))))
 
 
-def _history_thumb(stored: StoredImage) -> bytes:
+def history_thumb(stored: StoredImage) -> bytes:
+    """A stored image at the history size (b"" for SVG, or when the file is damaged)."""
     if stored.path.suffix.lower() == ".svg":
         return b""
     from image_widget.images import thumbnail_bytes
@@ -56,5 +57,5 @@ def history_entries(runs: Sequence[Run]) -> list[dict[str, Any]]:
     """Runs read from the folder as `history` entries, their thumbnails made side by side on the io pool
     (call from a background thread, never from the pool itself)."""
     images = [stored for run in runs for stored in run.images]
-    thumbs = iter(list(runtime.io_pool().map(_history_thumb, images)))
+    thumbs = iter(list(runtime.io_pool().map(history_thumb, images)))
     return [history_run([s.record for s in run.images], [next(thumbs) for _ in run.images]) for run in runs]
