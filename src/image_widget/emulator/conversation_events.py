@@ -80,14 +80,18 @@ def _sse(payload: Mapping[str, Any]) -> bytes:
 class TurnStream:
     """The turn as server-sent events; a fault breaks it where `fault.after` says, as the images stream does.
 
-    `finish` renders the final image and stores the response: it runs even when the connection is dropped
-    mid-stream, as the real service finishes (and bills) work it has begun.
+    `finish` renders the final image; `keep` stores the response, and only once `response.completed` has
+    been sent. A stream that is not run in the background ends with its connection: one cut before
+    `response.completed` (a drop, an error event, a broken event) leaves no response to read back with
+    `GET /v1/responses/{id}` or to continue with `previous_response_id` — the real service answers both
+    "not found" (its `background` option exists so that a response outlives a dropped stream).
     """
 
     def __init__(self, turn: Turn, partials: Callable[[int], Awaitable[bytes]], finish: Callable[[], Awaitable[str]],
-                 count: int, fault: Fault | None, interval_s: float) -> None:
-        self.turn, self.partials, self.finish, self.count = turn, partials, finish, count
+                 keep: Callable[[str], None], count: int, fault: Fault | None, interval_s: float) -> None:
+        self.turn, self.partials, self.finish, self.keep, self.count = turn, partials, finish, keep, count
         self.fault, self.interval_s = fault, interval_s
+        self.result: str | None = None
 
     async def events(self) -> AsyncGenerator[dict[str, Any], None]:
         turn, where = self.turn, {"output_index": 0, "item_id": self.turn.item_id}
@@ -102,7 +106,7 @@ class TurnStream:
             yield {"type": "response.image_generation_call.partial_image", **where, "partial_image_index": index,
                    "partial_image_b64": b64encode(data).decode("ascii"), "size": turn.size,
                    "quality": turn.quality, "background": turn.background, "output_format": turn.output_format}
-        result = await self.finish()
+        result = self.result = await self.finish()
         yield {"type": "response.image_generation_call.completed", **where}
         yield {"type": "response.output_item.done", "output_index": 0, "item": turn.item(result, "completed")}
         yield {"type": "response.completed", "response": turn.response(result)}
@@ -119,13 +123,14 @@ class TurnStream:
         async for event in self.events():
             yield _sse({**event, "sequence_number": sequence})
             sequence += 1
+        assert self.result is not None
+        self.keep(self.result)  # reached only when the consumer asks past `response.completed`: it was sent
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fault = self.fault
         if await send_events(send, self._chunks(), fault):
             assert fault is not None
-            if fault.kind == "drop":
-                await self.finish()  # the server goes on with the work it began (and keeps it)
+            if fault.kind == "drop":  # cut before `response.completed` (or just after it): see the class docstring
                 raise DroppedConnection("stream dropped on purpose (Fault kind='drop')")
             chunk = _sse(self._fault_event(fault.after)) if fault.kind == "error_event" else \
                 b'event: response.output_item.done\ndata: {"type": "response.output_item.done", "item": {"re\n\n'

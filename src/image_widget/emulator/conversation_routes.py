@@ -34,6 +34,14 @@ from image_widget.facts.capabilities import DEFAULT_MODEL, validate
 __all__ = ["conversation_routes"]
 
 _TOOL = "tools[0]"
+_BODY_FIELDS = frozenset({
+    "background", "background_options", "context_management", "conversation", "include", "input", "instructions",
+    "max_output_tokens", "max_tool_calls", "metadata", "model", "moderation", "parallel_tool_calls",
+    "previous_response_id", "prompt", "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention",
+    "reasoning", "safety_identifier", "service_tier", "store", "stream", "stream_options", "temperature", "text",
+    "tool_choice", "tools", "top_logprobs", "top_p", "truncation", "user", "access_programs", "image"})
+"""`CreateResponse`'s fields in OpenAI's description, and those the installed SDK's `response_create_params.py`
+adds; the real service refuses any other ("Unknown parameter")."""
 _TOOL_OPTIONS = ("size", "quality", "background", "output_format", "output_compression", "moderation",
                  "input_fidelity")
 
@@ -75,13 +83,16 @@ class ResponsesEndpoint(LoggedApp):
         delay = state.config.latency_s + (fault.seconds if fault else 0.0)
         if delay > 0:
             await _pause(state, delay)
-        if fault is not None and (fault.kind == "status" or (not stream and fault.kind != "drop")):
+        if fault is not None and (fault.kind == "status" or (not stream and fault.kind not in ("drop", "slow"))):
             status_fault = fault if fault.kind == "status" else Fault(status=500, message=fault.message)
             return fault_response(status_fault, str(body.get("model")))
         return await self._answer(turn, kind, params, fault, stream)
 
     async def _read(self, body: dict[str, Any]) -> tuple[Turn, str, dict[str, Any], bool]:
         """Check the turn; (the answer to fill, generate/edit, the image request's params, streamed?)."""
+        unknown = sorted(set(body) - _BODY_FIELDS)
+        if unknown:
+            raise _Refused(f"Unknown parameter: '{unknown[0]}'.", unknown[0], "unknown_parameter")
         model = body.get("model")
         if not isinstance(model, str) or not model.strip():
             raise _Refused("Missing required parameter: 'model'.", "model", "missing_required_parameter")
@@ -91,7 +102,7 @@ class ResponsesEndpoint(LoggedApp):
                            "previous_response_not_found")
         tool = _image_tool(body.get("tools"))
         prompt, refs = _input(body.get("input"))
-        images = [await resolve_ref(ref, f"input.content[{i}]", self.files) for i, ref in enumerate(refs)]
+        images = [await resolve_ref(ref, where, self.files) for where, ref in refs]
         if not images and previous is not None:
             last = self.store.last_image(previous)
             if last is not None:
@@ -123,7 +134,8 @@ class ResponsesEndpoint(LoggedApp):
         problems = validate(kind, params) + extra_problems(kind, params)  # type: ignore[arg-type]
         if problems:
             first = problems[0]
-            where = f"{_TOOL}.{first.param}" if first.param in (*_TOOL_OPTIONS, "mask", "model") else first.param
+            name = "input_image_mask" if first.param == "mask" else first.param  # the tool's name for the mask
+            where = f"{_TOOL}.{name}" if name in (*_TOOL_OPTIONS, "input_image_mask", "model") else first.param
             raise _Refused("; ".join(p.message for p in problems), where, problem_code(first))
         partial = tool.get("partial_images") or 0
         if not isinstance(partial, int) or isinstance(partial, bool) or not 0 <= partial <= 3:
@@ -161,9 +173,11 @@ class ResponsesEndpoint(LoggedApp):
             if not done:
                 data = await asyncio.to_thread(render.render, plan.kind, spec, plan.inputs)
                 done.append(b64encode(data).decode("ascii"))
-                if turn.body.get("store", True) is not False:
-                    self.store.save(turn.response(done[0]))
             return done[0]
+
+        def keep(result: str) -> None:
+            if turn.body.get("store", True) is not False:
+                self.store.save(turn.response(result))
 
         async def partial(index: int) -> bytes:
             return await asyncio.to_thread(render.render_partial, plan.kind, spec, plan.inputs, index,
@@ -174,8 +188,9 @@ class ResponsesEndpoint(LoggedApp):
                 await asyncio.to_thread(render.canvas, plan.kind, spec, plan.inputs)
             if stream:
                 interval = self.state.config.partial_interval_s
-                return TurnStream(turn, partial, finish, plan.partial_images, fault, interval)
+                return TurnStream(turn, partial, finish, keep, plan.partial_images, fault, interval)
             result = await finish()
+            keep(result)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             return error_response(400, f"An input image could not be read: {exc}", param="input", code="invalid_image")
         if fault is not None and fault.kind == "drop":
@@ -193,26 +208,28 @@ def _image_tool(tools: Any) -> dict[str, Any]:
     raise _Refused("tools has no {'type': 'image_generation'} tool.", "tools")
 
 
-def _input(value: Any) -> tuple[str, list[dict[str, Any]]]:
-    """The turn's text and its input images (as image references) from a string or a list of messages."""
+def _input(value: Any) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """The turn's text and its input images (each with its path, `input[m].content[c]`, and its image
+    reference) from a string or a list of messages."""
     if isinstance(value, str) and value.strip():
         return value, []
     if not isinstance(value, list) or not value:
         raise _Refused("Missing required parameter: 'input' (a string, or a list of messages).", "input",
                        "missing_required_parameter")
     texts: list[str] = []
-    refs: list[dict[str, Any]] = []
-    for message in value:
+    refs: list[tuple[str, dict[str, Any]]] = []
+    for m, message in enumerate(value):
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str):
             texts.append(content)
             continue
-        for part in content if isinstance(content, list) else []:
+        for c, part in enumerate(content if isinstance(content, list) else []):
             kind = part.get("type") if isinstance(part, dict) else None
             if kind == "input_text":
                 texts.append(str(part.get("text", "")))
             elif kind == "input_image":
-                refs.append({k: part[k] for k in ("image_url", "file_id") if part.get(k) is not None})
+                refs.append((f"input[{m}].content[{c}]",
+                             {k: part[k] for k in ("image_url", "file_id") if part.get(k) is not None}))
     text = "\n".join(t for t in texts if t.strip())
     if not text:
         raise _Refused("The input has no text: say what to draw or change.", "input")
