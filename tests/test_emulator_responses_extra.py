@@ -16,7 +16,7 @@ import pytest
 
 from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
-from support import spec
+from support import spec, waiting
 from support.images import mask_png, png
 from support.raw_api import AUTH, upload
 
@@ -107,6 +107,31 @@ def test_a_stream_dropped_after_completed_is_kept(http: httpx2.Client, emulator:
     assert got.json() == events[-1]["response"]
     continued = turn(http, "make it night", previous_response_id=got.json()["id"])
     assert continued.status_code == 200, continued.text
+
+
+def test_a_client_that_leaves_mid_stream_leaves_no_response(http: httpx2.Client, emulator: Emulator) -> None:
+    """A real disconnect, not an injected fault: the client closes the stream after `response.created` while
+    the server waits between partial images; the turn stops there and nothing is kept."""
+    emulator.configure(partial_interval_s=0.5)
+    json_body = {"model": "gpt-5.5", "input": "a red fox in snow", "tools": [{**TOOL, "partial_images": 3}],
+                 "stream": True}
+    with http.stream("POST", "/responses", json=json_body) as answer:
+        first = next(line for line in answer.iter_lines() if line.startswith("data:"))
+    response_id = json.loads(first[5:])["response"]["id"]
+    def ended() -> bool:
+        posted = [e for e in emulator.log if e.method == "POST" and e.path.endswith("/responses")]
+        return posted[-1].finished is not None
+
+    waiting.wait_until(ended, "the server to end the stream it was sending", 30)
+    error = refused(http.get(f"/responses/{response_id}"), None, 404)  # type: ignore[arg-type]
+    assert response_id in error["message"]
+    refused(turn(http, "make it night", previous_response_id=response_id), "previous_response_id")
+
+
+def test_a_turn_reads_back_exactly_as_it_was_answered(http: httpx2.Client) -> None:
+    answered = turn(http)
+    assert answered.status_code == 200, answered.text
+    assert http.get(f"/responses/{answered.json()['id']}").json() == answered.json()
 
 
 def test_an_unstored_turn_cannot_be_continued(http: httpx2.Client) -> None:

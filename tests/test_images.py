@@ -551,3 +551,23 @@ def test_thumbnail_is_small_jpeg_or_png_with_alpha() -> None:
 
 def test_sha256_is_hex_digest() -> None:
     assert sha256(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_decode_once_never_hands_back_a_smaller_draft_than_asked() -> None:
+    """Inside `decode_once` a JPEG drafted small (a thumbnail's budget) is decoded again for a caller that
+    asks for more pixels; one drafted for at least as many is shared."""
+    from image_widget.images import loading
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), "red").save(buffer, "JPEG")
+    data = buffer.getvalue()
+    with loading.decode_once():
+        small = loading.load(data, "image", ("jpeg",), 200 * 150)
+        assert small.image.size[0] < 1600  # drafted
+        again = loading.load(data, "image", ("jpeg",), 100 * 75)
+        assert again.image.size == small.image.size and again.image is small.image  # enough: shared
+        bigger = loading.load(data, "image", ("jpeg",), 800 * 600)
+        assert bigger.image.size[0] > small.image.size[0]  # not the small draft: decoded again
+        full = loading.load(data, "image", ("jpeg",), None)
+        assert full.image.size == (1600, 1200)
+        assert loading.load(data, "image", ("jpeg",), 200 * 150).image is full.image  # full serves everyone

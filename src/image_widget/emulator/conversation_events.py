@@ -10,6 +10,7 @@ in `openai/types/responses/response.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
@@ -82,16 +83,20 @@ class TurnStream:
 
     `finish` renders the final image; `keep` stores the response, and only once `response.completed` has
     been sent. A stream that is not run in the background ends with its connection: one cut before
-    `response.completed` (a drop, an error event, a broken event) leaves no response to read back with
+    `response.completed` (the client leaving, or a drop, an error event, a broken event) stops the turn and
+    leaves no response to read back with
     `GET /v1/responses/{id}` or to continue with `previous_response_id` — the real service answers both
     "not found" (its `background` option exists so that a response outlives a dropped stream).
     """
 
     def __init__(self, turn: Turn, partials: Callable[[int], Awaitable[bytes]], finish: Callable[[], Awaitable[str]],
-                 keep: Callable[[str], None], count: int, fault: Fault | None, interval_s: float) -> None:
+                 keep: Callable[[dict[str, Any]], None], count: int, fault: Fault | None, interval_s: float) -> None:
         self.turn, self.partials, self.finish, self.keep, self.count = turn, partials, finish, keep, count
         self.fault, self.interval_s = fault, interval_s
-        self.result: str | None = None
+        self.completed: dict[str, Any] | None = None
+        """The response as `response.completed` carries it (and as it is kept)."""
+        self.gone = False
+        """The client has closed the connection (uvicorn then drops our writes without a word)."""
 
     async def events(self) -> AsyncGenerator[dict[str, Any], None]:
         turn, where = self.turn, {"output_index": 0, "item_id": self.turn.item_id}
@@ -106,10 +111,11 @@ class TurnStream:
             yield {"type": "response.image_generation_call.partial_image", **where, "partial_image_index": index,
                    "partial_image_b64": b64encode(data).decode("ascii"), "size": turn.size,
                    "quality": turn.quality, "background": turn.background, "output_format": turn.output_format}
-        result = self.result = await self.finish()
+        result = await self.finish()
         yield {"type": "response.image_generation_call.completed", **where}
         yield {"type": "response.output_item.done", "output_index": 0, "item": turn.item(result, "completed")}
-        yield {"type": "response.completed", "response": turn.response(result)}
+        self.completed = turn.response(result)
+        yield {"type": "response.completed", "response": self.completed}
 
     def _fault_event(self, sequence: int) -> dict[str, Any]:
         fault = self.fault
@@ -120,13 +126,29 @@ class TurnStream:
 
     async def _chunks(self) -> AsyncGenerator[bytes, None]:
         sequence = 0
-        async for event in self.events():
-            yield _sse({**event, "sequence_number": sequence})
-            sequence += 1
-        assert self.result is not None
-        self.keep(self.result)  # reached only when the consumer asks past `response.completed`: it was sent
+        async with contextlib.aclosing(self.events()) as events:
+            async for event in events:
+                if self.gone:
+                    return  # the client left before this event: the turn stops here and nothing is kept
+                yield _sse({**event, "sequence_number": sequence})
+                sequence += 1
+        assert self.completed is not None
+        self.keep(self.completed)  # reached only when the consumer asks past `response.completed`: it was sent
+
+    async def _watch(self, receive: Receive) -> None:
+        """Notice the client closing the connection (the request's body was read before the stream began)."""
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.gone = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watcher = asyncio.create_task(self._watch(receive))
+        try:
+            await self._stream(send)
+        finally:
+            watcher.cancel()
+
+    async def _stream(self, send: Send) -> None:
         fault = self.fault
         if await send_events(send, self._chunks(), fault):
             assert fault is not None

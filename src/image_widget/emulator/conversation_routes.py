@@ -175,9 +175,9 @@ class ResponsesEndpoint(LoggedApp):
                 done.append(b64encode(data).decode("ascii"))
             return done[0]
 
-        def keep(result: str) -> None:
+        def keep(response: dict[str, Any]) -> None:
             if turn.body.get("store", True) is not False:
-                self.store.save(turn.response(result))
+                self.store.save(response)
 
         async def partial(index: int) -> bytes:
             return await asyncio.to_thread(render.render_partial, plan.kind, spec, plan.inputs, index,
@@ -189,13 +189,13 @@ class ResponsesEndpoint(LoggedApp):
             if stream:
                 interval = self.state.config.partial_interval_s
                 return TurnStream(turn, partial, finish, keep, plan.partial_images, fault, interval)
-            result = await finish()
-            keep(result)
+            answer = turn.response(await finish())
+            keep(answer)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             return error_response(400, f"An input image could not be read: {exc}", param="input", code="invalid_image")
         if fault is not None and fault.kind == "drop":
             return DropResponse()  # the work was done (and kept): only the answer is lost
-        return JSONResponse(turn.response(result))
+        return JSONResponse(answer)  # the very response kept: GET /v1/responses/{id} answers the same
 
 
 def _image_tool(tools: Any) -> dict[str, Any]:

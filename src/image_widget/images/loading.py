@@ -45,8 +45,10 @@ class Loaded:
     notes: list[str] = field(default_factory=list)
 
 
-_DECODED: ContextVar[dict[int, tuple[object, Loaded]] | None] = ContextVar("image_widget_decoded", default=None)
-"""Inputs already decoded inside a `decode_once` block, by the identity of the object passed in."""
+_DECODED: ContextVar[dict[int, tuple[object, int | None, Loaded]] | None] = ContextVar("image_widget_decoded",
+                                                                                       default=None)
+"""Inputs already decoded inside a `decode_once` block, by the identity of the object passed in: (the object,
+the `max_pixels` it was decoded for, what it gave)."""
 
 
 @contextlib.contextmanager
@@ -90,8 +92,8 @@ def load(src: object, param: str, formats: Sequence[str], max_pixels: int | None
         return _finish(img, Loaded(img, full_size=img.size, notes=[note] if note else []))
     decoded = _DECODED.get()
     seen = decoded.get(id(src)) if decoded is not None else None
-    if seen is not None and seen[0] is src and (max_pixels is not None or seen[1].image.size == seen[1].full_size):
-        return dataclasses.replace(seen[1], notes=list(seen[1].notes))  # not drafted smaller than now asked
+    if seen is not None and seen[0] is src and _big_enough(seen[2], seen[1], max_pixels):
+        return dataclasses.replace(seen[2], notes=list(seen[2].notes))
     if is_file_tuple(src):
         data = bytes(src[1])  # type: ignore[index]
     elif isinstance(src, bytes | bytearray | memoryview):
@@ -104,8 +106,16 @@ def load(src: object, param: str, formats: Sequence[str], max_pixels: int | None
     img, fmt, full = decode_bytes(data, param, formats, max_pixels)
     loaded = _finish(img, Loaded(img, data=data, fmt=fmt, full_size=full))
     if decoded is not None:
-        decoded[id(src)] = (src, dataclasses.replace(loaded, notes=list(loaded.notes)))
+        decoded[id(src)] = (src, max_pixels, dataclasses.replace(loaded, notes=list(loaded.notes)))
     return loaded
+
+
+def _big_enough(loaded: Loaded, decoded_for: int | None, max_pixels: int | None) -> bool:
+    """Whether an earlier decode serves a caller asking for `max_pixels`: it was not drafted smaller, or it
+    was drafted for at least as many pixels as now asked."""
+    if loaded.image.size == loaded.full_size:
+        return True
+    return max_pixels is not None and decoded_for is not None and decoded_for >= max_pixels
 
 
 def _finish(img: Image.Image, loaded: Loaded) -> Loaded:
