@@ -565,7 +565,7 @@ def test_decode_once_never_hands_back_a_smaller_draft_than_asked() -> None:
         small = loading.load(data, "image", ("jpeg",), 200 * 150)
         assert small.image.size[0] < 1600  # drafted
         again = loading.load(data, "image", ("jpeg",), 100 * 75)
-        assert again.image.size == small.image.size and again.image is small.image  # enough: shared
+        assert again.image is small.image  # drafted for more pixels than now asked: shared
         bigger = loading.load(data, "image", ("jpeg",), 800 * 600)
         assert bigger.image.size[0] > small.image.size[0]  # not the small draft: decoded again
         full = loading.load(data, "image", ("jpeg",), None)
