@@ -6,7 +6,6 @@ the two usages add up. Raw HTTP, answers checked against OpenAI's description (s
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -18,9 +17,8 @@ from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
 from support import spec, waiting
 from support.images import mask_png, png
-from support.raw_api import AUTH, upload
+from support.raw_api import AUTH, IMAGE_TOOL, data_url, turn, upload
 
-TOOL = {"type": "image_generation", "model": "gpt-image-2", "size": "1024x1024", "quality": "low"}
 STREAM = ["response.created", "response.in_progress", "response.output_item.added",
           "response.image_generation_call.in_progress", "response.image_generation_call.generating",
           "response.image_generation_call.completed", "response.output_item.done", "response.completed"]
@@ -34,12 +32,6 @@ def http(emulator: Emulator) -> Iterator[httpx2.Client]:
         yield client
 
 
-def turn(http: httpx2.Client, text: Any = "a red fox in snow", **body: Any) -> httpx2.Response:
-    return http.post("/responses", json={"model": "gpt-5.5", "input": text, "tools": [TOOL], **body})
-
-
-def data_url(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def refused(answer: httpx2.Response, param: str, status: int = 400) -> dict[str, Any]:
@@ -57,7 +49,7 @@ def refused(answer: httpx2.Response, param: str, status: int = 400) -> dict[str,
 def streamed(http: httpx2.Client, **body: Any) -> tuple[list[dict[str, Any]], bool]:
     """The events of a streamed turn as they came, and whether the connection broke before the stream's end."""
     text, broke = "", False
-    json_body = {"model": "gpt-5.5", "input": "a red fox in snow", "tools": [TOOL], "stream": True, **body}
+    json_body = {"model": "gpt-5.5", "input": "a red fox in snow", "tools": [IMAGE_TOOL], "stream": True, **body}
     try:
         with http.stream("POST", "/responses", json=json_body) as answer:
             for chunk in answer.iter_text():
@@ -113,7 +105,7 @@ def test_a_client_that_leaves_mid_stream_leaves_no_response(http: httpx2.Client,
     """A real disconnect, not an injected fault: the client closes the stream after `response.created` while
     the server waits between partial images; the turn stops there and nothing is kept."""
     emulator.configure(partial_interval_s=0.5)
-    json_body = {"model": "gpt-5.5", "input": "a red fox in snow", "tools": [{**TOOL, "partial_images": 3}],
+    json_body = {"model": "gpt-5.5", "input": "a red fox in snow", "tools": [{**IMAGE_TOOL, "partial_images": 3}],
                  "stream": True}
     with http.stream("POST", "/responses", json=json_body) as answer:
         first = next(line for line in answer.iter_lines() if line.startswith("data:"))
@@ -158,7 +150,7 @@ def test_a_mask_of_another_size_names_input_image_mask(http: httpx2.Client) -> N
     first = turn(http).json()
     mask = {"image_url": data_url(mask_png((512, 512), (0, 0, 99, 99)))}
     error = refused(turn(http, "give it a hat", previous_response_id=first["id"],
-                         tools=[{**TOOL, "input_image_mask": mask}]), "tools[0].input_image_mask")
+                         tools=[{**IMAGE_TOOL, "input_image_mask": mask}]), "tools[0].input_image_mask")
     assert "512x512" in error["message"]
 
 
@@ -211,7 +203,7 @@ def test_a_slow_fault_without_streaming_answers_normally(http: httpx2.Client, em
 
 def test_the_two_usages_add_up_and_follow_quality_and_inputs(http: httpx2.Client) -> None:
     low = turn(http).json()
-    high = turn(http, tools=[{**TOOL, "quality": "high"}]).json()
+    high = turn(http, tools=[{**IMAGE_TOOL, "quality": "high"}]).json()
     edit = turn(http, "make it night", previous_response_id=low["id"]).json()
     for body in (low, high, edit):
         spec.check("ResponseUsage", body["usage"])

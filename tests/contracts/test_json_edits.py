@@ -4,7 +4,6 @@ by data URL, by Files API id and by URL (loopback only, offline), and refuses ea
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 from image_widget.emulator import Emulator
 from support import spec
 from support.images import mask_png, png
-from support.raw_api import AUTH, sse_events, upload
+from support.raw_api import AUTH, data_url, sse_events, upload
 
 
 @pytest.fixture
@@ -50,9 +49,6 @@ def picture_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/photo.png"
     server.shutdown()
 
-
-def data_url(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def edit(http: httpx2.Client, body: dict[str, Any]) -> httpx2.Response:

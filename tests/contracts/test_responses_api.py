@@ -21,9 +21,8 @@ from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
 from support import spec
 from support.images import mask_png, png
-from support.raw_api import AUTH, sse_events, upload
+from support.raw_api import AUTH, IMAGE_TOOL, data_url, sse_events, turn, upload
 
-TOOL = {"type": "image_generation", "model": "gpt-image-2", "size": "1024x1024", "quality": "low"}
 EVENTS = {
     "response.created": "ResponseCreatedEvent",
     "response.in_progress": "ResponseInProgressEvent",
@@ -44,17 +43,11 @@ def http(emulator: Emulator) -> Iterator[httpx2.Client]:
         yield client
 
 
-def turn(http: httpx2.Client, text: str = "a red fox in snow", **body: Any) -> httpx2.Response:
-    return http.post("/responses", json={"model": "gpt-5.5", "input": text, "tools": [TOOL], **body})
-
 
 def image_of(response: dict[str, Any]) -> Image.Image:
     (item,) = [i for i in response["output"] if i["type"] == "image_generation_call"]
     return Image.open(io.BytesIO(base64.b64decode(item["result"])))
 
-
-def data_url(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def test_a_turn_and_the_next_validate_as_responses(http: httpx2.Client) -> None:
@@ -77,7 +70,7 @@ def test_a_turn_and_the_next_validate_as_responses(http: httpx2.Client) -> None:
 
 
 def test_every_stream_event_validates_in_order(http: httpx2.Client) -> None:
-    answer = turn(http, stream=True, tools=[{**TOOL, "partial_images": 2}])
+    answer = turn(http, stream=True, tools=[{**IMAGE_TOOL, "partial_images": 2}])
     assert answer.status_code == 200, answer.text
     events = sse_events(answer.text)
     kinds = [e["type"] for e in events]
@@ -105,11 +98,11 @@ def test_an_error_event_mid_stream_validates(http: httpx2.Client, emulator: Emul
     ({"tools": []}, "tools", 400),
     ({"model": ""}, "model", 400),
     ({"input": ""}, "input", 400),
-    ({"tools": [{**TOOL, "size": "13x13"}]}, "tools[0].size", 400),
-    ({"tools": [{**TOOL, "model": "gpt-imagine-9"}]}, "tools[0].model", 404),
-    ({"tools": [{**TOOL, "input_image_mask": {"image_url": data_url(mask_png((64, 64), (0, 0, 9, 9)))}}]},
+    ({"tools": [{**IMAGE_TOOL, "size": "13x13"}]}, "tools[0].size", 400),
+    ({"tools": [{**IMAGE_TOOL, "model": "gpt-imagine-9"}]}, "tools[0].model", 404),
+    ({"tools": [{**IMAGE_TOOL, "input_image_mask": {"image_url": data_url(mask_png((64, 64), (0, 0, 9, 9)))}}]},
      "tools[0].input_image_mask", 400),
-    ({"tools": [{**TOOL, "partial_images": 4}]}, "tools[0].partial_images", 400),
+    ({"tools": [{**IMAGE_TOOL, "partial_images": 4}]}, "tools[0].partial_images", 400),
 ])
 def test_a_bad_turn_is_an_error_response_naming_the_param(http: httpx2.Client, body: dict[str, Any], param: str,
                                                           status: int) -> None:
@@ -122,13 +115,14 @@ def test_a_bad_turn_is_an_error_response_naming_the_param(http: httpx2.Client, b
 def test_a_mask_of_another_size_than_the_image_is_refused(http: httpx2.Client) -> None:
     first = turn(http).json()
     mask = {"image_url": data_url(mask_png((512, 512), (0, 0, 99, 99)))}
-    answer = turn(http, "give it a hat", previous_response_id=first["id"], tools=[{**TOOL, "input_image_mask": mask}])
+    answer = turn(http, "give it a hat", previous_response_id=first["id"],
+                  tools=[{**IMAGE_TOOL, "input_image_mask": mask}])
     assert answer.status_code == 400
     assert "512x512" in answer.json()["error"]["message"]
     assert "1024x1024" in answer.json()["error"]["message"]
     ok = {"image_url": data_url(mask_png((1024, 1024), (0, 0, 99, 99)))}
     assert turn(http, "give it a hat", previous_response_id=first["id"],
-                tools=[{**TOOL, "input_image_mask": ok}]).status_code == 200
+                tools=[{**IMAGE_TOOL, "input_image_mask": ok}]).status_code == 200
 
 
 @pytest.mark.parametrize("how", ["data URL", "file id", "loopback URL"])
@@ -193,7 +187,7 @@ def test_a_dropped_stream_keeps_nothing_to_read_back(emulator: Emulator) -> None
     seen: list[str] = []
 
     def read() -> None:
-        for event in client.responses.create(model="gpt-5.5", input="a fox", tools=[TOOL], stream=True):  # type: ignore[list-item]
+        for event in client.responses.create(model="gpt-5.5", input="a fox", tools=[IMAGE_TOOL], stream=True):  # type: ignore[list-item]
             seen.append(event.response.id if event.type == "response.created" else event.type)
 
     with pytest.raises(openai.APIError):
@@ -204,15 +198,15 @@ def test_a_dropped_stream_keeps_nothing_to_read_back(emulator: Emulator) -> None
 
 def test_the_sdk_reads_turns_and_streams(emulator: Emulator) -> None:
     client = openai.OpenAI(base_url=emulator.url, api_key="sk-test", max_retries=0, _strict_response_validation=True)
-    first = client.responses.create(model="gpt-5.5", input="a fox", tools=[TOOL])  # type: ignore[list-item]
-    second = client.responses.create(model="gpt-5.5", input="make it night", tools=[TOOL],  # type: ignore[list-item]
+    first = client.responses.create(model="gpt-5.5", input="a fox", tools=[IMAGE_TOOL])  # type: ignore[list-item]
+    second = client.responses.create(model="gpt-5.5", input="make it night", tools=[IMAGE_TOOL],  # type: ignore[list-item]
                                      previous_response_id=first.id)
     assert second.previous_response_id == first.id
     partials = [e.partial_image_index for e in client.responses.create(
-        model="gpt-5.5", input="a fox", tools=[{**TOOL, "partial_images": 1}], stream=True)  # type: ignore[list-item]
+        model="gpt-5.5", input="a fox", tools=[{**IMAGE_TOOL, "partial_images": 1}], stream=True)  # type: ignore[list-item]
         if e.type == "response.image_generation_call.partial_image"]
     assert partials == [0]
     with pytest.raises(openai.BadRequestError) as caught:
-        client.responses.create(model="gpt-5.5", input="x", tools=[TOOL],  # type: ignore[list-item]
+        client.responses.create(model="gpt-5.5", input="x", tools=[IMAGE_TOOL],  # type: ignore[list-item]
                                 previous_response_id="resp_00000000000000000000000000000000")
     assert caught.value.param == "previous_response_id"

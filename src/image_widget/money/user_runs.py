@@ -59,7 +59,7 @@ parse grows with the kinds of runs kept."""
 
 
 def _read(where: Path | None = None) -> _Data:
-    """The file's contents (read-only: `_remember_now` copies before changing them)."""
+    """The file's contents (read-only: `_write_queued` copies before changing them)."""
     target = where or path()
     try:
         stat = target.stat()
