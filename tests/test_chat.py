@@ -84,6 +84,21 @@ def test_a_branch_continues_from_an_earlier_turn_in_a_new_thread(emulator: Emula
     assert [s.record["turn"] for s in autumn.turns()] == [2, 3]
 
 
+def test_a_branch_by_response_id_finds_that_turn_in_the_store(emulator: Emulator, tmp_path: Path) -> None:
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    first = chat.send("a red fox in snow")
+    second = chat.send("make it night")
+    iw.generate("a plain image beside the thread", base_url=emulator.url, api_key=KEY, store=tmp_path / "out")
+    wanted = first.record["response_id"]
+
+    found = iw.History(tmp_path / "out").filter(response_id=wanted)
+    assert [s.record["turn"] for s in found] == [1]
+    twin = chat.branch(wanted)
+    assert twin.response_id == wanted
+    assert twin.send("make it autumn").record["previous_response_id"] == wanted
+    assert len(iw.History(tmp_path / "out").filter(response_id=second.record["response_id"])) == 1
+
+
 def test_resume_in_a_new_process_continues_the_right_response(emulator: Emulator, tmp_path: Path) -> None:
     chat = iw.Chat(**chat_kw(emulator, tmp_path))
     chat.send("a red fox in snow")

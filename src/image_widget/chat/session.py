@@ -114,8 +114,8 @@ class Chat:
         elif isinstance(turn, StoredImage):
             record = turn.record
         elif isinstance(turn, str):
-            found = [s for s in History(self.folder).filter(call="refine") if s.record.get("response_id") == turn]
-            if not found:
+            found = History(self.folder).filter(response_id=turn)
+            if not len(found):
                 raise ValidationError([Problem("response_id", f"response_id {turn!r}: no turn with that response id in "
                                                               f"{self.folder}: branch from a turn of this folder")])
             record = found[0].record

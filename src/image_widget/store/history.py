@@ -136,20 +136,22 @@ class History:
                search: str | None = None, min_cost: float | None = None, max_cost: float | None = None,
                size: str | tuple[int, int] | None = None, orientation: str | None = None,
                call: str | None = None, batch: str | None = None, thread: str | None = None,
-               sort: str | None = None) -> History:
+               response_id: str | None = None, sort: str | None = None) -> History:
         """The images (a History: len, slices, `page`, `runs`, `to_pandas`) whose prompt contains `prompt`
         (case-insensitive), with every word of `search` anywhere in it, made by `model`, created in
         [since, until] (inclusive; a date covers its whole UTC day), costing between `min_cost` and
         `max_cost` USD (this image's share), of pixel `size` ("1024x1536") or `orientation` ("landscape",
         "portrait", "square"), by `call` (generate / edit / vary / expand / refine), in `batch`, in the
-        conversation `thread`; ordered by `sort` ("newest", "oldest", "cheapest", "prompt", "turn" — the
-        default for a thread, which then reads as its turns in order). Images with no known time or cost are
-        left out when a bound on it is given. Filters add up: `history.filter(model=m).filter(prompt=p)` has both."""
+        conversation `thread`, the turn answered as Responses API `response_id`; ordered by `sort`
+        ("newest", "oldest", "cheapest", "prompt", "turn" — the default for a thread, which then reads as
+        its turns in order). Images with no known time or cost are left out when a bound on it is given.
+        Filters add up: `history.filter(model=m).filter(prompt=p)` has both."""
         view = object.__new__(History)
         view.folder, view._index, view._snap = self.folder, self._index, self._snap
         view._where = narrow(self._where, self._index.fts, prompt=prompt, search=search, model=model, since=since,
                              until=until, min_cost=min_cost, max_cost=max_cost, size=size,
-                             orientation=orientation, call=call, batch=batch, thread=thread)
+                             orientation=orientation, call=call, batch=batch, thread=thread,
+                             response_id=response_id)
         if sort is None and thread is not None:
             sort = "turn"
         if sort is not None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from image_widget.base.records import CALLS
-from image_widget.store.schema import micros
+from image_widget.store.schema import RECORD, micros
 
 NEWEST = "run_created_us DESC, run_first DESC, idx, id"
 SORTS = {
@@ -105,6 +105,9 @@ def narrow(where: Where, fts: bool, **wanted: Any) -> Where:
         where = where.and_("batch_id = ?", str(wanted["batch"]))
     if wanted.get("thread") is not None:
         where = where.and_("thread = ?", str(wanted["thread"]))
+    if wanted.get("response_id") is not None:  # only turns have one; `thread` is indexed, the record is not
+        where = where.and_(f"thread IS NOT NULL AND json_extract({RECORD}, '$.response_id') = ?",
+                           str(wanted["response_id"]))
     return where
 
 
