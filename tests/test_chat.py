@@ -110,11 +110,20 @@ def test_resume_in_a_new_process_continues_the_right_response(emulator: Emulator
         f"chat = iw.Chat.resume({str(tmp_path / 'out')!r}, thread={chat.thread!r}, base_url={emulator.url!r}, "
         f"api_key={KEY!r})\n"
         "r = chat.send('add a lantern')\n"
-        "print(json.dumps({k: r.record[k] for k in ('previous_response_id', 'thread', 'turn')}))\n"
+        "seen = {k: r.record[k] for k in ('previous_response_id', 'thread', 'turn')}\n"
+        "seen['options'] = {k: r.record['params'].get(k) for k in ('size', 'quality')}\n"
+        "print(json.dumps(seen))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     resumed = json.loads(out.stdout.strip().splitlines()[-1])
-    assert resumed == {"previous_response_id": last["response_id"], "thread": chat.thread, "turn": 3}
+    assert resumed == {"previous_response_id": last["response_id"], "thread": chat.thread, "turn": 3,
+                       "options": {"size": "1024x1024", "quality": "low"}}  # the thread's options, not the API's
+
+
+def test_resume_takes_options_given_again_over_the_threads(emulator: Emulator, tmp_path: Path) -> None:
+    iw.Chat(**chat_kw(emulator, tmp_path)).send("a red fox in snow")
+    resumed = iw.Chat.resume(tmp_path / "out", base_url=emulator.url, api_key=KEY, quality="high")
+    assert resumed.options == {"size": "1024x1024", "quality": "high"}
 
 
 @pytest.mark.parametrize(("call", "param"), [

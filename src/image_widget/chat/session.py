@@ -23,7 +23,7 @@ from image_widget import images
 from image_widget.base.runtime import run_sync
 from image_widget.chat import money
 from image_widget.chat.call import send_turn
-from image_widget.chat.turn import Context, Turn, build_turn
+from image_widget.chat.turn import TOOL_OPTIONS, Context, Turn, build_turn
 from image_widget.client import persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
@@ -128,7 +128,8 @@ class Chat:
 
     @classmethod
     def resume(cls, folder: Any = None, thread: str | None = None, **options: Any) -> Chat:
-        """The latest thread in `folder` (or `thread`) continued from its last turn, e.g. after a restart."""
+        """The latest thread in `folder` (or `thread`) continued from its last turn, e.g. after a restart, with
+        that turn's models and image options (size, quality, …) unless `options` name others."""
         chat = cls(folder=folder, **options)
         history = History(chat.folder).filter(call="refine", thread=thread, sort="newest")
         latest = history[0] if len(history) else None
@@ -139,6 +140,8 @@ class Chat:
         record = latest.record
         chat.model = str(record.get("mainline_model") or chat.model)
         chat.image_model = str(record.get("model") or chat.image_model)
+        sent = record.get("params") or {}  # the thread's image options go on, unless given again here
+        chat.options = {**{k: v for k, v in sent.items() if k in TOOL_OPTIONS and k != "action"}, **chat.options}
         return chat.continue_from(record, same_thread=True)
 
     def turns(self) -> list[StoredImage]:
