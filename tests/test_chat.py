@@ -181,6 +181,20 @@ def test_a_turn_is_priced_before_and_after_with_both_models(emulator: Emulator, 
     assert record["run_cost_usd"] == pytest.approx(result.cost.usd)
 
 
+def test_later_turns_are_estimated_from_turns_that_read_an_image(emulator: Emulator, tmp_path: Path) -> None:
+    """Turn 2 on reads the image it changes and the whole thread again: its estimate must not be taught by
+    turn 1 (no input image), and the mainline part counts the instructions and tool sent with every turn."""
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    chat.send("a red fox in snow")
+    chat.send("make it night")
+    iw.Chat(**chat_kw(emulator, tmp_path)).send("a lighthouse")  # another first turn, to teach the wrong kind
+    third = chat.send("add a lantern")
+    assert third.estimate.usd is not None
+    assert third.cost.usd is not None
+    assert third.estimate.usd == pytest.approx(third.cost.usd, rel=0.1)
+    assert "apidog.com" in third.cost.note  # the mainline part of what it cost says where its price is from
+
+
 def test_a_server_error_is_not_sent_again(emulator: Emulator, tmp_path: Path) -> None:
     chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=3)
     emulator.inject(Fault(status=500))

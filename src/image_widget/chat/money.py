@@ -21,19 +21,36 @@ from image_widget.money import learned
 
 __all__ = ["TurnEstimate", "actual", "estimate"]
 
-_OVERHEAD_IN = 400
-"""Tokens the mainline model reads besides the prompt (instructions, the tool's definition): a rule of thumb."""
+_OVERHEAD_IN = 200
+"""Tokens the mainline model reads each turn besides the prompt and the thread (instructions, the tool's
+definition, sent again with every request): a rule of thumb (no published figure; the emulator uses it too)."""
 _TOOL_CALL_OUT = 120
 """Tokens it writes to call the image tool (the revised prompt): a rule of thumb."""
 
 
+_MAINLINE_MARGIN = 2
+"""A budget counts the mainline part this many times over: its tokens are a forecast from the thread, not a
+bound (the model may write a longer tool call than last turn)."""
+
+
 @dataclass(frozen=True)
 class TurnEstimate:
-    """The turn's estimate (`cost`), what a budget reserves (`high`) and the text that says where it is from."""
+    """The turn's estimate (`cost`), the top of its range (`high`: what the classroom limit checks) and the
+    text that says where it is from."""
 
     cost: pricing.Cost
     high: float | None
     text: str
+    mainline_usd: float | None = None
+
+    def budget(self) -> pricing.Cost:
+        """What a capped budget reserves (the MCP server's `--max-cost`): the image part's upper end plus the
+        mainline part counted `_MAINLINE_MARGIN` times."""
+        if self.high is None or self.mainline_usd is None:
+            return self.cost
+        usd = self.high + (_MAINLINE_MARGIN - 1) * self.mainline_usd
+        return pricing.Cost(usd, f"up to {pricing.format_usd(usd)} (the mainline part counted "
+                                 f"×{_MAINLINE_MARGIN}): {self.text}", self.cost.note, upper_bound=True)
 
 
 def estimate(turn: Turn, folder: Path, *, synthetic: bool, context_size: tuple[int, int] | None,
@@ -45,7 +62,7 @@ def estimate(turn: Turn, folder: Path, *, synthetic: bool, context_size: tuple[i
     words = len(str(turn.request.params.get("prompt", "")).split())
     if last_mainline:
         tokens_in = int(last_mainline.get("input_tokens") or 0) + int(last_mainline.get("output_tokens") or 0) \
-            + round(words * 1.3)
+            + _OVERHEAD_IN + round(words * 1.3)
         tokens_out = int(last_mainline.get("output_tokens") or _TOOL_CALL_OUT)
         origin = "from the thread's last turn"
     else:
@@ -54,7 +71,8 @@ def estimate(turn: Turn, folder: Path, *, synthetic: bool, context_size: tuple[i
     total = pricing.add(image.cost(), mainline)
     high = None if image.high is None or mainline.usd is None else image.high + mainline.usd
     text = f"{total.text} = image {image.text} + {turn.mainline} {mainline.text} ({mainline.note})"
-    return TurnEstimate(pricing.Cost(total.usd, text, total.note, total.upper_bound, total.partial), high, text)
+    return TurnEstimate(pricing.Cost(total.usd, text, total.note, total.upper_bound, total.partial), high, text,
+                        mainline.usd)
 
 
 def _mainline_cost(model: str, tokens_in: int, tokens_out: int, prices: Mapping[str, ModelPrice],
@@ -90,4 +108,5 @@ def actual(turn: Turn, image_usage: Mapping[str, Any] | None, mainline_usage: Ma
     if row is None or row.text_input is None or row.text_output is None:
         return pricing.add(image, pricing.Cost.unknown(f"no published price for {turn.mainline}"))
     usd = (fresh * row.text_input + cached * (row.text_cached or row.text_input) + out * row.text_output) / 1e6
-    return pricing.add(image, pricing.Cost.of(usd, note=f"{turn.mainline}: {fresh + cached} tokens in, {out} out"))
+    return pricing.add(image, pricing.Cost.of(usd, note=f"{turn.mainline}: {fresh + cached} tokens in, {out} out; "
+                                                      f"{_cite(row)}"))

@@ -53,7 +53,7 @@ async def refine(session: Session, prompt: str, thread: str | None, image_id: st
                              "thread, or send a first turn without a mask")
         mask_input = session.mask(mask, base)
     estimate = chat.estimate(prompt, image=start, mask=mask_input, **options)
-    reserved = await session.budget.reserve(estimate.cost)
+    reserved = await session.budget.reserve(estimate.budget() if session.budget.limit is not None else estimate.cost)
     result = await chat.asend(prompt, image=start, mask=mask_input, **options)
     await session.budget.settle(reserved, result.cost)
     record = result.record

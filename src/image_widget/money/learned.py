@@ -216,6 +216,8 @@ def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None 
     quality, fmt = _key(params)
     size = _asked(params, "size", "auto")
     runs = samples(folder, model, call, synthetic=synthetic)
+    if call == "refine":  # a conversation's first turn reads no image, later ones read the image they change
+        runs = [(p, s) for p, s in runs if bool(s.image_in) == bool(inputs)]
     alike = [(p, s) for p, s in runs if _key(p) == (quality, fmt)]
     exact = [s for p, s in alike if _asked(p, "size", "auto") == size]
     if exact:
