@@ -10,6 +10,7 @@ from typing import Any
 from image_widget import ImageWidget
 from image_widget.emulator import Emulator
 from image_widget.widget.history_diff import diff_runs
+from image_widget.widget.serialization import HISTORY_RUNS
 from support import waiting
 from support.gallery import make_runs
 
@@ -54,3 +55,18 @@ def test_diff_runs() -> None:
     grown = {"run_id": "b", "items": [{"id": "b1", "thumb": b""}]}
     assert diff_runs([b, c], [a, grown]) == {"removed": ["c"], "added": [(0, a)], "changed": [(1, grown)]}
     assert diff_runs([a, b], [a, b]) == {"removed": [], "added": [], "changed": []}
+
+
+def test_a_run_that_pushes_one_off_the_strip_says_older_runs_exist(emulator: Emulator, tmp_path: Path) -> None:
+    """The diff replaces the trait's value quietly; `history_state.more` (what lets the page ask for older
+    runs) must still turn true when the new run pushes the oldest shown one off the strip."""
+    w = ImageWidget(base_url=emulator.url, api_key=KEY, folder=make_runs(tmp_path / "out", HISTORY_RUNS))
+    try:
+        waiting.wait_until(lambda: bool(w.history is not None and w.history.shown), "the first page", 30)
+        assert w.history_state["more"] is False
+        w.generate("a lighthouse", quality="low")
+        waiting.wait_until(lambda: w.history.shown[0]["prompt"] == "a lighthouse", "the new run in front", 30)
+        assert w.history.more is True
+        assert w.history_state["more"] is True
+    finally:
+        w.close()

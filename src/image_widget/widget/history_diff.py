@@ -12,18 +12,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from traitlets import Bunch
+
 from image_widget.widget.serialization import WidgetHistory
 
 __all__ = ["HistoryHost", "diff_runs", "put_history"]
 
 
 class HistoryHost(Protocol):
-    """The widget as this module needs it: the trait's value (read and quietly replaced) and `send`."""
+    """The widget as this module needs it: the trait's value (read and quietly replaced), its observers
+    (traitlets' `_notify_observers`, which ipywidgets does not hook, so nothing is sent) and `send`."""
 
     history: Any
     _trait_values: dict[str, Any]
 
     def send(self, content: Any, buffers: Any = None) -> None: ...
+
+    def _notify_observers(self, event: Any) -> None: ...
 
 
 def diff_runs(old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -62,6 +67,8 @@ def put_history(w: HistoryHost, new: Any) -> None:
         return
     diff = diff_runs(old.shown, new.shown)
     w._trait_values["history"] = new  # the page builds the same list from the diff: no whole send
+    # ...but what watches the value still hears of it (`history_state.more` turns true when a run falls off)
+    w._notify_observers(Bunch(name="history", old=old, new=new, owner=w, type="change"))
     if not (diff["removed"] or diff["added"] or diff["changed"]):
         return
     buffers: list[bytes] = []

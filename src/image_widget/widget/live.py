@@ -31,6 +31,8 @@ class GalleryHost(Protocol):
     history: WidgetHistory | None
     _trait_values: dict[str, Any]
 
+    def _notify_observers(self, event: Any) -> None: ...
+
     def send(self, content: Any, buffers: Any = None) -> None: ...
 
 

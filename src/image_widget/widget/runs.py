@@ -101,6 +101,8 @@ class RunsHost(Protocol):
     _trait_values: dict[str, Any]
     _spend_writes: int
 
+    def _notify_observers(self, event: Any) -> None: ...
+
     def send(self, content: Any, buffers: Any = None) -> None: ...
 
     @property
