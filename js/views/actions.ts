@@ -25,7 +25,8 @@ export function renderActions(ctx: Ctx, beforeRun: () => void): View {
   ctx.listen<KeyboardEvent>(ctx.root, "keydown", (e) => {
     if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.altKey) return;
     e.preventDefault();
-    if (!ctx.running()) runOrCancel();
+    // pressed as the button is, so what watches its clicks (the kernel watch) sees the shortcut too
+    if (!ctx.running()) generate.click();
   });
 
   const sync = (): void => {

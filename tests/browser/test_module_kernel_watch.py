@@ -30,3 +30,15 @@ def test_no_answer_is_said_and_a_late_answer_undoes_it(harness: Harness) -> None
     assert harness.root.get_attribute("data-kernel") is None
     assert generate.is_enabled()
 
+
+
+def test_the_shortcut_asks_the_kernel_too(harness: Harness) -> None:
+    """Ctrl+Enter runs Generate without a click on it: a silent kernel must be said all the same."""
+    harness.mount(options={**DEFAULT_OPTIONS, "prompt": "a fox"}, answer_timeout_ms=300)
+    page = harness.page
+    page.evaluate("() => window.__h.silence()")
+    page.locator("textarea").first.press("Control+Enter")
+    harness.wait_sent("generate")
+    harness.wait_sent("ping")
+    page.locator('[data-role="kernel-unanswered"]').wait_for(state="visible")
+    assert page.locator('[data-action="generate"]').is_disabled()
