@@ -98,11 +98,9 @@ def test_bad_requests_are_refused_before_anything_is_written(emulator: Emulator,
     assert not (tmp_path / "batches").exists()
 
 
-def test_work_over_the_limits_is_split_into_several_batches(emulator: Emulator, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IMAGE_WIDGET_BATCH_MAX_LINES", "3")
+def test_work_over_the_limits_is_split_into_several_batches(emulator: Emulator, tmp_path: Path) -> None:
     s = iw.sweep("a {k}", k=[str(i) for i in range(7)], quality="low", model="gpt-image-2", batch=True,
-                 **_opts(emulator, tmp_path))
+                 limits=Limits(max_lines=3), **_opts(emulator, tmp_path))
     assert [p.lines for p in s.intent.parts] == [3, 3, 1]
     assert len(set(s.batch_ids)) == 3
     by_size = batch_sweep("a {k}", k=["x" * 200, "y" * 200, "z" * 200], quality="low", model="gpt-image-2",
@@ -305,12 +303,10 @@ def test_a_resumed_sweep_sends_the_query_it_was_submitted_with(emulator: Emulato
     assert found.wait(progress=False).last_status().state == "completed"
 
 
-def test_a_sweep_over_models_sends_one_model_per_file_and_batch(emulator: Emulator, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sweep_over_models_sends_one_model_per_file_and_batch(emulator: Emulator, tmp_path: Path) -> None:
     """OpenAI takes one model per batch input file: the model varying fastest still gives one file each."""
-    monkeypatch.setenv("IMAGE_WIDGET_BATCH_MAX_LINES", "2")
     s = iw.sweep("a {k}", k=["fox", "owl", "cat"], model=["gpt-image-2", "gpt-image-1-mini"], quality="low",
-                 batch=True, **_opts(emulator, tmp_path))
+                 batch=True, limits=Limits(max_lines=2), **_opts(emulator, tmp_path))
     by_part = {p.index: {json.loads(x)["body"]["model"] for x in (s.intent.folder / p.path).read_text().splitlines()}
                for p in s.intent.parts}
     assert all(len(models) == 1 for models in by_part.values()), by_part

@@ -4,14 +4,13 @@ Each line's `custom_id` is `cell-<index>`, the cell's place in the sweep's produ
 of any line can be recomputed from the template and the value lists (`cell_at`) — nothing per cell has
 to be kept besides the file. Each file asks one model (OpenAI's rule), so a sweep over `model` gets a
 file (and a batch) per model. Files are split before 50,000 lines or 200 MB (the Batch API's limits;
-`IMAGE_WIDGET_BATCH_MAX_LINES` / `IMAGE_WIDGET_BATCH_MAX_BYTES` lower them, for tests).
+`batch_sweep(limits=Limits(…))` lowers them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,12 +39,9 @@ class Limits:
     max_lines: int = MAX_LINES
     max_bytes: int = MAX_BYTES
 
-    @classmethod
-    def from_env(cls) -> Limits:
-        """The API's limits, or lower ones from the environment (never higher: the API would refuse)."""
-        lines = int(os.environ.get("IMAGE_WIDGET_BATCH_MAX_LINES") or MAX_LINES)
-        size = int(os.environ.get("IMAGE_WIDGET_BATCH_MAX_BYTES") or MAX_BYTES)
-        return cls(max(1, min(lines, MAX_LINES)), max(1024, min(size, MAX_BYTES)))
+    def __post_init__(self) -> None:  # never higher than the API's: it would refuse the file
+        object.__setattr__(self, "max_lines", max(1, min(self.max_lines, MAX_LINES)))
+        object.__setattr__(self, "max_bytes", max(1, min(self.max_bytes, MAX_BYTES)))
 
 
 @dataclass

@@ -79,7 +79,7 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
                         base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
                         default_query=None if backend.synthetic else stored_query(backend), prices=_plain(prices),
                         edit=edit.to_json() if edit is not None else None)
-    intent.parts = write_parts(intent.folder, _bodies(template, lists, fields, edit), limits or Limits.from_env(),
+    intent.parts = write_parts(intent.folder, _bodies(template, lists, fields, edit), limits or Limits(),
                                url=edits.EDITS_URL if edit is not None else GENERATIONS_URL)
     intent.save()  # the durable intent, before any upload or create
     return intent
