@@ -19,6 +19,7 @@ from PIL import Image
 import image_widget as iw
 from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
+from image_widget.images import ImageInputError, ImageInputWarning
 from support.images import mask_png, png
 
 KEY = "sk-test"
@@ -97,6 +98,12 @@ def test_a_branch_by_response_id_finds_that_turn_in_the_store(emulator: Emulator
     assert twin.response_id == wanted
     assert twin.send("make it autumn").record["previous_response_id"] == wanted
     assert len(iw.History(tmp_path / "out").filter(response_id=second.record["response_id"])) == 1
+    frame = iw.History(tmp_path / "out").filter(sort="oldest").to_pandas()  # an export keeps the thread's shape
+    turns = frame[frame["call"] == "refine"]
+    assert list(turns["turn"]) == [1, 2, 2]
+    assert list(turns["previous_response_id"])[1:] == [wanted, wanted]
+    assert turns["response_id"].iloc[0] == wanted
+    assert frame[frame["call"] == "generate"]["thread"].isna().all()
 
 
 def test_resume_in_a_new_process_continues_the_right_response(emulator: Emulator, tmp_path: Path) -> None:
@@ -134,6 +141,7 @@ def test_resume_takes_options_given_again_over_the_threads(emulator: Emulator, t
     (lambda chat, tmp: chat.send("x", image=png((256, 256)), mask=mask_png((300, 100), (0, 0, 10, 10))), "mask"),
     (lambda chat, tmp: chat.branch("resp_0123456789abcdef"), "response_id"),
     (lambda chat, tmp: iw.Chat.resume(tmp / "out", thread="thr_nothere"), "thread"),
+    (lambda chat, tmp: chat.send("make it blue", action="edit"), "action"),  # nothing to edit yet
 ])
 def test_bad_input_is_refused_before_anything_is_sent(emulator: Emulator, tmp_path: Path, call: Any,
                                                       param: str) -> None:
@@ -155,6 +163,21 @@ def test_a_mask_on_the_current_turn_goes_as_input_image_mask(emulator: Emulator,
     with pytest.raises(ValueError, match="mask is 512x300 but the image is 1024x1024"):
         chat.send("and a scarf", mask=mask_png((512, 300), (0, 0, 10, 10)))
     assert len(turns_sent(emulator)) == 2
+
+
+def test_a_mask_of_another_shape_fits_as_resize_mask_says(emulator: Emulator, tmp_path: Path) -> None:
+    """The mask error offers resize_mask='crop' | 'pad' | 'stretch'; a turn takes it as iw.edit does."""
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    chat.send("a red fox in snow")
+    wide = mask_png((300, 100), (120, 20, 180, 80))  # marked in its middle, which crop keeps
+    with pytest.raises(ImageInputError, match=r"resize_mask='crop'"):
+        chat.send("give it a hat", mask=wide)
+    with pytest.warns(ImageInputWarning, match=r"crop|middle"):
+        result = chat.send("give it a hat", mask=wide, resize_mask="crop")
+    assert result.record["mask_hash"]
+    sent = turns_sent(emulator)[-1].params
+    assert "input_image_mask" in sent["tools"][0]
+    assert "resize_mask" not in json.dumps(sent)  # ours to use, not the API's
 
 
 def test_streamed_turn_shows_previews(emulator: Emulator, tmp_path: Path) -> None:

@@ -167,7 +167,8 @@ def test_iteration_reads_in_chunks(folder: Path, monkeypatch: pytest.MonkeyPatch
 def test_to_pandas(history: History, monkeypatch: pytest.MonkeyPatch) -> None:
     frame = history.filter(sort="cheapest").to_pandas()
     assert list(frame.columns) == ["id", "run_id", "index", "created", "call", "model", "prompt", "width", "height",
-                                   "cost_usd", "batch_id", "path", "params"]
+                                   "cost_usd", "batch_id", "path", "params", "thread", "turn", "response_id",
+                                   "previous_response_id"]
     assert list(frame["prompt"])[:2] == ["a blue owl", "Straße at night"]
     assert str(frame["created"].dt.tz) == "UTC"
     assert frame["created"].iloc[0] == datetime(2026, 11, 1, 8, tzinfo=UTC)

@@ -34,6 +34,7 @@ from image_widget.base.errors import APIRequestError
 from image_widget.base.runtime import run_sync
 from image_widget.client.api import Result
 from image_widget.client.backend import resolve_backend
+from image_widget.client.options import RunOptions
 from image_widget.emulator import Emulator, Fault
 from image_widget.facts.capabilities import ValidationError
 from image_widget.images import ImageInputError
@@ -304,3 +305,12 @@ def test_the_emulator_never_echoes_the_key(servers: tuple[Emulator, Emulator]) -
     assert not sighted(body)
     assert not sighted(headers)
     assert not sighted(json.dumps([e.to_dict() for e in theirs.log], default=str))
+
+
+def test_run_options_never_show_the_key(server: Emulator, tmp_path: Path) -> None:
+    """A traceback that prints locals, or a debugger, shows reprs: the options a call carries keep the key out."""
+    options = RunOptions(base_url=server.url, api_key=CANARY, store=tmp_path)
+    assert CANARY not in repr(options)
+    chat = iw.Chat(base_url=server.url, api_key=CANARY, folder=tmp_path)
+    assert CANARY not in repr(chat)
+    assert CANARY not in repr(vars(chat))

@@ -91,18 +91,19 @@ def build_turn(  # noqa: PLR0913 - a turn's inputs, named
         raise ValidationError(problems)
     options = dict(options)
     action = str(options.pop("action", None) or "auto")
+    fit = str(options.pop("resize_mask", None) or "scale")  # how a mask of another size fits (as for iw.edit)
     if options.get("size") == "match":  # the allowed size closest to the image's shape, as for iw.edit
         base = _first_size(image) or context.image_size
         options["size"] = match_size(caps_for(image_model).sizes, base) if base else None
     fields = request_params(**options)
     if image is not None:
         request = edit_request(image, str(prompt), mask, None, fields.pop("input_fidelity", None), image_model,
-                               on_partial, fields)
+                               on_partial, fields, mask_fit=fit)
     else:
         files: dict[str, Any] = {}
         if mask is not None and context.image_size is not None:
             caps = caps_for(image_model)
-            files["mask"] = images.prepare_mask(mask, context.image_size, max_bytes=caps.mask_max_bytes)
+            files["mask"] = images.prepare_mask(mask, context.image_size, max_bytes=caps.mask_max_bytes, resize=fit)
         request = Request("edit" if context.image_size else "generate",
                           request_params(prompt=str(prompt), model=image_model, **fields), files, on_partial)
     request.call = "refine"
@@ -133,16 +134,19 @@ def _basic_problems(prompt: object, mainline: str, context: Context, image: obje
     if mask is not None and image is None and context.image_size is None:
         problems.append(Problem("mask", "a mask needs an image to apply to: pass image= with it, or send a first "
                                         "turn that makes an image"))
+    if options.get("action") == "edit" and image is None and context.image_size is None:
+        problems.append(Problem("action", "action='edit' needs an image to edit: pass image= with it, or send a "
+                                          "first turn that makes an image (action 'generate' or 'auto')"))
     if options.get("n") not in (None, 1):
         problems.append(Problem("n", f"a conversation turn makes one image (the image_generation tool has no n), "
                                      f"got n={options['n']!r}; use iw.generate(n=…) for several"))
     action = options.get("action")
     if action is not None and action not in _ACTIONS:
         problems.append(Problem("action", f"action must be one of {', '.join(_ACTIONS)}, got {action!r}"))
-    unknown = sorted(set(options) - set(TOOL_OPTIONS) - {"n"})
+    unknown = sorted(set(options) - set(TOOL_OPTIONS) - {"n", "resize_mask"})
     if unknown:
         problems.append(Problem(unknown[0], f"unknown option(s) {', '.join(unknown)} for a conversation turn; "
-                                            f"allowed: {', '.join(TOOL_OPTIONS)}"))
+                                            f"allowed: {', '.join(TOOL_OPTIONS)}, resize_mask"))
     return problems
 
 

@@ -7,7 +7,7 @@ takes them out of a call's keyword arguments, so what is left are request fields
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ class RunOptions:
 
     client: Any = None
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never shown (tracebacks, debuggers print reprs)
     store: Store | str | Path | None = None
     cache: bool = False
     max_retries: int | None = DEFAULT_MAX_RETRIES

@@ -264,15 +264,18 @@ class History:
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per image of this view: id, run_id, index, created (UTC), call, model, prompt, width,
-        height, cost_usd, batch_id, path, params (pandas is imported only here)."""
+        height, cost_usd, batch_id, path, params, and for conversation turns thread, turn, response_id and
+        previous_response_id (pandas is imported only here)."""
         try:
             import pandas as pd
         except ImportError as exc:
             raise ImportError("History.to_pandas() needs pandas: pip install pandas") from exc
         names = ["id", "run_id", "index", "created", "call", "model", "prompt", "width", "height", "cost_usd",
-                 "batch_id", "path", "params"]
+                 "batch_id", "path", "params", "thread", "turn", "response_id", "previous_response_id"]
+        turn_ids = ", ".join(f"CASE WHEN thread IS NULL THEN NULL ELSE json_extract({RECORD}, '$.{key}') END"
+                             for key in ("response_id", "previous_response_id"))
         rows = self._rows("id, run_id, idx, created_us, call, model, prompt, width, height, cost, batch_id, file, "
-                          "params", f"ORDER BY {order_by(self._sort)}")
+                          f"params, thread, turn, {turn_ids}", f"ORDER BY {order_by(self._sort)}")
         frame = pd.DataFrame.from_records(rows, columns=names)
         frame["created"] = pd.to_datetime(frame["created"], unit="us", utc=True)
         frame["path"] = [str(self.folder / file) for file in frame["path"]]
