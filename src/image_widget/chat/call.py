@@ -24,6 +24,7 @@ from image_widget.base.errors import (
     translate_error,
 )
 from image_widget.client.sdk import SDKResponse
+from image_widget.client.wire import guarded_partial
 
 __all__ = ["NOT_RESENT", "Answer", "send_turn"]
 
@@ -121,7 +122,7 @@ class _Reading:
     """The state of one streamed answer as its events arrive."""
 
     def __init__(self, on_partial: Callable[[int, Any], Any] | None) -> None:
-        self.on_partial = on_partial
+        self.on_partial = guarded_partial(on_partial)
         self.response_id: str | None = None
         self.request_id: str | None = None
         self.partials = 0

@@ -25,6 +25,7 @@ from image_widget.base.errors import (
     ResponseFormatError,
     translate_error,
 )
+from image_widget.client.wire import guarded_partial
 
 if TYPE_CHECKING:
     from image_widget.client.backend import Backend
@@ -64,6 +65,7 @@ class SDKCall:
         self.client = client
         self.request = request
         self.backend = backend
+        self.on_partial = guarded_partial(request.on_partial)
         from openai.resources.images import AsyncImages
 
         self.is_async = isinstance(client.images, AsyncImages)
@@ -129,11 +131,11 @@ class SDKCall:
         kind = str(getattr(event, "type", ""))
         if kind.endswith("partial_image"):
             response.partials += 1
-            if self.request.on_partial is not None:
+            if self.on_partial is not None:
                 preview = images.decode_image(base64.b64decode(event.b64_json))
                 if self.request.finish is not None:  # previews line up with the input like the result
                     preview = self.request.finish.preview(preview)
-                self.request.on_partial(int(event.partial_image_index), preview)
+                self.on_partial(int(event.partial_image_index), preview)
         elif kind.endswith("completed"):
             response.b64_images.append(event.b64_json)
             response.revised_prompts.append(None)

@@ -24,6 +24,29 @@ if TYPE_CHECKING:
 PartialCallback = Callable[[int, "Image"], Any]
 
 
+def guarded_partial(callback: PartialCallback | None) -> PartialCallback | None:
+    """`callback` with its errors turned into one warning: the stream it previews is paid for and is read
+    to its end (an error raised into the stream would lose the image); previews stop after the first."""
+    if callback is None:
+        return None
+    failed = False
+
+    def call(index: int, image: Image) -> None:
+        nonlocal failed
+        if failed:
+            return
+        try:
+            callback(index, image)
+        except Exception as exc:  # noqa: BLE001 - the caller's code; said as a warning, the run goes on
+            failed = True
+            from image_widget.base.warn import warn_at_caller
+
+            warn_at_caller(f"on_partial raised {type(exc).__name__}: {exc}; previews stopped, the image is still "
+                           "received and saved", RuntimeWarning)
+
+    return call
+
+
 @dataclass
 class Request:
     """One request as the API will see it: endpoint, fields, upload files, and how to report progress."""
