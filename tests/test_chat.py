@@ -244,6 +244,9 @@ def test_an_unknown_previous_response_is_the_servers_free_400(emulator: Emulator
         chat.send("make it night")
     assert caught.value.param == "previous_response_id"
     assert "not sent again" not in str(caught.value)
+    assert "has no response resp_doesnotexist" in str(caught.value)
+    assert "nothing was billed" in str(caught.value)
+    assert "image=chat.last_path" in str(caught.value)  # the way on
 
 
 def test_defaults_are_current_models(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from image_widget import images
+from image_widget.base.errors import APIRequestError
 from image_widget.base.runtime import run_sync
 from image_widget.chat import money
 from image_widget.chat.call import send_turn
@@ -213,8 +214,11 @@ class Chat:
                         turn.request.file_hashes())
         client = backend.async_client(max_retries=0, timeout=self._run.timeout)
         started = time.monotonic()
-        answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
-                                 on_partial=turn.request.on_partial)
+        try:
+            answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
+                                     on_partial=turn.request.on_partial)
+        except APIRequestError as exc:
+            raise _gone_response(exc, turn.previous_response_id) from None
         saving = persist.Saving(turn.request, disk, backend, self.image_model, key, early.cost, prices,
                                 started=started)
         saving.actual = money.actual(turn, answer.image_usage, answer.usage, answer.meta, prices)
@@ -255,6 +259,19 @@ class Chat:
         self._chain.append(str(turn.request.params.get("prompt")))
         self._last_mainline = usage
         self.last_path = result.paths[0] if result.paths else self.last_path
+
+
+def _gone_response(exc: APIRequestError, previous: str | None) -> APIRequestError:
+    """The server's 400 for a response it no longer has, said with what it means and the way on."""
+    if exc.param != "previous_response_id" or previous is None:
+        return exc
+    detail = (f"the server has no response {previous}, which this thread continues (previous_response_id): it "
+              "was deleted, has expired (stored responses are kept 30 days by default, OpenAI's forum) or was "
+              "made with another server or key; nothing was billed")
+    hint = ("go on from the turn's image instead: chat.send(prompt, image=chat.last_path) starts a new "
+            "conversation from it")
+    return type(exc)(detail, status=exc.status, code=exc.code, param=exc.param, request_id=exc.request_id,
+                     hint=hint, origin=exc.origin)
 
 
 def _size_of(record: Mapping[str, Any]) -> tuple[int, int] | None:
