@@ -228,6 +228,20 @@ def test_a_server_error_is_not_sent_again(emulator: Emulator, tmp_path: Path) ->
     assert chat.response_id is None
 
 
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(("kind", "said"), [("truncated_b64", "corrupt"), ("empty_data", "has no image")])
+def test_a_broken_image_in_the_answer_is_said_and_not_sent_again(emulator: Emulator, tmp_path: Path, kind: str,
+                                                                   said: str, stream: bool) -> None:
+    """The emulator's data faults reach a turn too (they were used up and the turn succeeded), streamed or not."""
+    chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=3)
+    emulator.inject(Fault(kind=kind))  # type: ignore[arg-type]
+    with pytest.raises(iw.APIRequestError, match=said):
+        chat.send("a red fox in snow", **({"partial_images": 1} if stream else {}))
+    assert len(turns_sent(emulator)) == 1
+    assert chat.turn == 0
+    assert chat.send("a red fox in snow").record["turn"] == 1  # the fault was one answer, not the server
+
+
 def test_a_rate_limit_is_waited_out_and_sent_again(emulator: Emulator, tmp_path: Path) -> None:
     chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=2)
     emulator.inject(Fault(status=429, retry_after=0.01))

@@ -6,12 +6,15 @@ the two usages add up. Raw HTTP, answers checked against OpenAI's description (s
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 import pytest
+from PIL import Image
 
 from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
@@ -214,3 +217,21 @@ def test_the_two_usages_add_up_and_follow_quality_and_inputs(http: httpx2.Client
     assert high["tool_usage"]["image_gen"]["output_tokens"] > low["tool_usage"]["image_gen"]["output_tokens"]
     assert low["tool_usage"]["image_gen"]["input_tokens_details"]["image_tokens"] == 0
     assert edit["tool_usage"]["image_gen"]["input_tokens_details"]["image_tokens"] > 0, "the edit reads the image"
+
+
+@pytest.mark.parametrize("kind", ["truncated_b64", "empty_data", "wrong_size"])
+def test_data_faults_are_carried_by_a_plain_answer(http: httpx2.Client, emulator: Emulator, kind: str) -> None:
+    """As for images, the answer itself is broken (a cut base64 image, no image, half the size), not a 500."""
+    emulator.inject(Fault(kind=kind))  # type: ignore[arg-type]
+    answer = turn(http)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    spec.check("Response", body)
+    (call,) = [item for item in body["output"] if item["type"] == "image_generation_call"]
+    if kind == "empty_data":
+        assert call["result"] is None
+    elif kind == "truncated_b64":
+        assert len(call["result"]) % 4 != 0
+    else:
+        assert call["size"] == "1024x1024"  # asked for and said; the image itself is half of it
+        assert Image.open(io.BytesIO(base64.b64decode(call["result"]))).size == (512, 512)

@@ -89,8 +89,9 @@ class TurnStream:
     "not found" (its `background` option exists so that a response outlives a dropped stream).
     """
 
-    def __init__(self, turn: Turn, partials: Callable[[int], Awaitable[bytes]], finish: Callable[[], Awaitable[str]],
-                 keep: Callable[[dict[str, Any]], None], count: int, fault: Fault | None, interval_s: float) -> None:
+    def __init__(self, turn: Turn, partials: Callable[[int], Awaitable[bytes]],
+                 finish: Callable[[], Awaitable[str | None]], keep: Callable[[dict[str, Any]], None], count: int,
+                 fault: Fault | None, interval_s: float) -> None:
         self.turn, self.partials, self.finish, self.keep, self.count = turn, partials, finish, keep, count
         self.fault, self.interval_s = fault, interval_s
         self.completed: dict[str, Any] | None = None

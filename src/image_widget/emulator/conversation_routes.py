@@ -1,7 +1,8 @@
 """`POST /v1/responses` with the image_generation tool, and `GET` / `DELETE /v1/responses/{id}`.
 
 A turn is checked in the order the real API checks (auth, body, previous response, tool, image options),
-then faults apply as for images (429, 500, slow answers, a dropped stream), then the image is drawn: an
+then faults apply as for images (429, 500, slow answers, a dropped stream; a cut base64 image, no image or
+half the size in the answer itself, streamed or not), then the image is drawn: an
 edit of the conversation's last image (or the turn's own input images) when there is one, else a new
 image. The mask is guidance, as it is for `/v1/images/edits`. Answers: `conversation_events`.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from base64 import b64encode
 from typing import Any
 
 from PIL import Image
@@ -26,7 +26,7 @@ from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_
 from image_widget.emulator.model_routes import is_shut_down, is_unknown, unknown_model_message
 from image_widget.emulator.parsing import ParseError
 from image_widget.emulator.plan import extra_problems, plan_request
-from image_widget.emulator.responses import DropResponse, error_response, fault_response, problem_code
+from image_widget.emulator.responses import DropResponse, error_response, fault_response, image_b64, problem_code
 from image_widget.emulator.routes import LoggedApp, _authorized, _pause
 from image_widget.emulator.state import EmulatorState, Fault, RequestLog
 from image_widget.facts.capabilities import DEFAULT_MODEL, validate
@@ -83,7 +83,8 @@ class ResponsesEndpoint(LoggedApp):
         delay = state.config.latency_s + (fault.seconds if fault else 0.0)
         if delay > 0:
             await _pause(state, delay)
-        if fault is not None and (fault.kind == "status" or (not stream and fault.kind not in ("drop", "slow"))):
+        answered = ("drop", "slow", "truncated_b64", "empty_data", "wrong_size")  # faults the answer itself carries
+        if fault is not None and (fault.kind == "status" or (not stream and fault.kind not in answered)):
             status_fault = fault if fault.kind == "status" else Fault(status=500, message=fault.message)
             return fault_response(status_fault, str(body.get("model")))
         return await self._answer(turn, kind, params, fault, stream)
@@ -169,10 +170,12 @@ class ResponsesEndpoint(LoggedApp):
         spec = plan.specs[0]
         done: list[str] = []
 
-        async def finish() -> str:
+        async def finish() -> str | None:
+            if fault is not None and fault.kind == "empty_data":
+                return None  # the model answered without the image (its call has no result)
             if not done:
                 data = await asyncio.to_thread(render.render, plan.kind, spec, plan.inputs)
-                done.append(b64encode(data).decode("ascii"))
+                done.append(image_b64(data, fault))  # cut in the middle for a `truncated_b64` fault
             return done[0]
 
         def keep(response: dict[str, Any]) -> None:

@@ -105,7 +105,7 @@ class DropResponse:
 # ---------------------------------------------------------------------------------------------- bodies
 
 
-def _b64(data: bytes, fault: Fault | None) -> str:
+def image_b64(data: bytes, fault: Fault | None) -> str:
     """Base64 of an image; cut mid-way (and not at a 4-character boundary) for a `truncated_b64` fault."""
     text = b64encode(data).decode("ascii")
     if fault is not None and fault.kind == "truncated_b64":
@@ -122,7 +122,7 @@ def response_body(plan: Plan, images: list[bytes], fault: Fault | None,
     elif url_for is not None:
         data = [{"url": url_for(img)} for img in images]
     else:
-        data = [{"b64_json": _b64(img, fault)} for img in images]
+        data = [{"b64_json": image_b64(img, fault)} for img in images]
     body: dict[str, Any] = {"created": int(time.time()), "data": data}
     if not plan.legacy_style:
         body.update(background=plan.background, output_format=plan.output_format, quality=plan.quality,
@@ -161,13 +161,13 @@ class EventStream:
                 data = await asyncio.to_thread(render.render_partial, kind, spec, plan.inputs, i,
                                                plan.partial_images)
                 yield _sse(f"{self.prefix}.partial_image",
-                           {"type": f"{self.prefix}.partial_image", "b64_json": _b64(data, None),
+                           {"type": f"{self.prefix}.partial_image", "b64_json": image_b64(data, None),
                             "partial_image_index": i, **self._common()})
             if self.fault is not None and self.fault.kind == "empty_data":
                 continue
             await asyncio.sleep(self.interval_s)
             final = await asyncio.to_thread(render.render, kind, spec, plan.inputs)
-            payload: dict[str, Any] = {"type": f"{self.prefix}.completed", "b64_json": _b64(final, self.fault),
+            payload: dict[str, Any] = {"type": f"{self.prefix}.completed", "b64_json": image_b64(final, self.fault),
                                        **self._common(), "usage": plan.usage_each}
             if plan.safety_identifier:
                 payload["safety_identifier"] = plan.safety_identifier
