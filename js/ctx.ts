@@ -57,6 +57,7 @@ export class Ctx {
   private readonly lostHandlers: (() => void)[] = [];
   private readonly unapplied = new Map<number, Partial<Options>>();
   private optionsSeq = 0;
+  private readonly optionsView = randomId("options");
   disposed = false;
   /** The widget lost its kernel: a send failed ("Cannot send"), or the host said the comm went away. */
   lost = false;
@@ -105,7 +106,7 @@ export class Ctx {
     if (this.disposed || this.lost) return;
     const seq = ++this.optionsSeq;
     this.unapplied.set(seq, { ...patch });
-    this.send({ type: "options_patch", seq, changes: patch });
+    this.send({ type: "options_patch", seq, view: this.optionsView, changes: patch });
   }
   /** The kernel applied the patches up to `seq`: its options (already synced) are the truth again. */
   private applied(seq: number): void {
@@ -190,7 +191,10 @@ export class Ctx {
   }
 
   private route(msg: Reply, buffers: DataView[] | undefined): void {
-    if (msg && msg.type === "options_applied") this.applied(msg.seq);
+    // each view numbers its own patches: another view's answer says nothing about this one's
+    if (msg && msg.type === "options_applied" && (msg.view ?? this.optionsView) === this.optionsView) {
+      this.applied(msg.seq);
+    }
     if (!msg || !("request_id" in msg)) return;
     const waiting = this.pending.get(msg.request_id);
     if (!waiting || waiting.type !== msg.type) return;

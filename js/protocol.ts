@@ -194,7 +194,7 @@ export type Command =
   | { type: "refine_select"; id: string }
   | { type: "refine_new" }
   | { type: "ping"; request_id: string }
-  | { type: "options_patch"; seq: number; changes: Partial<Options> };
+  | { type: "options_patch"; seq: number; view: string; changes: Partial<Options> };
 
 /** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
 export interface CompareItem {
@@ -264,6 +264,8 @@ export interface PongReply {
 export interface OptionsAppliedReply {
   type: "options_applied";
   seq: number;
+  /** The view whose patch this answers (each view numbers its own patches). */
+  view?: string;
 }
 
 /** A change to the history strip (widget/history_diff.py): `items[].thumb` is the index of a buffer. */

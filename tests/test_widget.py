@@ -806,3 +806,14 @@ def test_add_inputs_from_python_is_all_or_nothing(make_widget: Callable[..., tup
     assert w.inputs == []
     w.add_inputs()  # nothing given: nothing happens
     assert w.inputs == []
+
+
+def test_an_options_patch_is_answered_to_the_view_that_sent_it(make_widget: Any) -> None:
+    """Two views of one widget number their patches apart: the answer names the view it is for."""
+    widget, sent = make_widget()
+    msg(widget, {"type": "options_patch", "seq": 1, "view": "options-a", "changes": {"quality": "high"}})
+    msg(widget, {"type": "options_patch", "seq": 1, "view": "options-b", "changes": {"n": 2}})
+    assert [c for c, _ in sent.custom("options_applied")] == [
+        {"type": "options_applied", "seq": 1, "view": "options-a"},
+        {"type": "options_applied", "seq": 1, "view": "options-b"}]
+    assert (widget.options["quality"], widget.options["n"]) == ("high", 2)

@@ -20,7 +20,8 @@ def test_option_change_sends_only_that_key(harness: Harness) -> None:
     harness.mount()
     harness.page.select_option(control("quality"), "high")
     (patch,) = [m["content"] for m in harness.wait_sent("options_patch", 1)]
-    assert patch == {"type": "options_patch", "seq": 1, "changes": {"quality": "high"}}
+    assert patch == {"type": "options_patch", "seq": 1, "view": patch["view"], "changes": {"quality": "high"}}
+    assert patch["view"].startswith("options-")  # each view numbers its own patches
     assert harness.state("options")["quality"] == "high"  # applied by the (fake) kernel and shown
     assert "save_changes" not in harness.calls(), "options are never written as the whole trait"
 

@@ -306,6 +306,7 @@ def _refine_new(w: CommandHost, _msg: Any, _buffers: list[bytes]) -> None:
 class OptionsPatch(TypedDict):
     type: Literal["options_patch"]
     seq: int  # the page's count of patches: answered with `options_applied` once this one is applied
+    view: str  # which view counted it (two views of one widget count apart)
     changes: dict[str, Any]  # only the keys the page changed
 
 
@@ -317,7 +318,7 @@ def _options_patch(w: CommandHost, msg: OptionsPatch, _buffers: list[bytes]) -> 
         merged = merge_options(changes, w.options)
         if merged != w.options:
             w.options = merged
-    w.send({"type": "options_applied", "seq": msg.get("seq")})
+    w.send({"type": "options_applied", "seq": msg.get("seq"), "view": msg.get("view")})
 
 
 def _ping(w: CommandHost, msg: Any, _buffers: list[bytes]) -> None:
