@@ -7,6 +7,7 @@ request is sent; a failure that may have reached the server is never sent again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
+from image_widget.chat import call as chat_call
 from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
 from image_widget.images import ImageInputError, ImageInputWarning
@@ -248,6 +250,27 @@ def test_a_rate_limit_is_waited_out_and_sent_again(emulator: Emulator, tmp_path:
     result = chat.send("a red fox in snow")
     assert len(turns_sent(emulator)) == 2
     assert result.record["turn"] == 1
+
+
+def test_a_rate_limit_waits_as_long_as_the_server_asks(emulator: Emulator, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`retry-after-ms` (OpenAI's header) decides the wait, not our own backoff; the wait itself is recorded,
+    not slept."""
+    asked: list[float] = []
+
+    async def record(seconds: float) -> None:
+        asked.append(seconds)
+
+    class Clock:
+        def __getattr__(self, name: str) -> Any:
+            return record if name == "sleep" else getattr(asyncio, name)
+
+    monkeypatch.setattr(chat_call, "asyncio", Clock())
+    chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=2)
+    emulator.inject(Fault(status=429, retry_after_ms=1500))
+    chat.send("a red fox in snow")
+    assert asked == [1.5]
+    assert len(turns_sent(emulator)) == 2
 
 
 def test_an_unknown_previous_response_is_the_servers_free_400(emulator: Emulator, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,25 @@ def test_rate_limits_are_backed_off(emulator: Emulator, run: dict[str, Any],
     result = sweeps.sweep("a {x}", x=["cat"], max_retries=0, **run)
     assert result.failures == []
     assert result.cells[0].attempts == 4
+
+
+def test_a_rate_limit_waits_as_long_as_the_server_asks(emulator: Emulator, run: dict[str, Any],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's `retry-after-ms` decides the wait, not the sweep's own backoff (recorded, not slept)."""
+    asked: list[float] = []
+
+    async def record(seconds: float) -> None:
+        asked.append(seconds)
+
+    class Clock:
+        def __getattr__(self, name: str) -> Any:
+            return record if name == "sleep" else getattr(asyncio, name)
+
+    monkeypatch.setattr(sweeps, "asyncio", Clock())
+    emulator.inject(Fault(status=429, retry_after_ms=2500))
+    result = sweeps.sweep("a {x}", x=["cat"], max_retries=0, **run)
+    assert result.failures == []
+    assert asked == [2.5]
 
 
 def test_rerun_with_cache_sends_nothing(emulator: Emulator, run: dict[str, Any]) -> None:

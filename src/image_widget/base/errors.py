@@ -60,6 +60,8 @@ class APIRequestError(RuntimeError):
         self.detail = message
         self.saved: list[Path] = list(saved)
         """Images of this request that arrived and were saved before it failed (a stream that broke)."""
+        self.retry_after_s: float | None = None
+        """How long the server asked to wait before trying again (its `retry-after-ms` / `retry-after`)."""
         text = message + (f" — {self.hint}" if self.hint else "")
         if request_id:
             text += f" (request id {request_id})"
@@ -294,8 +296,25 @@ def translate_error(exc: BaseException, backend: Scrubber) -> APIRequestError:
         kind = UnverifiedOrganisationError
     elif kind is RateLimitedError and code_text == "insufficient_quota":
         kind = QuotaExceededError
-    return kind(message, status=status, code=code_text, param=getattr(exc, "param", None),
-                request_id=getattr(exc, "request_id", None), retry_may_bill=may_bill, origin=name)
+    error = kind(message, status=status, code=code_text, param=getattr(exc, "param", None),
+                 request_id=getattr(exc, "request_id", None), retry_may_bill=may_bill, origin=name)
+    error.retry_after_s = _retry_after(getattr(getattr(exc, "response", None), "headers", None))
+    return error
+
+
+def _retry_after(headers: Any) -> float | None:
+    """The wait a 429 or 503 asks for, in seconds: `retry-after-ms` (OpenAI's), else `retry-after` in seconds
+    (an HTTP date is left to the caller's own backoff)."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            value = float(headers.get(name))
+        except (TypeError, ValueError):
+            continue
+        if value >= 0:
+            return value * scale
+    return None
 
 
 # --------------------------------------------------------------------------------------------- banner

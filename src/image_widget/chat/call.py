@@ -68,7 +68,8 @@ async def send_turn(client: Any, body: dict[str, Any], backend: Any, *, retries:
             if attempt >= retries or exc.code == "insufficient_quota":
                 raise
             attempt += 1
-            await asyncio.sleep(min(_MAX_WAIT_S, 0.5 * 2 ** attempt))
+            asked = exc.retry_after_s  # the server's own word on how long, where it gave one
+            await asyncio.sleep(min(_MAX_WAIT_S, asked if asked is not None else 0.5 * 2 ** attempt))
 
 
 async def _once(client: Any, body: dict[str, Any], backend: Any,

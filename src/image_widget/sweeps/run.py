@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CONCURRENCY = 4
 BACKOFF_S = (1.0, 2.0, 4.0)
+MAX_WAIT_S = 60.0
+"""The longest wait a server's `retry-after` gets from a sweep before it tries the cell again."""
 _RUN_KEYS = set(RUN_KEYS) - {"cache"}  # a sweep has its own `cache` (on by default)
 
 
@@ -129,7 +131,7 @@ async def _run_cell(cell: Cell, cache: bool, run: dict[str, Any]) -> None:
             cell.error = str(exc)
             if exc.status != 429 or wait is None:
                 break
-            await asyncio.sleep(wait)
+            await asyncio.sleep(min(MAX_WAIT_S, exc.retry_after_s) if exc.retry_after_s is not None else wait)
         except Exception as exc:  # noqa: BLE001 - one bad cell must not lose the others
             cell.error = f"{type(exc).__name__}: {exc}"
             break
