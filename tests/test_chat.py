@@ -7,7 +7,6 @@ request is sent; a failure that may have reached the server is never sent again.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from image_widget.chat import call as chat_call
 from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
 from image_widget.images import ImageInputError, ImageInputWarning
+from support.clock import record_sleeps
 from support.images import mask_png, png
 
 KEY = "sk-test"
@@ -256,16 +256,7 @@ def test_a_rate_limit_waits_as_long_as_the_server_asks(emulator: Emulator, tmp_p
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """`retry-after-ms` (OpenAI's header) decides the wait, not our own backoff; the wait itself is recorded,
     not slept."""
-    asked: list[float] = []
-
-    async def record(seconds: float) -> None:
-        asked.append(seconds)
-
-    class Clock:
-        def __getattr__(self, name: str) -> Any:
-            return record if name == "sleep" else getattr(asyncio, name)
-
-    monkeypatch.setattr(chat_call, "asyncio", Clock())
+    asked = record_sleeps(monkeypatch, chat_call)
     chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=2)
     emulator.inject(Fault(status=429, retry_after_ms=1500))
     chat.send("a red fox in snow")

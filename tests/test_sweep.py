@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 from image_widget.emulator import Emulator, Fault
 from image_widget.sweeps import run as sweeps
 from support import waiting
+from support.clock import record_sleeps
 from support.held import held
 
 KEY = "sk-test-sweep-0123456789"
@@ -108,16 +108,7 @@ def test_rate_limits_are_backed_off(emulator: Emulator, run: dict[str, Any],
 def test_a_rate_limit_waits_as_long_as_the_server_asks(emulator: Emulator, run: dict[str, Any],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The server's `retry-after-ms` decides the wait, not the sweep's own backoff (recorded, not slept)."""
-    asked: list[float] = []
-
-    async def record(seconds: float) -> None:
-        asked.append(seconds)
-
-    class Clock:
-        def __getattr__(self, name: str) -> Any:
-            return record if name == "sleep" else getattr(asyncio, name)
-
-    monkeypatch.setattr(sweeps, "asyncio", Clock())
+    asked = record_sleeps(monkeypatch, sweeps)
     emulator.inject(Fault(status=429, retry_after_ms=2500))
     result = sweeps.sweep("a {x}", x=["cat"], max_retries=0, **run)
     assert result.failures == []
