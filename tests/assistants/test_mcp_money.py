@@ -17,7 +17,7 @@ from image_widget.base.errors import APIRequestError
 from image_widget.client.backend import resolve_backend
 from image_widget.emulator import Emulator, Fault
 from image_widget.facts import cost as pricing
-from image_widget.mcp import tools
+from image_widget.mcp import refine, tools
 from image_widget.mcp.paths import AllowedRoots
 from image_widget.mcp.session import Budget, BudgetRefused, Session
 from image_widget.store import Store
@@ -95,3 +95,22 @@ async def test_a_failed_call_is_not_retried_and_keeps_its_reservation(emulator: 
     with pytest.raises(APIRequestError):
         await tools.edit(session, "a red door", "big.png", RECT, None, {"quality": "low"}, False)
     assert len(_edits(emulator)) == 1, "the edit was retried"
+
+
+async def test_a_refused_call_gives_its_reservation_back(emulator: Emulator, big_photo: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 4xx is the server refusing before any work: never billed, so the budget gets the reservation back
+    (a 500 keeps it: see above). Both for images and for conversation turns."""
+    session = _session(emulator, big_photo, monkeypatch, 1.0)
+    emulator.inject(Fault(status=400, message="Invalid value for 'quality'.", param="quality"))
+    with pytest.raises(APIRequestError):
+        await tools.generate(session, "a fox", {"size": "1024x1024", "quality": "low"}, False)
+    assert session.budget.committed == 0
+    emulator.inject(Fault(status=429, retry_after=0.01))
+    with pytest.raises(APIRequestError):
+        await refine.refine(session, "a red fox in snow", None, None, None, {"quality": "low"}, False)
+    assert session.budget.committed == 0
+    emulator.inject(Fault(status=500))
+    with pytest.raises(APIRequestError):
+        await refine.refine(session, "a red fox in snow", None, None, None, {"quality": "low"}, False)
+    assert session.budget.committed > 0

@@ -54,7 +54,11 @@ async def refine(session: Session, prompt: str, thread: str | None, image_id: st
         mask_input = session.mask(mask, base)
     estimate = chat.estimate(prompt, image=start, mask=mask_input, **options)
     reserved = await session.budget.reserve(estimate.budget() if session.budget.limit is not None else estimate.cost)
-    result = await chat.asend(prompt, image=start, mask=mask_input, **options)
+    try:
+        result = await chat.asend(prompt, image=start, mask=mask_input, **options)
+    except Exception as exc:
+        await session.budget.release_if_refused(reserved, exc)
+        raise
     await session.budget.settle(reserved, result.cost)
     record = result.record
     summary = {**tools.result_summary(result, estimate.cost), "reserved_usd": round(reserved, 6),

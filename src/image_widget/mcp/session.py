@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image
 
+from image_widget.base.errors import APIRequestError
 from image_widget.client.backend import Backend, resolve_backend
 from image_widget.facts import cost as pricing
 from image_widget.mcp.paths import AllowedRoots, PathRefused, as_list, too_broad
@@ -66,6 +67,13 @@ class Budget:
         if actual.usd is not None:
             async with self._lock:
                 self.committed += actual.usd - reserved
+
+    async def release_if_refused(self, reserved: float, exc: BaseException) -> None:
+        """Give a reservation back when the server refused the request before any work (a 4xx answer with
+        nothing saved): that request was never billed. Anything else may have been, and stays counted."""
+        refused = isinstance(exc, APIRequestError) and exc.status is not None and 400 <= exc.status < 500
+        if refused and not getattr(exc, "saved", None):
+            await self.settle(reserved, pricing.Cost.of(0.0))
 
     def describe(self) -> dict[str, Any]:
         left = None if self.limit is None else max(self.limit - self.committed, 0.0)

@@ -94,7 +94,11 @@ async def _send(session: Session, request: Request, previews: bool) -> Outcome:
     reservation = budgeting.reservation(taught.budget(), request.params, request.input_sizes(),
                                         capped=session.budget.limit is not None)
     reserved = await session.budget.reserve(reservation)
-    result = await run(request, RunOptions(store=session.store, max_retries=NO_RETRIES))
+    try:
+        result = await run(request, RunOptions(store=session.store, max_retries=NO_RETRIES))
+    except Exception as exc:
+        await session.budget.release_if_refused(reserved, exc)
+        raise
     await session.budget.settle(reserved, result.cost)
     summary = {**result_summary(result, estimate), "reserved_usd": round(reserved, 6)}
     return summary, previews_of(summary, result.paths, previews)
