@@ -49,7 +49,7 @@ def test_three_turns_continue_each_other_and_are_stored_like_images(emulator: Em
     assert records[1]["previous_response_id"] == records[0]["response_id"]
     assert records[2]["previous_response_id"] == records[1]["response_id"]
     assert [r["call"] for r in records] == ["refine"] * 3
-    assert records[2]["chain"] == ["a red fox in snow", "make it night"]
+    assert [e["prompt"] for e in records[2]["chain"]] == ["a red fox in snow", "make it night"]
     assert records[1]["action"] in ("edit", "generate")
     assert records[0]["mainline_model"] == chat.model
     assert isinstance(third.images[0], Image.Image)
@@ -79,7 +79,7 @@ def test_a_branch_continues_from_an_earlier_turn_in_a_new_thread(emulator: Emula
     assert record["previous_response_id"] == first.record["response_id"]
     assert record["turn"] == 2
     assert record["thread_parent"] == {"thread": chat.thread, "turn": 1, "response_id": first.record["response_id"]}
-    assert record["chain"] == ["a red fox in snow"]
+    assert [e["prompt"] for e in record["chain"]] == ["a red fox in snow"]
     assert chat.turn == 2  # the original chat is left as it was
     again = autumn.send("add falling leaves").record
     assert again["thread_parent"] is None

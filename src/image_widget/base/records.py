@@ -95,8 +95,9 @@ class ImageRecord(TypedDict, total=False):
     """What the image tool did: generate or edit (the answer's `action`, else what was asked)."""
     mainline_model: str | None
     """The mainline model that ran the conversation (`model` is the image model)."""
-    chain: list[str] | None
-    """The prompts of the earlier turns, oldest first, so `.code` can replay the conversation."""
+    chain: list[dict[str, Any] | str] | None
+    """The earlier turns, oldest first, as sent — {prompt, options, image?, mask?} (inputs by hash) — so
+    `.code` can replay the conversation; records from before 2026-12-04 hold only their prompts."""
     mainline_usage: dict[str, Any] | None
     """The mainline model's tokens (`Response.usage`); `usage` is the image tool's."""
 

@@ -29,6 +29,7 @@ from image_widget.client import persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
 from image_widget.client.options import RunOptions
+from image_widget.client.reproduce import chain_entry, record_entry
 from image_widget.client.request import resolve_store
 from image_widget.client.result import Result
 from image_widget.client.wire import PartialCallback
@@ -70,7 +71,8 @@ class Chat:
         self.turn = 0
         self.response_id: str | None = None
         self._image_size: tuple[int, int] | None = None
-        self._chain: list[str] = []
+        self._chain: list[dict[str, Any] | str] = []
+        """The earlier turns as sent (`reproduce.chain_entry`; a prompt alone from an older record)."""
         self._parent: dict[str, Any] | None = None
         self._last_mainline: dict[str, Any] | None = None
         self.last_path: Path | None = None
@@ -95,7 +97,7 @@ class Chat:
         self.turn = int(record.get("turn") or 0)
         self.response_id = str(record["response_id"])
         self._image_size = _size_of(record)
-        self._chain = [*(record.get("chain") or []), str(record.get("prompt") or "")]
+        self._chain = [*(record.get("chain") or []), record_entry(record)]
         self._last_mainline = record.get("mainline_usage")
         self.last_path = Path(str(record["path"])) if record.get("path") else None
         return self
@@ -256,7 +258,7 @@ class Chat:
         self.response_id = response_id
         self._parent = None  # only a branch's first turn names where it branched from
         self._image_size = _size_of(result.record) or self._image_size
-        self._chain.append(str(turn.request.params.get("prompt")))
+        self._chain.append(chain_entry(turn.request.params, turn.request.file_hashes()))
         self._last_mainline = usage
         self.last_path = result.paths[0] if result.paths else self.last_path
 

@@ -20,6 +20,7 @@ from image_widget.client import refs
 from image_widget.client.backend import resolve_backend
 from image_widget.client.edits import Holding, expand_request, lined_up_edit
 from image_widget.client.options import RunOptions
+from image_widget.client.reproduce import resend_code
 from image_widget.client.request import (
     resolve_store,
     run,
@@ -254,11 +255,15 @@ def rerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str |
 
 async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,
                  **overrides: Any) -> Result:
-    """Async twin of `rerun`. A string is an image id looked up in `store`."""
+    """Async twin of `rerun`. A string is an image id looked up in `store`. A conversation turn (`iw.Chat`) is
+    refused before anything is sent, with the `Chat(...).branch(...).send(...)` call that sends it again."""
     if isinstance(record, str):
         record = resolve_store(store).load(record)
     if isinstance(record, StoredImage):
         record = record.record
+    call = record_call(record)
+    if call == "refine":
+        raise _turn_refused(record)
     disk = resolve_store(store if store is not None else Path(str(record["path"])).parent)
     params = {**record.get("params", {}), **overrides}
     prompt = params.pop("prompt", None)
@@ -266,7 +271,6 @@ async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store 
     for entry in record.get("input_hashes") or []:
         role, digest = str(entry).split(":", 1)
         files.setdefault(role, []).append(disk.load_input(digest))
-    call = record_call(record)
     if call == "generate":
         return await agenerate(str(prompt), store=disk, **params)
     if call == "vary":
@@ -277,3 +281,15 @@ async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store 
         return await aexpand(files["image"], str(prompt), store=disk, **{**lined_up, **params})
     mask, markup = (files.get(k, [None])[0] for k in ("mask", "markup"))
     return await aedit(files["image"], str(prompt), mask=mask, markup=markup, store=disk, **{**lined_up, **params})
+
+
+def _turn_refused(record: Mapping[str, Any]) -> capabilities.ValidationError:
+    """A conversation turn goes through `iw.Chat`, which sits above these calls: the error names the one call
+    that sends it again as it was sent (one request), instead of a bare KeyError."""
+    how = ("from the response it continued (one request, a new branch)" if record.get("previous_response_id")
+           else "as a new conversation (one request)")
+    return capabilities.ValidationError([capabilities.Problem(
+        "record", f"record {record.get('id')} is turn {record.get('turn')} of conversation {record.get('thread')} "
+                  "(call 'refine'): iw.rerun sends Images API calls, not conversation turns. Send it again "
+                  f"{how}: {resend_code(record, absolute=True)} — add base_url=/api_key= to Chat if you gave them "
+                  "to rerun; or replay the whole conversation with its .code")])
