@@ -21,19 +21,9 @@ from image_widget.chat import call as chat_call
 from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
 from image_widget.images import ImageInputError, ImageInputWarning
+from support.chats import KEY, chat_kw, turns_sent
 from support.clock import record_sleeps
 from support.images import mask_png, png
-
-KEY = "sk-test"
-
-
-def chat_kw(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
-    return {"base_url": emulator.url, "api_key": KEY, "folder": tmp_path / "out", "size": "1024x1024",
-            "quality": "low"}
-
-
-def turns_sent(emulator: Emulator) -> list[Any]:
-    return [e for e in emulator.log if e.method == "POST" and e.path.rstrip("/").endswith("/responses")]
 
 
 def test_three_turns_continue_each_other_and_are_stored_like_images(emulator: Emulator, tmp_path: Path) -> None:

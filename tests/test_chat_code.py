@@ -17,18 +17,8 @@ import pytest
 
 import image_widget as iw
 from image_widget.emulator import Emulator
+from support.chats import KEY, chat_kw, turns_sent
 from support.images import mask_png, png
-
-KEY = "sk-test"
-
-
-def chat_kw(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
-    return {"base_url": emulator.url, "api_key": KEY, "folder": tmp_path / "out", "size": "1024x1024",
-            "quality": "low"}
-
-
-def turns_sent(emulator: Emulator) -> list[Any]:
-    return [e for e in emulator.log if e.method == "POST" and e.path.rstrip("/").endswith("/responses")]
 
 
 def shape(entry: Any) -> dict[str, Any]:
