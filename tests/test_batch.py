@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 import image_widget as iw
@@ -319,3 +320,26 @@ def test_a_sweep_over_models_sends_one_model_per_file_and_batch(emulator: Emulat
     assert s.last_status().state == "completed"
     assert [(r["prompt"], r["model"]) for r in s.records] == [
         (f"a {k}", m) for k in ("fox", "owl", "cat") for m in ("gpt-image-2", "gpt-image-1-mini")]
+
+
+def file_uploads(emulator: Emulator) -> int:
+    return sum(1 for e in emulator.log if e.method == "POST" and e.path.endswith("/files"))
+
+
+def test_a_batch_edit_uploads_again_an_input_the_server_no_longer_has(emulator: Emulator, tmp_path: Path) -> None:
+    """A direct edit can send again after the server's 400 for a gone file; a batch cannot (every line would
+    fail, hours later), so its inputs are looked up before the batch is made and uploaded again if gone."""
+    picture = png((256, 256))
+    first = iw.sweep("a {k}", k=["cup"], image=picture, quality="low", model="gpt-image-2", batch=True,
+                     **_opts(emulator, tmp_path))
+    first.wait(progress=False)
+    with httpx2.Client(base_url=emulator.url, headers={"Authorization": "Bearer sk-test-batch"}) as http:
+        for listed in http.get("/files", params={"purpose": "vision"}).json()["data"]:
+            assert http.delete(f"/files/{listed['id']}").status_code == 200
+    uploads = file_uploads(emulator)
+    second = iw.sweep("a {k}", k=["bowl"], image=picture, quality="low", model="gpt-image-2", batch=True,
+                      **_opts(emulator, tmp_path))
+    second.wait(progress=False)
+    assert second.errors == {}
+    assert len(second.records) == 1
+    assert file_uploads(emulator) == uploads + 2  # the picture once more, and the batch's input file

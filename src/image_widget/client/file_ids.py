@@ -51,14 +51,15 @@ class FileIds:
             return {}
         return value if isinstance(value, dict) else {}
 
-    def get(self, digest: str) -> str | None:
+    def get(self, digest: str, margin_s: float = EXPIRY_MARGIN_S) -> str | None:
+        """The file id of these bytes, unless it expires within `margin_s` (a batch needs its whole window)."""
         if self._seen is None:
             self._seen = self._read()
         entry = self._seen.get(digest)
         if not isinstance(entry, dict):
             return None
         expires = entry.get("expires_at")
-        if isinstance(expires, int | float) and expires - EXPIRY_MARGIN_S <= time.time():
+        if isinstance(expires, int | float) and expires - margin_s <= time.time():
             return None
         file_id = entry.get("file_id")
         return file_id if isinstance(file_id, str) else None
@@ -99,6 +100,19 @@ def _servers(folder: Path) -> list[str]:
     except (OSError, ValueError):
         return []
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+async def still_there(client: Any, file_id: str) -> bool:
+    """Whether the server still has `file_id` (`GET /v1/files/{id}`, free): a batch cannot upload again line by
+    line as a direct edit does, so its inputs are checked before the batch is made."""
+    import openai
+
+    try:
+        found = client.files.retrieve(file_id)
+        await found if asyncio.iscoroutine(found) else None
+    except openai.NotFoundError:
+        return False
+    return True
 
 
 async def upload(client: Any, name: str, data: bytes, content_type: str) -> tuple[str, int | None]:

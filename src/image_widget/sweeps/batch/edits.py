@@ -94,8 +94,13 @@ def take(axes: dict[str, Any], store: Store, model: str) -> BatchEdit | None:
                      images.sha256(masks[0][1]) if masks else None, holding.keep_unmasked, holding.feather, size)
 
 
+BATCH_WINDOW_S = 24 * 3600
+"""A batch may run this long (its `completion_window`): an input file must outlive it."""
+
+
 async def bind(intent: Intent, part: Part, client: Any, backend: Backend, store_folder: Path) -> None:
-    """Upload the inputs a part names (once per folder and server) and write their ids into the part."""
+    """Upload the inputs a part names (once per folder and server; again if the server no longer has them or
+    they would expire during the batch) and write their ids into the part."""
     if intent.edit is None or part.bound:
         return
     edit = BatchEdit.from_json(intent.edit)
@@ -103,7 +108,10 @@ async def bind(intent: Intent, part: Part, client: Any, backend: Backend, store_
     for sha in [*edit.images, *([edit.mask] if edit.mask else [])]:
         if sha in intent.input_files:
             continue
-        file_id = known.get(sha)
+        file_id = known.get(sha, margin_s=BATCH_WINDOW_S + file_ids.EXPIRY_MARGIN_S)
+        if file_id is not None and not await file_ids.still_there(client, file_id):
+            known.forget({file_id})  # deleted or expired at the server: every line naming it would fail
+            file_id = None
         if file_id is None:
             kept = next(iter((store_folder / "inputs").glob(f"{sha}.*")), None)
             if kept is None:
