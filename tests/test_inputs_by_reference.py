@@ -4,16 +4,19 @@ a file the server lost is uploaded again once; wrong references are refused befo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx2
 import pytest
 
 import image_widget as iw
-from image_widget.client import file_ids
+from image_widget.client import file_ids, refs
 from image_widget.emulator import Emulator
+from image_widget.images import ImageInputError
 from support import spec
 from support.images import mask_png, png
 from support.raw_api import AUTH, upload
@@ -158,3 +161,45 @@ def test_seventeen_references_are_refused_before_any_edit(emulator: Emulator, ht
     with pytest.raises(iw.images.ImageInputError, match="16"):
         iw.edit([file_id] * 17, "x", **run_kw(emulator, tmp_path))
     assert not edits(emulator)
+
+
+class _Flood(BaseHTTPRequestHandler):
+    """A picture URL that sends 20 MB, saying its length or not; `finished` if all of it was taken."""
+
+    finished: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        if self.path == "/declared":
+            self.send_header("Content-Length", str(20 * 2**20))
+        self.end_headers()
+        try:
+            for _ in range(320):
+                self.wfile.write(b"\0" * 65536)
+            self.finished.append(self.path)
+        except OSError:  # the client stopped reading: what the limit is for
+            pass
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("path", ["/declared", "/undeclared"])
+def test_a_download_stops_at_the_limit(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       path: str) -> None:
+    """An image by URL is read only up to the limit (its declared length refused at once; a server that
+    does not say is cut off there), not taken whole into memory first."""
+    monkeypatch.setattr(refs, "MAX_DOWNLOAD_BYTES", 256 * 1024)
+    _Flood.finished = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flood)
+    server.protocol_version = "HTTP/1.0"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ImageInputError, match="larger than"):
+            iw.edit(f"http://127.0.0.1:{server.server_port}{path}", "a red door", **run_kw(emulator, tmp_path))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Flood.finished == []
+    assert edits(emulator) == []

@@ -89,15 +89,25 @@ async def _download(ref: Ref, param: str, client: Any) -> bytes:
     import httpx2
 
     url = str(ref.image_url)
+    too_big = ImageInputError(f"{param}: the image at {url} is larger than 50 MB")
+    chunks: list[bytes] = []
     try:
-        async with httpx2.AsyncClient(timeout=30, follow_redirects=True) as http:
-            answer = await http.get(url)
+        async with httpx2.AsyncClient(timeout=30, follow_redirects=True) as http, http.stream("GET", url) as answer:
             answer.raise_for_status()
+            declared = answer.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
+                raise too_big  # said before a byte of it is read
+            read = 0
+            async for chunk in answer.aiter_bytes():
+                read += len(chunk)
+                if read > MAX_DOWNLOAD_BYTES:  # a server that does not say, or says less: stop at the limit
+                    raise too_big
+                chunks.append(chunk)
+    except ImageInputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any network failure is the input's problem, said plainly
         raise ImageInputError(f"{param}: the image at {url} could not be downloaded ({exc})") from None
-    if len(answer.content) > MAX_DOWNLOAD_BYTES:
-        raise ImageInputError(f"{param}: the image at {url} is larger than 50 MB")
-    return bytes(answer.content)
+    return b"".join(chunks)
 
 
 async def _maybe_await(value: Any) -> Any:
