@@ -4,6 +4,7 @@ a file the server lost is uploaded again once; wrong references are refused befo
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,8 +15,8 @@ import httpx2
 import pytest
 
 import image_widget as iw
-from image_widget.client import file_ids, refs
-from image_widget.emulator import Emulator
+from image_widget.client import file_ids, json_edit, refs
+from image_widget.emulator import Emulator, image_refs
 from image_widget.images import ImageInputError
 from support import spec
 from support.images import mask_png, png
@@ -203,3 +204,29 @@ def test_a_download_stops_at_the_limit(emulator: Emulator, tmp_path: Path, monke
         server.server_close()
     assert _Flood.finished == []
     assert edits(emulator) == []
+
+
+def test_an_input_too_big_for_a_data_url_goes_by_file_id(emulator: Emulator, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ImageRefParam.image_url` is at most 20,971,520 characters (~15 MB of image as a data URL): a bigger
+    input beside a URL is uploaded and named by file id; the emulator refuses a longer URL as the API does."""
+    monkeypatch.setattr(json_edit, "IMAGE_URL_MAX", 200)  # a small picture stands in for a 16 MB one
+    url = f"{emulator.origin}/_emulator/files/{emulator.state.keep_file(png((64, 64)), 'png')}"
+    big = png((96, 96))
+    assert len(base64.b64encode(big)) > 200
+    iw.edit([url, big], "a red door", **run_kw(emulator, tmp_path))
+    sent = edits(emulator)[-1].params["refs"]["images"]
+    assert sent[0] == {"image_url": url}
+    assert set(sent[1]) == {"file_id"}
+    assert len(uploads(emulator)) == 1
+
+
+def test_the_emulator_refuses_an_image_url_longer_than_the_description_allows(
+        http: httpx2.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image_refs, "IMAGE_URL_MAX", 200)
+    long_url = "data:image/png;base64," + base64.b64encode(png((96, 96))).decode()
+    answer = http.post("/images/edits", json={"model": "gpt-image-2", "prompt": "a red door",
+                                             "images": [{"image_url": long_url}]})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "images[0].image_url"
+    assert "maximum length" in answer.json()["error"]["message"]

@@ -53,9 +53,17 @@ async def _ref_for(item: FileTuple, given: Any, upload: bool, known: file_ids.Fi
         return dict(given.wire())
     digest = images.sha256(item[1])
     file_id = known.get(digest)
-    if file_id is None and upload:
-        file_id = await _upload_once(item, digest, known, client)
+    if file_id is None and (upload or _data_url_length(item) > IMAGE_URL_MAX):
+        file_id = await _upload_once(item, digest, known, client)  # too big for a URL: named by file id
     return {"file_id": file_id} if file_id is not None else _data_url(item)
+
+
+IMAGE_URL_MAX = 20_971_520
+"""`ImageRefParam.image_url.maxLength` in OpenAI's description: a larger input goes by file id instead."""
+
+
+def _data_url_length(item: FileTuple) -> int:
+    return len(f"data:{item[2] or 'image/png'};base64,") + 4 * -(-len(item[1]) // 3)
 
 
 _UPLOADING: dict[tuple[str, str], asyncio.Future[str]] = {}

@@ -61,6 +61,10 @@ def _fetch(url: str, where: str) -> bytes:
     return data
 
 
+IMAGE_URL_MAX = 20_971_520
+"""`ImageRefParam.image_url.maxLength` in OpenAI's description (20 MB of URL: a data URL of ~15 MB of image)."""
+
+
 async def resolve_ref(ref: Any, where: str, files: FileReader) -> Upload:
     """One `ImageRefParam` as an upload; `where` is its field path for errors."""
     if not isinstance(ref, dict):
@@ -84,6 +88,9 @@ async def resolve_ref(ref: Any, where: str, files: FileReader) -> Upload:
     path = f"{where}.image_url"
     if not isinstance(url, str) or not url.startswith(("data:", "http://", "https://")):
         raise ParseError(f"Invalid '{path}': expected a fully qualified http(s) URL or a base64 data URL.", param=path)
+    if len(url) > IMAGE_URL_MAX:
+        raise ParseError(f"Invalid '{path}': string too long. Expected a string with maximum length {IMAGE_URL_MAX}, "
+                         f"but got a string with length {len(url)} instead.", param=path)
     data = _data_url(url, path) if url.startswith("data:") else await asyncio.to_thread(_fetch, url, path)
     return ("image.png", data, content_type(data))
 
