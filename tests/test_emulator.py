@@ -410,11 +410,17 @@ def test_every_problem_is_reported_first_param_named(emulator_client: openai.Ope
     assert "transparent" in info.value.message
 
 
-def test_retired_model_is_rejected(emulator_client: openai.OpenAI) -> None:
-    with pytest.raises(openai.BadRequestError) as info:
-        emulator_client.images.generate(prompt="x", model="dall-e-3")
+@pytest.mark.parametrize("model", ["dall-e-3", "gpt-image-1"])  # past their dates on the tests' TEST_TODAY
+def test_a_shut_down_model_is_not_found_as_its_model_page_says(emulator_client: openai.OpenAI, model: str) -> None:
+    """Past its shutdown date a model is a 404 `model_not_found` for a request, as for `GET /v1/models/{id}`
+    (it was a 400 `invalid_value` in the client's own words for the table's models)."""
+    with pytest.raises(openai.NotFoundError) as info:
+        emulator_client.images.generate(prompt="x", model=model)
     assert info.value.param == "model"
+    assert info.value.code == "model_not_found"
     assert "retired" in info.value.message
+    with pytest.raises(openai.NotFoundError):
+        emulator_client.models.retrieve(model)
 
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")

@@ -23,7 +23,7 @@ from typing import Any
 from image_widget.emulator import render
 from image_widget.emulator.batch_store import ACTIVE, MAX_BATCH_LINES, BatchDisk
 from image_widget.emulator.image_refs import resolve_json_edit
-from image_widget.emulator.model_routes import is_shut_down, is_unknown, unknown_model_message
+from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_down_message, unknown_model_message
 from image_widget.emulator.parsing import ParseError
 from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import problem_code, response_body
@@ -204,7 +204,7 @@ class BatchRunner:
             return _error(404, unknown_model_message(model), "model_not_found", None)
         gone = is_shut_down(self.state, model)
         if gone is not None:
-            return _error(404, f"The model '{model}' was shut down on {gone}.", "model_not_found", "model")
+            return _error(404, shut_down_message(model, gone), "model_not_found", "model")
         problems = validate(kind, params, allow_retired=config.legacy) + extra_problems(kind, params)
         if problems:
             return _error(400, "; ".join(p.message for p in problems), problem_code(problems[0]),

@@ -23,7 +23,7 @@ from image_widget.emulator import render
 from image_widget.emulator.conversation_events import Turn, TurnStream
 from image_widget.emulator.conversation_store import ResponseStore
 from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_ref
-from image_widget.emulator.model_routes import is_shut_down, is_unknown, unknown_model_message
+from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_down_message, unknown_model_message
 from image_widget.emulator.parsing import ParseError
 from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import DropResponse, error_response, fault_response, image_b64, problem_code
@@ -150,7 +150,7 @@ class ResponsesEndpoint(LoggedApp):
             raise _Refused(unknown_model_message(image_model), f"{_TOOL}.model", "model_not_found", 404)
         gone = is_shut_down(self.state, image_model)
         if gone is not None:
-            raise _Refused(f"The model '{image_model}' was shut down on {gone}.", f"{_TOOL}.model",
+            raise _Refused(shut_down_message(image_model, gone), f"{_TOOL}.model",
                            "model_not_found", 404)
 
     def _turn(self, body: dict[str, Any], tool: dict[str, Any], kind: str, params: dict[str, Any], prompt: str,

@@ -30,8 +30,11 @@ def shutdown_dates(state: EmulatorState) -> dict[str, str | None]:
 
 
 def is_shut_down(state: EmulatorState, model: str) -> str | None:
-    """The shutdown date when `model` is configured as shut down on this server, else None."""
-    day = state.config.models.get(model)
+    """The shutdown date when `model` is shut down on this server (configured so, or past the table's date;
+    a `legacy` server still runs the retired models), else None: answered as `GET /v1/models/{id}` is."""
+    if state.config.legacy and model not in state.config.models:
+        return None
+    day = shutdown_dates(state).get(model)
     return day if day is not None and Lifecycle(shutdown=day).status() == "shut down" else None
 
 
@@ -39,6 +42,11 @@ def is_unknown(state: EmulatorState, model: str) -> bool:
     """A name neither the model table nor this server's configured models has: OpenAI answers such a
     request with 404 `model_not_found` (jdmnk/codex-imagegen-cli#18, noahgsolomon/brainrot.js#32)."""
     return model not in MODELS and model not in state.config.models
+
+
+def shut_down_message(model: str, day: str) -> str:
+    """A request for a model past its shutdown: a 404 `model_not_found`, as `GET /v1/models/{id}` answers."""
+    return f"The model '{model}' has been retired: it was shut down on {day}."
 
 
 def unknown_model_message(model: str) -> str:

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_widget.emulator import render
 from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_json_edit
-from image_widget.emulator.model_routes import is_shut_down, is_unknown, unknown_model_message
+from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_down_message, unknown_model_message
 from image_widget.emulator.parsing import ParseError, is_json, loggable, parse_params
 from image_widget.emulator.plan import VARIATION_DEFAULT_MODEL, extra_problems, plan_request
 from image_widget.emulator.responses import (
@@ -163,7 +163,7 @@ class ImagesEndpoint(LoggedApp):
             return error_response(404, unknown_model_message(model), param=None, code="model_not_found")
         gone = is_shut_down(state, str(params.get("model") or ""))
         if gone is not None:
-            return error_response(404, f"The model '{params.get('model')}' was shut down on {gone}.",
+            return error_response(404, shut_down_message(str(params.get('model')), gone),
                                   param="model", code="model_not_found")
         problems = validate(endpoint, params, allow_retired=config.legacy) + extra_problems(endpoint, params)
         if problems:
