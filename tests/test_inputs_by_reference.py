@@ -5,6 +5,7 @@ a file the server lost is uploaded again once; wrong references are refused befo
 from __future__ import annotations
 
 import base64
+import io
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 
 import httpx2
 import pytest
+from PIL import Image
 
 import image_widget as iw
 from image_widget.client import file_ids, json_edit, refs
@@ -230,3 +232,20 @@ def test_the_emulator_refuses_an_image_url_longer_than_the_description_allows(
     assert answer.status_code == 400
     assert answer.json()["error"]["param"] == "images[0].image_url"
     assert "maximum length" in answer.json()["error"]["message"]
+
+
+def test_a_json_edit_refusal_names_the_json_field(http: httpx2.Client) -> None:
+    """A bad image inside a JSON edit is named as the JSON form names it (`images[1]`), with the type its data
+    URL declared — not the multipart form's `image` with an invented file name and type."""
+    gif = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(gif, "GIF")
+    body = {"model": "gpt-image-2", "prompt": "a red door",
+            "images": [{"image_url": "data:image/png;base64," + base64.b64encode(png((64, 64))).decode()},
+                       {"image_url": "data:image/gif;base64," + base64.b64encode(gif.getvalue()).decode()}]}
+    answer = http.post("/images/edits", json=body)
+    assert answer.status_code == 400
+    spec.check("ErrorResponse", answer.json())
+    error = answer.json()["error"]
+    assert error["param"] == "images[1]"
+    assert error["message"].startswith("images[1] is gif")
+    assert "image.png" not in error["message"]

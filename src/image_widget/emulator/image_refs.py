@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +23,7 @@ from typing import Any
 from image_widget.base.formats import content_type
 from image_widget.emulator.hosts import is_loopback
 from image_widget.emulator.parsing import ParseError
+from image_widget.facts.validation import Problem
 
 MAX_REF_IMAGES = 16
 FETCH_TIMEOUT_S = 10.0
@@ -92,7 +95,8 @@ async def resolve_ref(ref: Any, where: str, files: FileReader) -> Upload:
         raise ParseError(f"Invalid '{path}': string too long. Expected a string with maximum length {IMAGE_URL_MAX}, "
                          f"but got a string with length {len(url)} instead.", param=path)
     data = _data_url(url, path) if url.startswith("data:") else await asyncio.to_thread(_fetch, url, path)
-    return ("image.png", data, content_type(data))
+    declared = url[5:].partition(";")[0] if url.startswith("data:") else ""
+    return ("image.png", data, declared or content_type(data))  # a data URL says its own type
 
 
 async def resolve_json_edit(body: dict[str, Any], files: FileReader) -> dict[str, Any]:
@@ -120,3 +124,17 @@ def loggable_refs(refs: Any) -> Any:
     if isinstance(refs, str) and refs.startswith("data:"):
         return f"data URL ({len(refs):,} characters)"
     return refs
+
+
+_MULTIPART_LABEL = re.compile(r"^(image)\[(\d+)\] \([^)]*\)|^(mask) \([^)]*\)")
+
+
+def as_json_problem(problem: Problem) -> Problem:
+    """A check written for the multipart form, said in the JSON form's words: `images[i]` (no file names)."""
+    if problem.param not in ("image", "mask"):
+        return problem
+    match = _MULTIPART_LABEL.match(problem.message)
+    where = (f"images[{match[2]}]" if match[1] else "mask") if match else \
+        ("images" if problem.param == "image" else "mask")
+    message = _MULTIPART_LABEL.sub(where, problem.message, count=1) if match else problem.message
+    return dataclasses.replace(problem, param=where, message=message)

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from image_widget.emulator import render
-from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_json_edit
+from image_widget.emulator.image_refs import FileReader, as_json_problem, loggable_refs, resolve_json_edit
 from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_down_message, unknown_model_message
 from image_widget.emulator.parsing import ParseError, is_json, loggable, parse_params
 from image_widget.emulator.plan import VARIATION_DEFAULT_MODEL, extra_problems, plan_request
@@ -128,7 +128,8 @@ class ImagesEndpoint(LoggedApp):
         auth_problem = _authorized(request, state.api_key)
         if auth_problem:
             return error_response(401, auth_problem, code="invalid_api_key")
-        if parse_error is None and endpoint == "edit" and config.json_edits and is_json(request):
+        json_edit = parse_error is None and endpoint == "edit" and config.json_edits and is_json(request)
+        if json_edit:
             refs = {k: params[k] for k in ("images", "mask") if k in params}
             try:
                 params = await resolve_json_edit(params, self.files)
@@ -166,6 +167,8 @@ class ImagesEndpoint(LoggedApp):
             return error_response(404, shut_down_message(str(params.get('model')), gone),
                                   param="model", code="model_not_found")
         problems = validate(endpoint, params, allow_retired=config.legacy) + extra_problems(endpoint, params)
+        if json_edit:  # the checks are the multipart form's: say them in the JSON form's field names
+            problems = [as_json_problem(p) for p in problems]
         if problems:
             return error_response(400, "; ".join(p.message for p in problems), param=problems[0].param,
                                   code=problem_code(problems[0]))
