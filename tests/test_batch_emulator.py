@@ -232,3 +232,22 @@ def test_a_file_mixing_models_fails_validation_naming_them(own: tuple[Emulator, 
     assert "'gpt-image-1-mini'" in error.message
     assert "'gpt-image-2'" in error.message
     assert batch.output_file_id is None
+
+
+def test_output_expires_after_is_checked_and_applied(own: tuple[Emulator, openai.OpenAI]) -> None:
+    """`output_expires_after` (BatchFileExpirationAfter: anchor created_at, 3600–2592000 s) is refused out of
+    range and, in range, sets when the output file expires."""
+    _emu, client = own
+    uploaded = client.files.create(file=("in.jsonl", json.dumps(_line(0)).encode(), "application/jsonl"),
+                                   purpose="batch")
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.batches.create(input_file_id=uploaded.id, endpoint="/v1/images/generations", completion_window="24h",
+                              output_expires_after={"anchor": "created_at", "seconds": 5})
+    assert refused.value.param == "output_expires_after.seconds"
+    batch = client.batches.create(input_file_id=uploaded.id, endpoint="/v1/images/generations",
+                                  completion_window="24h",
+                                  output_expires_after={"anchor": "created_at", "seconds": 7200})
+    done = _finished(client, batch.id)
+    assert done.output_file_id is not None
+    output = client.files.retrieve(done.output_file_id)
+    assert output.expires_at == output.created_at + 7200

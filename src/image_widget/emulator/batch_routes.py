@@ -48,6 +48,15 @@ def _create_problem(body: dict[str, Any], runner: BatchRunner) -> tuple[str, str
     problem = _metadata_problem(body.get("metadata"))
     if problem:
         return "metadata", problem
+    expiry = body.get("output_expires_after")
+    if expiry is not None:  # BatchFileExpirationAfter: anchor created_at, 3600 to 2592000 seconds
+        seconds = expiry.get("seconds") if isinstance(expiry, dict) else None
+        if not isinstance(expiry, dict) or expiry.get("anchor") != "created_at":
+            return ("output_expires_after.anchor",
+                    "Invalid value for 'output_expires_after.anchor': expected 'created_at'.")
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or not 3600 <= seconds <= 2592000:
+            return ("output_expires_after.seconds", "Invalid 'output_expires_after.seconds': expected an integer from "
+                    f"3600 (1 hour) to 2592000 (30 days), got {seconds!r}.")
     file_id = body.get("input_file_id")
     meta = runner.disk.file_meta(str(file_id)) if isinstance(file_id, str) else None
     if meta is None:
@@ -71,8 +80,10 @@ def batch_routes(state: EmulatorState, runner: BatchRunner) -> list[Route]:
         problem = _create_problem(body, runner)
         if problem:
             return error_response(400, problem[1], param=problem[0], code="invalid_value")
+        expiry = body.get("output_expires_after") or {}
         batch = disk.new_batch({"endpoint": body["endpoint"], "input_file_id": body["input_file_id"],
-                                "completion_window": "24h", "metadata": body.get("metadata")})
+                                "completion_window": "24h", "metadata": body.get("metadata"),
+                                "_output_expires_after_s": expiry.get("seconds")})
         runner.wake()
         return JSONResponse(public(batch))
 

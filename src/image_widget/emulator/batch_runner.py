@@ -276,7 +276,8 @@ class BatchRunner:
                 for kind, key, name in (("out", "output_file_id", "output"), ("err", "error_file_id", "errors")):
                     source = self.disk.progress_path(batch["id"], kind)
                     if source.exists() and source.stat().st_size:
-                        meta = self.disk.add_file_from(source, f"batch_{name}.jsonl", "batch_output")
+                        meta = self.disk.add_file_from(source, f"batch_{name}.jsonl", "batch_output",
+                                                       current.get("_output_expires_after_s"))
                         current[key] = meta["id"]
             else:
                 current["errors"] = {"object": "list", "data": errors}

@@ -88,9 +88,10 @@ class BatchDisk:
             atomic_write(self.files / f"{meta['id']}.json", json.dumps(meta).encode())
         return meta
 
-    def add_file_from(self, source: Path, filename: str, purpose: str) -> dict[str, Any]:
+    def add_file_from(self, source: Path, filename: str, purpose: str,
+                      expires_after_s: int | None = None) -> dict[str, Any]:
         """A produced file (output or errors) from lines already on disk, without reading it into memory."""
-        meta = self._meta(source.stat().st_size if source.exists() else 0, filename, purpose, None)
+        meta = self._meta(source.stat().st_size if source.exists() else 0, filename, purpose, expires_after_s)
         with self.lock:
             self._ready()
             target = self.files / f"{meta['id']}.bin"
