@@ -343,3 +343,20 @@ def test_a_batch_edit_uploads_again_an_input_the_server_no_longer_has(emulator: 
     assert second.errors == {}
     assert len(second.records) == 1
     assert file_uploads(emulator) == uploads + 2  # the picture once more, and the batch's input file
+
+
+def test_a_batch_edit_takes_its_image_by_file_id_or_url(emulator: Emulator, tmp_path: Path) -> None:
+    """As a direct edit does (README: references go "wherever an image or a mask goes"): the picture is read
+    once through the reference, then every line is held against it like any batch edit."""
+    picture = png((128, 96))
+    with httpx2.Client(base_url=emulator.url, headers={"Authorization": "Bearer sk-test-batch"}) as http:
+        file_id = http.post("/files", data={"purpose": "vision"},
+                            files={"file": ("p.png", picture, "image/png")}).json()["id"]
+    url = f"{emulator.origin}/_emulator/files/{emulator.state.keep_file(picture, 'png')}"
+    for given in (file_id, url):
+        s = iw.sweep("a {k}", k=["cup"], image=given, quality="low", model="gpt-image-2", batch=True,
+                     **_opts(emulator, tmp_path / given[-6:]))
+        s.wait(progress=False)
+        assert s.errors == {}
+        (saved,) = History(tmp_path / given[-6:]).filter(batch=s.batch_ids[0])
+        assert (saved.record["width"], saved.record["height"]) == (128, 96)

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from image_widget import images
 from image_widget.base.formats import content_type
-from image_widget.client import file_ids
+from image_widget.base.runtime import run_sync
+from image_widget.client import file_ids, refs
 from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.finish import Finish
 from image_widget.facts import capabilities
@@ -74,13 +75,17 @@ class BatchEdit:
         return str(size) if size is not None else "auto"
 
 
-def take(axes: dict[str, Any], store: Store, model: str) -> BatchEdit | None:
-    """Pop an edit sweep's inputs from `axes`, check and keep them (nothing is sent); None for generations."""
+def take(axes: dict[str, Any], store: Store, model: str, backend: Backend) -> BatchEdit | None:
+    """Pop an edit sweep's inputs from `axes`, check and keep them (nothing is sent); None for generations.
+    An image or mask given by URL or file id is read first (its pixels size and hold every line's result)."""
     given = {k: axes.pop(k) for k in EDIT_KEYS if k in axes}
     if "image" not in given:
         if given:
             raise ValueError(f"{next(iter(given))}= needs image=: it belongs to an edit batch")
         return None
+    for key in ("image", "mask"):
+        if key in given and refs.has_refs(given[key]):
+            given[key] = run_sync(refs.resolve(given[key], key, backend))[0]
     holding = Holding(bool(given.get("keep_unmasked", True)), int(given.get("feather", composite.DEFAULT_FEATHER)))
     request = lined_up_edit(given["image"], "check", given.get("mask"), None, model, None, {}, holding)
     for key in ("image", "mask"):

@@ -51,7 +51,8 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     """Check the sweep and the budget, then write the input files and the intent (nothing is sent)."""
     refuse_edits(axes)
     models = axes.get("model", capabilities.DEFAULT_MODEL)
-    edit = edits.take(axes, Store(store_folder), str(models[0] if isinstance(models, list | tuple) else models))
+    edit = edits.take(axes, Store(store_folder), str(models[0] if isinstance(models, list | tuple) else models),
+                      backend)
     lists, fields, run = split_axes(template, **axes)
     prices = run.get("prices")
     estimate = EstimateSum(as_overrides(prices), store_folder, backend.synthetic)
