@@ -208,7 +208,10 @@ def save_broken(run: Saving, exc: StreamBroke) -> BrokenStreamError:
     arrived = exc.arrived
     wanted = int(run.request.params.get("n", 1))
     got = len(arrived.b64_images)
-    saved = save(run, arrived, count=wanted).paths if got else []
+    kept = save(run, arrived, count=wanted) if got else None
+    if kept is not None:  # paid for: the session's spend (the classroom budget) counts them
+        classroom.charge(kept.cost.usd)
+    saved = kept.paths if kept is not None else []
     where = f"{len(saved)} saved in {run.disk.folder}" if saved else "nothing was saved"
     request_id = exc.request_id or arrived.request_id
     return BrokenStreamError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
