@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from image_widget import images
 from image_widget.base.errors import APIRequestError
 from image_widget.client import file_ids
+from image_widget.facts.table import IMAGE_URL_MAX  # a larger input goes by file id
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,9 +58,6 @@ async def _ref_for(item: FileTuple, given: Any, upload: bool, known: file_ids.Fi
         file_id = await _upload_once(item, digest, known, client)  # too big for a URL: named by file id
     return {"file_id": file_id} if file_id is not None else _data_url(item)
 
-
-IMAGE_URL_MAX = 20_971_520
-"""`ImageRefParam.image_url.maxLength` in OpenAI's description: a larger input goes by file id instead."""
 
 
 def _data_url_length(item: FileTuple) -> int:

@@ -83,8 +83,7 @@ class ResponsesEndpoint(LoggedApp):
         delay = state.config.latency_s + (fault.seconds if fault else 0.0)
         if delay > 0:
             await _pause(state, delay)
-        answered = ("drop", "slow", "truncated_b64", "empty_data", "wrong_size")  # faults the answer itself carries
-        if fault is not None and (fault.kind == "status" or (not stream and fault.kind not in answered)):
+        if fault is not None and (fault.kind == "status" or (not stream and fault.kind not in _ANSWERED_FAULTS)):
             status_fault = fault if fault.kind == "status" else Fault(status=500, message=fault.message)
             return fault_response(status_fault, str(body.get("model")))
         return await self._answer(turn, kind, params, fault, stream)
@@ -199,6 +198,10 @@ class ResponsesEndpoint(LoggedApp):
         if fault is not None and fault.kind == "drop":
             return DropResponse()  # the work was done (and kept): only the answer is lost
         return JSONResponse(answer)  # the very response kept: GET /v1/responses/{id} answers the same
+
+
+_ANSWERED_FAULTS = ("drop", "slow", "truncated_b64", "empty_data", "wrong_size")
+"""Faults a plain (not streamed) turn carries in its answer itself; the other stream faults become a 500."""
 
 
 def _image_tool(tools: Any) -> dict[str, Any]:

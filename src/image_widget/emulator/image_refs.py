@@ -23,6 +23,7 @@ from typing import Any
 from image_widget.base.formats import content_type
 from image_widget.emulator.hosts import is_loopback
 from image_widget.emulator.parsing import ParseError
+from image_widget.facts.table import IMAGE_URL_MAX
 from image_widget.facts.validation import Problem
 
 MAX_REF_IMAGES = 16
@@ -62,10 +63,6 @@ def _fetch(url: str, where: str) -> bytes:
     if len(data) > MAX_FETCH_BYTES:
         raise ParseError(f"Invalid '{where}': the image at {url} is larger than 50 MB.", param=where)
     return data
-
-
-IMAGE_URL_MAX = 20_971_520
-"""`ImageRefParam.image_url.maxLength` in OpenAI's description (20 MB of URL: a data URL of ~15 MB of image)."""
 
 
 async def resolve_ref(ref: Any, where: str, files: FileReader) -> Upload:

@@ -26,6 +26,8 @@ MODERATIONS = ("low", "auto")
 SVG_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 INPUT_FORMATS = ("png", "webp", "jpeg")
 TRANSPARENT_FORMATS = ("png", "webp")
+IMAGE_URL_MAX = 20_971_520
+"""`ImageRefParam.image_url.maxLength` in OpenAI's description (a data URL of ~15 MB of image at most)."""
 COMPRESSIBLE_FORMATS = ("webp", "jpeg")
 
 #: Every request field the API knows, per endpoint. Anything else is rejected.

@@ -71,8 +71,7 @@ class Budget:
     async def release_if_refused(self, reserved: float, exc: BaseException) -> None:
         """Give a reservation back when the server refused the request before any work (a 4xx answer with
         nothing saved): that request was never billed. Anything else may have been, and stays counted."""
-        refused = isinstance(exc, APIRequestError) and exc.status is not None and 400 <= exc.status < 500
-        if refused and not getattr(exc, "saved", None):
+        if isinstance(exc, APIRequestError) and exc.status is not None and 400 <= exc.status < 500 and not exc.saved:
             await self.settle(reserved, pricing.Cost.of(0.0))
 
     def describe(self) -> dict[str, Any]:
