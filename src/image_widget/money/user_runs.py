@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,13 +118,15 @@ WRITE_EVERY_S = 1.0
 a run, under the GIL, while the next request was decoding). `load`, and the end of the process, write them."""
 _queued: list[tuple[Path, str, list[float]]] = []
 _last_write = float("-inf")
+_pending: Future[None] | None = None
+"""The write last handed to the pool: `settle` takes it over, so it never lands later, out of turn."""
 
 
 def remember(record: Mapping[str, Any]) -> None:
     """Keep what one finished run used (called once per run, with its first image's record), off the request's
     path: the row is queued and the file rewritten on `runtime.io_pool` at most every `WRITE_EVERY_S`; `load`
     writes what is queued first, so this process always reads its own runs."""
-    global _last_write  # noqa: PLW0603 - the module's one write clock
+    global _last_write, _pending  # noqa: PLW0603 - the module's one write clock and its one write in flight
     if not enabled():
         return
     entry = _entry_of(record)
@@ -136,12 +139,16 @@ def remember(record: Mapping[str, Any]) -> None:
         if time.monotonic() - _last_write < WRITE_EVERY_S:
             return
         _last_write = time.monotonic()
-    runtime.io_pool().submit(_write_queued)
+        _pending = runtime.io_pool().submit(_write_queued)
     _register_exit_write()
 
 
 def settle() -> None:
-    """Write every queued run now (after a write under way: `_write_queued` holds the lock while it writes)."""
+    """Write every queued run now. A pool write not yet started is cancelled (this one writes its rows), one
+    under way is waited for: else it could land after this, taking runs queued since (a second write)."""
+    pending = _pending
+    if pending is not None and not pending.cancel():
+        pending.result()
     _write_queued()
 
 
