@@ -185,13 +185,18 @@ def test_api_errors_are_readable_and_not_retried(emulator: Emulator, opts: dict[
     assert len(images_requests(emulator)) == 1
 
 
-def test_one_retry_by_default_then_a_clear_error(emulator: Emulator, opts: dict[str, Any]) -> None:
-    emulator.inject(Fault(status=500), Fault(status=503))
+@pytest.mark.parametrize("fault", [Fault(status=500), Fault(status=503), Fault(kind="slow", seconds=2.0),
+                                   Fault(kind="drop")], ids=["500", "503", "timeout", "dropped"])
+def test_nothing_that_may_have_reached_the_server_is_sent_again(emulator: Emulator, opts: dict[str, Any],
+                                                                 fault: Fault) -> None:
+    """No idempotency key: the SDK's default retry re-sent a 5xx, a timeout or a dropped connection, and the
+    server may have finished (and billed) both. The default now re-sends only 429s."""
+    emulator.inject(fault, fault)
     with pytest.raises(APIRequestError) as info:
-        iw.generate("a cat", **opts)
+        iw.generate("a cat", timeout=0.5, **opts)
     assert info.value.retry_may_bill is True
     assert "may be billed" in str(info.value)
-    assert len(images_requests(emulator)) == 2
+    assert len(images_requests(emulator)) == 1
 
 
 def test_rate_limit_retry_succeeds(emulator: Emulator, opts: dict[str, Any]) -> None:
@@ -200,10 +205,24 @@ def test_rate_limit_retry_succeeds(emulator: Emulator, opts: dict[str, Any]) -> 
     assert [e.status for e in images_requests(emulator)] == [429, 200]
 
 
-def test_max_retries_zero_sends_once(emulator: Emulator, opts: dict[str, Any]) -> None:
-    emulator.inject(Fault(status=500))
-    with pytest.raises(APIRequestError):
+def test_max_retries_zero_does_not_wait_out_a_rate_limit(emulator: Emulator, opts: dict[str, Any]) -> None:
+    emulator.inject(Fault(status=429, retry_after=0.01))
+    with pytest.raises(APIRequestError, match="rate limited"):
         iw.generate("a cat", max_retries=0, **opts)
+    assert len(images_requests(emulator)) == 1
+
+
+def test_max_retries_waits_out_that_many_rate_limits(emulator: Emulator, opts: dict[str, Any]) -> None:
+    emulator.inject(*[Fault(status=429, retry_after=0.01)] * 3)
+    assert len(iw.generate("a cat", max_retries=3, **opts).images) == 1
+    assert [e.status for e in images_requests(emulator)] == [429, 429, 429, 200]
+
+
+def test_a_quota_429_is_not_waited_out(emulator: Emulator, opts: dict[str, Any]) -> None:
+    """No credit is not a wait: sending again would only be refused again."""
+    emulator.inject(Fault(status=429, retry_after=0.01, code="insufficient_quota"))
+    with pytest.raises(iw.APIRequestError, match="rate limited"):
+        iw.generate("a cat", max_retries=3, **opts)
     assert len(images_requests(emulator)) == 1
 
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 import image_widget as iw
-from image_widget.chat import call as chat_call
+from image_widget.client import rate_limits
 from image_widget.emulator import Emulator
 from image_widget.emulator.state import Fault
 from image_widget.images import ImageInputError, ImageInputWarning
@@ -246,7 +246,7 @@ def test_a_rate_limit_waits_as_long_as_the_server_asks(emulator: Emulator, tmp_p
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """`retry-after-ms` (OpenAI's header) decides the wait, not our own backoff; the wait itself is recorded,
     not slept."""
-    asked = record_sleeps(monkeypatch, chat_call)
+    asked = record_sleeps(monkeypatch, rate_limits)
     chat = iw.Chat(**chat_kw(emulator, tmp_path), max_retries=2)
     emulator.inject(Fault(status=429, retry_after_ms=1500))
     chat.send("a red fox in snow")

@@ -110,7 +110,8 @@ class ResourceNotFoundError(APIRequestError):
 
 
 class RequestConflictError(APIRequestError):
-    """409: the server asks to try again."""
+    """408 or 409: the server did not take the request (it timed out reading it, or a conflict) and asks to try
+    again; the SDK has no class of its own for 408."""
 
 
 class UnprocessableRequestError(APIRequestError):
@@ -288,7 +289,8 @@ def translate_error(exc: BaseException, backend: Scrubber) -> APIRequestError:
     code = getattr(exc, "code", None)
     code_text = str(code) if code else None
     message = backend.scrub(f"{name}: {getattr(exc, 'message', None) or str(exc) or name}")
-    kind = _FROM_SDK.get(name) or (ServerFailedError if (status or 0) >= 500 else APIRequestError)
+    kind = (_FROM_SDK.get(name) or (RequestConflictError if status == 408 else None)
+            or (ServerFailedError if (status or 0) >= 500 else APIRequestError))
     may_bill = advice_for(kind).may_bill or (status or 0) >= 500
     if code_text == "moderation_blocked":
         kind = ModerationBlockedError

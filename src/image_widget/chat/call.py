@@ -19,10 +19,10 @@ from image_widget import images
 from image_widget.base.errors import (
     APIRequestError,
     IncompleteStreamError,
-    RateLimitedError,
     StreamEventError,
     translate_error,
 )
+from image_widget.client.rate_limits import waiting_out_rate_limits
 from image_widget.client.sdk import SDKResponse
 from image_widget.client.wire import guarded_partial
 
@@ -30,7 +30,6 @@ __all__ = ["NOT_RESENT", "Answer", "send_turn"]
 
 NOT_RESENT = ("it was not sent again: the Responses API has no idempotency key, so a second send could pay "
               "twice; send the turn again yourself if you accept that")
-_MAX_WAIT_S = 20.0
 
 
 @dataclass
@@ -60,16 +59,7 @@ class Answer:
 async def send_turn(client: Any, body: dict[str, Any], backend: Any, *, retries: int,
                     on_partial: Callable[[int, Any], Any] | None) -> Answer:
     """Send `body`; wait out 429s up to `retries` times; never re-send anything else."""
-    attempt = 0
-    while True:
-        try:
-            return await _once(client, body, backend, on_partial)
-        except RateLimitedError as exc:
-            if attempt >= retries or exc.code == "insufficient_quota":
-                raise
-            attempt += 1
-            asked = exc.retry_after_s  # the server's own word on how long, where it gave one
-            await asyncio.sleep(min(_MAX_WAIT_S, asked if asked is not None else 0.5 * 2 ** attempt))
+    return await waiting_out_rate_limits(lambda: _once(client, body, backend, on_partial), retries)
 
 
 async def _once(client: Any, body: dict[str, Any], backend: Any,

@@ -29,6 +29,7 @@ from image_widget.client import persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
 from image_widget.client.options import RunOptions
+from image_widget.client.rate_limits import SDK_RETRIES
 from image_widget.client.reproduce import chain_entry, record_entry
 from image_widget.client.request import resolve_store
 from image_widget.client.result import Result
@@ -214,7 +215,7 @@ class Chat:
         key = cache_key("responses", {**turn.request.params, "backend": backend.cache_identity,
                                       "previous_response_id": self.response_id, "mainline": self.model},
                         turn.request.file_hashes())
-        client = backend.async_client(max_retries=0, timeout=self._run.timeout)
+        client = backend.async_client(max_retries=SDK_RETRIES, timeout=self._run.timeout)
         started = time.monotonic()
         try:
             answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),

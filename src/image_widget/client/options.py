@@ -22,10 +22,11 @@ DEFAULT_MAX_RETRIES = 1
 class RunOptions:
     """The connection and run options of one call.
 
-    `max_retries` defaults to 1 because the API has no idempotency key: every retry of a generation may
-    be billed; `timeout` is explicit for the same reason. `cache=True` answers an identical earlier
-    request from `store` without a network call. `prices` gives prices for models
-    ({model: {"image_output": 30.0, …}}; see `set_price`).
+    `max_retries` (default 1) is how many 429s are waited out and sent again (`client/rate_limits.py`): the
+    API has no idempotency key, so a 5xx, a timeout or a dropped connection — which may have reached the
+    server and be billed — is reported, never re-sent; `timeout` is explicit for the same reason.
+    `cache=True` answers an identical earlier request from `store` without a network call. `prices` gives
+    prices for models ({model: {"image_output": 30.0, …}}; see `set_price`).
     """
 
     client: Any = None

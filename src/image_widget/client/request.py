@@ -3,13 +3,13 @@
 `run` is where `generate`, `edit`, `vary` (and the widget, sweeps, rerun) all end:
 1. validate the whole request (nothing is sent if it fails);
 2. answer from the store when `cache=True` and an identical request was made before;
-3. call the SDK with few retries and an explicit timeout (retries are not idempotent: they may bill);
+3. call the SDK with an explicit timeout; only a 429 is sent again (`rate_limits`: anything else may bill);
 4. write each returned image to disk before decoding it for the caller (`persist`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from image_widget.base.errors import APIRequestError
 from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
+from image_widget.client.rate_limits import SDK_RETRIES, waiting_out_rate_limits
 from image_widget.client.sdk import SDKCall, SDKResponse, StreamBroke
 from image_widget.client.wire import Request
 from image_widget.facts import capabilities
@@ -77,10 +78,10 @@ async def run(request: Request, options: RunOptions) -> Result:
         disk.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(disk.folder, exc, "create the folder") from exc
-    sdk_client = backend.async_client(max_retries=options.max_retries, timeout=options.timeout)
+    sdk_client = backend.async_client(max_retries=SDK_RETRIES, timeout=options.timeout)
     saving = persist.Saving(request, disk, backend, model, key, estimate, overrides)
     try:
-        response = await send(request, backend, disk, sdk_client)
+        response = await send(request, backend, disk, sdk_client, rate_limit_retries=int(options.max_retries or 0))
     except StreamBroke as exc:
         raise persist.save_broken(saving, exc) from None
     result = persist.save(saving, response)
@@ -88,15 +89,20 @@ async def run(request: Request, options: RunOptions) -> Result:
     return result
 
 
-async def send(request: Request, backend: Backend, disk: Store, client: Any) -> SDKResponse:
+async def send(request: Request, backend: Backend, disk: Store, client: Any, *,
+               rate_limit_retries: int = 0) -> SDKResponse:
     """Send as JSON where it helps (`json_edit`), else multipart. A server that refuses JSON edits gets the
     same edit as multipart and is remembered; a file it no longer has is uploaded again once. Each retry
-    follows a 400, which is never billed, so nothing is paid twice."""
+    follows a 400 or a 429 (`rate_limits`), which are never billed, so nothing is paid twice."""
+
+    def execute() -> Awaitable[SDKResponse]:
+        return waiting_out_rate_limits(SDKCall(client, request, backend).execute, rate_limit_retries)
+
     known = file_ids.FileIds(disk.folder, backend) if request.endpoint == "edit" else None
     if known is not None and json_edit.wants_json(request, disk.folder, backend, known):
         request.json_body = await json_edit.build(request, known, client)
     try:
-        return await SDKCall(client, request, backend).execute()
+        return await execute()
     except APIRequestError as exc:
         body = request.json_body
         if body is None:
@@ -109,4 +115,4 @@ async def send(request: Request, backend: Backend, disk: Store, client: Any) -> 
             request.json_body = await json_edit.build(request, known, client)
         else:
             raise
-    return await SDKCall(client, request, backend).execute()
+    return await execute()
