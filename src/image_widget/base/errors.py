@@ -72,6 +72,12 @@ class APIRequestError(RuntimeError):
         return (_unpickle, (type(self), self.args, self.__dict__))
 
     @property
+    def may_have_billed(self) -> bool:
+        """The request may have reached the server and been billed (a 5xx, a timeout, a broken stream): never a
+        refusal (4xx) or a 429, which the server turned away before doing any work."""
+        return bool(self.retry_may_bill) and not isinstance(self, RateLimitedError)
+
+    @property
     def kind(self) -> str:
         """A short label (the API's error code, else the SDK exception's name, else ours); kept for
         code written before the subclasses existed."""

@@ -211,22 +211,27 @@ class Chat:
         # Made before sending, on this thread: ~0.3 ms now that estimates read each run once (issue 22). Made on
         # another thread while the turn was on its way, it cost more than that in GIL hand-offs.
         early = self._estimate(turn)
-        classroom.check(early.high, early.text)
         key = cache_key("responses", {**turn.request.params, "backend": backend.cache_identity,
                                       "previous_response_id": self.response_id, "mainline": self.model},
                         turn.request.file_hashes())
         client = backend.async_client(max_retries=SDK_RETRIES, timeout=self._run.timeout)
+        held = classroom.hold(early.high, early.text)
         started = time.monotonic()
         try:
-            answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
-                                     on_partial=turn.request.on_partial)
-        except APIRequestError as exc:
-            raise _gone_response(exc, turn.previous_response_id) from None
-        saving = persist.Saving(turn.request, disk, backend, self.image_model, key, early.cost, prices,
-                                started=started)
-        saving.actual = money.actual(turn, answer.image_usage, answer.usage, answer.meta, prices)
-        saving.fields = self._fields(turn, answer.response_id, answer.action, answer.usage)
-        result = persist.save(saving, answer.as_sdk_response())
+            try:
+                answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
+                                         on_partial=turn.request.on_partial)
+            except APIRequestError as exc:
+                raise _gone_response(exc, turn.previous_response_id) from None
+            saving = persist.Saving(turn.request, disk, backend, self.image_model, key, early.cost, prices,
+                                    started=started)
+            saving.actual = money.actual(turn, answer.image_usage, answer.usage, answer.meta, prices)
+            saving.fields = self._fields(turn, answer.response_id, answer.action, answer.usage)
+            result = persist.save(saving, answer.as_sdk_response())
+        except BaseException as exc:
+            classroom.release(held, exc)
+            raise
+        classroom.release(held)
         classroom.charge(result.cost.usd)
         if answer.recovered:
             result.notes.append(RECOVERED_NOTE)

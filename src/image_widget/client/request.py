@@ -24,7 +24,7 @@ from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
 from image_widget.facts.lifecycle import warn_once
 from image_widget.facts.prices import as_overrides
-from image_widget.money import classroom, learned
+from image_widget.money import bounds, classroom, learned
 from image_widget.store import Store, StoreError, cache_key
 
 if TYPE_CHECKING:
@@ -73,20 +73,36 @@ async def run(request: Request, options: RunOptions) -> Result:
         stored = disk.lookup(key)
         if stored is not None:
             return persist.cached_result(stored, backend, estimate)
-    classroom.check(learned_estimate.high, learned_estimate.text)
     try:  # a folder that cannot exist would lose every image this request pays for: fail before sending
         disk.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(disk.folder, exc, "create the folder") from exc
+    held = 0.0 if classroom.budget_usd() is None else classroom.hold(*_upper(learned_estimate, request, model,
+                                                                               overrides))
     sdk_client = backend.async_client(max_retries=SDK_RETRIES, timeout=options.timeout)
     saving = persist.Saving(request, disk, backend, model, key, estimate, overrides)
     try:
         response = await send(request, backend, disk, sdk_client, rate_limit_retries=int(options.max_retries or 0))
+        result = persist.save(saving, response)
     except StreamBroke as exc:
+        classroom.release(held)
         raise persist.save_broken(saving, exc) from None
-    result = persist.save(saving, response)
+    except BaseException as exc:
+        classroom.release(held, exc)
+        raise
+    classroom.release(held)
     classroom.charge(result.cost.usd)
     return result
+
+
+def _upper(estimate: learned.Estimate, request: Request, model: str,
+           prices: Mapping[str, ModelPrice] | None) -> tuple[float | None, str]:
+    """The most this request can cost, for the class budget: its estimate's top with its own inputs bounded."""
+    try:
+        top = bounds.bound(estimate.budget(), model, request.input_sizes(), prices=prices)
+    except bounds.Unbounded as exc:
+        return None, str(exc)
+    return top.usd, top.text
 
 
 async def send(request: Request, backend: Backend, disk: Store, client: Any, *,

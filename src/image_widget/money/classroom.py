@@ -4,8 +4,11 @@ A *session* is one Python process: a notebook kernel, the Voila app's kernel for
 server. Its id (`SESSION_ID`) is written into every record, so the teacher's report (`iw.spend(by="session")`)
 groups spend by it. The budget is read by every request path (functions, widget, sweeps, Voila, MCP all go
 through `client.request.run`): before sending, what this session spent plus the upper end of the request's
-estimate must fit, or the request is refused naming the budget and what is left. Emulator runs count too
-(at what they would cost), so a class can try the budget offline.
+estimate must fit, or the request is refused naming the budget and what is left. That upper end is held
+while the request runs (`hold` … `release`), so requests running side by side (a sweep's cells) cannot all
+pass the check on the same spend. A request that failed after it may have reached the server (a 5xx, a
+timeout) is counted at its held amount: it may have been billed. Emulator runs count too (at what they would
+cost), so a class can try the budget offline.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ SESSION_ID = uuid.uuid4().hex[:12]
 """This process's session (kernel), written into each record as `session`."""
 _lock = threading.Lock()
 _spent = [0.0]
+_held = [0.0]
 
 
 def budget_usd() -> float | None:
@@ -52,25 +56,47 @@ def charge(usd: float | None) -> None:
             _spent[0] += usd
 
 
-def check(upper_usd: float | None, what: str) -> None:
-    """Refuse, before sending, a request whose estimate (upper end) would pass the session budget."""
+def hold(upper_usd: float | None, what: str) -> float:
+    """Refuse, before sending, a request whose estimate (upper end) would pass the session budget with what is
+    spent and held; else hold that upper end until `release` (0 when no budget is set)."""
     budget = budget_usd()
     if budget is None:
-        return
-    used = spent()
+        return 0.0
+    with _lock:
+        used = _spent[0] + _held[0]
+        if upper_usd is not None and used + upper_usd <= budget:
+            _held[0] += upper_usd
+            return upper_usd
     left = max(0.0, budget - used)
-    head = (f"the class budget {ENV_VAR}={format_usd(budget)} for this session: {format_usd(used)} spent, "
-            f"{format_usd(left)} left")
+    head = (f"the class budget {ENV_VAR}={format_usd(budget)} for this session: {format_usd(used)} spent or held "
+            f"by requests under way, {format_usd(left)} left")
     if upper_usd is None:
         raise BudgetError(f"{head}; the cost of this request is not known yet ({what}), so it cannot be checked "
                           "against the budget; nothing was sent. Ask your teacher to run one request of this "
                           "model first (its usage then teaches the estimate), or pick another model")
-    if used + upper_usd > budget:
-        raise BudgetError(f"{head}; this request may cost up to {format_usd(upper_usd)} ({what}); nothing was sent. "
-                          "Pick a lower quality, a smaller size or fewer images")
+    raise BudgetError(f"{head}; this request may cost up to {format_usd(upper_usd)} ({what}); nothing was sent. "
+                      "Pick a lower quality, a smaller size or fewer images")
+
+
+def release(held: float, failure: BaseException | None = None) -> None:
+    """Give back what `hold` held. A failure that may have been billed with nothing saved (a 5xx, a timeout) is
+    charged at the held amount: the budget cannot know it was free."""
+    if not held:
+        return
+    with _lock:
+        _held[0] = max(0.0, _held[0] - held)
+        if failure is not None and _may_have_billed_unseen(failure):
+            _spent[0] += held
+
+
+def _may_have_billed_unseen(exc: BaseException) -> bool:
+    from image_widget.base.errors import APIRequestError
+
+    return isinstance(exc, APIRequestError) and exc.may_have_billed and not exc.saved
 
 
 def reset() -> None:
     """Start the session's spend from zero again (tests; a teacher's fresh start)."""
     with _lock:
         _spent[0] = 0.0
+        _held[0] = 0.0

@@ -62,6 +62,9 @@ class Estimate:
     """Learned from emulator runs (never used for a real-API estimate)."""
     published: pricing.Cost | None = None
     """The price table's own estimate, where that is the origin (keeps its flags: "+ input images")."""
+    high_without_inputs: float | None = None
+    """For a learned edit: the top of the range with the earlier runs' input-image tokens left out. Those runs
+    read other pictures; a budget adds this request's own inputs, bounded (`money.bounds`)."""
 
     @property
     def known(self) -> bool:
@@ -79,6 +82,10 @@ class Estimate:
         """What a budget reserves: the upper end of the range (a published estimate as it is)."""
         if self.published is not None or self.high is None:
             return self.cost()
+        if self.high_without_inputs is not None:
+            top = self.high_without_inputs
+            return pricing.Cost(top, f"up to {pricing.format_usd(top)} + input images: {self.text}", self.note,
+                                upper_bound=True, partial=True)
         return pricing.Cost(self.high, f"up to {pricing.format_usd(self.high)}: {self.text}", self.note,
                             upper_bound=True)
 
@@ -152,23 +159,32 @@ def samples(folder: Path | str | None, model: str, call: str, *,
 
 
 def _usd(model: str, sample: Sample, n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
-         batch: bool) -> float | None:
-    usage = {"input_tokens": sample.text_in + sample.image_in, "output_tokens": round(sample.out_each * scale * n),
-             "input_tokens_details": {"text_tokens": sample.text_in, "image_tokens": sample.image_in}}
-    return pricing.actual(model, usage, quality=None, size=None, n=n, prices=prices, batch=batch).usd
+         batch: bool) -> tuple[float | None, float | None]:
+    """What `sample`'s tokens cost for `n` images, and the same without its input-image tokens."""
+    out = round(sample.out_each * scale * n)
+    usd: list[float | None] = []
+    for image_in in (sample.image_in, 0):
+        usage = {"input_tokens": sample.text_in + image_in, "output_tokens": out,
+                 "input_tokens_details": {"text_tokens": sample.text_in, "image_tokens": image_in}}
+        usd.append(pricing.actual(model, usage, quality=None, size=None, n=n, prices=prices, batch=batch).usd)
+    return usd[0], usd[1]
+
+
+_Summary = tuple[float, float, float, float]
+"""Median, low, high, and high without the runs' input-image tokens."""
 
 
 def _summary(model: str, chosen: Sequence[Sample], n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
-             batch: bool) -> tuple[float, float, float] | None:
-    priced: dict[Sample, float | None] = {}  # runs of one kind often used the same tokens: price each once
+             batch: bool) -> _Summary | None:
+    priced: dict[Sample, tuple[float | None, float | None]] = {}  # runs often used the same tokens: price once
     for sample in chosen:
         if sample not in priced:
             priced[sample] = _usd(model, sample, n, scale, prices, batch)
-    values = [priced[s] for s in chosen]
+    values = [priced[s][0] for s in chosen]
     known = [v for v in values if v is not None]
     if not known or len(known) != len(values):
         return None
-    return statistics.median(known), min(known), max(known)
+    return statistics.median(known), min(known), max(known), max(priced[s][1] or 0.0 for s in chosen)
 
 
 def _range(low: float, high: float) -> str:
@@ -176,15 +192,24 @@ def _range(low: float, high: float) -> str:
         f"{pricing.format_usd(low)}–{pricing.format_usd(high).lstrip('$')}"
 
 
-def _learned(model: str, value: tuple[float, float, float], runs: int, where: str, synthetic: bool,
-             origin: Origin, extra: str = "") -> Estimate:
-    median, low, high = value
-    kind = "emulator run" if synthetic else "run"
-    plural = "" if runs == 1 else "s"
-    text = f"≈ {pricing.format_usd(median)} (learned from {runs} {kind}{plural}{where}{extra}; {_range(low, high)})"
-    note = (f"median and range of what {runs} earlier {kind}{plural} of {model} used, at the price table's rates"
-            + ("; emulator usage, not a bill" if synthetic else ""))
-    return Estimate(median, low, high, origin, runs, text, note, synthetic)
+class _Learned(Protocol):
+    def __call__(self, value: _Summary, runs: int, where: str, origin: Origin, extra: str = "") -> Estimate: ...
+
+
+def _learned_on(model: str, synthetic: bool, *, inputs: bool) -> _Learned:
+    """How a learned figure for this request is written (`inputs`: it reads images, which a budget bounds)."""
+
+    def learned_one(value: _Summary, runs: int, where: str, origin: Origin, extra: str = "") -> Estimate:
+        median, low, high, high_own = value
+        kind = "emulator run" if synthetic else "run"
+        plural = "" if runs == 1 else "s"
+        text = f"≈ {pricing.format_usd(median)} (learned from {runs} {kind}{plural}{where}{extra}; {_range(low, high)})"
+        note = (f"median and range of what {runs} earlier {kind}{plural} of {model} used, at the price table's rates"
+                + ("; emulator usage, not a bill" if synthetic else ""))
+        return Estimate(median, low, high, origin, runs, text, note, synthetic,
+                        high_without_inputs=high_own if inputs else None)
+
+    return learned_one
 
 
 def _key(params: Mapping[str, Any]) -> tuple[str, str]:
@@ -220,23 +245,24 @@ def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None 
         runs = [(p, s) for p, s in runs if bool(s.image_in) == bool(inputs)]
     alike = [(p, s) for p, s in runs if _key(p) == (quality, fmt)]
     exact = [s for p, s in alike if _asked(p, "size", "auto") == size]
+    learned_one = _learned_on(model, synthetic, inputs=bool(inputs) and call != "generate")
     if exact:
         value = _summary(model, exact, n, 1.0, prices, batch)
         if value is not None:
-            return _learned(model, value, len(exact), "", synthetic, "learned")
-    scaled = _scaled(model, size, [s for _, s in alike], n, prices, batch, synthetic)
+            return learned_one(value, len(exact), "", "learned")
+    scaled = _scaled(model, size, [s for _, s in alike], n, prices, batch, learned_one)
     if scaled is not None:
         return scaled
     kept = user_runs.load(model, call, quality, size, fmt, synthetic=synthetic, user=user)
     if kept:
         value = _summary(model, kept, n, 1.0, prices, batch)
         if value is not None:
-            return _learned(model, value, len(kept), " in your other folders", synthetic, "user")
+            return learned_one(value, len(kept), " in your other folders", "user")
     return _published(model, params, call, inputs, prices, batch)
 
 
 def _scaled(model: str, size: str, alike: Sequence[Sample], n: int, prices: Mapping[str, ModelPrice] | None,
-            batch: bool, synthetic: bool) -> Estimate | None:
+            batch: bool, learned_one: _Learned) -> Estimate | None:
     """A size never run here, from the runs of the nearest learned size, output tokens scaled by pixel area."""
     wh = capabilities.parse_size(size)
     if wh is None or not alike:
@@ -249,7 +275,7 @@ def _scaled(model: str, size: str, alike: Sequence[Sample], n: int, prices: Mapp
     if value is None:
         return None
     extra = f" at {nearest[0]}x{nearest[1]}, scaled by pixel area ×{scale:.2f}"
-    return _learned(model, value, len(chosen), "", synthetic, "scaled", extra)
+    return learned_one(value, len(chosen), "", "scaled", extra)
 
 
 def _cite(model: str, prices: Mapping[str, ModelPrice] | None) -> str:

@@ -22,7 +22,7 @@ from image_widget.client.backend import resolve_backend
 from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
 from image_widget.facts.prices import as_overrides
-from image_widget.money import learned
+from image_widget.money import bounds, learned
 from image_widget.store import Store
 from image_widget.store.layout import default_folder
 
@@ -37,21 +37,31 @@ class Estimator:
     folder: Path
     synthetic: bool
     prices: Mapping[str, Any] | None
+    inputs: list[tuple[int, int]] = field(default_factory=list)
+    """An edit sweep's input image sizes (the same in every cell): priced as an edit, its inputs bounded."""
     _seen: dict[str, learned.Estimate] = field(default_factory=dict)
 
     @classmethod
-    def for_run(cls, run: Mapping[str, Any]) -> Estimator:
+    def for_run(cls, run: Mapping[str, Any], inputs: list[tuple[int, int]] | None = None) -> Estimator:
         store = run.get("store")
         folder = store.folder if isinstance(store, Store) else default_folder(store)
         synthetic = resolve_backend(run.get("client"), run.get("base_url"), run.get("api_key")).synthetic
-        return cls(folder, synthetic, as_overrides(run.get("prices")))
+        return cls(folder, synthetic, as_overrides(run.get("prices")), list(inputs or []))
 
     def of(self, cell: Cell) -> learned.Estimate:
-        params = {"model": capabilities.DEFAULT_MODEL, **cell.options}
+        params = {"model": capabilities.DEFAULT_MODEL, **cell.options, **({"call": "edit"} if self.inputs else {})}
         key = repr(sorted(params.items()))
         if key not in self._seen:
-            self._seen[key] = learned.estimate(params, self.folder, synthetic=self.synthetic, prices=self.prices)
+            self._seen[key] = learned.estimate(params, self.folder, synthetic=self.synthetic, prices=self.prices,
+                                               inputs=self.inputs or None)
         return self._seen[key]
+
+    def reservation(self, cell: Cell) -> float:
+        """What a cell holds against `max_cost`: the top of its estimate with its input images bounded
+        (`money.bounds`; raises `Unbounded` for a model with no input-image price)."""
+        model = str(cell.options.get("model", capabilities.DEFAULT_MODEL))
+        top = bounds.bound(self.of(cell).budget(), model, self.inputs, prices=self.prices)
+        return top.usd or 0.0
 
     def forget(self) -> None:
         self._seen.clear()

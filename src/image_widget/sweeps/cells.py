@@ -38,6 +38,8 @@ class Cell:
     error: str | None = None
     seconds: float = 0.0
     attempts: int = 0
+    may_have_billed: bool = False
+    """It failed after its request may have reached the server (a 5xx, a timeout): a budget counts it as paid."""
 
     @property
     def ok(self) -> bool:

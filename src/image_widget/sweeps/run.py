@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from image_widget.base.errors import APIRequestError, BudgetError
 from image_widget.base.runtime import run_sync
-from image_widget.client import api
+from image_widget.client import api, refs
+from image_widget.client.backend import resolve_backend
+from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.options import RUN_KEYS
 from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
+from image_widget.money.bounds import Unbounded
 from image_widget.sweeps import budget as sweep_budget
 from image_widget.sweeps.cells import INPUT_KEYS, Cell, Sweep, plan
 
@@ -56,37 +60,19 @@ async def asweep(template: str, *, max_cost: float | None = None, learn: bool = 
     if problems:
         raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
     started = time.monotonic()
-    estimator = sweep_budget.Estimator.for_run(run)
+    estimator = sweep_budget.Estimator.for_run(run, await _input_sizes(inputs, run, cells[0].options))
     budget = sweep_budget.Budget(float(max_cost)) if max_cost is not None else None
     notes: list[str] = []
     pending = list(cells)
     if budget is not None:
-        unknown = next((c for c in pending if not estimator.of(c).known), None)
-        if unknown is not None:
-            model = str(unknown.options.get("model", capabilities.DEFAULT_MODEL))
-            if not learn:
-                raise sweep_budget.refuse_unknown(budget.max_cost, estimator.of(unknown), model)
-            await _run_cell(unknown, cache, {**run, **inputs})
-            budget.settle(0.0, _cell_cost(unknown))
-            pending.remove(unknown)
-            estimator.forget()
-            notes.append(f"learn=True: ran one cell of {model} first to learn its cost "
-                         f"({pricing.format_usd(budget.spent)}); the budget was decided on what it used")
-            still = next((c for c in pending if not estimator.of(c).known), None)
-            if still is not None:
-                raise sweep_budget.refuse_unknown(budget.max_cost, estimator.of(still), model)
-        lowest = sum(e.low if e.low is not None else e.value or 0.0 for e in map(estimator.of, pending))
-        if budget.spent + lowest > budget.max_cost:
-            raise BudgetError(f"the sweep's estimate {sweep_budget.total([estimator.of(c) for c in pending]).text} "
-                              f"for {len(pending)} cells is over max_cost=${budget.max_cost:.2f} even at its low "
-                              "end; nothing was sent — reduce the combinations, n or quality, or raise max_cost")
+        pending = await _teach_if_asked(cells, estimator, budget, learn, cache, {**run, **inputs}, notes)
     estimate = sweep_budget.total([estimator.of(c) for c in cells])
     gate = asyncio.Semaphore(concurrency)
     bar = _progress(len(pending)) if progress else None
 
     async def one(cell: Cell) -> None:
         async with gate:
-            high = estimator.of(cell).high or 0.0
+            high = estimator.reservation(cell)
             if budget is not None and not budget.reserve(high, cell.prompt):
                 cell.error = budget.skip_reason(high)
             else:
@@ -106,10 +92,75 @@ async def asweep(template: str, *, max_cost: float | None = None, learn: bool = 
     return Sweep(template, lists, cells, estimate, time.monotonic() - started, notes)
 
 
+async def _teach_if_asked(cells: list[Cell], estimator: sweep_budget.Estimator, budget: sweep_budget.Budget,
+                          learn: bool, cache: bool, run: dict[str, Any], notes: list[str]) -> list[Cell]:
+    """The cells still to send once the budget is decided. A cell of unknown cost refuses the budget, or with
+    `learn=True` runs first, unchecked (nothing bounds an unknown price), and teaches the rest; when what it
+    cost leaves no room, the rest are skipped and the sweep says plainly what was sent and spent."""
+    pending = list(cells)
+    unknown = next((c for c in pending if not estimator.of(c).known), None)
+    taught = ""
+    if unknown is not None:
+        model = str(unknown.options.get("model", capabilities.DEFAULT_MODEL))
+        if not learn:
+            raise sweep_budget.refuse_unknown(budget.max_cost, estimator.of(unknown), model)
+        await _run_cell(unknown, cache, run)
+        budget.settle(0.0, _cell_cost(unknown))
+        pending.remove(unknown)
+        estimator.forget()
+        taught = (f"learn=True: ran one cell of {model} first to learn its cost "
+                  f"({pricing.format_usd(budget.spent)}; its price was unknown, so that cell was not held to "
+                  f"max_cost=${budget.max_cost:.2f})")
+        notes.append(f"{taught}; the budget was decided on what it used")
+        still = next((c for c in pending if not estimator.of(c).known), None)
+        if still is not None:
+            return _skip_all(pending, budget, notes, f"the cost of {model} is still {estimator.of(still).text}")
+    try:  # every cell's reservation can be bounded (an edit on a model with no input-image price cannot)
+        for cell in pending:
+            estimator.reservation(cell)
+    except Unbounded as exc:
+        raise BudgetError(f"cannot check max_cost=${budget.max_cost:.2f}: {exc}") from None
+    lowest = sum(e.low if e.low is not None else e.value or 0.0 for e in map(estimator.of, pending))
+    if pending and budget.spent + lowest > budget.max_cost:
+        over = (f"the estimate {sweep_budget.total([estimator.of(c) for c in pending]).text} for {len(pending)} "
+                f"cells is over max_cost=${budget.max_cost:.2f} even at its low end")
+        if not taught:
+            raise BudgetError(f"the sweep's {over}; nothing was sent — reduce the combinations, n or quality, "
+                              "or raise max_cost")
+        return _skip_all(pending, budget, notes, f"{over} after {pricing.format_usd(budget.spent)} spent")
+    return pending
+
+
+async def _input_sizes(inputs: dict[str, Any], run: dict[str, Any], options: dict[str, Any]) -> list[tuple[int, int]]:
+    """An edit sweep's input image sizes as sent, read once before the plan (an image by URL or file id is
+    fetched for it): what its estimate prices and its budget bounds. Empty for a generation sweep."""
+    if "image" not in inputs:
+        return []
+    image, mask = inputs["image"], inputs.get("mask")
+    if refs.has_refs(image, mask):
+        backend = resolve_backend(run.get("client"), run.get("base_url"), run.get("api_key"))
+        image = (await refs.resolve(image, "image", backend))[0]
+        mask = None if mask is None else (await refs.resolve(mask, "mask", backend))[0]
+    model = str(options.get("model", capabilities.DEFAULT_MODEL))
+    request = lined_up_edit(image, "sizes", mask, None, model, None, {}, Holding())
+    return request.input_sizes()
+
+
+def _skip_all(pending: list[Cell], budget: sweep_budget.Budget, notes: list[str], why: str) -> list[Cell]:
+    """Mark every cell still to send as skipped (not sent), and say why in the cells and the notes."""
+    for cell in pending:
+        cell.error = f"skipped: {why}; not sent"
+        budget.skipped.append(cell.prompt)
+    notes.append(f"{why}: the other {len(pending)} cell(s) were not sent")
+    warnings.warn(f"sweep: {notes[0]}; {notes[-1]}", UserWarning, stacklevel=4)
+    return []
+
+
 def _cell_cost(cell: Cell) -> float | None:
-    """What a finished cell cost: $0 from the cache or after a failure before sending, else its actual cost."""
+    """What a finished cell cost: $0 from the cache or after a failure before sending (or refused), unknown
+    (the reservation is kept as spent) after a failure that may have been billed, else its actual cost."""
     if cell.result is None:
-        return 0.0
+        return None if cell.may_have_billed else 0.0
     return 0.0 if cell.result.cached else cell.result.cost.usd
 
 
@@ -129,6 +180,7 @@ async def _run_cell(cell: Cell, cache: bool, run: dict[str, Any]) -> None:
             break
         except APIRequestError as exc:
             cell.error = str(exc)
+            cell.may_have_billed = exc.may_have_billed
             if exc.status != 429 or wait is None:
                 break
             await asyncio.sleep(min(MAX_WAIT_S, exc.retry_after_s) if exc.retry_after_s is not None else wait)

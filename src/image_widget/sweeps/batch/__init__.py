@@ -20,9 +20,12 @@ from image_widget.sweeps.batch.plan import Limits
 from image_widget.sweeps.batch.submit import plan_run
 
 
-def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits | None = None,
+def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits | None = None, again: bool = False,
                 **kwargs: Any) -> BatchSweep:
     """Plan, check the budget at the batch price, write the intent, then upload and create the batches.
+
+    The same sweep asked again of the same server (a notebook cell run twice) returns the earlier run, with a
+    warning, and pays nothing; a part it had not sent yet is sent now. `again=True` makes a new batch.
 
     Returns once they are created (not finished); nothing is uploaded when a check fails. When the
     upload or create fails, the intent stays (nothing submits it on its own) and the error says how to
@@ -35,7 +38,7 @@ def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits 
     for ignored in ("cache", "max_retries", "timeout", "concurrency", "progress"):
         kwargs.pop(ignored, None)
     backend = resolve_backend(client, base_url, api_key)
-    intent = plan_run(template, store.folder, backend, max_cost=max_cost, limits=limits, **kwargs)
+    intent = plan_run(template, store.folder, backend, max_cost=max_cost, limits=limits, again=again, **kwargs)
     handle = BatchSweep(intent, client=client, base_url=base_url, api_key=api_key, store=store)
     try:
         handle.submit()

@@ -11,6 +11,7 @@ moment leaves the last whole version. Per-line failures are kept beside it in `e
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -60,6 +61,8 @@ class Intent:
     """An edit batch's shared inputs and holding (`batch/edits.BatchEdit`); None for generations."""
     input_files: dict[str, str] = field(default_factory=dict)
     """sha256 of each edit input → its file id at the server, once uploaded."""
+    fingerprint: str | None = None
+    """What was asked, where (`same_request`): the same sweep run again finds this run instead of paying twice."""
     parts: list[Part] = field(default_factory=list)
     folder: Path = field(default=Path(), compare=False)
 
@@ -160,6 +163,18 @@ async def held(path: Path) -> AsyncIterator[None]:
         yield
     finally:
         lock.__exit__(None, None, None)
+
+
+def same_request(template: str, lists: dict[str, list[Any]], edit: dict[str, Any] | None, server: str) -> str:
+    """A batch sweep's identity: its template, every value list (fixed options included), its edit inputs (by
+    hash) and the exact server. Two runs with the same identity would send the same requests."""
+    asked = {"template": template, "lists": lists, "edit": edit, "server": server}
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def matching(store_folder: Path, fingerprint: str) -> Intent | None:
+    """The newest run of this folder that asked exactly this and was not discarded, if any."""
+    return next((i for i in all_intents(store_folder) if i.fingerprint == fingerprint and not i.discarded), None)
 
 
 def all_intents(store_folder: Path) -> Iterator[Intent]:

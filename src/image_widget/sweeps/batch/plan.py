@@ -19,7 +19,7 @@ from typing import IO, Any
 from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
 from image_widget.facts.prices import ModelPrice
-from image_widget.money import learned
+from image_widget.money import bounds, learned
 from image_widget.sweeps.cells import Cell
 
 GENERATIONS_URL = "/v1/images/generations"
@@ -145,8 +145,18 @@ class EstimateSum:
                 self.unknown = f"model {model} (quality={options.get('quality')!r}): {each.text}"
         if each.value is not None:
             self.usd += each.value
-            self.high += each.high if each.high is not None else each.value
+            self.high += self._top(each, str(options.get("model", capabilities.DEFAULT_MODEL)), inputs or [])
             self.origins.add(each.origin)
+
+    def _top(self, each: learned.Estimate, model: str, inputs: list[tuple[int, int]]) -> float:
+        """What a budget holds for one line: its estimate's top, an edit's input images bounded (`money.bounds`:
+        a figure with "+ input images" left them out). A model with no input-image price makes it unknown."""
+        try:
+            top = bounds.bound(each.budget(), model, inputs, prices=self.prices, batch=True)
+        except bounds.Unbounded as exc:
+            self.unknown = self.unknown or str(exc)
+            return 0.0
+        return top.usd if top.usd is not None else each.value or 0.0
 
     @property
     def cost(self) -> pricing.Cost:
@@ -154,7 +164,8 @@ class EstimateSum:
             return pricing.Cost.unknown(self.unknown)
         upper = pricing.format_usd(self.high) != pricing.format_usd(self.usd)
         if self.origins <= {"published"}:
-            return pricing.Cost(self.usd, f"${self.usd:.3f} (Batch API price)", upper_bound=upper)
+            top = f"; up to {pricing.format_usd(self.high)} with the input images bounded" if upper else ""
+            return pricing.Cost(self.usd, f"${self.usd:.3f} (Batch API price{top})", upper_bound=upper)
         where = ", ".join(sorted(self.origins))
         spread = f", up to {pricing.format_usd(self.high)}" if upper else ""
         return pricing.Cost(self.usd, f"≈ ${self.usd:.3f} (Batch API price; {where}{spread})", upper_bound=upper)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from image_widget.facts import capabilities
 from image_widget.facts.prices import as_overrides
 from image_widget.store import Store
 from image_widget.sweeps.batch import edits
-from image_widget.sweeps.batch.intent import PART_KEY, RUN_KEY, Intent, held
+from image_widget.sweeps.batch.intent import PART_KEY, RUN_KEY, Intent, held, matching, same_request
 from image_widget.sweeps.batch.plan import (
     GENERATIONS_URL,
     EstimateSum,
@@ -47,13 +48,22 @@ _LOOKBACK_S = 3600
 
 
 def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: float | None,
-             limits: Limits | None = None, **axes: Any) -> Intent:
-    """Check the sweep and the budget, then write the input files and the intent (nothing is sent)."""
+             limits: Limits | None = None, again: bool = False, **axes: Any) -> Intent:
+    """Check the sweep and the budget, then write the input files and the intent (nothing is sent). The same
+    sweep asked again of the same server returns its earlier run instead (`again=True`: a new one)."""
     refuse_edits(axes)
     models = axes.get("model", capabilities.DEFAULT_MODEL)
     edit = edits.take(axes, Store(store_folder), str(models[0] if isinstance(models, list | tuple) else models),
                       backend)
     lists, fields, run = split_axes(template, **axes)
+    fingerprint = same_request(template, lists, edit.to_json() if edit is not None else None,
+                               backend.server_identity)
+    earlier = None if again else matching(store_folder, fingerprint)
+    if earlier is not None:
+        warnings.warn(f"this batch sweep was already made on {earlier.created} (run {earlier.run_id[:8]}): "
+                      "returning that run, nothing new is sent or paid. Pass again=True for a new batch",
+                      UserWarning, stacklevel=4)
+        return earlier
     prices = run.get("prices")
     estimate = EstimateSum(as_overrides(prices), store_folder, backend.synthetic)
     problems: list[str] = []
@@ -79,7 +89,7 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
                         estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
                         base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
                         default_query=None if backend.synthetic else stored_query(backend), prices=_plain(prices),
-                        edit=edit.to_json() if edit is not None else None)
+                        edit=edit.to_json() if edit is not None else None, fingerprint=fingerprint)
     intent.parts = write_parts(intent.folder, _bodies(template, lists, fields, edit), limits or Limits(),
                                url=edits.EDITS_URL if edit is not None else GENERATIONS_URL)
     intent.save()  # the durable intent, before any upload or create

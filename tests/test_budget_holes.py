@@ -1,0 +1,168 @@
+"""Budgets that a money audit could pass or misreport, and a batch paid twice, against the emulator (the audit's
+repros, cut down).
+
+The invariant every budget keeps: what was spent never passes it, and what the user is told about what was sent
+is true. Each test here failed on the code before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+import image_widget as iw
+from image_widget.base.errors import APIRequestError, BudgetError
+from image_widget.client.backend import resolve_backend
+from image_widget.emulator import Emulator, Fault
+from image_widget.mcp import tools
+from image_widget.mcp.paths import AllowedRoots
+from image_widget.mcp.session import Budget, BudgetRefused, Session
+from image_widget.money import classroom, user_runs
+from image_widget.store import Store
+from image_widget.sweeps import run as sweeps
+from support.images import png
+
+KEY = "sk-test-budget-holes-0123456789"
+UNPRICED = "gpt-image-2.6-sunburst"  # no published output-token count: its cost is learned from runs
+PRICED = "gpt-image-2"  # published rates, no published input-image rule ("+ input images")
+
+
+@pytest.fixture
+def run(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv(user_runs.ENV_DIR, str(tmp_path / "user"))
+    classroom.reset()
+    return {"base_url": emulator.url, "api_key": KEY, "store": tmp_path / "images"}
+
+
+def _images_sent(emulator: Emulator) -> int:
+    return sum(e.method == "POST" and "/images/" in e.path for e in emulator.log)
+
+
+def _paid(folder: Path) -> float:
+    return sum(json.loads(p.read_text())["cost_usd"] or 0.0 for p in folder.glob("*.json"))
+
+
+def test_a_teaching_cell_over_the_budget_is_said_and_the_rest_are_skipped(emulator: Emulator,
+                                                                          run: dict[str, Any]) -> None:
+    """It raised "nothing was sent" after paying for the teaching cell (15x max_cost in the audit)."""
+    with pytest.warns(UserWarning, match="not held to max_cost"):
+        result = sweeps.sweep("a {a}", a=["fox", "owl", "cat"], model=UNPRICED, quality="high", n=2,
+                              max_cost=0.001, learn=True, progress=False, **run)
+    assert _images_sent(emulator) == 1
+    assert [c.ok for c in result.cells].count(True) == 1
+    skipped = [c.error for c in result.cells if not c.ok]
+    assert len(skipped) == 2
+    assert all("not sent" in (e or "") for e in skipped)
+    assert "its price was unknown, so that cell was not held to max_cost=$0.00" in result.notes[0]
+    assert not any("nothing was sent" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(("fault", "counted"), [(Fault(status=500), True), (Fault(status=400), False)],
+                         ids=["5xx-may-have-billed", "400-refused"])
+def test_a_cell_that_failed_after_sending_keeps_its_reservation(emulator: Emulator, run: dict[str, Any],
+                                                                 fault: Fault, counted: bool) -> None:
+    """A 5xx or a timeout may have been billed: it counted $0 against max_cost. A refused (4xx) one costs $0."""
+    emulator.inject(fault)
+    result = sweeps.sweep("a {a}", a=["fox"], model=PRICED, quality="low", size="1024x1024", max_cost=1.0,
+                          progress=False, **run)
+    assert not result.cells[0].ok
+    assert ("spent $0.000 " not in result.notes[-1]) is counted, result.notes[-1]
+
+
+def test_an_edit_sweep_never_spends_past_max_cost(emulator: Emulator, run: dict[str, Any]) -> None:
+    """Edit cells were priced as generations (no input images): max_cost=0.025 spent $0.034 in the audit."""
+    photo = png((1536, 1024))
+    max_cost = 0.0125  # above two cells' generation estimate, below what two edits cost
+    result = sweeps.sweep("a {a} on the table", a=["cup", "pen"], image=photo, model=PRICED, quality="low",
+                          size="1024x1024", max_cost=max_cost, progress=False, **run)
+    assert _paid(run["store"]) <= max_cost
+    assert all("not sent" in (c.error or "") for c in result.cells if not c.ok)
+
+
+def test_a_batch_edit_sweep_checks_its_input_images_against_max_cost(emulator: Emulator,
+                                                                      run: dict[str, Any]) -> None:
+    """The batch's check dropped "+ input images": 8 edits of 3 big images paid $0.042 under max_cost=0.025."""
+    big = Image.new("RGB", (3000, 3000), (120, 80, 40))
+    with pytest.raises(BudgetError, match="with the input images bounded") as caught:
+        iw.sweep("a {a} on the table", a=[f"thing{i}" for i in range(8)], image=[big, big.rotate(90)],
+                 model=PRICED, quality="low", size="1024x1024", batch=True, max_cost=0.025, **run)
+    assert "nothing was uploaded" in str(caught.value)
+    assert not [e for e in emulator.log if e.method == "POST"]
+
+
+async def test_a_learned_edit_estimate_still_bounds_this_requests_inputs(emulator: Emulator, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit of one small picture taught the estimate; eight big ones then went under a $0.01 cap ($0.018)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    Image.new("RGB", (64, 64), (40, 120, 200)).save(work / "small.png")
+    for i in range(4):
+        Image.new("RGB", (3000, 3000), (40, 120 + i, 200)).save(work / f"big{i}.png")
+    monkeypatch.setenv("OPENAI_BASE_URL", emulator.url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv(user_runs.ENV_DIR, str(tmp_path / "user"))
+    store = Store(work / "store")
+    options = {"quality": "low", "size": "1024x1024"}
+
+    def session(limit: float | None) -> Session:
+        return Session(store, AllowedRoots.of(work, store.folder), resolve_backend(), Budget(limit))
+
+    taught, _ = await tools.edit(session(None), "a red door", "small.png", None, None, dict(options), False)
+    assert "learned" not in str(taught["estimate"])  # the first edit is priced from the table
+    capped = session(0.01)
+    before = len(emulator.log)
+    with pytest.raises(BudgetRefused, match="input image"):
+        await tools.edit(capped, "a red door", [f"big{i}.png" for i in range(4)], None, None, dict(options), False)
+    assert len(emulator.log) == before
+    assert capped.budget.committed == 0.0
+
+
+def test_the_class_budget_holds_while_sweep_cells_run_side_by_side(emulator: Emulator, run: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four concurrent cells each passed the check on the same $0 spent: all four ran under a two-cell budget."""
+    one = iw.estimate({"model": PRICED, "quality": "low", "size": "1024x1024"}, run["store"]).cost()
+    assert one.usd is not None
+    monkeypatch.setenv(classroom.ENV_VAR, str(round(one.usd * 2.2, 6)))
+    result = sweeps.sweep("a {a}", a=["fox", "owl", "cat", "dog"], model=PRICED, quality="low", size="1024x1024",
+                          concurrency=4, progress=False, **run)
+    assert [c.ok for c in result.cells].count(True) == 2
+    assert _images_sent(emulator) == 2
+    assert classroom.spent() <= one.usd * 2.2
+
+
+def test_a_request_that_may_have_been_billed_counts_against_the_class_budget(emulator: Emulator,
+                                                                             run: dict[str, Any],
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(classroom.ENV_VAR, "1")
+    emulator.inject(Fault(status=500))
+    with pytest.raises(APIRequestError, match="may be billed"):
+        iw.generate("a fox", model=PRICED, quality="low", size="1024x1024", **run)
+    assert classroom.spent() > 0
+    emulator.inject(Fault(status=400))
+    before = classroom.spent()
+    with pytest.raises(APIRequestError):
+        iw.generate("a fox", model=PRICED, quality="low", size="1024x1024", **run)
+    assert classroom.spent() == before  # refused before any work: never billed
+
+
+def test_the_same_batch_sweep_run_twice_pays_once(emulator: Emulator, run: dict[str, Any]) -> None:
+    """A notebook cell with `batch=True` run twice created and paid a second, identical batch."""
+    asked = {"a": ["fox", "owl"], "model": PRICED, "quality": "low", "size": "1024x1024", "batch": True}
+    first = iw.sweep("a {a}", **asked, **run)
+    first.wait(progress=False)
+    with pytest.warns(UserWarning, match="already made"):
+        second = iw.sweep("a {a}", **asked, **run)
+    second.wait(progress=False)
+    creates = [e for e in emulator.log if e.method == "POST" and e.path.endswith("/batches")]
+    assert len(creates) == 1
+    assert second.run_id == first.run_id
+    assert len(list(run["store"].glob("*.png"))) == 2
+    again = iw.sweep("a {a}", **asked, again=True, **run)  # asked for: a new batch
+    assert again.run_id != first.run_id
+    assert len([e for e in emulator.log if e.method == "POST" and e.path.endswith("/batches")]) == 2
+    changed = iw.sweep("a {a}", **{**asked, "a": ["fox", "cat"]}, **run)  # another sweep: its own batch
+    assert changed.run_id not in (first.run_id, again.run_id)
