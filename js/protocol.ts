@@ -117,7 +117,10 @@ export interface Backend {
 
 export interface Cost {
   estimate_text?: string;
+  /** Where the estimate comes from (price source and date, or learned runs): the figure's tooltip. */
+  estimate_note?: string;
   last_text?: string;
+  last_note?: string;
   session_text?: string;
   estimate_usd?: number | null;
   last_usd?: number | null;

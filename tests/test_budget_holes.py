@@ -166,3 +166,35 @@ def test_the_same_batch_sweep_run_twice_pays_once(emulator: Emulator, run: dict[
     assert len([e for e in emulator.log if e.method == "POST" and e.path.endswith("/batches")]) == 2
     changed = iw.sweep("a {a}", **{**asked, "a": ["fox", "cat"]}, **run)  # another sweep: its own batch
     assert changed.run_id not in (first.run_id, again.run_id)
+
+
+def test_a_published_figure_cites_whose_figure_it_is_and_when_it_was_read(tmp_path: Path) -> None:
+    """A third party's quote was credited to OpenAI's pricing page (the first word of the row's source)."""
+    quoted = iw.estimate({"model": PRICED, "quality": "low", "size": "1024x1024"}, tmp_path)
+    assert "third-party price: https://" in quoted.text
+    assert "openai.com" not in quoted.text.split("third-party price:")[1]
+    assert ", read 20" in quoted.text
+    official = iw.estimate({"model": "gpt-image-1-mini", "quality": "low", "size": "1024x1024"}, tmp_path)
+    assert "published price: https://developers.openai.com/api/docs/models/gpt-image-1-mini, read 20" in official.text
+
+
+def test_a_shut_down_model_gets_no_price(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """gpt-image-1.5 was priced after its shutdown, and dall-e-3 said "one run of this model teaches it"."""
+    monkeypatch.setenv("IMAGE_WIDGET_TODAY", "2026-12-04")
+    for model in ("gpt-image-1.5", "dall-e-3"):
+        found = iw.estimate({"model": model, "quality": "low", "size": "1024x1024"}, tmp_path)
+        assert found.value is None
+        assert "shut down on" in found.text
+        assert "teaches" not in found.text
+
+
+def test_the_widget_estimate_carries_its_source(emulator: Emulator, tmp_path: Path) -> None:
+    from image_widget.widget import ImageWidget
+
+    w = ImageWidget(base_url=emulator.url, api_key=KEY, folder=tmp_path, model=PRICED, quality="low",
+                    size="1024x1024")
+    try:
+        assert "price: third-party figure" in w.cost["estimate_note"]
+        assert "read 20" in w.cost["estimate_note"]
+    finally:
+        w.close()

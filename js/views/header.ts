@@ -32,12 +32,13 @@ export function renderHeader(ctx: Ctx): View {
   };
   const renderCost = (): void => {
     const c = ctx.model.get("cost") ?? {};
-    const put = (item: HTMLElement, label: string, text: string | undefined): void => {
+    const put = (item: HTMLElement, label: string, text: string | undefined, note?: string): void => {
       item.textContent = text ? `${label} ${text}` : "";
       item.hidden = !text;
+      item.title = note ?? "";
     };
-    put(costEstimate, "Estimate:", c.estimate_text);
-    put(costLast, "Last run:", c.last_text);
+    put(costEstimate, "Estimate:", c.estimate_text, c.estimate_note);
+    put(costLast, "Last run:", c.last_text, c.last_note);
     put(costSession, "Session:", c.session_text);
     cost.hidden = !c.estimate_text && !c.last_text && !c.session_text;
     costNote.hidden = !ctx.model.get("backend")?.synthetic;

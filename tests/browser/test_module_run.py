@@ -193,6 +193,7 @@ def test_status_backend_cost_and_notice(harness: Harness) -> None:
     harness.mount(
         cost={
             "estimate_text": "$0.042",
+            "estimate_note": "price: OpenAI, https://developers.openai.com/api/docs/pricing (read 2026-11-29)",
             "last_text": "$0.011",
             "session_text": "$0.093",
             "estimate_usd": 0.042,
@@ -204,6 +205,8 @@ def test_status_backend_cost_and_notice(harness: Harness) -> None:
     assert page.text_content('[data-role="backend"]') == "Emulator (127.0.0.1)"
     assert page.is_visible("text=Offline emulator — images are synthetic")
     assert "$0.042" in (page.text_content('[data-role="cost-estimate"]') or "")
+    source = page.get_attribute('[data-role="cost-estimate"]', "title") or ""
+    assert "read 2026-11-29" in source  # where the figure comes from, as its tooltip
     assert "$0.093" in (page.text_content('[data-role="cost-session"]') or "")
     harness.set_trait("backend", {"kind": "openai", "label": "OpenAI", "synthetic": False})
     assert page.is_hidden('[data-role="synthetic"]')

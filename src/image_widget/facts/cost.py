@@ -194,6 +194,17 @@ def price_citation(row: ModelPrice) -> str:
             f"{row.source} (read {row.read_on}); a figure learned from your own runs is preferred")
 
 
+def short_citation(row: ModelPrice) -> str:
+    """A few words for an estimate's text — whose figure, where, and the day it was read (the note has all)."""
+    if row.confidence == "user":
+        return "your price"
+    words = [w.rstrip(",;)") for w in row.source.split() if w.startswith("http")]
+    if row.confidence == "official":
+        return f"published price: {words[0] if words else row.source}, read {row.read_on}"
+    theirs = [w for w in words if "openai.com" not in w]
+    return f"third-party price: {theirs[0] if theirs else row.source}, read {row.read_on}"
+
+
 def estimate(model: str, *, quality: str | None, size: str | None, n: int | None, endpoint: str = "generate",  # noqa: PLR0913 - public keyword options mirror a request's
              inputs: Sequence[tuple[int, int]] | None = None, input_fidelity: str | None = None,
              prices: Mapping[str, ModelPrice] | None = None, batch: bool = False) -> Cost:

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
+from image_widget.facts.lifecycle import lifecycle_of
 from image_widget.facts.prices import ModelPrice, price_for
 from image_widget.money import user_runs
 from image_widget.money.user_runs import Sample, sample_of
@@ -235,6 +236,10 @@ def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None 
     params, call, sized = _request_of(request)
     inputs = list(inputs) if inputs is not None else sized
     model = str(params.get("model") or capabilities.DEFAULT_MODEL)
+    life = lifecycle_of(model)
+    if life.status() == "shut down":  # no request of it can be sent: a price (or "one run teaches it") misleads
+        retired = life.message(model)
+        return Estimate(None, None, None, "unknown", 0, f"no estimate — {retired}", retired)
     n = params.get("n") or 1
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a whole number of images (1 or more), got {n!r}")
@@ -280,7 +285,7 @@ def _scaled(model: str, size: str, alike: Sequence[Sample], n: int, prices: Mapp
 
 def _cite(model: str, prices: Mapping[str, ModelPrice] | None) -> str:
     row = price_for(model, prices)
-    return "" if row is None else row.source.split(" ")[0]
+    return "price source unknown" if row is None else pricing.short_citation(row)
 
 
 def _published(model: str, params: Mapping[str, Any], call: str, inputs: list[tuple[int, int]],
@@ -295,4 +300,4 @@ def _published(model: str, params: Mapping[str, Any], call: str, inputs: list[tu
     high = cost.usd
     low = None if cost.upper_bound else cost.usd
     return Estimate(cost.usd, low if low is not None else 0.0, high, "published", 0,
-                    f"{cost.text} (published price: {_cite(model, prices)})", cost.note, published=cost)
+                    f"{cost.text} ({_cite(model, prices)})", cost.note, published=cost)

@@ -187,12 +187,16 @@ def cost_payload(estimate: Any, last: Any, session: Any) -> dict[str, Any]:
     """The `cost` trait from `cost.Cost` values (None = no run yet). Unknown stays `null`, never guessed.
 
     The texts are the amounts alone: that the emulator bills nothing is the page's to say once (it knows
-    `backend.synthetic`), not a suffix on every figure ("Session unknown (emulator: nothing billed)").
+    `backend.synthetic`), not a suffix on every figure ("Session unknown (emulator: nothing billed)"). The
+    notes say where each figure comes from (price source and the day it was read, or the runs it was learned
+    from): the page shows them as the figure's tooltip.
     """
     return {
         "estimate_text": estimate.text if estimate is not None else "unknown",
         "estimate_usd": estimate.usd if estimate is not None else None,
+        "estimate_note": estimate.note if estimate is not None else "",
         "last_text": last.text if last is not None else "",
+        "last_note": last.note if last is not None else "",
         "last_usd": last.usd if last is not None else None,
         "session_text": session.text if session is not None else "$0.000",
         "session_usd": session.usd if session is not None else 0.0,

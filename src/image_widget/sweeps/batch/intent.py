@@ -173,8 +173,11 @@ def same_request(template: str, lists: dict[str, list[Any]], edit: dict[str, Any
 
 
 def matching(store_folder: Path, fingerprint: str) -> Intent | None:
-    """The newest run of this folder that asked exactly this and was not discarded, if any."""
-    return next((i for i in all_intents(store_folder) if i.fingerprint == fingerprint and not i.discarded), None)
+    """The newest run of this folder that asked exactly this, reached the server (a batch created, or a create
+    that may have been) and was not discarded. A run never sent is not matched: it pays nothing on its own, and
+    the new one is checked against the budget given now."""
+    return next((i for i in all_intents(store_folder) if i.fingerprint == fingerprint and not i.discarded
+                 and any(p.batch_id is not None or p.creating for p in i.parts)), None)
 
 
 def all_intents(store_folder: Path) -> Iterator[Intent]:
