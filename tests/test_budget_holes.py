@@ -198,3 +198,26 @@ def test_the_widget_estimate_carries_its_source(emulator: Emulator, tmp_path: Pa
         assert "read 20" in w.cost["estimate_note"]
     finally:
         w.close()
+
+
+async def test_images_that_arrived_before_a_cancel_are_saved(emulator: Emulator, run: dict[str, Any]) -> None:
+    """Cancel during a stream (the widget's Cancel) lost the images that had already completed: paid for, gone."""
+    import asyncio
+
+    previews: list[int] = []
+    task: asyncio.Task[Any] | None = None
+
+    def on_partial(index: int, image: Any) -> None:
+        previews.append(index)
+        if len(previews) == 2 and task is not None:  # the second image's preview: the first has completed
+            task.cancel()
+
+    task = asyncio.ensure_future(iw.agenerate("a fox", n=2, partial_images=1, on_partial=on_partial, model=PRICED,
+                                              quality="low", size="1024x1024", **run))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    kept = list(run["store"].glob("*.png"))
+    assert len(kept) == 1
+    record = json.loads(kept[0].with_suffix(".json").read_text())
+    assert record["count"] == 2  # the run reads as incomplete: never served from the cache
+    assert record["cost_usd"] > 0

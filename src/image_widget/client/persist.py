@@ -208,15 +208,22 @@ def save_broken(run: Saving, exc: StreamBroke) -> BrokenStreamError:
     arrived = exc.arrived
     wanted = int(run.request.params.get("n", 1))
     got = len(arrived.b64_images)
-    kept = save(run, arrived, count=wanted) if got else None
-    if kept is not None:  # paid for: the session's spend (the classroom budget) counts them
-        classroom.charge(kept.cost.usd)
-    saved = kept.paths if kept is not None else []
+    saved = keep_arrived(run, arrived)
     where = f"{len(saved)} saved in {run.disk.folder}" if saved else "nothing was saved"
     request_id = exc.request_id or arrived.request_id
     return BrokenStreamError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
                              status=exc.status, code=exc.code, param=exc.param, request_id=request_id,
                              hint=exc.hint, origin=exc.origin, saved=saved)
+
+
+def keep_arrived(run: Saving, arrived: SDKResponse) -> list[Path]:
+    """Save the images of a stream that stopped early (broke, or was cancelled): they are paid for. Their
+    records keep the asked-for count, so the run reads as incomplete; the class budget counts them."""
+    if not arrived.b64_images:
+        return []
+    kept = save(run, arrived, count=int(run.request.params.get("n", 1)))
+    classroom.charge(kept.cost.usd)
+    return kept.paths
 
 
 def cached_result(stored: list[StoredImage], backend: Backend, estimate: pricing.Cost) -> Result:

@@ -18,7 +18,7 @@ from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
 from image_widget.client.rate_limits import SDK_RETRIES, waiting_out_rate_limits
-from image_widget.client.sdk import SDKCall, SDKResponse, StreamBroke
+from image_widget.client.sdk import CancelledWithImages, SDKCall, SDKResponse, StreamBroke
 from image_widget.client.wire import Request
 from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
@@ -87,6 +87,10 @@ async def run(request: Request, options: RunOptions) -> Result:
     except StreamBroke as exc:
         classroom.release(held)
         raise persist.save_broken(saving, exc) from None
+    except CancelledWithImages as exc:  # still a cancellation, once what had arrived is on disk
+        classroom.release(held)
+        persist.keep_arrived(saving, exc.arrived)
+        raise
     except BaseException as exc:
         classroom.release(held, exc)
         raise

@@ -58,6 +58,15 @@ class StreamBroke(BrokenStreamError):
         self.arrived = arrived
 
 
+class CancelledWithImages(asyncio.CancelledError):
+    """A streamed request cancelled (the widget's Cancel, a task cancelled) after some images had completed:
+    still a cancellation for everything above, carrying those images so they are saved first."""
+
+    def __init__(self, arrived: SDKResponse) -> None:
+        super().__init__("cancelled after some images had arrived")
+        self.arrived = arrived
+
+
 class SDKCall:
     """One call through the SDK for `request`, on the caller's client (sync or async) or ours."""
 
@@ -115,6 +124,10 @@ class SDKCall:
                         self._event(event, response)
             else:
                 await asyncio.to_thread(self._drain_sync, stream, response)
+        except asyncio.CancelledError:
+            if response.b64_images:  # paid for and here: the request path saves them, then the cancel goes on
+                raise CancelledWithImages(response) from None
+            raise
         except Exception as exc:  # noqa: BLE001 - broke mid-stream: the request path keeps what completed
             error = exc if isinstance(exc, APIRequestError) else translate_error(exc, self.backend)
             raise StreamBroke(error, response) from None

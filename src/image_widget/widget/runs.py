@@ -233,7 +233,8 @@ class Runs:
             w.preview = b""
             if job.cancelled:
                 w.status = {**base, "state": "cancelled",
-                            "message": "Cancelled — the request was abandoned (the API may still bill it)"}
+                            "message": "Cancelled — the request was abandoned (the API may still bill it); "
+                                       "images that had already arrived are saved in History"}
             elif job.error is not None:
                 if isinstance(job.error, caps_mod.ValidationError):  # caught by the API layer's own check
                     w.problems = problems_dict(job.error.problems)
@@ -241,7 +242,7 @@ class Runs:
                 w.status = {**base, "state": "error", "message": w.error["title"]}
             else:
                 w.status = {**base, "state": "done", "message": self._done_message}
-        if not job.cancelled and job.error is None:
+        if job.error is None:  # a cancelled stream may have saved the images that had arrived: show them
             # After "done" (the person sees it sooner), before waiters are released (jobs.py: `on_finish` runs
             # first), so `generate()` returns with the estimate the run just taught and the spend it added.
             w._refresh()
