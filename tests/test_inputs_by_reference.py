@@ -249,3 +249,31 @@ def test_a_json_edit_refusal_names_the_json_field(http: httpx2.Client) -> None:
     assert error["param"] == "images[1]"
     assert error["message"].startswith("images[1] is gif")
     assert "image.png" not in error["message"]
+
+
+def test_a_custom_size_edit_goes_as_multipart(emulator: Emulator, http: httpx2.Client, tmp_path: Path) -> None:
+    """The JSON form's `size` is an enum (EditImageBodyJsonParam): a custom size went in a JSON edit anyway.
+    The picture named by id is read once and sent as the multipart form, which takes any WxH."""
+    file_id = upload(http, "vision", png((192, 128)))["id"]
+    iw.edit(file_id, "a red door", size="1248x832", **run_kw(emulator, tmp_path))
+    sent = edits(emulator)[-1]
+    assert sent.status == 200
+    assert "refs" not in sent.params, "sent as multipart, not by reference"
+    assert sent.params["size"] == "1248x832"
+
+
+def test_the_emulator_refuses_a_custom_size_in_a_json_edit(http: httpx2.Client) -> None:
+    body = {"model": "gpt-image-2", "prompt": "a red door", "size": "1248x832",
+            "images": [{"image_url": "data:image/png;base64," + base64.b64encode(png((64, 64))).decode()}]}
+    answer = http.post("/images/edits", json=body)
+    assert answer.status_code == 400
+    spec.check("ErrorResponse", answer.json())
+    assert answer.json()["error"]["param"] == "size"
+    assert "'1024x1536'" in answer.json()["error"]["message"]
+
+
+def test_a_batch_edit_with_a_custom_size_is_refused_before_upload(emulator: Emulator, tmp_path: Path) -> None:
+    with pytest.raises(iw.ValidationError, match="a Batch API edit is a JSON edit"):
+        iw.sweep("a {thing}", thing=["door"], image=png((96, 64)), size="1248x832", batch=True,
+                 **run_kw(emulator, tmp_path))
+    assert not [e for e in emulator.log if e.method == "POST"]

@@ -5,8 +5,9 @@ The SDK's `images.edit` sends multipart only, while OpenAI's API description (`P
 sent with the SDK's own `client.post(..., cast_to=ImagesResponse)`, which keeps its errors, headers and
 (switched-off) retries. JSON is used when an input already is a reference (a URL or file id the person
 gave), when every input already has a live file id at this server, or when the inputs will be reused (a
-sweep, a batch): then each is uploaded once (`file_ids`). Otherwise — and for servers that answered a
-JSON edit with a content-type refusal once — the edit goes as multipart, as before.
+sweep, a batch): then each is uploaded once (`file_ids`). Otherwise — for a custom size (the JSON form's
+`size` lists only auto and the three standard sizes), and for servers that answered a JSON edit with a
+content-type refusal once — the edit goes as multipart, as before.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from image_widget import images
 from image_widget.base.errors import APIRequestError
 from image_widget.client import file_ids
-from image_widget.facts.table import IMAGE_URL_MAX  # a larger input goes by file id
+from image_widget.facts.table import IMAGE_URL_MAX, JSON_EDIT_SIZES  # a larger input goes by file id
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,6 +44,8 @@ def wants_json(request: Request, folder: Path, backend: Backend, known: file_ids
     extra = set(request.params) - set(JSON_FIELDS) - {"stream"}
     if extra or request.uploads("markup"):
         return False  # markup and newer SDK-only fields exist only in the multipart form
+    if str(request.params.get("size", "auto")) not in JSON_EDIT_SIZES:
+        return False  # a custom size: the JSON form's `size` is an enum (a reference was read already: sent as bytes)
     user_refs = any(ref is not None for ref in (request.refs or {}).get("image", []))
     every_known = all(known.get(images.sha256(item[1])) for item in request.uploads("image"))
     return user_refs or request.reuse or every_known

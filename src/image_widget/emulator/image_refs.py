@@ -23,7 +23,7 @@ from typing import Any
 from image_widget.base.formats import content_type
 from image_widget.emulator.hosts import is_loopback
 from image_widget.emulator.parsing import ParseError
-from image_widget.facts.table import IMAGE_URL_MAX
+from image_widget.facts.table import IMAGE_URL_MAX, JSON_EDIT_SIZES
 from image_widget.facts.validation import Problem
 
 MAX_REF_IMAGES = 16
@@ -99,6 +99,10 @@ async def resolve_ref(ref: Any, where: str, files: FileReader) -> Upload:
 async def resolve_json_edit(body: dict[str, Any], files: FileReader) -> dict[str, Any]:
     """A JSON edit's params with `images` / `mask` turned into the uploads a multipart edit has."""
     params = {k: v for k, v in body.items() if k not in ("images", "mask")}
+    size = body.get("size")
+    if size is not None and size not in JSON_EDIT_SIZES:  # the description's enum; the multipart form takes WxH
+        supported = ", ".join(f"'{s}'" for s in JSON_EDIT_SIZES)
+        raise ParseError(f"Invalid value: {str(size)[:40]!r}. Supported values are: {supported}.", param="size")
     refs = body.get("images")
     if refs is None:
         raise ParseError("Missing required parameter: 'images'.", param="images")

@@ -30,6 +30,15 @@ IMAGE_URL_MAX = 20_971_520
 """`ImageRefParam.image_url.maxLength` in OpenAI's description (a data URL of ~15 MB of image at most)."""
 COMPRESSIBLE_FORMATS = ("webp", "jpeg")
 
+JSON_EDIT_SIZES = ("auto", *STANDARD_SIZES)
+"""The sizes a JSON edit takes (OpenAI's description, `EditImageBodyJsonParam.size`: an enum, where the multipart
+form takes any WxH): a custom size goes as multipart, and a Batch API edit (JSON lines) matches within these."""
+
+
+def json_edit_rule(rule: SizeRule) -> SizeRule:
+    """`rule` as a JSON edit allows it: its listed sizes that the JSON form takes, no custom ones."""
+    return replace(rule, fixed=tuple(s for s in rule.fixed if s in JSON_EDIT_SIZES), custom=False)
+
 #: Every request field the API knows, per endpoint. Anything else is rejected.
 _COMMON = ("prompt", "model", "n", "size", "quality", "background", "output_format", "output_compression",
            "partial_images", "stream", "frame_count", "frame_duration_ms", "svg", "complexity",

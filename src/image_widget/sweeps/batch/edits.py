@@ -25,6 +25,7 @@ from image_widget.client import file_ids, refs
 from image_widget.client.edits import Holding, lined_up_edit
 from image_widget.client.finish import Finish
 from image_widget.facts import capabilities
+from image_widget.facts.table import json_edit_rule
 from image_widget.images import composite
 from image_widget.images.geometry import MATCH, match_size
 from image_widget.store.atomic import atomic_write
@@ -69,9 +70,10 @@ class BatchEdit:
         return out
 
     def line_size(self, model: str, size: object) -> str:
-        """The size a line asks for: `match` (the default with a mask) resolved for the first image."""
+        """The size a line asks for: `match` (the default with a mask) resolved for the first image, among the
+        sizes a JSON edit takes (a batch line is one: `json_edit_rule`)."""
         if size in (None, MATCH) and (self.mask is not None or size == MATCH):
-            return match_size(capabilities.caps_for(model).sizes, self.size)
+            return match_size(json_edit_rule(capabilities.caps_for(model).sizes), self.size)
         return str(size) if size is not None else "auto"
 
 

@@ -29,6 +29,7 @@ from image_widget.base.errors import (
 from image_widget.client.backend import Backend, safe_url
 from image_widget.facts import capabilities
 from image_widget.facts.prices import as_overrides
+from image_widget.facts.table import JSON_EDIT_SIZES
 from image_widget.store import Store
 from image_widget.sweeps.batch import edits
 from image_widget.sweeps.batch.intent import PART_KEY, RUN_KEY, Intent, held, matching, same_request
@@ -75,6 +76,10 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
         if len(problems) < 5:  # an edit's images and mask are checked once, by `edits.take`
             problems += [f"{cell.prompt!r}: {p.message}"
                          for p in capabilities.validate(endpoint, fields_only) if p.param != "image"]
+            if edit is not None and fields_only.get("size", "auto") not in JSON_EDIT_SIZES:
+                problems.append(f"size={fields_only['size']!r}: a Batch API edit is a JSON edit, which takes only "
+                                f"{', '.join(JSON_EDIT_SIZES)} (OpenAI's description, EditImageBodyJsonParam.size); "
+                                "pick one of those, or run the sweep directly (batch=False) for a custom size")
         estimate.add(fields_only, [edit.size] * len(edit.images) if edit is not None else None)
     if problems:
         raise capabilities.ValidationError([capabilities.Problem("sweep", "; ".join(problems[:5]))])
