@@ -277,3 +277,12 @@ def test_a_batch_edit_with_a_custom_size_is_refused_before_upload(emulator: Emul
         iw.sweep("a {thing}", thing=["door"], image=png((96, 64)), size="1248x832", batch=True,
                  **run_kw(emulator, tmp_path))
     assert not [e for e in emulator.log if e.method == "POST"]
+
+
+def test_a_batch_edit_with_a_multipart_only_field_is_refused_before_upload(emulator: Emulator,
+                                                                           tmp_path: Path) -> None:
+    """`complexity` is no field of the JSON edit form: a batch line carried it anyway."""
+    with pytest.raises(iw.ValidationError, match="complexity: a Batch API edit is a JSON edit"):
+        iw.sweep("a {thing}", thing=["door"], image=png((96, 64)), complexity="high", batch=True,
+                 **run_kw(emulator, tmp_path))
+    assert not [e for e in emulator.log if e.method == "POST"]

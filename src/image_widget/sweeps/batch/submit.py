@@ -27,6 +27,7 @@ from image_widget.base.errors import (
     translate_error,
 )
 from image_widget.client.backend import Backend, safe_url
+from image_widget.client.json_edit import JSON_FIELDS
 from image_widget.facts import capabilities
 from image_widget.facts.prices import as_overrides
 from image_widget.facts.table import JSON_EDIT_SIZES
@@ -76,6 +77,11 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
         if len(problems) < 5:  # an edit's images and mask are checked once, by `edits.take`
             problems += [f"{cell.prompt!r}: {p.message}"
                          for p in capabilities.validate(endpoint, fields_only) if p.param != "image"]
+            beyond = sorted(set(fields_only) - {*JSON_FIELDS, "stream"}) if edit is not None else []
+            if beyond:
+                problems.append(f"{', '.join(beyond)}: a Batch API edit is a JSON edit, whose fields are "
+                                f"{', '.join(JSON_FIELDS)} (OpenAI's description, EditImageBodyJsonParam); "
+                                "run the sweep directly (batch=False) to use the others")
             if edit is not None and fields_only.get("size", "auto") not in JSON_EDIT_SIZES:
                 problems.append(f"size={fields_only['size']!r}: a Batch API edit is a JSON edit, which takes only "
                                 f"{', '.join(JSON_EDIT_SIZES)} (OpenAI's description, EditImageBodyJsonParam.size); "
