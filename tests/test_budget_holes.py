@@ -221,3 +221,87 @@ async def test_images_that_arrived_before_a_cancel_are_saved(emulator: Emulator,
     record = json.loads(kept[0].with_suffix(".json").read_text())
     assert record["count"] == 2  # the run reads as incomplete: never served from the cache
     assert record["cost_usd"] > 0
+
+
+def test_a_half_sent_batch_run_again_checks_its_unsent_part_against_max_cost(
+        emulator: Emulator, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep whose second file's upload failed, run again under a max_cost its unsent part passes: the earlier
+    run was returned and its unsent part sent unchecked (found by a review)."""
+    import httpx2
+    import openai
+    from openai.resources.files import AsyncFiles
+
+    from image_widget.sweeps.batch import Limits
+
+    real = AsyncFiles.create
+    calls = [0]
+
+    async def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise openai.APIConnectionError(request=httpx2.Request("POST", f"{emulator.url}/files"))
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncFiles, "create", flaky)
+    asked = {"a": ["fox", "owl"], "model": PRICED, "quality": "high", "size": "1024x1024", "batch": True,
+             "limits": Limits(max_lines=1)}
+
+    def creates() -> int:
+        return sum(e.method == "POST" and e.path.endswith("/batches") for e in emulator.log)
+
+    with pytest.raises(APIRequestError):
+        iw.sweep("a {a}", **asked, **run)
+    assert creates() == 1
+    with pytest.raises(BudgetError, match="its unsent 50%"):
+        iw.sweep("a {a}", max_cost=0.001, **asked, **run)
+    assert creates() == 1
+    with pytest.warns(UserWarning, match="1 part\\(s\\) not sent yet are sent now"):
+        handle = iw.sweep("a {a}", max_cost=1.0, **asked, **run)
+    assert creates() == 2
+    assert handle.unsubmitted == []
+
+
+def test_a_conversation_turn_holds_its_input_images_against_the_class_budget(
+        emulator: Emulator, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn that edits a picture held only its '+ input images' estimate: a budget set just above it was passed
+    (a direct edit under the same budget was refused). Found by a review."""
+    photo = png((1536, 1024))
+    chat = iw.Chat(folder=run["store"], base_url=run["base_url"], api_key=KEY, quality="low", size="1024x1024")
+    turn = chat.estimate("add a hat", image=photo)
+    assert turn.cost.partial  # the published figure leaves the input image out
+    assert turn.high is not None
+    assert turn.cost.usd is not None
+    assert turn.high > turn.cost.usd  # the hold bounds it
+    monkeypatch.setenv(classroom.ENV_VAR, str(round(turn.cost.usd * 1.05, 6)))
+    with pytest.raises(BudgetError, match="class budget"):
+        chat.send("add a hat", image=photo)
+    assert classroom.spent() == 0.0
+
+
+async def test_a_cancel_after_sending_counts_against_the_class_budget(emulator: Emulator, run: dict[str, Any],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cancelled request may have been billed like a timed-out one: it counted $0 (found by a review)."""
+    import asyncio
+
+    monkeypatch.setenv(classroom.ENV_VAR, "1")
+    task: asyncio.Task[Any] | None = None
+
+    def on_partial(index: int, image: Any) -> None:
+        if task is not None:
+            task.cancel()  # the request is at the server: a preview of it came back
+
+    task = asyncio.ensure_future(iw.agenerate("a fox", partial_images=1, on_partial=on_partial, model=PRICED,
+                                              quality="low", size="1024x1024", **run))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert classroom.spent() > 0
+
+
+def test_an_edit_sweep_without_max_cost_needs_no_bound(emulator: Emulator, run: dict[str, Any]) -> None:
+    """Every cell computed the budget's bound even with no budget, and a price without an input-image rate made
+    a plain sweep raise 'cannot be bounded under a budget' (found by a review)."""
+    rates = {PRICED: {"text_input": 5.0, "image_output": 30.0}}
+    iw.edit(png((256, 256)), "a hat", model=PRICED, quality="low", prices=rates, **run)
+    result = sweeps.sweep("a {a}", a=["hat", "cap"], image=png((256, 256)), model=PRICED, quality="low",
+                          prices=rates, max_cost=None, progress=False, **run)
+    assert all(c.ok for c in result.cells), [c.error for c in result.cells]

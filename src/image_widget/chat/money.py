@@ -17,7 +17,7 @@ from typing import Any
 from image_widget.chat.turn import Turn
 from image_widget.facts import cost as pricing
 from image_widget.facts.prices import ModelPrice, price_for
-from image_widget.money import learned
+from image_widget.money import bounds, learned
 
 __all__ = ["TurnEstimate", "actual", "estimate"]
 
@@ -35,8 +35,8 @@ bound (the model may write a longer tool call than last turn)."""
 
 @dataclass(frozen=True)
 class TurnEstimate:
-    """The turn's estimate (`cost`), the top of its range (`high`: what the classroom limit checks) and the
-    text that says where it is from."""
+    """The turn's estimate (`cost`), the top of its range (`high`: what the classroom limit checks; input images
+    an estimate leaves out are bounded, `money.bounds`) and the text that says where it is from."""
 
     cost: pricing.Cost
     high: float | None
@@ -69,7 +69,11 @@ def estimate(turn: Turn, folder: Path, *, synthetic: bool, context_size: tuple[i
         tokens_in, tokens_out, origin = _OVERHEAD_IN + round(words * 1.3), _TOOL_CALL_OUT, "rule of thumb"
     mainline = _mainline_cost(turn.mainline, tokens_in, tokens_out, prices, origin)
     total = pricing.add(image.cost(), mainline)
-    high = None if image.high is None or mainline.usd is None else image.high + mainline.usd
+    try:  # the image part's top with the turn's input images (its own, or the image it continues) bounded
+        image_top = bounds.bound(image.budget(), turn.image_model, inputs, prices=prices).usd
+    except bounds.Unbounded:
+        image_top = None
+    high = None if image_top is None or mainline.usd is None else image_top + mainline.usd
     text = f"{total.text} = image {image.text} + {turn.mainline} {mainline.text} ({mainline.note})"
     return TurnEstimate(pricing.Cost(total.usd, text, total.note, total.upper_bound, total.partial), high, text,
                         mainline.usd)

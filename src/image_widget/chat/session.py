@@ -231,8 +231,7 @@ class Chat:
         except BaseException as exc:
             classroom.release(held, exc)
             raise
-        classroom.release(held)
-        classroom.charge(result.cost.usd)
+        classroom.release(held, paid=result.cost.usd)
         if answer.recovered:
             result.notes.append(RECOVERED_NOTE)
         self._advance(turn, answer.response_id, result, answer.usage)

@@ -200,30 +200,31 @@ def _collect(jobs: list[_Job], problems: list[str]) -> tuple[list[StoredImage], 
     return saved, decoded
 
 
-def save_broken(run: Saving, exc: StreamBroke) -> BrokenStreamError:
-    """A stream that broke after some images completed: save those (they are paid for), then say so.
+def save_broken(run: Saving, exc: StreamBroke) -> tuple[BrokenStreamError, float]:
+    """A stream that broke after some images completed: save those (they are paid for), then say so; with
+    what they cost (the caller charges it to the session).
 
     Their records keep the asked-for count, so the run stays incomplete and is never served from the cache.
     """
     arrived = exc.arrived
     wanted = int(run.request.params.get("n", 1))
     got = len(arrived.b64_images)
-    saved = keep_arrived(run, arrived)
+    saved, usd = keep_arrived(run, arrived)
     where = f"{len(saved)} saved in {run.disk.folder}" if saved else "nothing was saved"
     request_id = exc.request_id or arrived.request_id
-    return BrokenStreamError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
-                             status=exc.status, code=exc.code, param=exc.param, request_id=request_id,
-                             hint=exc.hint, origin=exc.origin, saved=saved)
+    error = BrokenStreamError(f"the stream broke after {got} of {wanted} image(s), {where}: {exc.detail}",
+                              status=exc.status, code=exc.code, param=exc.param, request_id=request_id,
+                              hint=exc.hint, origin=exc.origin, saved=saved)
+    return error, usd
 
 
-def keep_arrived(run: Saving, arrived: SDKResponse) -> list[Path]:
+def keep_arrived(run: Saving, arrived: SDKResponse) -> tuple[list[Path], float]:
     """Save the images of a stream that stopped early (broke, or was cancelled): they are paid for. Their
-    records keep the asked-for count, so the run reads as incomplete; the class budget counts them."""
+    records keep the asked-for count, so the run reads as incomplete. Returns their paths and cost."""
     if not arrived.b64_images:
-        return []
+        return [], 0.0
     kept = save(run, arrived, count=int(run.request.params.get("n", 1)))
-    classroom.charge(kept.cost.usd)
-    return kept.paths
+    return kept.paths, kept.cost.usd or 0.0
 
 
 def cached_result(stored: list[StoredImage], backend: Backend, estimate: pricing.Cost) -> Result:

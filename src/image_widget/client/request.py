@@ -79,23 +79,22 @@ async def run(request: Request, options: RunOptions) -> Result:
         raise StoreError(disk.folder, exc, "create the folder") from exc
     held = 0.0 if classroom.budget_usd() is None else classroom.hold(*_upper(learned_estimate, request, model,
                                                                                overrides))
-    sdk_client = backend.async_client(max_retries=SDK_RETRIES, timeout=options.timeout)
-    saving = persist.Saving(request, disk, backend, model, key, estimate, overrides)
     try:
+        sdk_client = backend.async_client(max_retries=SDK_RETRIES, timeout=options.timeout)
+        saving = persist.Saving(request, disk, backend, model, key, estimate, overrides)
         response = await send(request, backend, disk, sdk_client, rate_limit_retries=int(options.max_retries or 0))
         result = persist.save(saving, response)
     except StreamBroke as exc:
-        classroom.release(held)
-        raise persist.save_broken(saving, exc) from None
+        error, paid = persist.save_broken(saving, exc)
+        classroom.release(held, error, paid=paid)
+        raise error from None
     except CancelledWithImages as exc:  # still a cancellation, once what had arrived is on disk
-        classroom.release(held)
-        persist.keep_arrived(saving, exc.arrived)
+        classroom.release(held, exc, paid=persist.keep_arrived(saving, exc.arrived)[1])
         raise
     except BaseException as exc:
         classroom.release(held, exc)
         raise
-    classroom.release(held)
-    classroom.charge(result.cost.usd)
+    classroom.release(held, paid=result.cost.usd)
     return result
 
 

@@ -7,8 +7,8 @@ through `client.request.run`): before sending, what this session spent plus the 
 estimate must fit, or the request is refused naming the budget and what is left. That upper end is held
 while the request runs (`hold` … `release`), so requests running side by side (a sweep's cells) cannot all
 pass the check on the same spend. A request that failed after it may have reached the server (a 5xx, a
-timeout) is counted at its held amount: it may have been billed. Emulator runs count too (at what they would
-cost), so a class can try the budget offline.
+timeout, a cancel) is counted at least at its held amount: it may have been billed. Emulator runs count too
+(at what they would cost), so a class can try the budget offline.
 """
 
 from __future__ import annotations
@@ -78,21 +78,25 @@ def hold(upper_usd: float | None, what: str) -> float:
                       "Pick a lower quality, a smaller size or fewer images")
 
 
-def release(held: float, failure: BaseException | None = None) -> None:
-    """Give back what `hold` held. A failure that may have been billed with nothing saved (a 5xx, a timeout) is
-    charged at the held amount: the budget cannot know it was free."""
-    if not held:
-        return
+def release(held: float, failure: BaseException | None = None, *, paid: float | None = None) -> None:
+    """A request is back: give back what `hold` held and charge what it cost — `paid` (its actual cost, or what
+    it saved before it stopped), and for a failure that may have been billed (a 5xx, a timeout, a cancel after
+    sending) at least the held amount: the budget cannot know the rest was free."""
+    owed = paid or 0.0
+    if failure is not None and may_have_billed(failure):
+        owed = max(owed, held)
     with _lock:
         _held[0] = max(0.0, _held[0] - held)
-        if failure is not None and _may_have_billed_unseen(failure):
-            _spent[0] += held
+        _spent[0] += owed
 
 
-def _may_have_billed_unseen(exc: BaseException) -> bool:
+def may_have_billed(exc: BaseException) -> bool:
+    """The request may have reached the server and been billed: an API failure that says so, or a cancel."""
+    import asyncio
+
     from image_widget.base.errors import APIRequestError
 
-    return isinstance(exc, APIRequestError) and exc.may_have_billed and not exc.saved
+    return isinstance(exc, asyncio.CancelledError) or (isinstance(exc, APIRequestError) and exc.may_have_billed)
 
 
 def reset() -> None:

@@ -72,7 +72,7 @@ async def asweep(template: str, *, max_cost: float | None = None, learn: bool = 
 
     async def one(cell: Cell) -> None:
         async with gate:
-            high = estimator.reservation(cell)
+            high = estimator.reservation(cell) if budget is not None else 0.0
             if budget is not None and not budget.reserve(high, cell.prompt):
                 cell.error = budget.skip_reason(high)
             else:

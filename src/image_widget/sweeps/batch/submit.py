@@ -26,6 +26,7 @@ from image_widget.base.errors import (
     scrub,
     translate_error,
 )
+from image_widget.client import file_ids
 from image_widget.client.backend import Backend, safe_url
 from image_widget.client.json_edit import JSON_FIELDS
 from image_widget.facts import capabilities
@@ -58,13 +59,12 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     edit = edits.take(axes, Store(store_folder), str(models[0] if isinstance(models, list | tuple) else models),
                       backend)
     lists, fields, run = split_axes(template, **axes)
-    fingerprint = same_request(template, lists, edit.to_json() if edit is not None else None,
-                               backend.server_identity)
+    where = f"{file_ids.backend_fingerprint(backend)} {sorted((stored_query(backend) or {}).items())}"
+    fingerprint = same_request(template, lists, edit.to_json() if edit is not None else None, where)
     earlier = None if again else matching(store_folder, fingerprint)
-    if earlier is not None:
-        warnings.warn(f"this batch sweep was already made on {earlier.created} (run {earlier.run_id[:8]}): "
-                      "returning that run, nothing new is sent or paid. Pass again=True for a new batch",
-                      UserWarning, stacklevel=4)
+    unsent = [p for p in earlier.parts if p.batch_id is None and not p.creating] if earlier is not None else []
+    if earlier is not None and not unsent:
+        _say_earlier(earlier, "nothing new is sent or paid")
         return earlier
     prices = run.get("prices")
     estimate = EstimateSum(as_overrides(prices), store_folder, backend.synthetic)
@@ -93,6 +93,12 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     for values in lists.values():
         cells *= len(values)
     cost = estimate.cost
+    if earlier is not None:  # partly sent: the parts not sent yet go now, checked against today's max_cost
+        share = sum(p.lines for p in unsent) / max(1, sum(p.lines for p in earlier.parts))
+        _check_budget(estimate.high * share if cost.usd is not None else None,
+                      cost.note if cost.usd is None else f"{cost.text}, its unsent {share:.0%}", max_cost, cells)
+        _say_earlier(earlier, f"its {len(unsent)} part(s) not sent yet are sent now, the rest is not sent again")
+        return earlier
     _check_budget(estimate.high if cost.usd is not None else None, cost.note if cost.usd is None else cost.text,
                   max_cost, cells)
     model = ", ".join(dict.fromkeys(str(m) for m in lists.get("model", [capabilities.DEFAULT_MODEL])))
@@ -105,6 +111,11 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
                                url=edits.EDITS_URL if edit is not None else GENERATIONS_URL)
     intent.save()  # the durable intent, before any upload or create
     return intent
+
+
+def _say_earlier(earlier: Intent, what: str) -> None:
+    warnings.warn(f"this batch sweep was already made on {earlier.created} (run {earlier.run_id[:8]}): returning "
+                  f"that run; {what}. Pass again=True for a new batch", UserWarning, stacklevel=5)
 
 
 _SECRET_PARAM = re.compile(r"key|secret|token|sig|password|auth", re.IGNORECASE)
