@@ -168,3 +168,16 @@ def test_contact_sheet_labels_scale_with_the_tile() -> None:
     small, big = label_height(128), label_height(512)
     assert small >= 8
     assert big >= 3 * small, f"label height {small} px at 128-px tiles, {big} px at 512-px tiles"
+
+
+def test_a_dry_run_prices_the_sweep_and_sends_nothing(emulator: Emulator, run: dict[str, Any]) -> None:
+    """A price before the run without a budget to refuse against: the estimate, and whether a max_cost fits."""
+    result = sweeps.sweep("a {x}", x=["cat", "owl", "fox"], model="gpt-image-2", quality="low", size="1024x1024",
+                          dry_run=True, max_cost=0.01, **run)
+    assert sent(emulator) == 0
+    assert result.estimate.usd is not None
+    assert result.estimate.usd > 0
+    assert result.notes[0].startswith("dry run: 3 cell(s) would cost")
+    assert "nothing was sent" in result.notes[0]
+    assert "passes it" in result.notes[1]
+    assert all(c.error == "dry run: not sent" for c in result.cells)

@@ -39,12 +39,14 @@ _RUN_KEYS = set(RUN_KEYS) - {"cache"}  # a sweep has its own `cache` (on by defa
 
 async def asweep(template: str, *, max_cost: float | None = None, learn: bool = False,
                  concurrency: int = DEFAULT_CONCURRENCY, cache: bool = True, progress: bool = True,
-                 **axes: Any) -> Sweep:
+                 dry_run: bool = False, **axes: Any) -> Sweep:
     """Run every combination concurrently (at most `concurrency` at once). See the module docstring.
 
     `max_cost` (USD) is checked against the upper end of each cell's learned estimate and reconciled as
     results arrive: cells that would pass it are skipped (see `sweep_budget`). `learn=True` lets a budget
-    on a still-unknown estimate run one cell first and learn from it.
+    on a still-unknown estimate run one cell first and learn from it. `dry_run=True` checks and prices the
+    sweep and sends nothing: its `estimate` and `notes` say what it would cost. The progress bar shows the
+    estimate before the first request goes.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -63,12 +65,14 @@ async def asweep(template: str, *, max_cost: float | None = None, learn: bool = 
     estimator = sweep_budget.Estimator.for_run(run, await _input_sizes(inputs, run, cells[0].options))
     budget = sweep_budget.Budget(float(max_cost)) if max_cost is not None else None
     notes: list[str] = []
+    if dry_run:
+        return _priced_only(template, lists, cells, estimator, budget)
     pending = list(cells)
     if budget is not None:
         pending = await _teach_if_asked(cells, estimator, budget, learn, cache, {**run, **inputs}, notes)
     estimate = sweep_budget.total([estimator.of(c) for c in cells])
     gate = asyncio.Semaphore(concurrency)
-    bar = _progress(len(pending)) if progress else None
+    bar = _progress(len(pending), estimate) if progress else None
 
     async def one(cell: Cell) -> None:
         async with gate:
@@ -190,12 +194,31 @@ async def _run_cell(cell: Cell, cache: bool, run: dict[str, Any]) -> None:
     cell.seconds = time.monotonic() - started
 
 
-def _progress(total: int) -> Any:
+def _priced_only(template: str, lists: dict[str, list[Any]], cells: list[Cell], estimator: sweep_budget.Estimator,
+                 budget: sweep_budget.Budget | None) -> Sweep:
+    """`dry_run=True`: the sweep checked and priced, every cell marked not sent."""
+    estimate = sweep_budget.total([estimator.of(c) for c in cells])
+    for cell in cells:
+        cell.error = "dry run: not sent"
+    notes = [f"dry run: {len(cells)} cell(s) would cost {estimate.text}; nothing was sent"]
+    if budget is not None and estimate.usd is not None:
+        try:
+            top = sum(estimator.reservation(c) for c in cells)
+        except Unbounded as exc:
+            notes.append(f"max_cost=${budget.max_cost:.2f} cannot be checked: {exc}")
+        else:
+            fits = "fits" if top <= budget.max_cost else "passes it: cells would be skipped"
+            notes.append(f"max_cost=${budget.max_cost:.2f}: the most it would hold is "
+                         f"{pricing.format_usd(top)}, which {fits}")
+    return Sweep(template, lists, cells, estimate, 0.0, notes)
+
+
+def _progress(total: int, estimate: pricing.Cost) -> Any:
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, desc="sweep", unit="cell")
+    return tqdm(total=total, desc=f"sweep ({estimate.text.split(' (')[0]})", unit="cell")
 
 
 @overload
