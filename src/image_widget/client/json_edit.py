@@ -62,7 +62,6 @@ async def _ref_for(item: FileTuple, given: Any, upload: bool, known: file_ids.Fi
     return {"file_id": file_id} if file_id is not None else _data_url(item)
 
 
-
 def _data_url_length(item: FileTuple) -> int:
     return len(f"data:{item[2] or 'image/png'};base64,") + 4 * -(-len(item[1]) // 3)
 

@@ -13,12 +13,13 @@ timeout, a cancel) is counted at least at its held amount: it may have been bill
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import threading
 import uuid
 
-from image_widget.base.errors import BudgetError
+from image_widget.base.errors import APIRequestError, BudgetError
 from image_widget.facts.cost import format_usd
 
 ENV_VAR = "IMAGE_WIDGET_BUDGET_USD"
@@ -92,10 +93,6 @@ def release(held: float, failure: BaseException | None = None, *, paid: float | 
 
 def may_have_billed(exc: BaseException) -> bool:
     """The request may have reached the server and been billed: an API failure that says so, or a cancel."""
-    import asyncio
-
-    from image_widget.base.errors import APIRequestError
-
     return isinstance(exc, asyncio.CancelledError) or (isinstance(exc, APIRequestError) and exc.may_have_billed)
 
 

@@ -160,32 +160,30 @@ def samples(folder: Path | str | None, model: str, call: str, *,
 
 
 def _usd(model: str, sample: Sample, n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
-         batch: bool) -> tuple[float | None, float | None]:
-    """What `sample`'s tokens cost for `n` images, and the same without its input-image tokens."""
-    out = round(sample.out_each * scale * n)
-    usd: list[float | None] = []
-    for image_in in (sample.image_in, 0):
-        usage = {"input_tokens": sample.text_in + image_in, "output_tokens": out,
-                 "input_tokens_details": {"text_tokens": sample.text_in, "image_tokens": image_in}}
-        usd.append(pricing.actual(model, usage, quality=None, size=None, n=n, prices=prices, batch=batch).usd)
-    return usd[0], usd[1]
+         batch: bool, image_in: int) -> float | None:
+    """What `sample`'s tokens cost for `n` images, its input-image tokens taken as `image_in`."""
+    usage = {"input_tokens": sample.text_in + image_in, "output_tokens": round(sample.out_each * scale * n),
+             "input_tokens_details": {"text_tokens": sample.text_in, "image_tokens": image_in}}
+    return pricing.actual(model, usage, quality=None, size=None, n=n, prices=prices, batch=batch).usd
 
 
-_Summary = tuple[float, float, float, float]
-"""Median, low, high, and high without the runs' input-image tokens."""
+_Summary = tuple[float, float, float, float | None]
+"""Median, low, high, and (asked for an edit only) high without the runs' input-image tokens."""
 
 
 def _summary(model: str, chosen: Sequence[Sample], n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
-             batch: bool) -> _Summary | None:
-    priced: dict[Sample, tuple[float | None, float | None]] = {}  # runs often used the same tokens: price once
+             batch: bool, *, own_inputs: bool) -> _Summary | None:
+    """`own_inputs`: the request reads images of its own, so the top without the runs' images is wanted too."""
+    priced: dict[Sample, float | None] = {}  # runs of one kind often used the same tokens: price each once
     for sample in chosen:
         if sample not in priced:
-            priced[sample] = _usd(model, sample, n, scale, prices, batch)
-    values = [priced[s][0] for s in chosen]
+            priced[sample] = _usd(model, sample, n, scale, prices, batch, sample.image_in)
+    values = [priced[s] for s in chosen]
     known = [v for v in values if v is not None]
     if not known or len(known) != len(values):
         return None
-    return statistics.median(known), min(known), max(known), max(priced[s][1] or 0.0 for s in chosen)
+    without = max(_usd(model, s, n, scale, prices, batch, 0) or 0.0 for s in set(chosen)) if own_inputs else None
+    return statistics.median(known), min(known), max(known), without
 
 
 def _range(low: float, high: float) -> str:
@@ -193,24 +191,15 @@ def _range(low: float, high: float) -> str:
         f"{pricing.format_usd(low)}–{pricing.format_usd(high).lstrip('$')}"
 
 
-class _Learned(Protocol):
-    def __call__(self, value: _Summary, runs: int, where: str, origin: Origin, extra: str = "") -> Estimate: ...
-
-
-def _learned_on(model: str, synthetic: bool, *, inputs: bool) -> _Learned:
-    """How a learned figure for this request is written (`inputs`: it reads images, which a budget bounds)."""
-
-    def learned_one(value: _Summary, runs: int, where: str, origin: Origin, extra: str = "") -> Estimate:
-        median, low, high, high_own = value
-        kind = "emulator run" if synthetic else "run"
-        plural = "" if runs == 1 else "s"
-        text = f"≈ {pricing.format_usd(median)} (learned from {runs} {kind}{plural}{where}{extra}; {_range(low, high)})"
-        note = (f"median and range of what {runs} earlier {kind}{plural} of {model} used, at the price table's rates"
-                + ("; emulator usage, not a bill" if synthetic else ""))
-        return Estimate(median, low, high, origin, runs, text, note, synthetic,
-                        high_without_inputs=high_own if inputs else None)
-
-    return learned_one
+def _learned(model: str, value: _Summary, runs: int, where: str, synthetic: bool, origin: Origin,
+             extra: str = "") -> Estimate:
+    median, low, high, without_inputs = value
+    kind = "emulator run" if synthetic else "run"
+    plural = "" if runs == 1 else "s"
+    text = f"≈ {pricing.format_usd(median)} (learned from {runs} {kind}{plural}{where}{extra}; {_range(low, high)})"
+    note = (f"median and range of what {runs} earlier {kind}{plural} of {model} used, at the price table's rates"
+            + ("; emulator usage, not a bill" if synthetic else ""))
+    return Estimate(median, low, high, origin, runs, text, note, synthetic, high_without_inputs=without_inputs)
 
 
 def _key(params: Mapping[str, Any]) -> tuple[str, str]:
@@ -250,24 +239,24 @@ def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None 
         runs = [(p, s) for p, s in runs if bool(s.image_in) == bool(inputs)]
     alike = [(p, s) for p, s in runs if _key(p) == (quality, fmt)]
     exact = [s for p, s in alike if _asked(p, "size", "auto") == size]
-    learned_one = _learned_on(model, synthetic, inputs=bool(inputs) and call != "generate")
+    own = bool(inputs) and call != "generate"  # it reads images of its own: a budget bounds them (`bounds`)
     if exact:
-        value = _summary(model, exact, n, 1.0, prices, batch)
+        value = _summary(model, exact, n, 1.0, prices, batch, own_inputs=own)
         if value is not None:
-            return learned_one(value, len(exact), "", "learned")
-    scaled = _scaled(model, size, [s for _, s in alike], n, prices, batch, learned_one)
+            return _learned(model, value, len(exact), "", synthetic, "learned")
+    scaled = _scaled(model, size, [s for _, s in alike], n, prices, batch, synthetic, own)
     if scaled is not None:
         return scaled
     kept = user_runs.load(model, call, quality, size, fmt, synthetic=synthetic, user=user)
     if kept:
-        value = _summary(model, kept, n, 1.0, prices, batch)
+        value = _summary(model, kept, n, 1.0, prices, batch, own_inputs=own)
         if value is not None:
-            return learned_one(value, len(kept), " in your other folders", "user")
+            return _learned(model, value, len(kept), " in your other folders", synthetic, "user")
     return _published(model, params, call, inputs, prices, batch)
 
 
 def _scaled(model: str, size: str, alike: Sequence[Sample], n: int, prices: Mapping[str, ModelPrice] | None,
-            batch: bool, learned_one: _Learned) -> Estimate | None:
+            batch: bool, synthetic: bool, own_inputs: bool) -> Estimate | None:
     """A size never run here, from the runs of the nearest learned size, output tokens scaled by pixel area."""
     wh = capabilities.parse_size(size)
     if wh is None or not alike:
@@ -276,11 +265,11 @@ def _scaled(model: str, size: str, alike: Sequence[Sample], n: int, prices: Mapp
     nearest = min({(s.width, s.height) for s in alike}, key=lambda d: (abs(d[0] * d[1] - area), d))
     chosen = [s for s in alike if (s.width, s.height) == nearest]
     scale = area / (nearest[0] * nearest[1])
-    value = _summary(model, chosen, n, scale, prices, batch)
+    value = _summary(model, chosen, n, scale, prices, batch, own_inputs=own_inputs)
     if value is None:
         return None
     extra = f" at {nearest[0]}x{nearest[1]}, scaled by pixel area ×{scale:.2f}"
-    return learned_one(value, len(chosen), "", "scaled", extra)
+    return _learned(model, value, len(chosen), "", synthetic, "scaled", extra)
 
 
 def _cite(model: str, prices: Mapping[str, ModelPrice] | None) -> str:

@@ -126,7 +126,8 @@ class EstimateSum:
         self.usd = 0.0
         self.high = 0.0
         self.unknown: str | None = None
-        self._each: dict[str, learned.Estimate] = {}
+        self._each: dict[str, tuple[learned.Estimate, float]] = {}
+        """Per option set: its estimate and what a budget holds for one line of it."""
         self.origins: set[str] = set()
 
     def add(self, options: Mapping[str, Any], inputs: list[tuple[int, int]] | None = None) -> None:
@@ -135,17 +136,19 @@ class EstimateSum:
         50,000 prompts would read the folder's runs 50,000 times."""
         options = {name: value for name, value in options.items() if name != "prompt"}
         key = json.dumps([options, inputs], sort_keys=True, default=str)
-        each = self._each.get(key)
-        if each is None:
+        known = self._each.get(key)
+        if known is None:
             model = str(options.get("model", capabilities.DEFAULT_MODEL))
-            each = self._each[key] = learned.estimate(
+            each = learned.estimate(
                 {"model": model, **options, **({"call": "edit"} if inputs else {})}, self.folder,
                 synthetic=self.synthetic, prices=self.prices, batch=True, inputs=inputs)
             if each.value is None and self.unknown is None:
                 self.unknown = f"model {model} (quality={options.get('quality')!r}): {each.text}"
+            known = self._each[key] = (each, self._top(each, model, inputs or []) if each.value is not None else 0.0)
+        each, top = known
         if each.value is not None:
             self.usd += each.value
-            self.high += self._top(each, str(options.get("model", capabilities.DEFAULT_MODEL)), inputs or [])
+            self.high += top
             self.origins.add(each.origin)
 
     def _top(self, each: learned.Estimate, model: str, inputs: list[tuple[int, int]]) -> float:
