@@ -38,7 +38,7 @@ from common import Figure, machine
 HERE = Path(__file__).resolve().parent
 
 KERNEL: dict[str, Callable[[bool], list[Figure]]] = {
-    "overhead": lambda quick: bench_python.request_overhead(repeat=5 if quick else 15),
+    "overhead": lambda quick: bench_python.request_overhead(repeat=5 if quick else 31),
     "import": lambda quick: bench_python.import_cost(repeat=3 if quick else 7),
     "sweep": lambda quick: bench_python.sweep_concurrency(cells=8 if quick else 40, latency_s=0.5 if quick else 2.0),
     "kernel_memory": lambda quick: bench_python.kernel_memory_per_result(results=20 if quick else 200),

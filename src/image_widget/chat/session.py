@@ -162,7 +162,7 @@ class Chat:
              mask: images.MaskInput | None = None, **options: Any) -> Result:
         """One turn: `prompt` (and optionally new `image`s and a `mask` for the current image); returns the
         same `Result` as `iw.generate`. See `asend`."""
-        return run_sync(self.asend(prompt, image, mask, **options))
+        return run_sync(self.asend(prompt, image, mask, **options), alone=True)
 
     async def asend(self, prompt: str, image: images.ImageInput | Sequence[images.ImageInput] | None = None,
                     mask: images.MaskInput | None = None, *, on_partial: PartialCallback | None = None,

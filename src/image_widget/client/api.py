@@ -2,7 +2,8 @@
 
 Each builds a `Request`, takes its run options (`RunOptions`: client, base_url, api_key, store, cache,
 max_retries, timeout, prices) out of its keyword arguments once, and hands both to `request.run`,
-the one request path. The sync versions run their coroutine on the sync bridge (`runtime.run_sync`).
+the one request path. The sync versions run their coroutine on the sync bridge (`runtime.run_sync`), as the
+only work of their loop (`alone=True`: in a script the SDK's sync client then serves it).
 """
 
 from __future__ import annotations
@@ -45,22 +46,22 @@ VARIATION_NOTE = (
 
 def generate(prompt: str, **options: Any) -> Result:
     """Generate images from a prompt. See `agenerate` for the options."""
-    return run_sync(agenerate(prompt, **options))
+    return run_sync(agenerate(prompt, **options), alone=True)
 
 
 def edit(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, **options: Any) -> Result:
     """Edit one or more images (the mask applies to the first). See `aedit` for the options."""
-    return run_sync(aedit(image, prompt, **options))
+    return run_sync(aedit(image, prompt, **options), alone=True)
 
 
 def expand(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, **options: Any) -> Result:
     """Outpaint: extend the picture by pixels per side or to an aspect. See `aexpand` for the options."""
-    return run_sync(aexpand(image, prompt, **options))
+    return run_sync(aexpand(image, prompt, **options), alone=True)
 
 
 def vary(image: images.ImageInput, prompt: str | None = None, **options: Any) -> Result:
     """Variations of an image. See `avary`."""
-    return run_sync(avary(image, prompt, **options))
+    return run_sync(avary(image, prompt, **options), alone=True)
 
 
 async def agenerate(  # noqa: PLR0913 - public keyword options mirror the API
@@ -251,7 +252,7 @@ async def astream(prompt: str, **options: Any) -> AsyncIterator[Partial | Result
 def rerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,
           **overrides: Any) -> Result:
     """Run a saved request again (same endpoint, prompt, options and inputs); `overrides` change options."""
-    return run_sync(arerun(record, store=store, **overrides))
+    return run_sync(arerun(record, store=store, **overrides), alone=True)
 
 
 async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,

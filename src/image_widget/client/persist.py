@@ -27,7 +27,7 @@ from image_widget.client.finish import finish_and_save
 from image_widget.client.result import Result
 from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
-from image_widget.money import classroom, user_runs
+from image_widget.money import classroom, learned, user_runs
 from image_widget.store import Store, StoredImage
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
             f"{len(saved)} were saved in {disk.folder}", request_id=response.request_id)
     if saved:
         user_runs.remember(saved[0].record)
+        learned.saw(disk.folder, saved[0].record)
     return _result_from(saved, run.backend, run.estimate, actual, run.run_id, False, response.request_id,
                         response.partials, decoded)
 

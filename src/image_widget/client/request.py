@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,7 @@ from image_widget.facts import cost as pricing
 from image_widget.facts.lifecycle import warn_once
 from image_widget.facts.prices import as_overrides
 from image_widget.money import bounds, classroom, learned
-from image_widget.store import Store, StoreError, cache_key
+from image_widget.store import Store, StoreError, cache_key, default_folder
 
 if TYPE_CHECKING:
 
@@ -44,8 +46,25 @@ def estimate_for(request: Request, prices: Mapping[str, ModelPrice] | None = Non
                             prices=prices)
 
 
+_STORES: OrderedDict[Path, Store] = OrderedDict()
+_STORES_LOCK = threading.Lock()
+_KEPT_STORES = 16
+
+
 def resolve_store(store: Store | str | Path | None) -> Store:
-    return store if isinstance(store, Store) else Store(store)
+    """The caller's `Store`, else this process's one for that folder: a store made per request opened its
+    folder's index again each time (~0.5 ms of every request, issue 22). A few folders are kept."""
+    if isinstance(store, Store):
+        return store
+    folder = default_folder(store)
+    with _STORES_LOCK:
+        found = _STORES.get(folder)
+        if found is None:
+            found = _STORES[folder] = Store(folder)
+            while len(_STORES) > _KEPT_STORES:
+                _STORES.popitem(last=False)
+        _STORES.move_to_end(folder)
+        return found
 
 
 async def run(request: Request, options: RunOptions) -> Result:

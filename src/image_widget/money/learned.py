@@ -28,9 +28,10 @@ from image_widget.money import user_runs
 from image_widget.money.user_runs import Sample, sample_of
 from image_widget.store.index import FolderIndex
 from image_widget.store.layout import default_folder
+from image_widget.store.records import expected_count
 from image_widget.store.schema import RECORD
 
-__all__ = ["Estimate", "Sample", "estimate", "samples"]
+__all__ = ["Estimate", "Sample", "estimate", "samples", "saw"]
 
 Origin = Literal["learned", "scaled", "user", "published", "unknown"]
 LIMIT = 200
@@ -115,13 +116,24 @@ _LATEST = "SELECT id FROM images WHERE model = ? AND call = ? AND idx = 0 ORDER 
 """Ids only, from the `images_learn` index: cheap enough for every request."""
 _DETAIL = (f"SELECT id, coalesce(json_extract({RECORD}, '$.backend.synthetic'), 0), params, expected, width, "  # noqa: S608
            f"height, json_extract({RECORD}, '$.usage') FROM images WHERE id IN ")
-_Run = tuple[bool, Mapping[str, Any], Sample | None]
+_Kind = tuple[str, str, str]
+"""A run's quality, output format and size as asked (what an estimate matches on), read once per run."""
+_Run = tuple[bool, Mapping[str, Any], Sample | None, _Kind]
 _seen: OrderedDict[Path, dict[str, _Run]] = OrderedDict()
-"""What each run of a folder used (synthetic or billed, params, usage), by its first image's id: a run's usage
-never changes and an index rebuilt from the sidecars keeps the ids, so each request's estimate parses only the
-runs it has not seen (parsing 200 whole records on every request cost ~3 ms). Bounded: a few folders, a few
+"""What each run of a folder used (synthetic or billed, params, usage, kind), by its first image's id: a run's
+usage never changes and an index rebuilt from the sidecars keeps the ids, so each request's estimate parses only
+the runs it has not seen (parsing 200 whole records on every request cost ~3 ms). Bounded: a few folders, a few
 windows of runs each."""
 _FOLDERS = 8
+_SAMPLES: dict[Sample, Sample] = {}
+"""One object per distinct sample (runs of one kind mostly used the same tokens), so an estimate groups its
+runs' samples by identity instead of hashing each one (issue 22: the estimate is on every request's path)."""
+
+
+def _interned(sample: Sample) -> Sample:
+    if len(_SAMPLES) > 50_000:
+        _SAMPLES.clear()
+    return _SAMPLES.setdefault(sample, sample)
 
 
 def _run_of(synthetic: object, params: str | None, expected: object, width: object, height: object,
@@ -130,14 +142,32 @@ def _run_of(synthetic: object, params: str | None, expected: object, width: obje
         used = json.loads(usage) if usage else None
     except ValueError:  # a usage that is a plain string: no sample
         used = None
-    return bool(synthetic), json.loads(params) if params else {}, sample_of({"usage": used}, expected, width, height)
+    asked = json.loads(params) if params else {}
+    sample = sample_of({"usage": used}, expected, width, height)
+    return (bool(synthetic), asked, None if sample is None else _interned(sample),
+            (*_key(asked), _asked(asked, "size", "auto")))
 
 
-def samples(folder: Path | str | None, model: str, call: str, *,
-            synthetic: bool) -> list[tuple[Mapping[str, Any], Sample]]:
-    """(params, what it used) of the latest runs of `model` through `call` in `folder` with usage, from
-    emulator runs or billed runs only (`synthetic`); direct and Batch API runs alike (the same tokens,
-    priced differently)."""
+def saw(folder: Path, record: Mapping[str, Any]) -> None:
+    """A run this process has just saved (its first image's record, `id` filled): the next estimate finds it
+    here instead of reading it back from the index (one query less on every request's path, issue 22)."""
+    image_id, params = record.get("id"), record.get("params")
+    if not isinstance(image_id, str) or record.get("index", 0) != 0 or not isinstance(params, Mapping):
+        return
+    backend = record.get("backend")
+    synthetic = bool(backend.get("synthetic")) if isinstance(backend, Mapping) else False
+    sample = sample_of(record, expected_count(record), record.get("width"), record.get("height"))
+    run: _Run = (synthetic, params, None if sample is None else _interned(sample),
+                 (*_key(params), _asked(params, "size", "auto")))
+    with _lock:
+        seen = _seen.get(default_folder(folder))
+        if seen is not None:
+            seen[image_id] = run
+
+
+def _runs(folder: Path | str | None, model: str, call: str, *, synthetic: bool) -> list[_Run]:
+    """The latest runs of `model` through `call` in `folder` with usage, from emulator runs or billed runs only
+    (`synthetic`)."""
     where = default_folder(folder)
     index = _index(where)
     latest = [image_id for (image_id,) in index.rows(_LATEST, (model, call, LIMIT), fresh=True)]
@@ -155,8 +185,16 @@ def samples(folder: Path | str | None, model: str, call: str, *,
                 del seen[image_id]
         while len(_seen) > _FOLDERS:
             _seen.popitem(last=False)
-    return [(params, sample) for kind, params, sample in filter(None, known)
-            if kind == synthetic and sample is not None]
+    return [run for run in known if run is not None and run[0] == synthetic and run[2] is not None]
+
+
+def samples(folder: Path | str | None, model: str, call: str, *,
+            synthetic: bool) -> list[tuple[Mapping[str, Any], Sample]]:
+    """(params, what it used) of the latest runs of `model` through `call` in `folder` with usage, from
+    emulator runs or billed runs only (`synthetic`); direct and Batch API runs alike (the same tokens,
+    priced differently)."""
+    return [(params, sample) for _, params, sample, _ in _runs(folder, model, call, synthetic=synthetic)
+            if sample is not None]
 
 
 def _usd(model: str, sample: Sample, n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
@@ -174,16 +212,14 @@ _Summary = tuple[float, float, float, float | None]
 def _summary(model: str, chosen: Sequence[Sample], n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
              batch: bool, *, own_inputs: bool) -> _Summary | None:
     """`own_inputs`: the request reads images of its own, so the top without the runs' images is wanted too."""
-    priced: dict[Sample, float | None] = {}  # runs of one kind often used the same tokens: price each once
-    for sample in chosen:
-        if sample not in priced:
-            priced[sample] = _usd(model, sample, n, scale, prices, batch, sample.image_in)
-    values = [priced[s] for s in chosen]
-    known = [v for v in values if v is not None]
-    if not known or len(known) != len(values):
+    distinct = {id(sample): sample for sample in chosen}  # one object per distinct sample (`_interned`)
+    priced = {key: _usd(model, sample, n, scale, prices, batch, sample.image_in) for key, sample in distinct.items()}
+    if not priced or None in priced.values():
         return None
-    without = max(_usd(model, s, n, scale, prices, batch, 0) or 0.0 for s in set(chosen)) if own_inputs else None
-    return statistics.median(known), min(known), max(known), without
+    values = [priced[id(sample)] or 0.0 for sample in chosen]
+    without = max(_usd(model, s, n, scale, prices, batch, 0) or 0.0 for s in distinct.values()) if own_inputs \
+        else None
+    return statistics.median(values), min(values), max(values), without
 
 
 def _range(low: float, high: float) -> str:
@@ -234,11 +270,12 @@ def estimate(request: _HasParams | Mapping[str, Any], folder: Path | str | None 
         raise ValueError(f"n must be a whole number of images (1 or more), got {n!r}")
     quality, fmt = _key(params)
     size = _asked(params, "size", "auto")
-    runs = samples(folder, model, call, synthetic=synthetic)
+    runs = [(kind, sample) for _, _, sample, kind in _runs(folder, model, call, synthetic=synthetic)
+            if sample is not None]
     if call == "refine":  # a conversation's first turn reads no image, later ones read the image they change
-        runs = [(p, s) for p, s in runs if bool(s.image_in) == bool(inputs)]
-    alike = [(p, s) for p, s in runs if _key(p) == (quality, fmt)]
-    exact = [s for p, s in alike if _asked(p, "size", "auto") == size]
+        runs = [(k, s) for k, s in runs if bool(s.image_in) == bool(inputs)]
+    alike = [(k, s) for k, s in runs if k[0] == quality and k[1] == fmt]
+    exact = [s for k, s in alike if k[2] == size]
     own = bool(inputs) and call != "generate"  # it reads images of its own: a budget bounds them (`bounds`)
     if exact:
         value = _summary(model, exact, n, 1.0, prices, batch, own_inputs=own)
