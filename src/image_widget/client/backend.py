@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from image_widget.base.emulators import announced
 from image_widget.base.errors import scrub
 from image_widget.base.runtime import blocking_ok
 
@@ -127,16 +128,24 @@ def _in_kernel() -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
+def _standalone_label(url: str) -> str:
+    return f"Offline emulator at {safe_url(url)} — images are synthetic"
+
+
 def resolve_backend(client: Any = None, base_url: str | None = None, api_key: str | None = None) -> Backend:
     """Pick the server: a given client wins, then base_url, then OPENAI_API_KEY, else the emulator."""
     if client is not None:
         url = str(getattr(client, "base_url", "") or "")
         kind: BackendKind = "openai" if "api.openai.com" in url else "custom"
         label = "OpenAI" if kind == "openai" else f"Custom client ({type(client).__name__}, {safe_url(url)})"
+        if announced(url):
+            return Backend("custom", _standalone_label(url), True, url, None, client)
         return Backend(kind, label, False, url or None, None, client)
     key = api_key or os.environ.get("OPENAI_API_KEY") or None
     server = base_url or os.environ.get("OPENAI_BASE_URL") or None
     if server is not None:
+        if announced(server):  # `python -m image_widget.emulator`: synthetic images, nothing billed
+            return Backend("custom", _standalone_label(server), True, server, key or "sk-no-key-needed")
         kind = "openai" if "api.openai.com" in server else "custom"
         label = "OpenAI" if kind == "openai" else f"Custom server {safe_url(server)}"
         return Backend(kind, label, False, server, key or "sk-no-key-needed")

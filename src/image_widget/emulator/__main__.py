@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from image_widget.base.emulators import announce, withdraw
 from image_widget.emulator.server import Emulator, is_loopback
 
 
@@ -47,10 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    marker = announce(emulator.url)  # runs through it are then recorded as emulator runs, never as billed ones
     print(emulator.url, flush=True)
     try:
         stop.wait()
     finally:
+        withdraw(marker)
         emulator.stop()
     return 0
 

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from image_widget.base.processes import running
 from image_widget.store import schema
 from image_widget.store.scan import Found, Scan, Stamp
 from image_widget.store.schema import INDEX_FILES, add_fts, migrate, run_columns, write_rows
@@ -136,15 +137,8 @@ def alive(pid: int | None, host: str | None, started: float | None) -> bool:
     age = time.time() - (started or 0.0)
     if age > STALE_PENDING_S or pid is None:
         return False
-    if host != HOST or os.name != "posix":
-        return age < 60.0  # os.kill(pid, 0) would end the process on Windows
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
+    found = running(pid) if host == HOST else None
+    return age < 60.0 if found is None else found  # another machine's, or not askable here: by its age
 
 
 def identity(path: Path) -> tuple[int, int] | None:

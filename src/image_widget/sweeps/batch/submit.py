@@ -102,10 +102,11 @@ def plan_run(template: str, store_folder: Path, backend: Backend, *, max_cost: f
     _check_budget(estimate.high if cost.usd is not None else None, cost.note if cost.usd is None else cost.text,
                   max_cost, cells)
     model = ", ".join(dict.fromkeys(str(m) for m in lists.get("model", [capabilities.DEFAULT_MODEL])))
+    shared = backend.kind == "emulator"  # this process's own emulator: its port changes; a standalone one's does not
     intent = Intent.new(store_folder, template=template, lists=lists, fields=fields, cells=cells,
                         estimate_usd=cost.usd, estimate_text=cost.text, model=model, backend=backend.describe(),
-                        base_url=None if backend.synthetic or not backend.base_url else safe_url(backend.base_url),
-                        default_query=None if backend.synthetic else stored_query(backend), prices=_plain(prices),
+                        base_url=None if shared or not backend.base_url else safe_url(backend.base_url),
+                        default_query=None if shared else stored_query(backend), prices=_plain(prices),
                         edit=edit.to_json() if edit is not None else None, fingerprint=fingerprint)
     intent.parts = write_parts(intent.folder, _bodies(template, lists, fields, edit), limits or Limits(),
                                url=edits.EDITS_URL if edit is not None else GENERATIONS_URL)
