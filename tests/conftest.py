@@ -26,6 +26,7 @@ import tempfile  # noqa: E402
 
 os.environ["IMAGE_WIDGET_USER_DIR"] = tempfile.mkdtemp(prefix="iw-user-")
 os.environ["IMAGE_WIDGET_LEARN_ACROSS_FOLDERS"] = "0"
+os.environ["IMAGE_WIDGET_EMULATOR_MARKERS"] = tempfile.mkdtemp(prefix="iw-emulators-")  # standalone servers of tests
 os.environ.pop("IMAGE_WIDGET_BUDGET_USD", None)
 
 from image_widget.emulator import Emulator  # noqa: E402

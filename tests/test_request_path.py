@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import struct
 import threading
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,13 @@ from PIL import Image
 
 import image_widget as iw
 from image_widget.base import formats, runtime
+from image_widget.client import file_ids
 from image_widget.client.request import resolve_store
 from image_widget.emulator import Emulator
-from image_widget.money import learned
+from image_widget.money import classroom, learned
 from image_widget.store import History, db
 from image_widget.store.index import FolderIndex
+from support.images import png
 
 KEY = "sk-test"
 
@@ -72,17 +76,18 @@ def in_thread(fn: Callable[[], Any]) -> tuple[Any, str]:
     return out[0], thread.name
 
 
-def test_a_script_runs_the_coroutine_on_its_own_thread_and_keeps_its_loop() -> None:
+def test_a_script_runs_a_single_request_on_its_own_thread_and_keeps_its_loop() -> None:
     async def where() -> tuple[str, asyncio.AbstractEventLoop, bool]:
         return threading.current_thread().name, asyncio.get_running_loop(), runtime.blocking_ok()
 
-    def twice() -> list[tuple[str, asyncio.AbstractEventLoop, bool]]:
-        return [runtime.run_sync(where()), runtime.run_sync(where(), alone=True)]
+    def three() -> list[tuple[str, asyncio.AbstractEventLoop, bool]]:
+        return [runtime.run_sync(where(), alone=True), runtime.run_sync(where(), alone=True), runtime.run_sync(where())]
 
-    (first, second), name = in_thread(twice)
+    (first, second, other), name = in_thread(three)
     assert first[0] == second[0] == name  # not the sync bridge's thread
     assert first[1] is second[1]  # one loop per thread, kept: its SDK clients and connections too
-    assert (first[2], second[2]) == (False, True)  # only a call that sends one request may block its loop
+    assert first[2] is True  # the loop's only work: the SDK's sync client may block it
+    assert (other[0], other[2]) == (runtime.SYNC_LOOP.name, False)  # anything else: the bridge, never blocked
 
 
 def test_inside_a_running_loop_the_bridge_hands_over_and_never_blocks() -> None:
@@ -189,3 +194,68 @@ def test_a_damaged_png_header_is_left_to_pillow() -> None:
     data[17] ^= 0xFF  # the width, now disagreeing with the header's checksum
     assert formats._png_info(bytes(data)) is None
     assert formats._png_info(b"\x89PNG\r\n\x1a\n" + b"\0" * 30) is None
+
+
+def test_ctrl_c_in_a_blocking_call_counts_against_the_class_budget(opts: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C now lands in the SDK's sync call itself: the request may be on the server, so its hold is charged
+    (it was released as $0)."""
+    monkeypatch.setenv(classroom.ENV_VAR, "5")
+    classroom.reset()
+
+    def on_partial(index: int, image: Image.Image) -> None:
+        raise KeyboardInterrupt  # the first preview: the request reached the server, no image has arrived
+
+    with pytest.raises(KeyboardInterrupt):
+        in_thread(lambda: iw.generate("a fox", partial_images=1, on_partial=on_partial, **opts))
+    assert classroom.spent() > 0
+    assert History(opts["store"]).entries == []
+
+
+def test_two_script_threads_share_one_upload_of_the_same_input(emulator: Emulator, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload in flight is awaited per loop: each script thread runs its own (it failed across loops)."""
+    real = file_ids.upload
+
+    async def slow_upload(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)  # both threads find the input not uploaded yet
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(file_ids, "upload", slow_upload)
+    photo = png((96, 96))
+    kw = {"base_url": emulator.url, "api_key": KEY, "store": tmp_path, "model": "gpt-image-2", "quality": "low"}
+    done: list[Any] = []
+    threads = [threading.Thread(target=lambda: done.append(iw.edit(photo, "a hat", reuse_inputs=True, **kw)))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(done) == 2
+
+
+def test_a_callers_async_client_works_from_any_thread(emulator: Emulator, tmp_path: Path) -> None:
+    """A caller's AsyncOpenAI is bound to the loop it was first used on: its calls stay on the bridge's loop."""
+    client = openai.AsyncOpenAI(base_url=emulator.url, api_key=KEY, max_retries=0)
+    kw = {"client": client, "store": tmp_path, "model": "gpt-image-2", "quality": "low", "size": "1024x1024"}
+    iw.generate("a fox", **kw)
+    result, _ = in_thread(lambda: iw.generate("an owl", **kw))
+    assert result.paths[0].is_file()
+
+
+@pytest.mark.parametrize(("width", "height", "depth", "colour"), [
+    (60000, 60000, 8, 2), (2**31, 1, 8, 2), (8, 8, 8, 5), (8, 8, 3, 2)])
+def test_a_png_header_pillow_refuses_is_left_to_pillow(width: int, height: int, depth: int, colour: int) -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0))
+    data = b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    assert formats._png_info(data) is None
+    assert formats.image_info(data) is None  # Pillow refuses it too: an unreadable image, as before
+
+
+def test_a_png_cut_off_before_its_pixels_is_left_to_pillow() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG")
+    assert formats._png_info(out.getvalue()[:40]) is None

@@ -29,10 +29,11 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A user cache folder of the test's own, for this process and the server it starts."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    """A marker folder of the test's own, for this process and the server it starts."""
+    monkeypatch.setenv(emulators.ENV_MARKERS, str(tmp_path / "markers"))
     monkeypatch.setattr(emulators, "_RECHECK_S", 0.0)  # each check reads the marker again
-    return tmp_path / "cache"
+    monkeypatch.setattr(emulators, "_RECHECK_FAILED_S", 0.0)
+    return tmp_path / "markers"
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_once_it_stops_its_port_is_an_ordinary_server_again(standalone: tuple[st
     assert resolve_backend(base_url=url).synthetic is True
     proc.send_signal(signal.SIGINT)
     assert proc.wait(10) == 0
-    assert not list((cache / "image_widget" / "emulators").glob("*.json"))  # it took its marker with it
+    assert not list(cache.glob("*.json"))  # it took its marker with it
     assert resolve_backend(base_url=url).synthetic is False
 
 
@@ -89,17 +90,23 @@ def test_a_marker_left_by_a_killed_server_is_ignored_and_removed(cache: Path) ->
     folder = emulators.marker_folder()
     folder.mkdir(parents=True)
     marker = folder / "8123.json"
-    marker.write_text(json.dumps({"pid": int(dead.stdout), "url": "http://127.0.0.1:8123/v1"}), encoding="utf-8")
+    marker.write_text(json.dumps({"pid": int(dead.stdout), "url": "http://127.0.0.1:8123/v1", "instance": "x"}),
+                      encoding="utf-8")
     assert resolve_backend(base_url="http://127.0.0.1:8123/v1", api_key="sk-x").synthetic is False
     assert not marker.exists()
 
 
-def test_only_this_machine_can_be_announced(cache: Path) -> None:
-    assert emulators.announce("https://api.example.com/v1") is None
+def test_a_marker_is_trusted_only_if_its_server_answers_as_that_emulator(
+        standalone: tuple[str, subprocess.Popen[str]], cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A marker left behind, its port now served by another server (a billing proxy, say), or a pid that cannot
+    be checked (Windows): that server's runs must not look free."""
+    url, _ = standalone
+    assert emulators.announced(url) is True
+    marker = next(emulators.marker_folder().glob("*.json"))
+    other = json.loads(marker.read_text(encoding="utf-8"))
+    marker.write_text(json.dumps({**other, "instance": "another-server"}), encoding="utf-8")
+    assert resolve_backend(base_url=url, api_key="sk-x").synthetic is False
+    monkeypatch.setattr(emulators, "running", lambda pid: None)  # as on Windows: the pid cannot be asked
+    assert resolve_backend(base_url=url, api_key="sk-x").synthetic is False
+    assert emulators.announce("https://api.example.com/v1", "x") is None  # only this machine's servers
     assert emulators.announced("https://api.example.com/v1") is False
-    marker = emulators.announce("http://localhost:8124/v1")
-    assert marker is not None
-    assert marker.name == "8124.json"
-    assert resolve_backend(base_url="http://localhost:8124/v1", api_key="sk-x").synthetic is True  # this process
-    emulators.withdraw(marker)
-    assert resolve_backend(base_url="http://localhost:8124/v1", api_key="sk-x").synthetic is False

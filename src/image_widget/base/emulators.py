@@ -3,9 +3,11 @@
 `python -m image_widget.emulator --port 8123` serves other programs (and `base_url=` in this one). Without a
 word from it, a `base_url` on this machine looked like any OpenAI-compatible server: its runs were recorded as
 billed, taught the estimates of the real API, and showed as money spent. While it runs it leaves a marker in the
-user's cache folder (platformdirs), named by its port, holding its pid; `announced(url)` reads it for a loopback
-URL. A marker whose process is gone is ignored (and removed). Stdlib and platformdirs only: the request path asks
-once per second per URL at most.
+user's cache folder (platformdirs; `IMAGE_WIDGET_EMULATOR_MARKERS` elsewhere), named by its port, holding its pid
+and its instance id. `announced(url)` trusts a loopback URL's marker only if the server there answers
+`/_emulator/health` with that instance (a marker left by a killed server, its port now used by another server,
+never makes that server's runs look free); a marker whose process is gone is removed. Asked at most once a
+second per URL (a failed health check: once every 30 s).
 """
 
 from __future__ import annotations
@@ -15,29 +17,37 @@ import os
 import threading
 import time
 import urllib.parse
+import urllib.request
 from contextlib import suppress
 from pathlib import Path
 
 from image_widget.base.processes import running
 
-__all__ = ["announce", "announced", "marker_folder", "withdraw"]
+__all__ = ["ENV_MARKERS", "announce", "announced", "marker_folder", "withdraw"]
 
+ENV_MARKERS = "IMAGE_WIDGET_EMULATOR_MARKERS"
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - names of a server's bind address, not a bind here
 _RECHECK_S = 1.0
-_seen: dict[str, tuple[bool, float]] = {}
+_RECHECK_FAILED_S = 30.0
+_HEALTH_TIMEOUT_S = 1.0
+_seen: dict[str, tuple[bool, float, float]] = {}
 _lock = threading.Lock()
 
 
 def marker_folder() -> Path:
     """Where running emulators leave their markers (the user's cache folder, so no other user can write it)."""
+    chosen = os.environ.get(ENV_MARKERS)
+    if chosen:
+        return Path(chosen)
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("image_widget")) / "emulators"
 
 
-def _port(url: str) -> int | None:
+def _port(url: str, hosts: tuple[str, ...] = _LOOPBACK) -> int | None:
     parts = urllib.parse.urlsplit(url)
-    if (parts.hostname or "") not in _LOOPBACK:
+    if (parts.hostname or "") not in hosts:
         return None
     try:
         return parts.port or (443 if parts.scheme == "https" else 80)
@@ -45,15 +55,16 @@ def _port(url: str) -> int | None:
         return None
 
 
-def announce(url: str) -> Path | None:
-    """Say that an emulator serves `url` (called by the standalone server once it listens); the marker's path."""
-    port = _port(url)
+def announce(url: str, instance: str) -> Path | None:
+    """Say that the emulator `instance` serves `url` (the standalone server, once it listens); the marker's path.
+    A server on all interfaces is announced too: this machine reaches it on loopback."""
+    port = _port(url, _LOOPBACK + _ALL_INTERFACES)
     if port is None:
         return None
     folder = marker_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{port}.json"
-    path.write_text(json.dumps({"pid": os.getpid(), "url": url}), encoding="utf-8")
+    path.write_text(json.dumps({"pid": os.getpid(), "url": url, "instance": instance}), encoding="utf-8")
     return path
 
 
@@ -65,31 +76,46 @@ def withdraw(path: Path | None) -> None:
 
 
 def announced(url: str | None) -> bool:
-    """Whether a running emulator of this package serves `url` (a loopback URL with a live marker)."""
+    """Whether a running emulator of this package serves `url` (a loopback URL, a live marker, the same server)."""
     if not url:
         return False
     now = time.monotonic()
     with _lock:
         known = _seen.get(url)
-        if known is not None and now - known[1] < _RECHECK_S:
+        if known is not None and now - known[1] < known[2]:
             return known[0]
-    found = _read(url)
+    found, wait_s = _read(url)
     with _lock:
-        _seen[url] = (found, now)
+        _seen[url] = (found, time.monotonic(), wait_s)
     return found
 
 
-def _read(url: str) -> bool:
+def _read(url: str) -> tuple[bool, float]:
+    """(announced, how long that answer holds)."""
     port = _port(url)
     if port is None:
-        return False
+        return False, _RECHECK_FAILED_S
     path = marker_folder() / f"{port}.json"
     try:
-        pid = int(json.loads(path.read_text(encoding="utf-8"))["pid"])
+        marker = json.loads(path.read_text(encoding="utf-8"))
+        pid, instance = int(marker["pid"]), str(marker["instance"])
     except (OSError, ValueError, KeyError, TypeError):
+        return False, _RECHECK_S
+    if running(pid) is False:
+        with suppress(OSError):  # its server is gone (killed before it could remove it)
+            path.unlink()
+        return False, _RECHECK_S
+    if _answers(url, instance):
+        return True, _RECHECK_S
+    return False, _RECHECK_FAILED_S  # a marker another server's port: do not ask it on every request
+
+
+def _answers(url: str, instance: str) -> bool:
+    """Whether the server at `url` is the emulator `instance` (its health answer names it)."""
+    parts = urllib.parse.urlsplit(url)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+    try:
+        with opener.open(f"{parts.scheme}://{parts.netloc}/_emulator/health", timeout=_HEALTH_TIMEOUT_S) as answer:
+            return bool(json.loads(answer.read()).get("instance") == instance)
+    except (OSError, ValueError, AttributeError):
         return False
-    if running(pid) is not False:  # alive, or not askable here (the server removes its marker when it stops)
-        return True
-    with suppress(OSError):  # its server is gone (killed before it could remove it)
-        path.unlink()
-    return False

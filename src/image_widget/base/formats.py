@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import struct
+import sys
 import zlib
 
 FileTuple = tuple[str, bytes, str]
@@ -62,24 +63,32 @@ def image_info(data: bytes | bytearray) -> tuple[tuple[int, int], bool] | None:
 
 
 _PNG_ALPHA_TYPES = (4, 6)  # greyscale + alpha, RGB + alpha (PNG spec, IHDR colour type)
+_PNG_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+"""The colour types and bit depths the PNG spec allows (anything else goes on to Pillow, which refuses it)."""
+_PILLOW_MAX_PIXELS = 89_478_485  # PIL.Image.MAX_IMAGE_PIXELS unless a program changed it
 
 
 def _png_info(data: bytes | bytearray) -> tuple[tuple[int, int], bool] | None:
     """A PNG's size and alpha from its chunk headers (every answer of the API is read so, on the request's
-    path: ~20x cheaper than opening it with Pillow). None sends anything unusual on to Pillow."""
+    path: ~20x cheaper than opening it with Pillow). Only for a plain, whole-header PNG that Pillow opens too:
+    a checked IHDR, an allowed colour type and depth, a size under Pillow's decompression-bomb limit, the
+    chunks up to the first IDAT present. Anything else (None) goes on to Pillow, which says what is wrong."""
     view = memoryview(data)
-    if bytes(view[:8]) != b"\x89PNG\r\n\x1a\n" or bytes(view[12:16]) != b"IHDR" or len(view) < 33:
+    if len(view) < 33 or bytes(view[:8]) != b"\x89PNG\r\n\x1a\n" or bytes(view[12:16]) != b"IHDR":
         return None
     width, height = struct.unpack(">II", view[16:24])
-    if not width or not height or zlib.crc32(view[12:29]) != struct.unpack(">I", view[29:33])[0]:
+    depth, colour = view[24], view[25]
+    limit = getattr(sys.modules.get("PIL.Image"), "MAX_IMAGE_PIXELS", _PILLOW_MAX_PIXELS)
+    if not width or not height or (limit is not None and width * height > limit) \
+            or depth not in _PNG_DEPTHS.get(colour, ()) \
+            or zlib.crc32(view[12:29]) != struct.unpack(">I", view[29:33])[0]:
         return None
-    alpha = view[25] in _PNG_ALPHA_TYPES
+    alpha = colour in _PNG_ALPHA_TYPES
     at = 33
-    while not alpha and at + 8 <= len(view):  # a tRNS chunk before the pixels makes a colour transparent
+    while at + 8 <= len(view):  # a tRNS chunk before the pixels makes a colour transparent
         length, kind = struct.unpack(">I4s", view[at:at + 8])
-        if kind == b"tRNS":
-            alpha = True
-        elif kind in (b"IDAT", b"IEND"):
-            break
+        if kind == b"IDAT":
+            return (width, height), alpha
+        alpha = alpha or kind == b"tRNS"
         at += 12 + length
-    return (width, height), alpha
+    return None  # cut off before its pixels

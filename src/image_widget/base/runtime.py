@@ -2,9 +2,10 @@
 
 Everything that runs off the caller's thread starts here, so there is one place to read what runs where:
 
-* `run_sync` — the sync bridge: `iw.generate()` and friends run their coroutine on the calling thread's
-  own loop when none is running there (a script), else — inside Jupyter, whose loop is already running —
-  on one private loop thread (`SYNC_LOOP`). Each loop is kept, so SDK clients and connections are reused.
+* `run_sync` — the sync bridge: `iw.generate()` and `Chat.send()` in a script run their one request on the
+  calling thread's own loop with the SDK's sync client; everything else (sweeps, batches, a caller's own async
+  client, any call inside Jupyter's running loop) runs on one private loop thread (`SYNC_LOOP`). The loops
+  are kept, so SDK clients and connections are reused.
 * `LoopThread` — an asyncio loop in a daemon thread; the sync bridge has one and each widget's job
   runner (`jobs.JobRunner`) has its own, which it stops when the widget closes.
 * `io_pool()` — saves, decodes and thumbnails side by side (Pillow and file writes release the GIL, so
@@ -104,17 +105,19 @@ SYNC_LOOP = LoopThread("image-widget-sync")
 def run_sync(coro: Coroutine[Any, Any, T], *, alone: bool = False) -> T:
     """Run a coroutine from sync code — also inside Jupyter, whose event loop is already running.
 
-    A thread with no running loop (a script, a worker thread) runs it on its own loop, kept for the next
-    call (its SDK clients and connections too): no hand-off to another thread and back (issue 22). There
-    `alone=True` (a call that sends one request: `iw.generate`, `Chat.send`) also lets the SDK's sync client
-    block that loop (`blocking_ok`): nothing else runs on it. A thread whose loop is running (Jupyter's)
-    hands the coroutine to `SYNC_LOOP`. Interrupting the wait (Ctrl-C / the kernel's stop button) cancels
-    the request.
+    `alone=True` (a call that sends one request on clients of our own: `iw.generate`, `Chat.send`) from a
+    thread with no running loop (a script, a worker thread) runs it right there, on the thread's own loop,
+    where the SDK's sync client may block it (`blocking_ok`): no hand-off to another thread and back, ~1 ms a
+    request on a 2-core VM (issue 22). Everything else — several requests at once (a sweep), a caller's own
+    async client (bound to the loop it was first used on), any call inside a running loop (Jupyter) — runs on
+    the one private loop thread, `SYNC_LOOP`. Interrupting the wait (Ctrl-C / the kernel's stop button)
+    cancels the request.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return _run_here(coro, alone)
+    if alone:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return _run_here(coro)
     from image_widget.base.warn import forget_caller, remember_caller
 
     token = remember_caller()  # warnings raised on the loop thread then name the caller's line
@@ -127,6 +130,17 @@ def run_sync(coro: Coroutine[Any, Any, T], *, alone: bool = False) -> T:
     except BaseException:
         future.cancel()
         raise
+
+
+class _Kept:
+    """This thread's loop; closed when the thread ends (the thread-local goes, and this with it)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.loop.close()
 
 
 _HERE = threading.local()
@@ -146,14 +160,16 @@ async def call_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-def _run_here(coro: Coroutine[Any, Any, T], alone: bool) -> T:
-    """Run on this thread's own loop. Ctrl-C cancels the task and lets it finish its cleanup (what arrived is
-    saved, a budget hold released) before the KeyboardInterrupt goes on, as `asyncio.run` does; a stream
-    interrupted while blocking says so with an `interrupted` cancellation, which becomes the KeyboardInterrupt."""
-    loop: asyncio.AbstractEventLoop | None = getattr(_HERE, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _HERE.loop = asyncio.new_event_loop()
-    token = _ALONE.set(alone)
+def _run_here(coro: Coroutine[Any, Any, T]) -> T:
+    """Run on this thread's own loop, as its only work. Ctrl-C cancels the task and lets it finish its cleanup
+    (what arrived is saved, a budget hold released) before the KeyboardInterrupt goes on, as `asyncio.run`
+    does; a stream interrupted while blocking says so with an `interrupted` cancellation, which becomes the
+    KeyboardInterrupt."""
+    kept: _Kept | None = getattr(_HERE, "kept", None)
+    if kept is None or kept.loop.is_closed():
+        kept = _HERE.kept = _Kept()
+    loop = kept.loop
+    token = _ALONE.set(True)
     try:
         task = loop.create_task(coro)  # the task takes a copy of this context, `alone` included
     finally:

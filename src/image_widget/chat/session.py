@@ -26,7 +26,7 @@ from image_widget.chat import money
 from image_widget.chat.call import send_turn
 from image_widget.chat.turn import TOOL_OPTIONS, Context, Turn, build_turn
 from image_widget.client import persist
-from image_widget.client.backend import resolve_backend
+from image_widget.client.backend import own_loop_ok, resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
 from image_widget.client.options import RunOptions
 from image_widget.client.rate_limits import SDK_RETRIES
@@ -162,7 +162,7 @@ class Chat:
              mask: images.MaskInput | None = None, **options: Any) -> Result:
         """One turn: `prompt` (and optionally new `image`s and a `mask` for the current image); returns the
         same `Result` as `iw.generate`. See `asend`."""
-        return run_sync(self.asend(prompt, image, mask, **options), alone=True)
+        return run_sync(self.asend(prompt, image, mask, **options), alone=own_loop_ok(self._run.client))
 
     async def asend(self, prompt: str, image: images.ImageInput | Sequence[images.ImageInput] | None = None,
                     mask: images.MaskInput | None = None, *, on_partial: PartialCallback | None = None,

@@ -18,7 +18,7 @@ from image_widget import images
 from image_widget.base.records import VARIATION_PROMPT, finish_options, record_call
 from image_widget.base.runtime import run_sync
 from image_widget.client import refs
-from image_widget.client.backend import resolve_backend
+from image_widget.client.backend import own_loop_ok, resolve_backend
 from image_widget.client.edits import Holding, expand_request, lined_up_edit
 from image_widget.client.options import RunOptions
 from image_widget.client.reproduce import resend_code
@@ -46,22 +46,22 @@ VARIATION_NOTE = (
 
 def generate(prompt: str, **options: Any) -> Result:
     """Generate images from a prompt. See `agenerate` for the options."""
-    return run_sync(agenerate(prompt, **options), alone=True)
+    return run_sync(agenerate(prompt, **options), alone=own_loop_ok(options.get("client")))
 
 
 def edit(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, **options: Any) -> Result:
     """Edit one or more images (the mask applies to the first). See `aedit` for the options."""
-    return run_sync(aedit(image, prompt, **options), alone=True)
+    return run_sync(aedit(image, prompt, **options), alone=own_loop_ok(options.get("client")))
 
 
 def expand(image: images.ImageInput | Sequence[images.ImageInput], prompt: str, **options: Any) -> Result:
     """Outpaint: extend the picture by pixels per side or to an aspect. See `aexpand` for the options."""
-    return run_sync(aexpand(image, prompt, **options), alone=True)
+    return run_sync(aexpand(image, prompt, **options), alone=own_loop_ok(options.get("client")))
 
 
 def vary(image: images.ImageInput, prompt: str | None = None, **options: Any) -> Result:
     """Variations of an image. See `avary`."""
-    return run_sync(avary(image, prompt, **options), alone=True)
+    return run_sync(avary(image, prompt, **options), alone=own_loop_ok(options.get("client")))
 
 
 async def agenerate(  # noqa: PLR0913 - public keyword options mirror the API
@@ -252,7 +252,7 @@ async def astream(prompt: str, **options: Any) -> AsyncIterator[Partial | Result
 def rerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,
           **overrides: Any) -> Result:
     """Run a saved request again (same endpoint, prompt, options and inputs); `overrides` change options."""
-    return run_sync(arerun(record, store=store, **overrides), alone=True)
+    return run_sync(arerun(record, store=store, **overrides), alone=own_loop_ok(overrides.get("client")))
 
 
 async def arerun(record: Mapping[str, Any] | StoredImage | str, *, store: Store | str | Path | None = None,

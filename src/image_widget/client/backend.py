@@ -109,6 +109,15 @@ class Backend:
         return scrub(text, [self._api_key])
 
 
+def own_loop_ok(client: Any) -> bool:
+    """Whether a sync call may run on its caller's thread (`runtime.run_sync(alone=True)`): with our clients or a
+    caller's sync one. A caller's async client stays on the sync bridge's loop: it is bound to the loop it was
+    first used on."""
+    import asyncio
+
+    return client is None or not asyncio.iscoroutinefunction(getattr(client, "post", None))
+
+
 def _show_emulator_notice() -> None:
     global _notice_shown  # noqa: PLW0603 - a once-per-process notice
     with _notice_lock:

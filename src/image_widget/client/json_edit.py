@@ -66,12 +66,13 @@ def _data_url_length(item: FileTuple) -> int:
     return len(f"data:{item[2] or 'image/png'};base64,") + 4 * -(-len(item[1]) // 3)
 
 
-_UPLOADING: dict[tuple[str, str], asyncio.Future[str]] = {}
-"""Uploads in flight, so the cells of a sweep that start together upload a shared input once."""
+_UPLOADING: dict[tuple[asyncio.AbstractEventLoop, str, str], asyncio.Future[str]] = {}
+"""Uploads in flight, so the cells of a sweep that start together upload a shared input once. By loop: a
+future can be awaited only on its own loop, and scripts' threads each run their own (`runtime.run_sync`)."""
 
 
 async def _upload_once(item: FileTuple, digest: str, known: file_ids.FileIds, client: Any) -> str:
-    key = (str(known.path), digest)
+    key = (asyncio.get_running_loop(), str(known.path), digest)
     pending = _UPLOADING.get(key)
     if pending is not None:
         return await asyncio.shield(pending)

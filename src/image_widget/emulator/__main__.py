@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    marker = announce(emulator.url)  # runs through it are then recorded as emulator runs, never as billed ones
+    marker = announce(emulator.url, emulator.state.instance)  # its runs are then emulator runs, never billed ones
     print(emulator.url, flush=True)
     try:
         stop.wait()

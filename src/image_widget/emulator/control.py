@@ -30,7 +30,8 @@ def control_routes(state: EmulatorState) -> list[Route]:
     async def health(request: Request) -> Response:
         config = state.config
         return JSONResponse({"status": "ok", "legacy": config.legacy, "in_flight": state.in_flight,
-                             "requests": len(state.log), "pending_faults": len(state.pending_faults)})
+                             "requests": len(state.log), "pending_faults": len(state.pending_faults),
+                             "instance": state.instance})
 
     async def get_log(request: Request) -> Response:
         return JSONResponse([entry.to_dict() for entry in state.log])

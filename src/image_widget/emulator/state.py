@@ -10,6 +10,7 @@ import dataclasses
 import secrets
 import threading
 import time
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -190,6 +191,8 @@ class EmulatorState:
         self.defaults = config
         self._config = dataclasses.replace(config)
         self.api_key = api_key
+        self.instance = uuid.uuid4().hex
+        """Which server this is (`/_emulator/health` says it): a standalone one's marker names it."""
         self._lock = threading.Lock()
         self._faults: deque[Fault] = deque()
         self._log: list[RequestLog] = []

@@ -92,8 +92,10 @@ def release(held: float, failure: BaseException | None = None, *, paid: float | 
 
 
 def may_have_billed(exc: BaseException) -> bool:
-    """The request may have reached the server and been billed: an API failure that says so, or a cancel."""
-    return isinstance(exc, asyncio.CancelledError) or (isinstance(exc, APIRequestError) and exc.may_have_billed)
+    """The request may have reached the server and been billed: an API failure that says so, a cancel, or a
+    Ctrl-C (in a script the SDK's sync call itself is interrupted: the request may be on the server)."""
+    return isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) or (
+        isinstance(exc, APIRequestError) and exc.may_have_billed)
 
 
 def reset() -> None:
