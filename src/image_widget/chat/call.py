@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from image_widget.base.errors import (
     translate_error,
 )
 from image_widget.client.rate_limits import waiting_out_rate_limits
-from image_widget.client.sdk import SDKResponse
+from image_widget.client.sdk import SDKResponse, json_post
 from image_widget.client.wire import guarded_partial
 
 __all__ = ["NOT_RESENT", "Answer", "send_turn"]
@@ -91,17 +90,10 @@ def _answer_or_raise(found: Answer | APIRequestError) -> Answer:
 
 
 def _create(client: Any, stream: bool) -> Callable[..., Any]:
-    """`POST /v1/responses` through the SDK's generic `post`, the body sent as it is: `responses.create` first
-    runs it through the SDK's generic parameter transform, which leaves a body of plain JSON values as it was
-    and cost ~0.4 ms of every turn (issue 20). The contract tests check these bodies against the description."""
-    from openai import AsyncStream, Stream
+    """`POST /v1/responses` with the body as it is (`json_post`)."""
     from openai.types.responses import Response, ResponseStreamEvent
 
-    options: dict[str, Any] = {"cast_to": Response, "stream": stream, "options": {"security": {"bearer_auth": True}}}
-    if stream:
-        is_async = asyncio.iscoroutinefunction(client.post)
-        options["stream_cls"] = (AsyncStream if is_async else Stream)[ResponseStreamEvent]
-    return functools.partial(client.post, "/responses", **options)
+    return json_post(client, "/responses", cast_to=Response, event=ResponseStreamEvent, stream=stream)
 
 
 async def _call(fn: Callable[..., Any], **kwargs: Any) -> Any:

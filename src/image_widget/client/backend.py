@@ -109,13 +109,18 @@ class Backend:
         return scrub(text, [self._api_key])
 
 
+def is_async_client(client: Any) -> bool:
+    """Whether an SDK client (ours or a caller's) is an async one: its calls are awaited, a sync one's blocked on."""
+    from openai.resources.images import AsyncImages
+
+    return isinstance(getattr(client, "images", None), AsyncImages)
+
+
 def own_loop_ok(client: Any) -> bool:
     """Whether a sync call may run on its caller's thread (`runtime.run_sync(alone=True)`): with our clients or a
     caller's sync one. A caller's async client stays on the sync bridge's loop: it is bound to the loop it was
     first used on."""
-    import asyncio
-
-    return client is None or not asyncio.iscoroutinefunction(getattr(client, "post", None))
+    return client is None or not is_async_client(client)
 
 
 def _show_emulator_notice() -> None:

@@ -26,6 +26,7 @@ from image_widget.base.errors import (
     ResponseFormatError,
     translate_error,
 )
+from image_widget.client.backend import is_async_client
 from image_widget.client.wire import guarded_partial
 
 if TYPE_CHECKING:
@@ -78,9 +79,7 @@ class SDKCall:
         self.request = request
         self.backend = backend
         self.on_partial = guarded_partial(request.on_partial)
-        from openai.resources.images import AsyncImages
-
-        self.is_async = isinstance(client.images, AsyncImages)
+        self.is_async = is_async_client(client)
 
     async def execute(self) -> SDKResponse:
         kwargs = self.request.wire_params()
@@ -101,21 +100,13 @@ class SDKCall:
             raise translate_error(exc, self.backend) from None
 
     def _post(self, path: str, body: dict[str, Any], kind: str) -> tuple[Callable[..., Any], dict[str, Any]]:
-        """A JSON body through the SDK's generic `post`, sent as it is. JSON edits (images by reference) have no
-        other way: the SDK's `images.edit` sends multipart only (tests/contracts/openapi-images.json,
-        `POST /images/edits`). A generation goes this way too: `images.generate` first runs its body through the
-        SDK's generic parameter transform, which leaves a body of plain JSON values as it was and cost ~0.1 ms
-        of every request (issue 22). The contract tests check these bodies against OpenAI's description."""
-        from openai import AsyncStream, Stream
+        """JSON edits (images by reference) have no other way: the SDK's `images.edit` sends multipart only
+        (tests/contracts/openapi-images.json, `POST /images/edits`). A generation goes this way too (`json_post`)."""
         from openai.types import ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse
 
-        stream = bool(body.get("stream"))
         event = ImageEditStreamEvent if kind == "edit" else ImageGenStreamEvent
-        kwargs: dict[str, Any] = {"body": body, "cast_to": ImagesResponse, "stream": stream,
-                                  "options": {"security": {"bearer_auth": True}}}
-        if stream:
-            kwargs["stream_cls"] = (AsyncStream if self.is_async else Stream)[event]
-        return functools.partial(self.client.post, path), kwargs
+        return json_post(self.client, path, cast_to=ImagesResponse, event=event, stream=bool(body.get("stream"))), \
+            {"body": body}
 
     async def _call(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         with warnings.catch_warnings():
@@ -166,6 +157,19 @@ class SDKCall:
             if usage is not None:
                 response.usage = _add_usage(response.usage, usage.model_dump())
             response.meta = {k: getattr(event, k, None) for k in _META_KEYS}
+
+
+def json_post(client: Any, path: str, *, cast_to: type, event: Any, stream: bool) -> Callable[..., Any]:
+    """`path` with a JSON body (`body=`) through the SDK's generic `post`, sent as it is: `images.generate` and
+    `responses.create` first run their body through the SDK's generic parameter transform, which leaves a body of
+    plain JSON values as it was and cost ~0.1 / ~0.4 ms of every request (issues 20, 22). The contract tests
+    check these bodies against OpenAI's description."""
+    from openai import AsyncStream, Stream
+
+    options: dict[str, Any] = {"cast_to": cast_to, "stream": stream, "options": {"security": {"bearer_auth": True}}}
+    if stream:
+        options["stream_cls"] = (AsyncStream if is_async_client(client) else Stream)[event]
+    return functools.partial(client.post, path, **options)
 
 
 def _add_usage(total: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, Any]:
