@@ -113,11 +113,8 @@ def run_sync(coro: Coroutine[Any, Any, T], *, alone: bool = False) -> T:
     the one private loop thread, `SYNC_LOOP`. Interrupting the wait (Ctrl-C / the kernel's stop button)
     cancels the request.
     """
-    if alone:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return _run_here(coro)
+    if alone and not _loop_running():
+        return _run_here(coro)  # (not inside the `except`: an error of the request must not chain to it)
     from image_widget.base.warn import forget_caller, remember_caller
 
     token = remember_caller()  # warnings raised on the loop thread then name the caller's line
@@ -130,6 +127,14 @@ def run_sync(coro: Coroutine[Any, Any, T], *, alone: bool = False) -> T:
     except BaseException:
         future.cancel()
         raise
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class _Kept:
@@ -181,6 +186,8 @@ def _run_here(coro: Coroutine[Any, Any, T]) -> T:
             task.cancel()
             with contextlib.suppress(BaseException):
                 loop.run_until_complete(task)
+        elif not task.cancelled():
+            task.exception()  # raised inside the task: it is this KeyboardInterrupt, now retrieved (no GC log)
         raise
     except asyncio.CancelledError as exc:
         if getattr(exc, "interrupted", False):

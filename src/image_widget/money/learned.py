@@ -31,7 +31,7 @@ from image_widget.store.layout import default_folder
 from image_widget.store.records import expected_count
 from image_widget.store.schema import RECORD
 
-__all__ = ["Estimate", "Sample", "estimate", "samples", "saw"]
+__all__ = ["Estimate", "Sample", "estimate", "saw"]
 
 Origin = Literal["learned", "scaled", "user", "published", "unknown"]
 LIMIT = 200
@@ -186,15 +186,6 @@ def _runs(folder: Path | str | None, model: str, call: str, *, synthetic: bool) 
         while len(_seen) > _FOLDERS:
             _seen.popitem(last=False)
     return [run for run in known if run is not None and run[0] == synthetic and run[2] is not None]
-
-
-def samples(folder: Path | str | None, model: str, call: str, *,
-            synthetic: bool) -> list[tuple[Mapping[str, Any], Sample]]:
-    """(params, what it used) of the latest runs of `model` through `call` in `folder` with usage, from
-    emulator runs or billed runs only (`synthetic`); direct and Batch API runs alike (the same tokens,
-    priced differently)."""
-    return [(params, sample) for _, params, sample, _ in _runs(folder, model, call, synthetic=synthetic)
-            if sample is not None]
 
 
 def _usd(model: str, sample: Sample, n: int, scale: float, prices: Mapping[str, ModelPrice] | None,
