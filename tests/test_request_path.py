@@ -259,3 +259,63 @@ def test_a_png_cut_off_before_its_pixels_is_left_to_pillow() -> None:
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, "PNG")
     assert formats._png_info(out.getvalue()[:40]) is None
+
+
+def _watch_estimates(monkeypatch: pytest.MonkeyPatch, posts: list[tuple[str, str, str]],
+                     fail: bool = False) -> list[tuple[int, str]]:
+    """Every learned estimate as (how many requests had been sent by then, thread name)."""
+    seen: list[tuple[int, str]] = []
+    real = learned.estimate
+
+    def estimate(*args: Any, **kwargs: Any) -> Any:
+        seen.append((len(posts), threading.current_thread().name))
+        if fail:
+            raise RuntimeError("the estimates' index is unreadable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(learned, "estimate", estimate)
+    return seen
+
+
+def test_with_no_budget_or_cache_the_estimate_is_made_beside_the_decode_not_before_sending(
+        opts: dict[str, Any], posts: list[tuple[str, str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off the request's path (issue 22, n=1 overhead): the first image's save job works out the estimate and the
+    cache key, before it saves (a run never learns from itself), while the caller decodes."""
+    seen = _watch_estimates(monkeypatch, posts)
+    first = iw.generate("a fox", **opts)
+    assert seen == [(1, seen[0][1])]
+    assert seen[0][1] != threading.current_thread().name
+    assert "learned" not in first.estimate.text  # not from itself
+    record = first.records[0]
+    assert record["cost_estimate_usd"] == first.estimate.usd
+    assert record["cache_key"]
+    again = iw.generate("a fox", cache=True, **opts)  # the key it saved is the key a look-up computes
+    assert again.cached
+    assert len(posts) == 1
+    second = iw.generate("an owl", **opts)
+    assert "learned from 1 run" in second.estimate.text
+
+
+def test_a_class_budget_still_estimates_before_sending(
+        opts: dict[str, Any], posts: list[tuple[str, str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _watch_estimates(monkeypatch, posts)
+    monkeypatch.setenv(classroom.ENV_VAR, "5")
+    classroom.reset()
+    iw.generate("a fox", **opts)
+    assert seen == [(0, threading.current_thread().name)]  # the hold needs it
+    assert classroom.spent() > 0
+
+
+def test_an_estimate_that_fails_after_the_answer_costs_the_record_its_figure_never_the_image(
+        opts: dict[str, Any], posts: list[tuple[str, str, str]], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    _watch_estimates(monkeypatch, posts, fail=True)
+    result = iw.generate("a fox", **opts)
+    assert result.paths[0].exists()
+    assert len(posts) == 1
+    assert result.estimate.usd is None
+    assert result.records[0]["cost_estimate_usd"] is None
+    assert result.records[0]["cost_usd"] is not None  # what it cost is still known
+    assert "could not be worked out" in caplog.text
+    assert KEY not in caplog.text
+    assert [e.id for e in History(opts["store"]).entries] == [result.records[0]["id"]]

@@ -1,8 +1,9 @@
 """From an answer to files on disk: records, saved images and inputs, and what each image cost.
 
 Every readable image is written (atomically, by the store) before it is decoded for the caller, in
-parallel on `runtime.io_pool()`; `save` returns only once all are on disk. Inputs of edits are kept by
-hash so the edit can be run again.
+parallel on `runtime.io_pool()`; `save` returns only once all are on disk. The save jobs also make the
+records — with the run's estimate and cache key when `request.run` left those to be worked out — while the
+caller decodes. Inputs of edits are kept by hash so the edit can be run again.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import base64
 import binascii
 import concurrent.futures
 import json
+import logging
+import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from image_widget import images
 from image_widget.base import runtime
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     from image_widget.client.wire import Request
     from image_widget.facts.prices import ModelPrice
 
+log = logging.getLogger("image_widget")
+T = TypeVar("T")
 _Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None"]
 
 
@@ -49,9 +54,10 @@ class Saving:
     disk: Store
     backend: Backend
     model: str
-    key: str
+    key: str | Callable[[], str | None] | None
     """The cache key, so an identical request can be answered from disk."""
-    estimate: pricing.Cost
+    estimate: pricing.Cost | Callable[[], pricing.Cost]
+    """Either may come as a function: the first save job works it out (`settled`)."""
     prices: Mapping[str, ModelPrice]
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.monotonic)
@@ -61,41 +67,83 @@ class Saving:
     actual: pricing.Cost | None = None
     """What the run cost when the caller knows better than the image usage alone (a turn adds its mainline
     model's tokens)."""
+    answer: tuple[SDKResponse, int, float] | None = None
+    """What `save` was given: the answer, the run's image count, seconds since `started`."""
+    _settling: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _shared: dict[str, Any] | None = None
+    _actual: pricing.Cost | None = None
+
+    def settled(self) -> tuple[str | None, pricing.Cost, pricing.Cost]:
+        """The cache key, the estimate and what the run cost, worked out once. `request.run` hands the key and
+        the estimate over as functions when it needs neither before sending; the first image's save job works
+        them out (before that image is saved, so a run never learns from itself) while the caller decodes: off
+        the request's path (issue 22). The images are paid for by then, so a failure here costs the record its
+        figure, never an image."""
+        with self._settling:
+            if callable(self.key):
+                self.key = _or_log(self.key, None, "cache key")
+            if callable(self.estimate):
+                self.estimate = _or_log(self.estimate, pricing.Cost.unknown("the estimate failed"), "estimate")
+            if self.actual is None and self._actual is None and self.answer is not None:
+                response, request = self.answer[0], self.request
+                self._actual = pricing.actual(
+                    self.model, response.usage, quality=response.meta.get("quality") or request.params.get("quality"),
+                    size=response.meta.get("size") or request.params.get("size"), n=len(response.b64_images),
+                    prices=self.prices)
+            return self.key, self.estimate, self.actual or self._actual or pricing.Cost.unknown()
+
+    def begin(self, response: SDKResponse, count: int, elapsed: float) -> None:
+        """`save` was given this answer: the shared fields are made from it."""
+        with self._settling:
+            self.answer, self._shared, self._actual = (response, count, elapsed), None, None
+
+    def shared(self) -> dict[str, Any]:
+        """The record fields every image of the run shares (made once, by the first save job)."""
+        key, estimate, actual = self.settled()
+        with self._settling:
+            if self._shared is None:
+                assert self.answer is not None, "save() sets the answer before any save job starts"
+                self._shared = _shared_record(self, *self.answer, key, estimate, actual)
+            return self._shared
+
+
+def _or_log(work: Callable[[], T], fallback: T, what: str) -> T:
+    try:
+        return work()
+    except Exception:  # logged: the run's images are saved all the same
+        log.exception("image_widget: the %s of a run could not be worked out; saving its images without it", what)
+        return fallback
 
 
 def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result:
     """Save every readable image and decode it, in parallel; return only once all are on disk.
 
     A corrupt image is reported after the others are safely saved. `count` is the run's size when it
-    differs from what arrived (a broken stream), so the run stays incomplete for the cache.
+    differs from what arrived (a broken stream), so the run stays incomplete for the cache. The records are
+    made by the save jobs (`_settle`) while this thread decodes.
     """
     elapsed = time.monotonic() - run.started
     request, disk = run.request, run.disk
     fmt = str(response.meta.get("output_format") or request.params.get("output_format") or "png")
     n = len(response.b64_images)
-    actual = run.actual or pricing.actual(run.model, response.usage, quality=response.meta.get("quality") or
-                                          request.params.get("quality"), size=response.meta.get("size") or
-                                          request.params.get("size"), n=n, prices=run.prices)
-    shared = _shared_record(run, response, actual, count or n, elapsed)
     for key_name in ("image", "mask", "markup"):  # kept by hash so the edit can be re-run later
         for item in request.kept(key_name):
             disk.save_input(item[1])
     problems: list[str] = []
-    jobs = _submit(run, response, fmt, shared, problems)
+    run.begin(response, count or n, elapsed)
+    jobs = _submit(run, response, fmt, problems)
     saved, decoded = _collect(jobs, problems)
     if problems:
         raise CorruptImageError(
             f"{len(problems)} of {n} returned images were corrupt ({'; '.join(problems)}); "
             f"{len(saved)} were saved in {disk.folder}", request_id=response.request_id)
-    if saved:
-        user_runs.remember(saved[0].record)
-        learned.saw(disk.folder, saved[0].record)
-    return _result_from(saved, run.backend, run.estimate, actual, run.run_id, False, response.request_id,
+    _, estimate, actual = run.settled()
+    return _result_from(saved, run.backend, estimate, actual, run.run_id, False, response.request_id,
                         response.partials, decoded)
 
 
-def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, count: int,
-                   elapsed: float) -> dict[str, Any]:
+def _shared_record(run: Saving, response: SDKResponse, count: int, elapsed: float, key: str | None,
+                   estimate: pricing.Cost, actual: pricing.Cost) -> dict[str, Any]:
     """The fields every image of the run shares."""
     request, n = run.request, len(response.b64_images)
     return {
@@ -104,10 +152,10 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
         "price_source": pricing.price_source(run.model, run.prices), "prompt": request.params.get("prompt"),
         "params": _jsonable(request.params), "input_hashes": request.file_hashes(),
         "mask_hash": images.sha256(request.kept("mask")[0][1]) if request.kept("mask") else None,
-        "usage": response.usage, "cost_estimate_usd": _per_image(run.estimate.usd, n),
+        "usage": response.usage, "cost_estimate_usd": _per_image(estimate.usd, n),
         "cost_usd": _per_image(actual.usd, n), "run_cost_usd": actual.usd,
         "request_id": response.request_id, "elapsed_s": round(elapsed, 3), "backend": run.backend.describe(),
-        "cache_key": run.key, "response": _jsonable(response.meta), "partials": response.partials,
+        "cache_key": key, "response": _jsonable(response.meta), "partials": response.partials,
         "raw_path": None, "composite": None, "detail_box": None, "expand": None,
         **(request.finish.fields() if request.finish is not None else {}),
         "from_batch": False, "batch_id": None, "custom_id": None, "batch_run_id": None,
@@ -115,7 +163,7 @@ def _shared_record(run: Saving, response: SDKResponse, actual: pricing.Cost, cou
     }
 
 
-def _submit(run: Saving, response: SDKResponse, fmt: str, shared: dict[str, Any], problems: list[str]) -> list[_Job]:
+def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str]) -> list[_Job]:
     """Start saving (and decoding) each readable image; unreadable ones go to `problems`."""
     request = run.request
     asked = capabilities.parse_size(str(request.params.get("size", "")))
@@ -131,25 +179,38 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, shared: dict[str, Any]
         if fmt != "svg" and info is None:
             problems.append(f"image {index}: not a readable {fmt} image")
             continue
-        record = {**shared, "index": index, "note": request.note,
+        record: dict[str, Any] = {"index": index, "note": request.note,  # the rest by its save job (`_settle`)
                   "revised_prompt": response.revised_prompts[index] if index < len(response.revised_prompts)
                   else None}
         if info is not None and asked and info[0] != asked:
             size_note = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
             record["note"] = f"{request.note}; {size_note}" if request.note else size_note
         if request.finish is not None and fmt != "svg":
-            both = pool.submit(finish_and_save, request.finish, run.disk, data, fmt, record)
+            both = pool.submit(_settle, run, record, finish_and_save, request.finish, run.disk, data, fmt, record)
             jobs.append((record, _part(both, 0), _part(both, 1)))
             continue
         if request.finish is not None:  # a vector image cannot be composited: say so, keep it as it came
             record["composite"] = None
             record["note"] = "; ".join(filter(None, [record.get("note"), "SVG output is saved as it came "
                                                      "(not composited onto the input)"]))
-        saving = pool.submit(run.disk.save, data, fmt, record)
+        saving = pool.submit(_settle, run, record, run.disk.save, data, fmt, record)
         last = index == len(response.b64_images) - 1
         decoding = None if fmt == "svg" else _decode_here(data) if last else pool.submit(images.decode_image, data)
         jobs.append((record, saving, decoding))
     return jobs
+
+
+def _settle(run: Saving, record: dict[str, Any], save: Callable[..., T], *args: Any) -> T:
+    """Complete the image's record with the run's shared fields (`Saving.shared`), save; the run's first image,
+    once saved, also teaches the estimates (`user_runs`, `learned`) — here, off the caller's path."""
+    mine = dict(record)
+    record.clear()
+    record.update(run.shared(), **mine)
+    saved = save(*args)
+    if record.get("index") == 0:
+        user_runs.remember(record)
+        learned.saw(run.disk.folder, record)
+    return saved
 
 
 def _part(both: concurrent.futures.Future[tuple[Path, Any]], which: int) -> concurrent.futures.Future[Any]:

@@ -4,14 +4,15 @@
 1. validate the whole request (nothing is sent if it fails);
 2. answer from the store when `cache=True` and an identical request was made before;
 3. call the SDK with an explicit timeout; only a 429 is sent again (`rate_limits`: anything else may bill);
-4. write each returned image to disk before decoding it for the caller (`persist`).
+4. write each returned image to disk before decoding it for the caller (`persist`); the estimate and the cache
+   key are worked out there, beside the decode, unless a cache look-up or a class budget needs them first.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,21 +84,37 @@ async def run(request: Request, options: RunOptions) -> Result:
     model = str(request.params.get("model", capabilities.DEFAULT_MODEL))
     warn_once(model, server)
     overrides = as_overrides(options.prices)
-    learned_estimate = learned.estimate(request, disk.folder, synthetic=backend.synthetic, prices=overrides)
-    estimate = learned_estimate.cost()
     finish = {"finish": request.finish.cache_part()} if request.finish is not None else {}
-    key = cache_key(request.endpoint, {**request.params, "backend": backend.cache_identity, **finish},
-                    request.file_hashes())
+    keyed = {**request.params, "backend": backend.cache_identity, **finish}
+    hashes = request.file_hashes()
+
+    def key_now() -> str:
+        return cache_key(request.endpoint, keyed, hashes)
+
+    def estimate_now() -> learned.Estimate:
+        return learned.estimate(request, disk.folder, synthetic=backend.synthetic, prices=overrides)
+
+    def cost_now() -> pricing.Cost:
+        return estimate_now().cost()
+
+    # Needed before sending only for a cache look-up or a class budget's hold; otherwise the first image's save
+    # job works them out while this thread decodes (`persist.Saving.settled`, ~0.5 ms off the path, issue 22).
+    key: str | Callable[[], str] = key_now
+    estimate: pricing.Cost | Callable[[], pricing.Cost] = cost_now
     if options.cache:
+        key = key_now()
         stored = disk.lookup(key)
         if stored is not None:
-            return persist.cached_result(stored, backend, estimate)
+            return persist.cached_result(stored, backend, cost_now())
     try:  # a folder that cannot exist would lose every image this request pays for: fail before sending
         disk.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(disk.folder, exc, "create the folder") from exc
-    held = 0.0 if classroom.budget_usd() is None else classroom.hold(*_upper(learned_estimate, request, model,
-                                                                               overrides))
+    held = 0.0
+    if classroom.budget_usd() is not None:
+        early = estimate_now()
+        estimate = early.cost()
+        held = classroom.hold(*_upper(early, request, model, overrides))
     try:
         sdk_client = backend.async_client(max_retries=SDK_RETRIES, timeout=options.timeout)
         saving = persist.Saving(request, disk, backend, model, key, estimate, overrides)
