@@ -197,6 +197,7 @@ export type Command =
   | { type: "refine_select"; id: string }
   | { type: "refine_new" }
   | { type: "ping"; request_id: string }
+  | { type: "results_shown"; job_id: string }
   | { type: "options_patch"; seq: number; view: string; changes: Partial<Options> };
 
 /** One image of a `compare` reply (its record's fields; `mime` of the matching buffer). */
@@ -279,7 +280,15 @@ export interface HistoryDiff {
   changed: { index: number; run: Omit<HistoryRun, "items"> & { items: { id: string; thumb: number }[] } }[];
 }
 
-export type Reply = HistoryDiff | ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply | OptionsAppliedReply;
+/** A run's images as soon as the kernel saved them, full size as base64, before its thumbnails (widget/runs.py
+ * `show_saved`). A message, not state: the saved notebook keeps only thumbnails. */
+export interface ResultsSaved {
+  type: "results_saved";
+  job_id: string;
+  items: (Omit<ResultItem, "thumb" | "code" | "snippet"> & { mime: string; b64: string })[];
+}
+
+export type Reply = ResultsSaved | HistoryDiff | ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply | OptionsAppliedReply;
 
 /** Commands answered by exactly one reply with the same `request_id`, and the reply each gets. */
 export interface RequestReplies {

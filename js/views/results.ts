@@ -1,24 +1,28 @@
 // Results of the latest run side by side, each with Edit / Use as reference / Download / Copy code and
-// an enlarge button that opens the lightbox. Thumbnails only live in traits; full images stay in the
-// kernel until asked for.
+// an enlarge button that opens the lightbox. Thumbnails only live in traits. A run's images are shown full size
+// as soon as the kernel has saved them (`results_saved`, a message: before it decodes them or makes the
+// thumbnails), and stay so when the run's thumbnails arrive; the next run's replace them.
 
 import { toBytes } from "../bytes";
 import type { Ctx, View } from "../ctx";
 import { UrlBatch } from "../url-batch";
-import { button, h, thumbImg, uid } from "../dom";
-import type { ResultItem } from "../protocol";
+import { button, h, uid } from "../dom";
+import type { ResultItem, ResultsSaved } from "../protocol";
 import { flash } from "./flash";
 import { downloadImage } from "./full-image";
 import type { Lightbox } from "./lightbox";
 
-function describe(r: ResultItem): string {
+function describe(r: Shown): string {
   const dims = r.width && r.height ? `${r.width}×${r.height}` : r.size ?? "";
   return [dims, r.model, r.quality, r.format, r.cost_text].filter(Boolean).join(" · ");
 }
 
-function card(r: ResultItem, index: number, total: number, url: (b: Uint8Array) => string): HTMLElement {
+type Shown = Omit<ResultItem, "thumb"> & { thumb?: ResultItem["thumb"] };
+
+function card(r: Shown, index: number, total: number, src: string): HTMLElement {
   const alt = r.prompt ? `Result ${index + 1}: ${r.prompt}` : `Result ${index + 1}`;
-  const img = thumbImg(toBytes(r.thumb), { alt, draggable: "false" }, url);
+  const img = h("img", { attrs: { alt, draggable: "false" } });
+  if (src) img.src = src;
   const enlarge = h("button", {
     class: "iw-result-thumb",
     attrs: { type: "button", "data-action": "enlarge", "aria-label": `Enlarge result ${index + 1} of ${total}` },
@@ -87,25 +91,49 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
     list,
   ]);
   const urls = new UrlBatch(ctx);
+  let shown: Shown[] = [];
+  let full = new Map<string, string>(); // result id → data: URL of the saved image (`results_saved`)
 
-  const render = (): void => {
-    const items = ctx.list("results");
-    urls.render((url) => list.replaceChildren(...items.map((r, i) => card(r, i, items.length, url))));
+  const draw = (items: Shown[], src: (r: Shown, url: (b: Uint8Array) => string) => string): void => {
+    shown = items;
+    urls.render((url) => list.replaceChildren(...items.map((r, i) => card(r, i, items.length, src(r, url)))));
     el.hidden = items.length === 0;
     count.textContent = items.length ? `${items.length} image${items.length === 1 ? "" : "s"}` : "";
     ctx.root.dataset.results = String(items.length);
   };
+  const forget = (): void => {
+    full = new Map();
+  };
+  const render = (): void => {
+    const items = ctx.list("results");
+    if (!items.length || !items.every((r) => full.has(r.id))) forget(); // another run's results: thumbnails
+    draw(items, (r, url) => {
+      const bytes = toBytes(r.thumb);
+      return full.get(r.id) ?? (bytes.byteLength ? url(bytes) : "");
+    });
+  };
+  const saved = (msg: ResultsSaved): void => {
+    // data: URLs, loaded in the page itself (a blob: URL's bytes pass through the browser process first)
+    full = new Map(msg.items.map((r) => [r.id, `data:${r.mime};base64,${r.b64}`]));
+    draw(msg.items, (r) => full.get(r.id) ?? "");
+    // Drawn: the kernel's decodes and thumbnails, held back meanwhile (runs.py `show_saved`), may take the cores.
+    const drawn = [...list.querySelectorAll("img")].map((img) => img.decode().catch(() => undefined));
+    void Promise.all(drawn).then(() => ctx.send({ type: "results_shown", job_id: msg.job_id }));
+  };
+  ctx.onMessage((msg) => {
+    if (msg.type === "results_saved") saved(msg);
+  });
 
   ctx.listen<MouseEvent>(list, "click", (e) => {
     const btn = (e.target as Element | null)?.closest<HTMLButtonElement>("button[data-action]");
     const li = btn?.closest<HTMLElement>("[data-result-id]");
     if (!btn || !li || btn.disabled) return;
-    const r = ctx.list("results")[Number(li.dataset.index)];
+    const r = shown[Number(li.dataset.index)];
     if (!r || r.id !== li.dataset.resultId) return;
     switch (btn.dataset.action) {
       case "enlarge": {
-        const shown = { id: r.id, thumb: toBytes(r.thumb), title: r.prompt ?? "", detail: describe(r) };
-        lightbox.open({ ...shown, format: r.format, width: r.width, height: r.height }, btn);
+        const item = { id: r.id, thumb: toBytes(r.thumb), title: r.prompt ?? "", detail: describe(r) };
+        lightbox.open({ ...item, format: r.format, width: r.width, height: r.height }, btn);
         break;
       }
       case "edit":

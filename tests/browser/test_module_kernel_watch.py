@@ -42,3 +42,30 @@ def test_the_shortcut_asks_the_kernel_too(harness: Harness) -> None:
     harness.wait_sent("ping")
     page.locator('[data-role="kernel-unanswered"]').wait_for(state="visible")
     assert page.locator('[data-action="generate"]').is_disabled()
+
+
+def test_a_silent_kernel_is_asked_only_after_its_own_answer_had_time(harness: Harness) -> None:
+    harness.mount(options={**DEFAULT_OPTIONS, "prompt": "a fox"}, answer_timeout_ms=300)
+    page = harness.page
+    page.clock.install()
+    page.locator('[data-action="generate"]').click()
+    harness.wait_sent("generate")
+    page.clock.run_for(250)
+    assert harness.sent("ping") == []
+    page.clock.run_for(100)  # ASK_AFTER_MS (300 ms) after the click
+    harness.wait_sent("ping")
+
+
+def test_a_kernel_that_answers_the_action_itself_is_not_pinged(harness: Harness) -> None:
+    """The run's own status is the answer: no ping and its three replies in front of the run's first messages
+    (issue 22, click → page)."""
+    harness.mount(options={**DEFAULT_OPTIONS, "prompt": "a fox"}, answer_timeout_ms=300)
+    page = harness.page
+    page.clock.install()  # the page's timers from here on run when the test says
+    page.locator('[data-action="generate"]').click()
+    harness.wait_sent("generate")
+    harness.set_trait("status", {"state": "running", "message": "Generating…", "job_id": "job-1"})
+    page.wait_for_selector('.image-widget[data-state="running"]')
+    page.clock.run_for(2000)  # past ASK_AFTER_MS and the answer timeout
+    assert harness.sent("ping") == []
+    assert page.locator('[data-role="kernel-unanswered"]').is_hidden()

@@ -188,11 +188,20 @@ def test_kernel_stays_free_while_generating(lab: NotebookPage) -> None:
     assert lab.finish() == "done"
 
 
-def test_result_thumbnail_is_a_real_image(lab: NotebookPage) -> None:
-    """The thumb bytes (nested in the results list) arrive as a binary buffer and decode in the page."""
+def test_result_shows_the_saved_image_at_once_and_a_later_view_its_thumbnail(lab: NotebookPage) -> None:
+    """A run's saved image reaches the page full size through a real kernel (`results_saved`, issue 22) and stays
+    shown; a view drawn later has only the state, whose thumb bytes (nested in the results list) arrive as a
+    binary buffer and decode in the page."""
     _generate(lab, "a lighthouse")
     assert lab.finish() == "done"
-    src = lab.widget.locator(".iw-result img").first.get_attribute("src", timeout=lab.deadline.ms())
+    shown = lab.widget.locator(".iw-result img").first
+    assert (shown.get_attribute("src", timeout=lab.deadline.ms()) or "").startswith("data:image/png;base64,")
+    lab.page.wait_for_function("(img) => img.naturalWidth === 1024", arg=shown.element_handle(),
+                               timeout=lab.deadline.ms())
+
+    lab.run_cell("display(w)")
+    later = lab.page.locator(".image-widget[data-ready='1']").nth(1).locator(".iw-result img").first
+    src = later.get_attribute("src", timeout=lab.deadline.ms())
     assert src
     assert src.startswith("blob:")
     data = lab.page.evaluate(

@@ -6,12 +6,13 @@ takes them out of a call's keyword arguments, so what is left are request fields
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from image_widget.client.result import SavedImage
     from image_widget.store import Store
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -26,7 +27,9 @@ class RunOptions:
     API has no idempotency key, so a 5xx, a timeout or a dropped connection — which may have reached the
     server and be billed — is reported, never re-sent; `timeout` is explicit for the same reason.
     `cache=True` answers an identical earlier request from `store` without a network call. `prices` gives
-    prices for models ({model: {"image_output": 30.0, …}}; see `set_price`).
+    prices for models ({model: {"image_output": 30.0, …}}; see `set_price`). `on_saved(images)` is called once
+    every image of the run is on disk, with each one's record and bytes, before they are decoded: a view can
+    show them at once (the widget does) while the call goes on to decode them.
     """
 
     client: Any = None
@@ -37,6 +40,7 @@ class RunOptions:
     max_retries: int | None = DEFAULT_MAX_RETRIES
     timeout: float | None = DEFAULT_TIMEOUT_S
     prices: Mapping[str, Any] | None = None
+    on_saved: Callable[[list[SavedImage]], None] | None = None
 
     @classmethod
     def pop_from(cls, options: dict[str, Any]) -> RunOptions:
@@ -45,4 +49,4 @@ class RunOptions:
 
 
 RUN_KEYS: tuple[str, ...] = tuple(f.name for f in fields(RunOptions))
-"""client, base_url, api_key, store, cache, max_retries, timeout, prices."""
+"""client, base_url, api_key, store, cache, max_retries, timeout, prices, on_saved."""

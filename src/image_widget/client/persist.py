@@ -27,7 +27,7 @@ from image_widget.base import runtime
 from image_widget.base.errors import BrokenStreamError, CorruptImageError
 from image_widget.base.records import not_a_turn
 from image_widget.client.finish import finish_and_save
-from image_widget.client.result import Result
+from image_widget.client.result import Result, SavedImage
 from image_widget.facts import capabilities
 from image_widget.facts import cost as pricing
 from image_widget.money import classroom, learned, user_runs
@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("image_widget")
 T = TypeVar("T")
-_Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None"]
+_Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None", bytes | None]
+"""An image on its way: its record, its save, its decode (None: not decoded, or not yet), the API's bytes (None for
+a lined-up edit, whose shown bytes are the finished file)."""
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Saving:
     """When the request was sent (the record's `elapsed_s` counts from here)."""
     fields: dict[str, Any] = field(default_factory=dict)
     """More record fields every image of the run shares (a conversation turn's ids, `image_widget.chat`)."""
+    on_saved: Callable[[list[SavedImage]], None] | None = None
+    """Given the run's images once all are on disk, before they are decoded (`RunOptions.on_saved`)."""
     actual: pricing.Cost | None = None
     """What the run cost when the caller knows better than the image usage alone (a turn adds its mainline
     model's tokens)."""
@@ -132,6 +136,8 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
     problems: list[str] = []
     run.begin(response, count or n, elapsed)
     jobs = _submit(run, response, fmt, problems)
+    if run.on_saved is not None:
+        jobs = _hand_over(run.on_saved, jobs, fmt)
     saved, decoded = _collect(jobs, problems)
     if problems:
         raise CorruptImageError(
@@ -187,7 +193,7 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str]) -
             record["note"] = f"{request.note}; {size_note}" if request.note else size_note
         if request.finish is not None and fmt != "svg":
             both = pool.submit(_settle, run, record, finish_and_save, request.finish, run.disk, data, fmt, record)
-            jobs.append((record, _part(both, 0), _part(both, 1)))
+            jobs.append((record, _part(both, 0), _part(both, 1), None))
             continue
         if request.finish is not None:  # a vector image cannot be composited: say so, keep it as it came
             record["composite"] = None
@@ -195,9 +201,30 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str]) -
                                                      "(not composited onto the input)"]))
         saving = pool.submit(_settle, run, record, run.disk.save, data, fmt, record)
         last = index == len(response.b64_images) - 1
-        decoding = None if fmt == "svg" else _decode_here(data) if last else pool.submit(images.decode_image, data)
-        jobs.append((record, saving, decoding))
+        decoding = None if fmt == "svg" or run.on_saved is not None else _decode_here(data) if last else \
+            pool.submit(images.decode_image, data)  # with `on_saved`: once they are shown (`_hand_over`)
+        jobs.append((record, saving, decoding, data))
     return jobs
+
+
+def _hand_over(on_saved: Callable[[list[SavedImage]], None], jobs: list[_Job], fmt: str) -> list[_Job]:
+    """Once every save is done, give the saved images to `on_saved`, then decode them here one by one: the
+    decodes start only after the images were handed on (a view shows them meanwhile), and one at a time, so the
+    machine's other core stays free for whoever shows them (issue 22: the page's messages wait while the kernel
+    takes every core). A save that failed is left to `_collect`; a failing `on_saved` is logged, never raised."""
+    concurrent.futures.wait([saving for _, saving, _, _ in jobs])
+    shown: list[SavedImage] = []
+    for record, saving, decoding, data in jobs:
+        if saving.exception() is None and record.get("path") and fmt != "svg":
+            raster = data if data is not None and decoding is None else Path(record["path"]).read_bytes()
+            shown.append(SavedImage(record, raster, f"image/{'jpeg' if fmt == 'jpg' else fmt}"))
+    try:
+        if shown:
+            on_saved(shown)
+    except Exception:  # logged: the images are saved, and decoded below all the same
+        log.exception("image_widget: on_saved failed")
+    return [(record, saving, decoding if decoding is not None or data is None or fmt == "svg" else
+             _decode_here(data), data) for record, saving, decoding, data in jobs]
 
 
 def _settle(run: Saving, record: dict[str, Any], save: Callable[..., T], *args: Any) -> T:
@@ -248,7 +275,7 @@ def _collect(jobs: list[_Job], problems: list[str]) -> tuple[list[StoredImage], 
     saved: list[StoredImage] = []
     decoded: list[Image] = []
     failure: BaseException | None = None
-    for record, saving, decoding in jobs:
+    for record, saving, decoding, _ in jobs:
         try:
             saved.append(StoredImage(id="", path=saving.result(), record=record))
             if decoding is not None:

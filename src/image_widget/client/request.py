@@ -117,7 +117,7 @@ async def run(request: Request, options: RunOptions) -> Result:
         held = classroom.hold(*_upper(early, request, model, overrides))
     try:
         sdk_client = backend.async_client(max_retries=SDK_RETRIES, timeout=options.timeout)
-        saving = persist.Saving(request, disk, backend, model, key, estimate, overrides)
+        saving = persist.Saving(request, disk, backend, model, key, estimate, overrides, on_saved=options.on_saved)
         response = await send(request, backend, disk, sdk_client, rate_limit_retries=int(options.max_retries or 0))
         result = persist.save(saving, response)
     except StreamBroke as exc:

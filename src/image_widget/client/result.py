@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from image_widget.client.reproduce import reproduce_code
 from image_widget.facts import cost as pricing
@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from image_widget.client.backend import Backend
+
+
+class SavedImage(NamedTuple):
+    """One image of a run as soon as it is on disk, before it is decoded: what a run's `on_saved` is given."""
+
+    record: dict[str, Any]
+    """Its record, as saved (`id`, `path`, `width`, `height`, `format` filled)."""
+    data: bytes
+    """The bytes it was saved from (the finished image of a lined-up edit)."""
+    mime: str
 
 
 @dataclass

@@ -321,6 +321,15 @@ def _options_patch(w: CommandHost, msg: OptionsPatch, _buffers: list[bytes]) -> 
     w.send({"type": "options_applied", "seq": msg.get("seq"), "view": msg.get("view")})
 
 
+class ResultsShown(TypedDict):
+    type: Literal["results_shown"]
+    job_id: str  # the run whose saved images (`results_saved`) the page has drawn
+
+
+def _results_shown(w: CommandHost, msg: ResultsShown, _buffers: list[bytes]) -> None:
+    w._runs.shown(str(msg.get("job_id", "")))
+
+
 def _ping(w: CommandHost, msg: Any, _buffers: list[bytes]) -> None:
     """The page asks whether this kernel still listens (a restart from elsewhere is silent otherwise)."""
     w.send({"type": "pong", "request_id": msg.get("request_id")})
@@ -346,6 +355,7 @@ HANDLERS: dict[str, Handler] = {
     "refine_select": _refine_select,
     "refine_new": _refine_new,
     "ping": _ping,
+    "results_shown": _results_shown,
     "options_patch": _options_patch,
 }
 

@@ -7,6 +7,7 @@ the job's `running` status with a stale check.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from image_widget.client.api import Result
+    from image_widget.client.result import SavedImage
     from image_widget.facts.prices import ModelPrice
     from image_widget.store import Store
     from image_widget.widget.connection import Connection
@@ -40,6 +42,11 @@ if TYPE_CHECKING:
     from image_widget.widget.jobs import JobRunner
     from image_widget.widget.saved_view import SavedView
 
+SHOWN_WAIT_S = 0.25
+"""The longest a page-started run waits, after sending its saved images, for a page to say it drew them."""
+SHOWN_BYTES_MAX = 16 * 2**20
+"""A run whose images are larger together is not sent at once (ten 3 MB PNGs would hold the thumbnails back for
+seconds on a slow link to a remote kernel): the page waits for the thumbnails, as before."""
 _VERBS = {"generate": "Generating", "edit": "Editing", "vary": "Making variations of", "expand": "Expanding"}
 
 
@@ -122,6 +129,7 @@ class Runs:
         self._widget = widget
         self.latest_paths: list[Path] = []
         self._done_message = ""
+        self._shown: dict[str, threading.Event] = {}
 
     def start(self, *, from_python: bool) -> Job | None:
         """Validate, then start the request in the background. Nothing is sent when it is invalid.
@@ -149,7 +157,8 @@ class Runs:
         if plan.use_markup:
             plan.kwargs["markup"] = markup_png(w.markup)
         try:
-            return w._runner.start(lambda job: self.job(job, plan, uploads, mask_png), self.finished)
+            return w._runner.start(lambda job: self.job(job, plan, uploads, mask_png, page=not from_python),
+                                   self.finished)
         except JobBusyError:
             w._notice(BUSY_MESSAGE, "warning")
             if from_python:
@@ -157,7 +166,7 @@ class Runs:
             return None
 
     def job(self, job: Job, plan: Plan, uploads: list[FileTuple],
-            mask_png: bytes | None) -> Coroutine[Any, Any, Result]:
+            mask_png: bytes | None, *, page: bool = False) -> Coroutine[Any, Any, Result]:
         """Job thread: show `running`, then return the coroutine that does the work."""
         w = self._widget
         n = plan.kwargs.get("n", 1)
@@ -168,13 +177,15 @@ class Runs:
             w.status = {"state": "running",
                         "message": f"{_VERBS[plan.call]} {noun} with {plan.kwargs.get('model')}…",
                         "job_id": job.id, "started_ms": job.started_ms}
-        return self._run(job, plan, uploads, mask_png)
+        return self._run(job, plan, uploads, mask_png, page)
 
-    async def _run(self, job: Job, plan: Plan, uploads: list[FileTuple], mask_png: bytes | None) -> Result:
+    async def _run(self, job: Job, plan: Plan, uploads: list[FileTuple], mask_png: bytes | None,
+                   page: bool = False) -> Result:
         from image_widget.client import api
 
         w = self._widget
-        kwargs: dict[str, Any] = {**plan.kwargs, **w._connection.request_kwargs(), "store": w._store}
+        kwargs: dict[str, Any] = {**plan.kwargs, **w._connection.request_kwargs(), "store": w._store,
+                                  "on_saved": lambda saved: self.show_saved(job, saved, wait=page)}
         if plan.endpoint != "variation":
             kwargs["on_partial"] = self.on_partial
         if plan.call == "generate":
@@ -188,6 +199,39 @@ class Runs:
             result = await api.avary(uploads[0][1], plan.prompt.strip() or None, **kwargs)
         self.show_result(job, result)
         return result
+
+    def show_saved(self, job: Job, saved: list[SavedImage], *, wait: bool = False) -> None:
+        """Job thread: the run's images as soon as they are on disk, as the API sent them, before the kernel
+        decodes them or makes thumbnails: the page shows them at once (issue 22, click → page). A message, not
+        state, so the saved notebook keeps only the thumbnails that follow (`show_result`). As base64 in the
+        message, which the page shows as a `data:` URL: Chromium loads that in the page itself, where a `blob:`
+        URL's bytes go through the browser process first (~20 ms for four 1024² images on 2 cores).
+
+        `wait` (a run the page started): the decodes and thumbnails that follow wait until a page says it has
+        drawn them (`results_shown`), at most `SHOWN_WAIT_S`: on a machine that also runs the browser they took
+        the cores the page needed to draw (~25 ms later on 2 cores). A run started from Python never waits: its
+        cell holds the kernel, so no answer could arrive before it ends."""
+        if sum(len(image.data) for image in saved) > SHOWN_BYTES_MAX:
+            return
+        items = []
+        for image in saved:
+            item = {**result_item(image.record, b"", ""), "mime": image.mime,
+                    "b64": base64.b64encode(image.data).decode("ascii")}
+            del item["thumb"], item["code"], item["snippet"]  # "Copy code" waits for the results
+            items.append(item)
+        shown = self._shown[job.id] = threading.Event()
+        try:
+            self._widget.send({"type": "results_saved", "job_id": job.id, "items": items})
+            if wait:
+                shown.wait(SHOWN_WAIT_S)
+        finally:
+            self._shown.pop(job.id, None)
+
+    def shown(self, job_id: str) -> None:
+        """A page has drawn the saved images of run `job_id` (`results_shown`): its run goes on."""
+        event = self._shown.get(job_id)
+        if event is not None:
+            event.set()
 
     def on_partial(self, index: int, image: Image) -> None:
         """Job thread: a streamed partial image becomes the `preview`."""

@@ -1,0 +1,139 @@
+"""Saved first, shown at once (issue 22, click → page): once every image of a run is on disk, `on_saved` gets
+them before anything decodes them; the widget sends them to the page as they came (`results_saved`, a message,
+not state) and a run the page started holds its decodes and thumbnails until a page says it drew them
+(`results_shown`), at most `SHOWN_WAIT_S`; a run started from Python never waits for a page."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import image_widget as iw
+from image_widget import images
+from image_widget.client.result import SavedImage
+from image_widget.emulator import Emulator
+from image_widget.widget import ImageWidget
+from image_widget.widget import runs as runs_mod
+from support import waiting
+
+KEY = "sk-test-SAVEDFIRST0123456789"
+
+
+class Sent:
+    """Every custom message the widget sends (content, buffers)."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+        if (data or {}).get("method") == "custom":
+            with self._lock:
+                self.messages.append(data["content"])
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [m for m in self.messages if m.get("type") == kind]
+
+
+@pytest.fixture
+def widget(emulator: Emulator, tmp_path: Path) -> Iterator[tuple[ImageWidget, Sent]]:
+    w = ImageWidget(base_url=emulator.url, api_key=KEY, folder=tmp_path / "out", prompt="a red fox", n=2)
+    sent = Sent()
+    w.comm.send = sent
+    yield w, sent
+    w.close()
+
+
+def pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+
+def test_a_page_started_run_sends_its_saved_images_then_waits_for_the_page(
+        widget: tuple[ImageWidget, Sent], monkeypatch: pytest.MonkeyPatch) -> None:
+    w, sent = widget
+    monkeypatch.setattr(runs_mod, "SHOWN_WAIT_S", 60.0)
+    w._handle_custom_msg({"type": "generate"}, [])
+    waiting.wait_until(lambda: bool(sent.of("results_saved")), "the saved images to be sent", 30)
+    (saved,) = sent.of("results_saved")
+    assert len(saved["items"]) == 2
+    for item in saved["items"]:
+        stored = w._store.load(item["id"])  # on disk before it was shown
+        assert item["mime"] == "image/png"
+        assert (pixels(base64.b64decode(item["b64"])) == pixels(stored.data())).all()
+        assert (item["width"], item["prompt"]) == (1024, "a red fox")
+        assert not {"thumb", "code", "snippet"} & set(item)
+    assert not w.wait(0.3)  # held: decodes and thumbnails wait for the page (at most SHOWN_WAIT_S)
+    assert w.results == []
+    w._handle_custom_msg({"type": "results_shown", "job_id": saved["job_id"]}, [])
+    assert w.wait(30)
+    assert [r["id"] for r in w.results] == [item["id"] for item in saved["items"]]
+    assert w.status["state"] == "done"
+
+
+def test_a_run_started_from_python_never_waits_for_a_page(
+        widget: tuple[ImageWidget, Sent], monkeypatch: pytest.MonkeyPatch) -> None:
+    w, sent = widget
+    monkeypatch.setattr(runs_mod, "SHOWN_WAIT_S", 60.0)
+    done: list[Any] = []
+    runner = threading.Thread(target=lambda: done.append(w.generate()), daemon=True)
+    runner.start()
+    runner.join(30)
+    assert [len(r.images) for r in done] == [2]  # no answer from a page was needed
+    assert len(sent.of("results_saved")) == 1  # a page shown meanwhile still gets them at once
+
+
+def test_on_saved_gets_every_image_on_disk_before_any_is_decoded(
+        emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+    real = images.decode_image
+    monkeypatch.setattr(images, "decode_image", lambda data, *a, **k: order.append("decode") or real(data, *a, **k))
+    got: list[list[SavedImage]] = []
+
+    def on_saved(saved: list[SavedImage]) -> None:
+        order.append("on_saved")
+        assert all(Path(s.record["path"]).exists() for s in saved)
+        got.append(saved)
+
+    result = iw.generate("a red fox", n=3, base_url=emulator.url, api_key=KEY, store=tmp_path, on_saved=on_saved)
+    assert order == ["on_saved", "decode", "decode", "decode"]
+    (saved,) = got
+    assert [s.record["id"] for s in saved] == [r["id"] for r in result.records]
+    assert all(s.mime == "image/png" for s in saved)
+    for s, image in zip(saved, result.images, strict=True):
+        assert (pixels(s.data) == np.asarray(image.convert("RGBA"))).all()
+
+
+def test_an_on_saved_that_fails_is_logged_and_the_run_goes_on(
+        emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(saved: list[SavedImage]) -> None:
+        raise RuntimeError("the view went away")
+
+    with caplog.at_level(logging.ERROR, logger="image_widget"):
+        result = iw.generate("a red fox", base_url=emulator.url, api_key=KEY, store=tmp_path, on_saved=broken)
+    assert len(result.images) == 1
+    assert result.paths[0].exists()
+    assert "on_saved failed" in caplog.text
+    assert KEY not in caplog.text
+
+
+
+
+def test_a_run_too_large_to_send_at_once_waits_for_its_thumbnails(
+        widget: tuple[ImageWidget, Sent], monkeypatch: pytest.MonkeyPatch) -> None:
+    w, sent = widget
+    monkeypatch.setattr(runs_mod, "SHOWN_WAIT_S", 60.0)
+    monkeypatch.setattr(runs_mod, "SHOWN_BYTES_MAX", 1000)
+    w._handle_custom_msg({"type": "generate"}, [])
+    assert w.wait(30)  # nothing sent, so nothing to wait for
+    assert sent.of("results_saved") == []
+    assert len(w.results) == 2
