@@ -199,7 +199,8 @@ def to_the_screen(lab: Lab, runs: int = 5, n: int = 4, size: str = SIZE) -> list
     value, baseline = statistics.median(ours), statistics.median(base)
     detail = {
         "widget": ms_spread(ours), "baseline": ms_spread(base),
-        "what the page shows": f"widget: {n} result thumbnails {thumbs}; baseline: {n} full images "
+        "what the page shows": f"widget: {n} result images, natural sizes {thumbs} (the saved images, then kept; "
+                               f"thumbnails only where they were not sent at once); baseline: {n} full images "
                                f"{base_info.get('sizes')} as base64 data URLs ({base_info.get('src_kb')} KB)",
         "widget phases (median)": (
             f"click → state running {statistics.median([p[0] for p in phases]):.0f} ms, → result <img>s inserted "

@@ -82,7 +82,7 @@ async def agenerate(  # noqa: PLR0913 - public keyword options mirror the API
     """Generate images.
 
     `partial_images` (0–3) streams previews to `on_partial(index, image)`. The run options — client,
-    base_url, api_key, store, cache=False, max_retries=1, timeout=300.0, prices — are described on
+    base_url, api_key, store, cache=False, max_retries=1, timeout=300.0, prices, on_saved — are described on
     `RunOptions`: `cache=True` returns the stored result of an identical earlier request without a
     network call; `max_retries` (default 1) counts only 429s waited out and sent again: the API has no
     idempotency key, so nothing that may have reached the server (a 5xx, a timeout) is sent twice. Other
