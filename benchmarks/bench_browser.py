@@ -161,13 +161,11 @@ def to_the_screen(lab: Lab, runs: int = 5, n: int = 4, size: str = SIZE) -> list
     """2. Generate click → every result image decoded in the page, vs SDK + IPython.display in a cell."""
     folder = Path(tempfile.mkdtemp(prefix="iw-bench-screen-", dir=lab.base))
     baseline_setup = (
-        "import base64, openai\n"
-        "from IPython.display import Image, display\n"
+        "import base64, openai\nfrom IPython.display import Image, display\n"
         "_client = openai.OpenAI(base_url=shared_emulator().url, api_key='sk-emulator-offline', max_retries=0)\n"
         "print('baseline ready')")
     baseline_code = (
-        f"_r = _client.images.generate(model={MODEL!r}, prompt={PROMPT!r}, size={size!r}, quality={QUALITY!r},"
-        f" n={n})\n"
+        f"_r = _client.images.generate(model={MODEL!r}, prompt={PROMPT!r}, size={size!r}, quality={QUALITY!r}, n={n})\n"
         "for _d in _r.data:\n"
         "    display(Image(data=base64.b64decode(_d.b64_json)))")
     nb = lab.notebook("bench_screen.ipynb", setup_cells(folder, baseline_setup), emulator_cell=1)
@@ -199,8 +197,7 @@ def to_the_screen(lab: Lab, runs: int = 5, n: int = 4, size: str = SIZE) -> list
     value, baseline = statistics.median(ours), statistics.median(base)
     detail = {
         "widget": ms_spread(ours), "baseline": ms_spread(base),
-        "what the page shows": f"widget: {n} result images, natural sizes {thumbs} (the saved images, then kept; "
-                               f"thumbnails only where they were not sent at once); baseline: {n} full images "
+        "what the page shows": f"widget: {n} result images, natural sizes {thumbs}; baseline: {n} full images "
                                f"{base_info.get('sizes')} as base64 data URLs ({base_info.get('src_kb')} KB)",
         "widget phases (median)": (
             f"click → state running {statistics.median([p[0] for p in phases]):.0f} ms, → result <img>s inserted "

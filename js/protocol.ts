@@ -279,15 +279,12 @@ export interface HistoryDiff {
   added: { index: number; run: Omit<HistoryRun, "items"> & { items: { id: string; thumb: number }[] } }[];
   changed: { index: number; run: Omit<HistoryRun, "items"> & { items: { id: string; thumb: number }[] } }[];
 }
-
-/** A run's images as soon as the kernel saved them, full size as base64, before its thumbnails (widget/runs.py
- * `show_saved`). A message, not state: the saved notebook keeps only thumbnails. */
+/** A run's saved images, full size as base64, before its thumbnails (widget/runs.py `show_saved`; not state). */
 export interface ResultsSaved {
   type: "results_saved";
   job_id: string;
   items: (Omit<ResultItem, "thumb" | "code" | "snippet"> & { mime: string; b64: string })[];
 }
-
 export type Reply = ResultsSaved | HistoryDiff | ImageReply | NoticeReply | CompareReply | UploadProgressReply | PongReply | OptionsAppliedReply;
 
 /** Commands answered by exactly one reply with the same `request_id`, and the reply each gets. */

@@ -20,7 +20,7 @@ from PIL import Image
 import image_widget as iw
 from image_widget import images
 from image_widget.client.result import SavedImage
-from image_widget.emulator import Emulator
+from image_widget.emulator import Emulator, Fault
 from image_widget.widget import ImageWidget
 from image_widget.widget import runs as runs_mod
 from support import waiting
@@ -72,8 +72,9 @@ def test_a_page_started_run_sends_its_saved_images_then_waits_for_the_page(
         assert (pixels(base64.b64decode(item["b64"])) == pixels(stored.data())).all()
         assert (item["width"], item["prompt"]) == (1024, "a red fox")
         assert not {"thumb", "code", "snippet"} & set(item)
-    assert not w.wait(0.3)  # held: decodes and thumbnails wait for the page (at most SHOWN_WAIT_S)
+    assert saved["job_id"] in w._runs._shown  # held: decodes and thumbnails wait for the page (≤ SHOWN_WAIT_S)
     assert w.results == []
+    assert w.running
     w._handle_custom_msg({"type": "results_shown", "job_id": saved["job_id"]}, [])
     assert w.wait(30)
     assert [r["id"] for r in w.results] == [item["id"] for item in saved["items"]]
@@ -126,8 +127,6 @@ def test_an_on_saved_that_fails_is_logged_and_the_run_goes_on(
     assert KEY not in caplog.text
 
 
-
-
 def test_a_run_too_large_to_send_at_once_waits_for_its_thumbnails(
         widget: tuple[ImageWidget, Sent], monkeypatch: pytest.MonkeyPatch) -> None:
     w, sent = widget
@@ -137,3 +136,42 @@ def test_a_run_too_large_to_send_at_once_waits_for_its_thumbnails(
     assert w.wait(30)  # nothing sent, so nothing to wait for
     assert sent.of("results_saved") == []
     assert len(w.results) == 2
+
+
+def test_a_run_that_ends_without_its_results_is_not_shown_early(
+        widget: tuple[ImageWidget, Sent], emulator: Emulator) -> None:
+    """A stream that broke after its images arrived: they are saved (paid for) and kept in History, but the run
+    failed, so the page is not shown them as the run's results (no `results_saved`, and no wait for the page)."""
+    w, sent = widget
+    w.options = {**w.options, "partial_images": 1}
+    emulator.inject(Fault(kind="drop", after=4))
+    w._handle_custom_msg({"type": "generate"}, [])
+    assert w.wait(30)
+    assert w.status["state"] == "error"
+    assert sent.of("results_saved") == []
+    assert list(w.folder.glob("*.png"))
+
+
+def test_a_lined_up_edit_is_shown_as_the_png_it_was_saved_as(emulator: Emulator, tmp_path: Path) -> None:
+    source = Image.new("RGB", (256, 256), "white")
+    mask = np.zeros((256, 256), bool)
+    mask[64:192, 64:192] = True
+    got: list[list[SavedImage]] = []
+    result = iw.edit(source, "a red square", mask=mask, output_format="jpeg", base_url=emulator.url, api_key=KEY,
+                     store=tmp_path, on_saved=got.append)
+    ((shown,),) = got
+    assert result.records[0]["format"] == "png"  # the composite onto the source
+    assert shown.mime == "image/png"
+    assert Image.open(io.BytesIO(shown.data)).format == "PNG"
+    shown.record["prompt"] = "changed by the callback"
+    assert result.records[0]["prompt"] == "a red square"  # the callback gets a copy
+
+
+def test_a_conversation_turn_calls_on_saved_and_a_batch_sweep_refuses_it(emulator: Emulator, tmp_path: Path) -> None:
+    got: list[list[SavedImage]] = []
+    chat = iw.Chat(base_url=emulator.url, api_key=KEY, folder=tmp_path, on_saved=got.append)
+    result = chat.send("a red fox")
+    assert [[s.record["id"] for s in saved] for saved in got] == [[r["id"] for r in result.records]]
+    with pytest.raises(TypeError, match="on_saved is not available with batch=True"):
+        iw.sweep("a {animal}", animal=["fox"], batch=True, base_url=emulator.url, api_key=KEY, store=tmp_path,
+                 on_saved=got.append)

@@ -1,7 +1,7 @@
 // A kernel that does not answer (restarted through the REST API from another tab or script, culled by
 // JupyterHub, or busy with a long cell): nothing throws on the page and ipywidgets says nothing, so a click
-// would just do nothing. After each action that needs the kernel the page listens for the kernel's own answer
-// (any message or status from it); without one within `ASK_AFTER_MS` it asks for a `pong`, and without that
+// would just do nothing. After each action that needs the kernel the page waits for the kernel's own answer (a
+// run that started or ended); without one within `ASK_AFTER_MS` it asks for a `pong`, and without that
 // within `answer_timeout_ms` it says so and disables the controls that cannot work. A late answer (it was
 // only busy) brings everything back. (Asking at once put a ping and its three answers in front of every run's
 // first messages: ~5–10 ms of a click's way to the screen on 2 cores, issue 22.)
@@ -31,6 +31,11 @@ export function renderKernelWatch(ctx: Ctx): View {
   let timer: number | null = null;
   let disabled: { node: HTMLInputElement; title: string }[] = [];
   let listening: number | null = null; // an action awaits the kernel's own answer
+  let runBefore = ""; // the run shown when it was made
+  const run = (): string => {
+    const s = ctx.status();
+    return s.state === "running" ? `${s.job_id ?? ""}|${s.started_ms ?? ""}` : "";
+  };
 
   const unanswered = (): void => {
     if (ctx.lost) return; // the lost-kernel view says it already
@@ -70,6 +75,7 @@ export function renderKernelWatch(ctx: Ctx): View {
     if (e.type === "click" && !target?.closest("button")) return;
     if (target?.closest(STILL_WORKS) || el.contains(target)) return;
     if (listening !== null) return;
+    runBefore = run();
     listening = ctx.timeout(() => {
       listening = null;
       ask();
@@ -81,9 +87,12 @@ export function renderKernelWatch(ctx: Ctx): View {
   };
   ctx.listen(ctx.root, "click", onAction, { capture: true });
   ctx.listen(ctx.root, "submit", onAction, { capture: true });
-  ctx.onChange(["status"], heard); // only the kernel writes the status
+  // A run that started or ended since answers the action (Generate, Cancel); updates of a run under way (previews,
+  // its message) do not: the job thread writes them even while a cell holds the main thread, which takes clicks.
+  ctx.onChange(["status"], () => {
+    if (listening !== null && run() !== runBefore) heard();
+  });
   ctx.onMessage((msg: Reply) => {
-    heard();
     if (msg && msg.type === "pong" && msg.request_id === waitingFor) answered();
     else if (msg && msg.type === "pong" && !el.hidden) answered(); // a late answer to an older ask
   });

@@ -93,6 +93,7 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
   const urls = new UrlBatch(ctx);
   let shown: Shown[] = [];
   let full = new Map<string, string>(); // result id → data: URL of the saved image (`results_saved`)
+  let provisional = false; // shown from `results_saved`, the run's `results` not yet in
 
   const draw = (items: Shown[], src: (r: Shown, url: (b: Uint8Array) => string) => string): void => {
     shown = items;
@@ -105,6 +106,7 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
     full = new Map();
   };
   const render = (): void => {
+    provisional = false;
     const items = ctx.list("results");
     if (!items.length || !items.every((r) => full.has(r.id))) forget(); // another run's results: thumbnails
     draw(items, (r, url) => {
@@ -116,6 +118,7 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
     // data: URLs, loaded in the page itself (a blob: URL's bytes pass through the browser process first)
     full = new Map(msg.items.map((r) => [r.id, `data:${r.mime};base64,${r.b64}`]));
     draw(msg.items, (r) => full.get(r.id) ?? "");
+    provisional = true;
     // Drawn: the kernel's decodes and thumbnails, held back meanwhile (runs.py `show_saved`), may take the cores.
     const drawn = [...list.querySelectorAll("img")].map((img) => img.decode().catch(() => undefined));
     void Promise.all(drawn).then(() => ctx.send({ type: "results_shown", job_id: msg.job_id }));
@@ -154,6 +157,9 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
   });
 
   ctx.onChange(["results"], render);
+  ctx.onChange(["status"], () => {
+    if (provisional && !ctx.running()) render(); // the run ended without its results (failed): the trait's again
+  });
   render();
   return { el, cleanup: () => undefined };
 }

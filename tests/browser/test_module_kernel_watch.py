@@ -69,3 +69,19 @@ def test_a_kernel_that_answers_the_action_itself_is_not_pinged(harness: Harness)
     page.clock.run_for(2000)  # past ASK_AFTER_MS and the answer timeout
     assert harness.sent("ping") == []
     assert page.locator('[data-role="kernel-unanswered"]').is_hidden()
+
+
+def test_updates_of_a_run_under_way_are_not_an_answer(harness: Harness) -> None:
+    """The job thread writes a running run's status even while a cell holds the kernel's main thread, which then
+    cannot take the click (Cancel): only a run that started since the click answers it."""
+    harness.mount(options={**DEFAULT_OPTIONS, "prompt": "a fox"}, answer_timeout_ms=300)
+    page = harness.page
+    running = {"state": "running", "message": "Generating…", "job_id": "job-1", "started_ms": 5}
+    harness.set_trait("status", running)
+    page.wait_for_selector('.image-widget[data-state="running"]')
+    page.clock.install()
+    page.locator('[data-action="cancel"]').click()
+    harness.wait_sent("cancel")
+    harness.set_trait("status", {**running, "message": "Preview 1 of 2…"})
+    page.clock.run_for(350)
+    harness.wait_sent("ping")

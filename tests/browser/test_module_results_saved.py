@@ -55,3 +55,16 @@ def test_saved_images_show_full_size_at_once_and_stay_when_their_thumbnails_arri
     harness.set_trait("results", fake_results(1))  # another run's results: thumbnails again
     page.wait_for_selector('.image-widget[data-results="1"]')
     assert all(src.startswith("blob:") for src in srcs(harness))
+
+
+def test_a_run_that_ends_without_its_results_brings_the_results_back(harness: Harness) -> None:
+    harness.mount()
+    page = harness.page
+    harness.set_trait("results", fake_results(2))
+    page.wait_for_selector('.image-widget[data-results="2"]')
+    harness.set_trait("status", {"state": "running", "message": "", "job_id": "job-7", "started_ms": 1})
+    harness.fire(saved_message(["img-a"]))
+    page.wait_for_selector('.image-widget[data-results="1"]')
+    harness.set_trait("status", {"state": "error", "message": "Failed", "job_id": "job-7", "started_ms": 1})
+    page.wait_for_selector('.image-widget[data-results="2"]')  # the kernel's results, which never changed
+    assert all(src.startswith("blob:") for src in srcs(harness))

@@ -224,7 +224,7 @@ class Chat:
             except APIRequestError as exc:
                 raise _gone_response(exc, turn.previous_response_id) from None
             saving = persist.Saving(turn.request, disk, backend, self.image_model, key, early.cost, prices,
-                                    started=started)
+                                    started=started, on_saved=self._run.on_saved)
             saving.actual = money.actual(turn, answer.image_usage, answer.usage, answer.meta, prices)
             saving.fields = self._fields(turn, answer.response_id, answer.action, answer.usage)
             result = persist.save(saving, answer.as_sdk_response())

@@ -136,8 +136,8 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
     problems: list[str] = []
     run.begin(response, count or n, elapsed)
     jobs = _submit(run, response, fmt, problems)
-    if run.on_saved is not None:
-        jobs = _hand_over(run.on_saved, jobs, fmt)
+    if run.on_saved is not None:  # shown only for a whole, readable answer (not what a cancel or a break left)
+        jobs = _hand_over(run.on_saved if count is None and not problems else None, jobs, fmt)
     saved, decoded = _collect(jobs, problems)
     if problems:
         raise CorruptImageError(
@@ -207,19 +207,20 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str]) -
     return jobs
 
 
-def _hand_over(on_saved: Callable[[list[SavedImage]], None], jobs: list[_Job], fmt: str) -> list[_Job]:
+def _hand_over(on_saved: Callable[[list[SavedImage]], None] | None, jobs: list[_Job], fmt: str) -> list[_Job]:
     """Once every save is done, give the saved images to `on_saved`, then decode them here one by one: the
     decodes start only after the images were handed on (a view shows them meanwhile), and one at a time, so the
     machine's other core stays free for whoever shows them (issue 22: the page's messages wait while the kernel
     takes every core). A save that failed is left to `_collect`; a failing `on_saved` is logged, never raised."""
     concurrent.futures.wait([saving for _, saving, _, _ in jobs])
     shown: list[SavedImage] = []
-    for record, saving, decoding, data in jobs:
+    for record, saving, decoding, data in jobs if on_saved is not None else []:
         if saving.exception() is None and record.get("path") and fmt != "svg":
             raster = data if data is not None and decoding is None else Path(record["path"]).read_bytes()
-            shown.append(SavedImage(record, raster, f"image/{'jpeg' if fmt == 'jpg' else fmt}"))
+            saved_as = str(record.get("format") or fmt)  # a lined-up edit's composite is a PNG whatever was asked
+            shown.append(SavedImage(dict(record), raster, f"image/{'jpeg' if saved_as == 'jpg' else saved_as}"))
     try:
-        if shown:
+        if shown and on_saved is not None:
             on_saved(shown)
     except Exception:  # logged: the images are saved, and decoded below all the same
         log.exception("image_widget: on_saved failed")

@@ -31,8 +31,12 @@ def batch_sweep(template: str, *, max_cost: float | None = None, limits: Limits 
     upload or create fails, the intent stays (nothing submits it on its own) and the error says how to
     resume (`iw.batches()[i].submit()`) or drop (`.discard()`) it. Run options
     (client, base_url, api_key, store, prices) are taken as for `sweep`; `cache`, `max_retries`,
-    `timeout`, `concurrency` and `progress` have no meaning for a batch and are ignored.
+    `timeout`, `concurrency` and `progress` have no meaning for a batch and are ignored; `on_saved` is refused (a
+    batch's images are saved when its results are collected, not during this call).
     """
+    if kwargs.get("on_saved") is not None:
+        raise TypeError("on_saved is not available with batch=True: a batch's images are saved when its results "
+                        "are collected (BatchSweep.collect), not during this call")
     client, base_url, api_key = kwargs.pop("client", None), kwargs.pop("base_url", None), kwargs.pop("api_key", None)
     store = resolve_store(kwargs.pop("store", None))
     for ignored in ("cache", "max_retries", "timeout", "concurrency", "progress"):
