@@ -92,6 +92,11 @@ export class Ctx {
   running(): boolean {
     return this.status().state === "running";
   }
+  /** Which run is going ("" when none): a new job, or the same one started again, is another run. */
+  runKey(): string {
+    const s = this.status();
+    return s.state === "running" ? `${s.job_id ?? ""}|${s.started_ms ?? ""}` : "";
+  }
   list<K extends "models" | "inputs" | "results" | "history">(name: K): WidgetModel[K] {
     const v = this.model.get(name);
     return (Array.isArray(v) ? v : []) as WidgetModel[K];

@@ -31,11 +31,7 @@ export function renderKernelWatch(ctx: Ctx): View {
   let timer: number | null = null;
   let disabled: { node: HTMLInputElement; title: string }[] = [];
   let listening: number | null = null; // an action awaits the kernel's own answer
-  let runBefore = ""; // the run shown when it was made
-  const run = (): string => {
-    const s = ctx.status();
-    return s.state === "running" ? `${s.job_id ?? ""}|${s.started_ms ?? ""}` : "";
-  };
+  let runBefore = ""; // the run going when the action was made (`ctx.runKey`)
 
   const unanswered = (): void => {
     if (ctx.lost) return; // the lost-kernel view says it already
@@ -75,7 +71,7 @@ export function renderKernelWatch(ctx: Ctx): View {
     if (e.type === "click" && !target?.closest("button")) return;
     if (target?.closest(STILL_WORKS) || el.contains(target)) return;
     if (listening !== null) return;
-    runBefore = run();
+    runBefore = ctx.runKey();
     listening = ctx.timeout(() => {
       listening = null;
       ask();
@@ -90,7 +86,7 @@ export function renderKernelWatch(ctx: Ctx): View {
   // A run that started or ended since answers the action (Generate, Cancel); updates of a run under way (previews,
   // its message) do not: the job thread writes them even while a cell holds the main thread, which takes clicks.
   ctx.onChange(["status"], () => {
-    if (listening !== null && run() !== runBefore) heard();
+    if (listening !== null && ctx.runKey() !== runBefore) heard();
   });
   ctx.onMessage((msg: Reply) => {
     if (msg && msg.type === "pong" && msg.request_id === waitingFor) answered();

@@ -37,7 +37,7 @@ class Preview {
       this.clearImage();
       return;
     }
-    const key = `${s.job_id ?? ""}|${s.started_ms ?? ""}`;
+    const key = this.ctx.runKey();
     if (key === this.runKey) return;
     // A new run: previews count from zero.
     this.seen = new Set();

@@ -102,13 +102,10 @@ export function renderResults(ctx: Ctx, lightbox: Lightbox): View {
     count.textContent = items.length ? `${items.length} image${items.length === 1 ? "" : "s"}` : "";
     ctx.root.dataset.results = String(items.length);
   };
-  const forget = (): void => {
-    full = new Map();
-  };
   const render = (): void => {
     provisional = false;
     const items = ctx.list("results");
-    if (!items.length || !items.every((r) => full.has(r.id))) forget(); // another run's results: thumbnails
+    if (!items.length || !items.every((r) => full.has(r.id))) full = new Map(); // another run's: thumbnails
     draw(items, (r, url) => {
       const bytes = toBytes(r.thumb);
       return full.get(r.id) ?? (bytes.byteLength ? url(bytes) : "");

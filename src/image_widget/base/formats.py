@@ -14,6 +14,9 @@ import zlib
 FileTuple = tuple[str, bytes, str]
 """How files travel: (filename, bytes, content type) — never bare bytes (octet-stream)."""
 MB = 1024 * 1024
+MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
+              "svg": "image/svg+xml"}
+"""The content type of each image format the project saves or shows, by its name (`sniff_format`'s, a suffix)."""
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "png"),

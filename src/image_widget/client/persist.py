@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from image_widget import images
-from image_widget.base import runtime
+from image_widget.base import formats, runtime
 from image_widget.base.errors import BrokenStreamError, CorruptImageError
 from image_widget.base.records import not_a_turn
 from image_widget.client.finish import finish_and_save
@@ -208,24 +208,29 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str]) -
 
 
 def _hand_over(on_saved: Callable[[list[SavedImage]], None] | None, jobs: list[_Job], fmt: str) -> list[_Job]:
-    """Once every save is done, give the saved images to `on_saved`, then decode them here one by one: the
-    decodes start only after the images were handed on (a view shows them meanwhile), and one at a time, so the
-    machine's other core stays free for whoever shows them (issue 22: the page's messages wait while the kernel
-    takes every core). A save that failed is left to `_collect`; a failing `on_saved` is logged, never raised."""
+    """Once every save is done, give the saved images to `on_saved` (None: show nothing), then decode them here one
+    by one: the decodes start only after the images were handed on (a view shows them meanwhile), and one at a
+    time, so the machine's other core stays free for whoever shows them (issue 22: the page's messages wait while
+    the kernel takes every core). A save that failed is left to `_collect`; a failing `on_saved` is logged."""
     concurrent.futures.wait([saving for _, saving, _, _ in jobs])
-    shown: list[SavedImage] = []
-    for record, saving, decoding, data in jobs if on_saved is not None else []:
-        if saving.exception() is None and record.get("path") and fmt != "svg":
-            raster = data if data is not None and decoding is None else Path(record["path"]).read_bytes()
-            saved_as = str(record.get("format") or fmt)  # a lined-up edit's composite is a PNG whatever was asked
-            shown.append(SavedImage(dict(record), raster, f"image/{'jpeg' if saved_as == 'jpg' else saved_as}"))
-    try:
-        if shown and on_saved is not None:
-            on_saved(shown)
-    except Exception:  # logged: the images are saved, and decoded below all the same
-        log.exception("image_widget: on_saved failed")
+    if on_saved is not None and fmt != "svg":
+        _show(on_saved, jobs)
     return [(record, saving, decoding if decoding is not None or data is None or fmt == "svg" else
              _decode_here(data), data) for record, saving, decoding, data in jobs]
+
+
+def _show(on_saved: Callable[[list[SavedImage]], None], jobs: list[_Job]) -> None:
+    shown: list[SavedImage] = []
+    for record, saving, decoding, data in jobs:
+        if saving.exception() is None and record.get("path"):
+            raster = data if data is not None and decoding is None else Path(record["path"]).read_bytes()
+            mime = formats.MIME_TYPES.get(str(record.get("format")), "image/png")  # as saved (a composite: PNG)
+            shown.append(SavedImage(dict(record), raster, mime))
+    try:
+        if shown:
+            on_saved(shown)
+    except Exception:  # logged: the images are saved, and decoded all the same
+        log.exception("image_widget: on_saved failed")
 
 
 def _settle(run: Saving, record: dict[str, Any], save: Callable[..., T], *args: Any) -> T:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from image_widget.base.formats import MIME_TYPES
 from image_widget.base.records import record_call
 
 HISTORY_RUNS = 30
@@ -18,10 +19,6 @@ adds this many, so the kernel, the page and a saved notebook hold what was looke
 HISTORY_THUMB_PX = 96
 RESULT_THUMB_PX = 160
 PREVIEW_PX = 512
-
-_MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp",
-         "gif": "image/gif", "svg": "image/svg+xml"}
-
 
 class Notice(TypedDict):
     type: Literal["notice"]
@@ -52,7 +49,7 @@ def upload_progress(upload_id: str, received: int, *, done: bool, added: Sequenc
 def mime_of(record: Mapping[str, Any], path: Path) -> str:
     """The MIME type a stored image's bytes are sent with: its record's format, else its suffix."""
     fmt = str(record.get("format") or path.suffix.lstrip("."))
-    return _MIME.get(fmt.lower(), "application/octet-stream")
+    return MIME_TYPES.get(fmt.lower(), "application/octet-stream")
 
 
 def _money(usd: float | None) -> str:
