@@ -175,3 +175,36 @@ def test_a_conversation_turn_calls_on_saved_and_a_batch_sweep_refuses_it(emulato
     with pytest.raises(TypeError, match="on_saved is not available with batch=True"):
         iw.sweep("a {animal}", animal=["fox"], batch=True, base_url=emulator.url, api_key=KEY, store=tmp_path,
                  on_saved=got.append)
+
+
+def test_a_run_is_saved_in_two_index_transactions_and_shown_before_its_rows(
+        emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four images: one transaction marks them pending, one adds their rows (it was two per image); `on_saved`
+    comes between — the images are on disk, their rows not yet in the index."""
+    from image_widget.store import index as index_mod
+
+    iw.generate("warm up the folder", base_url=emulator.url, api_key=KEY, store=tmp_path)
+    counted = {"n": 0}
+    real = index_mod.db.transaction
+
+    def transaction(conn: Any) -> Any:
+        counted["n"] += 1
+        return real(conn)
+
+    monkeypatch.setattr(index_mod.db, "transaction", transaction)
+    rows_when_shown: list[int] = []
+
+    def on_saved(saved: list[SavedImage]) -> None:
+        import sqlite3
+
+        from image_widget.store import index_path
+        conn = sqlite3.connect(index_path(tmp_path))
+        ids = [s.record["id"] for s in saved]
+        rows_when_shown.append(conn.execute(f"SELECT COUNT(*) FROM images WHERE id IN ({','.join('?' * len(ids))})",
+                                            ids).fetchone()[0])
+        conn.close()
+
+    result = iw.generate("a red fox", n=4, base_url=emulator.url, api_key=KEY, store=tmp_path, on_saved=on_saved)
+    assert len(result.paths) == 4
+    assert rows_when_shown == [0]
+    assert counted["n"] == 2

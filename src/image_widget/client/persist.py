@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("image_widget")
 T = TypeVar("T")
+S = TypeVar("S", bound=Sequence[Any])
 _Job = tuple[dict[str, Any], "concurrent.futures.Future[Path]", "concurrent.futures.Future[Image] | None", bytes | None]
 """An image on its way: its record, its save, its decode (None: not decoded, or not yet), the API's bytes (None for
 a lined-up edit, whose shown bytes are the finished file)."""
@@ -135,9 +136,10 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
             disk.save_input(item[1])
     problems: list[str] = []
     run.begin(response, count or n, elapsed)
-    jobs = _submit(run, response, fmt, problems)
-    if run.on_saved is not None:  # shown only for a whole, readable answer (not what a cancel or a break left)
-        jobs = _hand_over(run.on_saved if count is None and not problems else None, jobs, fmt)
+    show = run.on_saved if count is None and fmt != "svg" else None  # not what a cancel or a break left
+    jobs = _submit(run, response, fmt, problems, show)
+    if run.on_saved is not None:
+        jobs = _hand_over(show if request.finish is not None and not problems else None, jobs, fmt)
     saved, decoded = _collect(jobs, problems)
     if problems:
         raise CorruptImageError(
@@ -169,12 +171,17 @@ def _shared_record(run: Saving, response: SDKResponse, count: int, elapsed: floa
     }
 
 
-def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str]) -> list[_Job]:
-    """Start saving (and decoding) each readable image; unreadable ones go to `problems`."""
+def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str],
+            show: Callable[[list[SavedImage]], None] | None) -> list[_Job]:
+    """Start saving (and decoding) each readable image; unreadable ones go to `problems`. A lined-up edit's images
+    are finished and saved side by side (the composites are the work); the others in one job, as one run
+    (`Store.save_many`: two index transactions per run, not per image), which gives them to `show` as soon as
+    all are written when every image of the answer was readable."""
     request = run.request
     asked = capabilities.parse_size(str(request.params.get("size", "")))
     pool = runtime.io_pool()
     jobs: list[_Job] = []
+    plain: list[tuple[dict[str, Any], bytes]] = []
     for index, b64 in enumerate(response.b64_images):
         try:
             data = base64.b64decode(b64, validate=True)
@@ -192,66 +199,88 @@ def _submit(run: Saving, response: SDKResponse, fmt: str, problems: list[str]) -
             size_note = f"asked for {asked[0]}x{asked[1]}, got {info[0][0]}x{info[0][1]}"
             record["note"] = f"{request.note}; {size_note}" if request.note else size_note
         if request.finish is not None and fmt != "svg":
-            both = pool.submit(_settle, run, record, finish_and_save, request.finish, run.disk, data, fmt, record)
+            both = pool.submit(_settle, run, [record], finish_and_save, request.finish, run.disk, data, fmt, record)
             jobs.append((record, _part(both, 0), _part(both, 1), None))
             continue
         if request.finish is not None:  # a vector image cannot be composited: say so, keep it as it came
             record["composite"] = None
             record["note"] = "; ".join(filter(None, [record.get("note"), "SVG output is saved as it came "
                                                      "(not composited onto the input)"]))
-        saving = pool.submit(_settle, run, record, run.disk.save, data, fmt, record)
-        last = index == len(response.b64_images) - 1
-        decoding = None if fmt == "svg" or run.on_saved is not None else _decode_here(data) if last else \
-            pool.submit(images.decode_image, data)  # with `on_saved`: once they are shown (`_hand_over`)
-        jobs.append((record, saving, decoding, data))
+        plain.append((record, data))
+    if plain:
+        records = [record for record, _ in plain]
+        together = pool.submit(_settle, run, records, _save_run, run.disk, fmt, plain, None if problems else show)
+        for position, (record, data) in enumerate(plain):
+            last = position == len(plain) - 1
+            decoding = None if fmt == "svg" or run.on_saved is not None else _decode_here(data) if last else \
+                pool.submit(images.decode_image, data)  # with `on_saved`: once they are shown (`_hand_over`)
+            jobs.append((record, _part(together, position), decoding, data))
     return jobs
 
 
-def _hand_over(on_saved: Callable[[list[SavedImage]], None] | None, jobs: list[_Job], fmt: str) -> list[_Job]:
-    """Once every save is done, give the saved images to `on_saved` (None: show nothing), then decode them here one
-    by one: the decodes start only after the images were handed on (a view shows them meanwhile), and one at a
-    time, so the machine's other core stays free for whoever shows them (issue 22: the page's messages wait while
-    the kernel takes every core). A save that failed is left to `_collect`; a failing `on_saved` is logged."""
+def _save_run(disk: Store, fmt: str, plain: list[tuple[dict[str, Any], bytes]],
+              show: Callable[[list[SavedImage]], None] | None) -> list[Path | Exception]:
+    """Save the run's images as one; with `show`, hand them on once written, before the index adds their rows
+    (they are on disk; the rows are bookkeeping that a crash leaves to the pending marks)."""
+    items = [(data, fmt, record) for record, data in plain]
+    if show is None:
+        return disk.save_many(items)
+    give = show
+
+    def written(outcomes: list[Path | Exception]) -> None:
+        _give(give, [SavedImage(dict(record), data, formats.MIME_TYPES.get(str(record.get("format")), "image/png"))
+                     for (record, data), outcome in zip(plain, outcomes, strict=True) if isinstance(outcome, Path)])
+
+    return disk.save_many(items, then=written)
+
+
+def _hand_over(show: Callable[[list[SavedImage]], None] | None, jobs: list[_Job], fmt: str) -> list[_Job]:
+    """Once every save is done, give a lined-up edit's finished images to `show` (None: nothing to show here; a
+    plain run's save job showed them), then decode them here one by one: the decodes start only after the
+    images were handed on (a view shows them meanwhile), and one at a time, so the machine's other core stays
+    free for whoever shows them (issue 22: the page's messages wait while the kernel takes every core). A save
+    that failed is left to `_collect`."""
     concurrent.futures.wait([saving for _, saving, _, _ in jobs])
-    if on_saved is not None and fmt != "svg":
-        _show(on_saved, jobs)
+    if show is not None and fmt != "svg":
+        _give(show, [SavedImage(dict(record), Path(record["path"]).read_bytes(),
+                                formats.MIME_TYPES.get(str(record.get("format")), "image/png"))  # a composite: PNG
+                     for record, saving, _, _ in jobs if saving.exception() is None and record.get("path")])
     return [(record, saving, decoding if decoding is not None or data is None or fmt == "svg" else
              _decode_here(data), data) for record, saving, decoding, data in jobs]
 
 
-def _show(on_saved: Callable[[list[SavedImage]], None], jobs: list[_Job]) -> None:
-    shown: list[SavedImage] = []
-    for record, saving, decoding, data in jobs:
-        if saving.exception() is None and record.get("path"):
-            raster = data if data is not None and decoding is None else Path(record["path"]).read_bytes()
-            mime = formats.MIME_TYPES.get(str(record.get("format")), "image/png")  # as saved (a composite: PNG)
-            shown.append(SavedImage(dict(record), raster, mime))
+def _give(show: Callable[[list[SavedImage]], None], shown: list[SavedImage]) -> None:
+    """Hand the saved images on; a failing `show` is logged (the images are saved, and decoded all the same)."""
     try:
         if shown:
-            on_saved(shown)
-    except Exception:  # logged: the images are saved, and decoded all the same
+            show(shown)
+    except Exception:
         log.exception("image_widget: on_saved failed")
 
 
-def _settle(run: Saving, record: dict[str, Any], save: Callable[..., T], *args: Any) -> T:
-    """Complete the image's record with the run's shared fields (`Saving.shared`), save; the run's first image,
+def _settle(run: Saving, records: list[dict[str, Any]], save: Callable[..., T], *args: Any) -> T:
+    """Complete the images' records with the run's shared fields (`Saving.shared`), save; the run's first image,
     once saved, also teaches the estimates (`user_runs`, `learned`) — here, off the caller's path."""
-    mine = dict(record)
-    record.clear()
-    record.update(run.shared(), **mine)
+    shared = run.shared()
+    for record in records:
+        mine = dict(record)
+        record.clear()
+        record.update(shared, **mine)
     saved = save(*args)
-    if record.get("index") == 0:
-        user_runs.remember(record)
-        learned.saw(run.disk.folder, record)
+    first = next((record for record in records if record.get("index") == 0 and record.get("path")), None)
+    if first is not None:
+        user_runs.remember(first)
+        learned.saw(run.disk.folder, first)
     return saved
 
 
-def _part(both: concurrent.futures.Future[tuple[Path, Any]], which: int) -> concurrent.futures.Future[Any]:
-    """One element of a (path, image) future as its own future, for `_collect` (an exception in place of
-    the image, for one that was saved but cannot be decoded, becomes that future's exception)."""
+def _part(both: concurrent.futures.Future[S], which: int) -> concurrent.futures.Future[Any]:
+    """One element of a (path, image) or a run's outcomes future as its own future, for `_collect` (an exception
+    in its place — an image that was saved but cannot be decoded, one that could not be saved — becomes that
+    future's exception)."""
     part: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
-    def done(future: concurrent.futures.Future[tuple[Path, Any]]) -> None:
+    def done(future: concurrent.futures.Future[S]) -> None:
         error = future.exception()
         value = None if error is not None else future.result()[which]
         if isinstance(value, BaseException):

@@ -7,10 +7,10 @@ read again from them when that fails: missing, damaged or of a newer schema → 
 the folder moved behind its back (or `forget()`) → only sidecars whose time or size changed are read,
 gone images dropped; a save whose pending mark outlived its process → that image is read.
 
-A save takes its file name and its pending mark in one write transaction, writes its files, then adds
-its row and clears the mark: a crash at any point is found. The mark says whether the index was current
-as the save began (or a current save was under way); such saves move the verified time along, so
-saves by several processes at once leave the index current. Saves never read the folder; readers do.
+A save takes its file names and their pending marks in one write transaction (a run's images at once), writes
+its files, then adds their rows and clears the marks in another: a crash at any point is found. The mark says
+whether the index was current as the save began (or a current save was under way); such saves move the verified
+time along, so saves by several processes at once leave the index current. Saves never read the folder; readers do.
 Where no index can be kept (read-only folder, locked too long) rows are read into memory instead, and the
 file is tried again after `DISK_RETRY_S`: once the disk is writable again, the index is back on it.
 """
@@ -205,12 +205,13 @@ class FolderIndex:
 
     # -- saving (Store.save): mark pending and take a name, write the files, add the row
 
-    def begin_save(self, reserve: Callable[[], Path]) -> tuple[Path, bool]:
-        """Take a name with `reserve` and mark the save pending, in one write transaction; (the name,
-        whether it is marked). Index trouble never stops a save: the files are what matter."""
-        reserved: list[Path] = []
+    def begin_save(self, reserve: Callable[[], list[Path]]) -> tuple[list[Path], bool]:
+        """Take the names of a run's images with `reserve` and mark their saves pending, in one write
+        transaction; (the names, whether they are marked). Index trouble never stops a save: the files are
+        what matter."""
+        reserved: list[list[Path]] = []
 
-        def begin(conn: sqlite3.Connection) -> tuple[Path, bool]:
+        def begin(conn: sqlite3.Connection) -> tuple[list[Path], bool]:
             with db.transaction(conn):
                 (verified,), = conn.execute("SELECT (SELECT value FROM meta WHERE key = 'verified')")
                 marks = conn.execute("SELECT pid, host, started FROM pending WHERE trusted = 1").fetchall()
@@ -220,13 +221,13 @@ class FolderIndex:
                         reserved.append(reserve())
                     except BaseException as exc:  # the save's own error, not the index's: let it through
                         raise _SaveFailed(exc) from exc
-                path = reserved[0]
-                conn.execute("INSERT OR REPLACE INTO pending (id, file, pid, host, started, trusted) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", (path.stem, path.name, os.getpid(), db.HOST, time.time(),
-                                                           int(trusted)))
+                paths, now = reserved[0], time.time()
+                conn.executemany("INSERT OR REPLACE INTO pending (id, file, pid, host, started, trusted) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(path.stem, path.name, os.getpid(), db.HOST, now, int(trusted)) for path in paths])
                 if trusted:
                     self._set_verified(conn)
-            return path, True
+            return paths, True
 
         try:
             return self._use(begin, create=True, fresh=False)
@@ -239,21 +240,27 @@ class FolderIndex:
     def _set_verified(self, conn: sqlite3.Connection) -> None:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)", (folder_mtime(self.folder),))
 
-    def end_save(self, stem: str, found: Found | None, marked: bool) -> None:
-        """Add the saved image's row (None: the save failed and left nothing) and clear its pending mark."""
+    def end_save(self, saved: Sequence[tuple[str, Found | None]], marked: bool) -> None:
+        """Add the rows of a run's saved images (None: that save failed and left nothing) and clear their
+        pending marks, in one write transaction."""
         def end(conn: sqlite3.Connection) -> None:
             with db.transaction(conn):
-                if found is not None:
-                    self._write(conn, found)
-                trusted = conn.execute("SELECT trusted FROM pending WHERE id = ?", (stem,)).fetchone()
-                conn.execute("DELETE FROM pending WHERE id = ?", (stem,))
-                if marked and trusted and trusted[0]:  # (a re-check meanwhile may have made it trusted)
+                found = [item for _, item in saved if item is not None]
+                if found:
+                    write_rows(conn, found)
+                    db.refresh_runs(conn, {item.stored.run_id or item.stored.id for item in found})
+                stems = [(stem,) for stem, _ in saved]
+                trusted = [row[0] for stem in stems
+                           for row in conn.execute("SELECT trusted FROM pending WHERE id = ?", stem)]
+                conn.executemany("DELETE FROM pending WHERE id = ?", stems)
+                if marked and trusted and all(trusted):  # (a re-check meanwhile may have made them trusted)
                     self._set_verified(conn)
 
         try:
             self._use(end, create=True, fresh=False)
         except (sqlite3.Error, OSError) as exc:
-            log.warning("image_widget: cannot index %s (it is saved; the index catches up later): %s", stem, exc)
+            log.warning("image_widget: cannot index %s (saved; the index catches up later): %s",
+                        ", ".join(stem for stem, _ in saved), exc)
 
     # -- the interface Store and History use
 

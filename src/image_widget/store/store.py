@@ -12,7 +12,9 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,51 @@ def _normalise_format(fmt: str, data: bytes) -> str:
     return chosen
 
 
+@dataclass
+class _Prepared:
+    """One image of `Store.save_many`, checked and with its record's missing fields made, before any write."""
+
+    data: bytes
+    fmt: str
+    record: dict[str, Any]
+    """The caller's record: filled in once the image is on disk."""
+    rec: dict[str, Any]
+    filled: dict[str, Any]
+    index: int
+    created: datetime
+    size: tuple[int | None, int | None]
+
+
+def _prepare(data: bytes | bytearray, fmt: str, record: dict[str, Any]) -> _Prepared:
+    """Check one image to save (ValueError names what is wrong) and make its record's missing fields."""
+    data = bytes(data)
+    if not data:
+        raise ValueError("no image bytes to save")
+    fmt_name = _normalise_format(fmt, data)
+    index = record.get("index", 0)
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ValueError(f"record index must be a whole number ≥ 0, got {index!r}")
+    filled: dict[str, Any] = {"index": index}
+    if not record.get("run_id"):
+        filled["run_id"] = uuid.uuid4().hex
+    if not record.get("created"):
+        filled["created"] = now_iso()
+    rec = {**record, **filled}
+    info = image_info(data)
+    size: tuple[int | None, int | None] = info[0] if info else (None, None)
+    return _Prepared(data, fmt_name, record, rec, filled, index, parse_time(rec["created"]) or datetime.now(UTC), size)
+
+
+_NOT_YET = Path()
+"""`Store.save_many`'s place-holder for an outcome not known yet (every one is known before it returns)."""
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with suppress(OSError):
+            path.unlink()
+
+
 class Store:
     """Images and their records in one folder, plus the folder's index (`FolderIndex`) for the cache.
 
@@ -90,52 +137,82 @@ class Store:
         in `record` itself, after the files are safely on disk. Raises `StoreError` on any write
         failure, leaving nothing of this save behind.
         """
-        data = bytes(data)
-        if not data:
-            raise ValueError("no image bytes to save")
-        fmt_name = _normalise_format(fmt, data)
-        index = record.get("index", 0)
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise ValueError(f"record index must be a whole number ≥ 0, got {index!r}")
-        filled: dict[str, Any] = {"index": index}
-        if not record.get("run_id"):
-            filled["run_id"] = uuid.uuid4().hex
-        if not record.get("created"):
-            filled["created"] = now_iso()
-        rec = {**record, **filled}
-        created = parse_time(rec["created"]) or datetime.now(UTC)
-        info = image_info(data)
-        width, height = info[0] if info else (None, None)
+        (outcome,) = self.save_many([(data, fmt, record)])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
-        self._make_folder()
-        image_path, marked = self._images.begin_save(  # marked pending as it takes the name: a crash is found
-            lambda: self._reserve(image_stem(created, rec["run_id"], index), extension(fmt_name)))
-        stem = image_path.stem
+    def save_many(self, items: Sequence[tuple[bytes | bytearray, str, dict[str, Any]]],
+                  then: Callable[[list[Path | Exception]], None] | None = None) -> list[Path | Exception]:
+        """Save a run's images together: each as `save` would, but the index marks them all pending in one
+        transaction and adds all their rows in one — two per run instead of two per image, which sat between
+        a run's answer and its display (issue 22). Each image succeeds or fails on its own: its outcome is its
+        path, or the error `save` would raise (ValueError, StoreError), with nothing of it left behind.
+
+        `then` is given the outcomes as soon as every file is written, before the rows are added: the images
+        are on disk (a view may show them), and a crash before the rows leaves pending marks the index
+        resolves from the files. An exception from it is the caller's; the rows are added all the same."""
+        outcomes: list[Path | Exception] = []
+        ready: list[tuple[int, _Prepared]] = []
+        for position, (data, fmt, record) in enumerate(items):
+            try:
+                ready.append((position, _prepare(data, fmt, record)))
+            except ValueError as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(_NOT_YET)
+        if not ready:
+            return outcomes
+        try:
+            self._make_folder()
+            paths, marked = self._images.begin_save(  # marked pending as they take their names: a crash is found
+                lambda: self._reserve([(image_stem(item.created, item.rec["run_id"], item.index), extension(item.fmt))
+                                       for _, item in ready]))
+        except StoreError as exc:
+            return [exc if outcome is _NOT_YET else outcome for outcome in outcomes]
+        found: dict[str, Found | None] = {path.stem: None for path in paths}
+        try:
+            for (position, item), path in zip(ready, paths, strict=True):
+                outcome = self._write(item, path)
+                if isinstance(outcome, Found):
+                    found[path.stem] = outcome
+                    item.record.update(item.filled)
+                    outcomes[position] = path
+                else:
+                    outcomes[position] = outcome
+            if then is not None:
+                then(list(outcomes))
+        finally:
+            for path in paths:
+                if found[path.stem] is None:  # failed, or never reached (interrupted): its placeholder goes
+                    _remove(path)
+            self._images.end_save(list(found.items()), marked)  # the rows, after the images and their sidecars
+            with self._lock:
+                self._pending.difference_update(found)
+        return outcomes
+
+    def _write(self, item: _Prepared, image_path: Path) -> Found | StoreError:
+        """The image (PNG: with its record in a chunk) and its sidecar, each atomically; what the index needs."""
+        item.filled.update(id=image_path.stem, path=str(image_path), format=item.fmt, width=item.size[0],
+                           height=item.size[1])
+        rec = {**item.rec, **item.filled}
         sidecar = image_path.with_suffix(".json")
-        filled.update(id=stem, path=str(image_path), format=fmt_name, width=width, height=height)
-        rec.update(filled)
-        found: Found | None = None
         try:
             text = dumps(rec)
-            payload = (png_with_record(data, text) if fmt_name == "png" else None) or data
+            payload = (png_with_record(item.data, text) if item.fmt == "png" else None) or item.data
             atomic_write(image_path, payload)
             atomic_write(sidecar, dumps(rec, indent=1).encode("utf-8"))
             sync_later(image_path, sidecar)
             st = os.stat(sidecar)
-            found = Found(StoredImage(stem, image_path, json.loads(text)), Stamp("sidecar", st.st_mtime_ns, st.st_size))
+            return Found(StoredImage(image_path.stem, image_path, json.loads(text)),
+                         Stamp("sidecar", st.st_mtime_ns, st.st_size))
         except BaseException as exc:
-            for leftover in (sidecar, image_path):
-                with suppress(OSError):
-                    leftover.unlink()
-            if isinstance(exc, OSError):
-                raise StoreError(self.folder, exc) from exc
-            raise
-        finally:
-            self._images.end_save(stem, found, marked)  # the row, after the image and its sidecar
-            with self._lock:
-                self._pending.discard(stem)
-        record.update(filled)
-        return image_path
+            _remove(sidecar, image_path)
+            if not isinstance(exc, OSError):
+                raise
+            error = StoreError(self.folder, exc)
+            error.__cause__ = exc
+            return error
 
     def _make_folder(self) -> None:
         try:
@@ -143,25 +220,36 @@ class Store:
         except OSError as exc:
             raise StoreError(self.folder, exc, "create the folder") from exc
 
-    def _reserve(self, base: str, ext: str) -> Path:
-        """Claim a free name with an exclusive create of the image file (an empty placeholder that
-        `os.replace` later overwrites), so two saves never share a name across threads or processes.
-        The stem is also checked against sidecars and this instance's in-flight saves, so an image
-        of another format cannot take the same sidecar name."""
+    def _reserve(self, names: Sequence[tuple[str, str]]) -> list[Path]:
+        """Claim a free name for each (stem, extension) with an exclusive create of the image file (an empty
+        placeholder that `os.replace` later overwrites), so two saves never share a name across threads or
+        processes. A stem is also checked against sidecars and this instance's in-flight saves, so an image
+        of another format cannot take the same sidecar name. All or none: on failure the claimed go again."""
+        claimed: list[Path] = []
         with self._lock:
-            for attempt in range(10_000):
-                stem = base if attempt == 0 else f"{base}_{attempt}"
-                path = self.folder / f"{stem}.{ext}"
-                if stem in self._pending or path.with_suffix(".json").exists():
-                    continue
-                try:
-                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-                except FileExistsError:
-                    continue
-                except OSError as exc:
-                    raise StoreError(self.folder, exc) from exc
-                self._pending.add(stem)
-                return path
+            try:
+                for base, ext in names:
+                    claimed.append(self._claim(base, ext))
+            except BaseException:
+                _remove(*claimed)
+                self._pending.difference_update(path.stem for path in claimed)
+                raise
+        return claimed
+
+    def _claim(self, base: str, ext: str) -> Path:
+        for attempt in range(10_000):
+            stem = base if attempt == 0 else f"{base}_{attempt}"
+            path = self.folder / f"{stem}.{ext}"
+            if stem in self._pending or path.with_suffix(".json").exists():
+                continue
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise StoreError(self.folder, exc) from exc
+            self._pending.add(stem)
+            return path
         raise StoreError(self.folder, FileExistsError(f"no free name for {base}"))
 
     # -- inputs (kept by content hash so edits can be re-run)

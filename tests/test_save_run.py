@@ -1,0 +1,190 @@
+"""`Store.save_many`: a run's images saved as one — two index transactions per run instead of two per image
+(issue 22, click → page), each image still on its own, `then` once all are written and before their rows,
+and a crash between the files and the rows found as for a single save."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+import image_widget
+from image_widget.store import INDEX_FOLDER, History, Store, StoreError, index_path
+from image_widget.store import index as index_mod
+
+SRC = str(Path(image_widget.__file__).resolve().parents[1])
+RUN_ID = "0123456789abcdef0123456789abcdef"
+
+
+def png(seed: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (seed, 20, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def run_items(n: int, fmt: str = "png") -> list[tuple[bytes, str, dict[str, Any]]]:
+    return [(png(i), fmt, {"prompt": f"image {i}", "model": "gpt-image-2", "run_id": RUN_ID, "index": i,
+                           "count": n, "params": {"n": n}}) for i in range(n)]
+
+
+def table(folder: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(index_path(folder))
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def user_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name != INDEX_FOLDER)
+
+
+class Transactions:
+    """Counts the index's write transactions (`db.transaction`)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = index_mod.db.transaction
+
+        def counted(conn: sqlite3.Connection) -> Any:
+            self.count += 1
+            return real(conn)
+
+        monkeypatch.setattr(index_mod.db, "transaction", counted)
+
+
+def test_a_run_of_four_takes_two_index_transactions_not_eight(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "out"
+    store = Store(folder)
+    store.save(png(99), "png", {"prompt": "before"})  # the index exists and is current
+    transactions = Transactions(monkeypatch)
+    items = run_items(4)
+    outcomes = store.save_many(items)
+    assert transactions.count == 2
+    assert all(isinstance(path, Path) and path.is_file() and path.with_suffix(".json").is_file() for path in outcomes)
+    assert [item[2]["path"] for item in items] == [str(path) for path in outcomes]  # the records are filled in
+    assert table(folder, "SELECT COUNT(*) FROM images") == [(5,)]
+    assert table(folder, "SELECT * FROM pending") == []
+    assert sorted(e.prompt for e in History(folder)) == ["before", "image 0", "image 1", "image 2", "image 3"]
+
+
+def test_then_sees_every_image_on_disk_before_the_rows_are_added(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    store = Store(folder)
+    seen: list[tuple[list[bool], int, int]] = []
+
+    def then(outcomes: list[Path | Exception]) -> None:
+        on_disk = [isinstance(p, Path) and p.is_file() and p.with_suffix(".json").is_file() for p in outcomes]
+        rows, = table(folder, "SELECT COUNT(*) FROM images")[0]
+        marks, = table(folder, "SELECT COUNT(*) FROM pending")[0]
+        seen.append((on_disk, rows, marks))
+
+    store.save_many(run_items(3), then=then)
+    assert seen == [([True, True, True], 0, 3)]  # written, still marked pending, no rows yet
+    assert table(folder, "SELECT COUNT(*) FROM images") == [(3,)]
+    assert table(folder, "SELECT COUNT(*) FROM pending") == [(0,)]
+
+
+def test_a_then_that_fails_still_leaves_the_run_indexed(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+
+    def then(outcomes: list[Path | Exception]) -> None:
+        raise RuntimeError("the view broke")
+
+    with pytest.raises(RuntimeError, match="the view broke"):
+        Store(folder).save_many(run_items(2), then=then)
+    assert table(folder, "SELECT COUNT(*) FROM images") == [(2,)]
+    assert table(folder, "SELECT COUNT(*) FROM pending") == [(0,)]
+
+
+def test_each_image_of_a_run_succeeds_or_fails_on_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "out"
+    items = run_items(4)
+    items[1] = (items[1][0], items[1][1], {**items[1][2], "index": -1})  # refused before anything is written
+    real_replace = os.replace
+
+    def full_for_image_2(src: Any, dst: Any) -> None:
+        if str(dst).endswith("-2.json"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_for_image_2)
+    outcomes = Store(folder).save_many(items)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert isinstance(outcomes[1], ValueError)
+    assert "index" in str(outcomes[1])
+    assert isinstance(outcomes[2], StoreError)
+    assert "No space left on device" in str(outcomes[2])
+    saved = [p for p in outcomes if isinstance(p, Path)]
+    assert [p.stem[-1] for p in saved] == ["0", "3"]
+    assert user_files(folder) == sorted(n for p in saved for n in (p.name, p.with_suffix(".json").name))
+    assert "path" not in items[2][2]  # the failed image's record is not claimed to be saved
+    assert sorted(e.prompt for e in History(folder)) == ["image 0", "image 3"]
+    assert table(folder, "SELECT COUNT(*) FROM pending") == [(0,)]
+
+
+def test_a_folder_that_cannot_be_made_fails_every_image(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    outcomes = Store(blocker / "out").save_many(run_items(2))
+    assert all(isinstance(o, StoreError) and "create the folder" in str(o) for o in outcomes)
+
+
+def test_a_name_that_cannot_be_claimed_leaves_no_placeholder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names are claimed all or none: a failure on the third gives back the first two."""
+    folder = tmp_path / "out"
+    store = Store(folder)
+    store.save(png(99), "png", {"prompt": "before"})
+    real_open = os.open
+    calls = {"n": 0}
+
+    def third_fails(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_EXCL and str(path).endswith(".png") and not Path(path).name.startswith("."):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise OSError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", third_fails)
+    outcomes = store.save_many(run_items(4))
+    monkeypatch.setattr(os, "open", real_open)
+    assert all(isinstance(o, StoreError) and "Permission denied" in str(o) for o in outcomes)
+    assert len(user_files(folder)) == 2  # only the earlier image and its sidecar
+    assert table(folder, "SELECT COUNT(*) FROM pending") == [(0,)]
+    assert [e.prompt for e in History(folder)] == ["before"]
+
+
+KILLED_BEFORE_THE_ROWS = r"""
+import io, os, signal, sys
+from PIL import Image
+from image_widget.store import Store
+from image_widget.store.index import FolderIndex
+FolderIndex.end_save = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)  # every file written, no row
+items = []
+for i in range(4):
+    buf = io.BytesIO(); Image.new("RGB", (8, 8), (i, 0, 0)).save(buf, "PNG")
+    items.append((buf.getvalue(), "png", {"prompt": f"killed {i}", "run_id": "ab" * 16, "index": i}))
+Store(sys.argv[1]).save_many(items)
+"""
+
+
+def test_a_run_killed_before_its_rows_is_found_whole(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    Store(folder).save(png(99), "png", {"prompt": "before"})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.run([sys.executable, "-c", KILLED_BEFORE_THE_ROWS, str(folder)], env=env,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert table(folder, "SELECT COUNT(*) FROM pending") == [(4,)]
+    assert table(folder, "SELECT COUNT(*) FROM images") == [(1,)]
+    assert sorted(e.prompt for e in History(folder)) == ["before", "killed 0", "killed 1", "killed 2", "killed 3"]
+    assert table(folder, "SELECT COUNT(*) FROM pending") == [(0,)]
+    assert table(folder, "SELECT COUNT(*) FROM images") == [(5,)]
