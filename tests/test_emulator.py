@@ -401,6 +401,20 @@ def test_unknown_parameter_is_rejected(emulator_client: openai.OpenAI) -> None:
     assert info.value.param == "strength"
 
 
+@pytest.mark.parametrize("path", ["/images/generations", "/responses"])
+@pytest.mark.parametrize("value", ["true", 1, "false"])
+def test_a_json_stream_that_is_not_a_boolean_is_refused(emulator_client: openai.OpenAI, path: str,
+                                                        value: object) -> None:
+    """A form field is text by nature, a JSON one is typed: `"stream": "true"` is a 400 at the API, not a
+    non-streamed answer (OpenAPI: `stream: boolean`)."""
+    body: dict[str, object] = {"model": FAST, "prompt": "x", "stream": value} if path != "/responses" else {
+        "model": "gpt-5", "input": "x", "tools": [{"type": "image_generation", "model": FAST}], "stream": value}
+    with pytest.raises(openai.BadRequestError) as info:
+        emulator_client.post(path, body=body, cast_to=object)
+    assert (info.value.param, info.value.code) == ("stream", "invalid_type")
+    assert "expected a boolean" in info.value.message
+
+
 def test_every_problem_is_reported_first_param_named(emulator_client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         emulator_client.images.generate(prompt="x", model="gpt-image-1.5", n=11, background="transparent",

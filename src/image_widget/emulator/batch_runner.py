@@ -24,7 +24,7 @@ from image_widget.emulator import render
 from image_widget.emulator.batch_store import ACTIVE, MAX_BATCH_LINES, BatchDisk
 from image_widget.emulator.image_refs import resolve_json_edit
 from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_down_message, unknown_model_message
-from image_widget.emulator.parsing import ParseError
+from image_widget.emulator.parsing import ParseError, check_json_stream
 from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import problem_code, response_body
 from image_widget.emulator.routes import new_request_id
@@ -192,13 +192,14 @@ class BatchRunner:
         """One line through the direct request path: the same checks, plan and pixels."""
         config = self.state.config
         params = dict(body)
-        if params.get("stream") or params.get("partial_images"):
-            return _error(400, "Streaming is not supported in batches.", "invalid_value", "stream")
-        if kind == "edit":  # a line's body is the JSON form: images and mask by file id or URL
-            try:
+        try:
+            check_json_stream(params)
+            if params.get("stream") or params.get("partial_images"):
+                return _error(400, "Streaming is not supported in batches.", "invalid_value", "stream")
+            if kind == "edit":  # a line's body is the JSON form: images and mask by file id or URL
                 params = asyncio.run(resolve_json_edit(params, self.disk.file_bytes))
-            except ParseError as exc:
-                return _error(400, str(exc), "invalid_request", exc.param)
+        except ParseError as exc:
+            return _error(400, str(exc), exc.code or "invalid_request", exc.param)
         model = str(params.get("model") or DEFAULT_MODEL)
         if is_unknown(self.state, model):
             return _error(404, unknown_model_message(model), "model_not_found", None)

@@ -24,7 +24,7 @@ from image_widget.emulator.conversation_events import Turn, TurnStream
 from image_widget.emulator.conversation_store import ResponseStore
 from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_ref
 from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_down_message, unknown_model_message
-from image_widget.emulator.parsing import ParseError
+from image_widget.emulator.parsing import ParseError, check_json_stream
 from image_widget.emulator.plan import extra_problems, plan_request
 from image_widget.emulator.responses import DropResponse, error_response, fault_response, image_b64, problem_code
 from image_widget.emulator.routes import LoggedApp, _authorized, _pause
@@ -72,11 +72,12 @@ class ResponsesEndpoint(LoggedApp):
         try:
             if not isinstance(body, dict):
                 raise _Refused("We could not parse the JSON body of your request.", None, None)
+            check_json_stream(body)
             turn, kind, params, stream = await self._read(body)
         except _Refused as exc:
             return error_response(exc.status, str(exc), param=exc.param, code=exc.code)
         except ParseError as exc:
-            return error_response(400, str(exc), param=exc.param, code="invalid_value")
+            return error_response(400, str(exc), param=exc.param, code=exc.code or "invalid_value")
         fault = state.next_fault()
         if fault is not None:
             state.update(entry, fault=fault)

@@ -27,9 +27,25 @@ _KEY_RE = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 class ParseError(Exception):
     """The request body could not be read as the endpoint expects."""
 
-    def __init__(self, message: str, param: str | None = None) -> None:
+    def __init__(self, message: str, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+        self.code = code
+
+
+_JSON_TYPES = {bool: "a boolean", str: "a string", int: "an integer", float: "a number", list: "an array",
+               dict: "an object", type(None): "null"}
+
+
+def check_json_stream(body: dict[str, Any]) -> None:
+    """A JSON body's `stream` must be a boolean (or null): the API refuses `"true"` with a 400 where a form field
+    is text by nature (`_coerce`). OpenAPI: `stream: boolean, nullable` on CreateImageRequest, CreateImageEditRequest
+    and CreateResponse; the wording and code are OpenAI's type errors."""
+    value = body.get("stream")
+    if value is not None and not isinstance(value, bool):
+        got = _JSON_TYPES.get(type(value), "a value of another type")
+        raise ParseError(f"Invalid type for 'stream': expected a boolean, but got {got} instead.", param="stream",
+                         code="invalid_type")
 
 
 def _key_parts(key: str) -> list[str]:
@@ -92,6 +108,7 @@ async def parse_params(request: Request, endpoint: Endpoint, *, json_edits: bool
                 from exc
         if not isinstance(body, dict):
             raise ParseError("The request body must be a JSON object with the image parameters.")
+        check_json_stream(body)
         return body
     if not ctype.lower().startswith("multipart/form-data"):
         expected = "multipart/form-data or application/json" if endpoint == "edit" and json_edits \

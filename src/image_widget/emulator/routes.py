@@ -138,7 +138,8 @@ class ImagesEndpoint(LoggedApp):
             else:  # the log shows how each image was named (data URLs shortened) and what it held
                 state.update(entry, params={**loggable(params), "refs": loggable_refs(refs)})
         if parse_error is not None:
-            return error_response(400, str(parse_error), param=parse_error.param, code="invalid_request")
+            return error_response(400, str(parse_error), param=parse_error.param,
+                                  code=parse_error.code or "invalid_request")
         if endpoint == "variation" and not config.legacy:
             return error_response(404, _RETIRED_VARIATIONS, code="endpoint_retired")
         if endpoint == "variation" and "model" not in params:
