@@ -23,7 +23,7 @@ from image_widget.base.errors import (
     StreamEventError,
     translate_error,
 )
-from image_widget.client.rate_limits import waiting_out_rate_limits
+from image_widget.client.rate_limits import Flight, waiting_out_rate_limits
 from image_widget.client.sdk import SDKResponse, json_post
 from image_widget.client.wire import guarded_partial
 
@@ -58,9 +58,10 @@ class Answer:
 
 
 async def send_turn(client: Any, body: dict[str, Any], backend: Any, *, retries: int,
-                    on_partial: Callable[[int, Any], Any] | None) -> Answer:
-    """Send `body`; wait out 429s up to `retries` times; never re-send anything else."""
-    return await waiting_out_rate_limits(lambda: _once(client, body, backend, on_partial), retries)
+                    on_partial: Callable[[int, Any], Any] | None, flight: Flight | None = None) -> Answer:
+    """Send `body`; wait out 429s up to `retries` times; never re-send anything else. `flight` says whether an
+    attempt may be at the server (the class budget's question after a cancel)."""
+    return await waiting_out_rate_limits(lambda: _once(client, body, backend, on_partial), retries, flight)
 
 
 async def _once(client: Any, body: dict[str, Any], backend: Any,

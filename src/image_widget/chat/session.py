@@ -29,7 +29,7 @@ from image_widget.client import persist
 from image_widget.client.backend import own_loop_ok, resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
 from image_widget.client.options import RunOptions
-from image_widget.client.rate_limits import SDK_RETRIES
+from image_widget.client.rate_limits import SDK_RETRIES, Flight
 from image_widget.client.reproduce import chain_entry, record_entry
 from image_widget.client.request import resolve_store
 from image_widget.client.result import Result
@@ -217,10 +217,11 @@ class Chat:
         client = backend.async_client(max_retries=SDK_RETRIES, timeout=self._run.timeout)
         held = classroom.hold(early.high, early.text)
         started = time.monotonic()
+        flight, saving = Flight(), None
         try:
             try:
                 answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
-                                         on_partial=turn.request.on_partial)
+                                         on_partial=turn.request.on_partial, flight=flight)
             except APIRequestError as exc:
                 raise _gone_response(exc, turn.previous_response_id) from None
             saving = persist.Saving(turn.request, disk, backend, self.image_model, key, early.cost, prices,
@@ -228,8 +229,8 @@ class Chat:
             saving.actual = money.actual(turn, answer.image_usage, answer.usage, answer.meta, prices)
             saving.fields = self._fields(turn, answer.response_id, answer.action, answer.usage)
             result = persist.save(saving, answer.as_sdk_response())
-        except BaseException as exc:
-            classroom.release(held, exc)
+        except BaseException as exc:  # nothing out: not billed; an answer that came: paid, even if it was not saved
+            classroom.release(held, exc if flight.out else None, paid=None if saving is None else saving.owed(held))
             raise
         classroom.release(held, paid=result.cost.usd)
         if answer.recovered:

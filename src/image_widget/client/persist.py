@@ -90,12 +90,29 @@ class Saving:
             if callable(self.estimate):
                 self.estimate = _or_log(self.estimate, pricing.Cost.unknown("the estimate failed"), "estimate")
             if self.actual is None and self._actual is None and self.answer is not None:
-                response, request = self.answer[0], self.request
-                self._actual = pricing.actual(
-                    self.model, response.usage, quality=response.meta.get("quality") or request.params.get("quality"),
-                    size=response.meta.get("size") or request.params.get("size"), n=len(response.b64_images),
-                    prices=self.prices)
+                self._actual = self._cost_of(self.answer[0])
             return self.key, self.estimate, self.actual or self._actual or pricing.Cost.unknown()
+
+    def _cost_of(self, response: SDKResponse) -> pricing.Cost:
+        request = self.request
+        return pricing.actual(self.model, response.usage, quality=response.meta.get("quality") or
+                              request.params.get("quality"), size=response.meta.get("size") or
+                              request.params.get("size"), n=len(response.b64_images), prices=self.prices)
+
+    def owed(self, held: float) -> float | None:
+        """What a run owes when it failed after its answer came (an image that could not be saved was still paid
+        for): its cost, else `held` when that is unknown; None when no answer came (nor a cost given)."""
+        with self._settling:
+            answer, cost = self.answer, self.actual or self._actual
+        try:
+            if cost is None and answer is not None:
+                cost = self._cost_of(answer[0])
+        except Exception:  # logged: the class budget then counts what it held
+            log.exception("image_widget: the cost of a failed run could not be worked out")
+            return held
+        if cost is None:
+            return None
+        return cost.usd if cost.usd is not None else held
 
     def begin(self, response: SDKResponse, count: int, elapsed: float) -> None:
         """`save` was given this answer: the shared fields are made from it."""
@@ -131,11 +148,11 @@ def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result
     request, disk = run.request, run.disk
     fmt = str(response.meta.get("output_format") or request.params.get("output_format") or "png")
     n = len(response.b64_images)
+    run.begin(response, count or n, elapsed)  # first: a failure from here on owes the answer (`Saving.owed`)
     for key_name in ("image", "mask", "markup"):  # kept by hash so the edit can be re-run later
         for item in request.kept(key_name):
             disk.save_input(item[1])
     problems: list[str] = []
-    run.begin(response, count or n, elapsed)
     show = run.on_saved if count is None and fmt != "svg" else None  # not what a cancel or a break left
     jobs = _submit(run, response, fmt, problems, show)
     if run.on_saved is not None:

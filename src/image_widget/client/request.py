@@ -20,7 +20,7 @@ from image_widget.base.errors import APIRequestError
 from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
-from image_widget.client.rate_limits import SDK_RETRIES, waiting_out_rate_limits
+from image_widget.client.rate_limits import SDK_RETRIES, Flight, waiting_out_rate_limits
 from image_widget.client.sdk import CancelledWithImages, SDKCall, SDKResponse, StreamBroke
 from image_widget.client.wire import Request
 from image_widget.facts import capabilities
@@ -115,10 +115,12 @@ async def run(request: Request, options: RunOptions) -> Result:
         early = estimate_now()
         estimate = early.cost()
         held = classroom.hold(*_upper(early, request, model, overrides))
+    flight = Flight()
+    saving = persist.Saving(request, disk, backend, model, key, estimate, overrides, on_saved=options.on_saved)
     try:
         sdk_client = backend.async_client(max_retries=SDK_RETRIES, timeout=options.timeout)
-        saving = persist.Saving(request, disk, backend, model, key, estimate, overrides, on_saved=options.on_saved)
-        response = await send(request, backend, disk, sdk_client, rate_limit_retries=int(options.max_retries or 0))
+        response = await send(request, backend, disk, sdk_client, rate_limit_retries=int(options.max_retries or 0),
+                              flight=flight)
         result = persist.save(saving, response)
     except StreamBroke as exc:
         error, paid = persist.save_broken(saving, exc)
@@ -127,8 +129,8 @@ async def run(request: Request, options: RunOptions) -> Result:
     except CancelledWithImages as exc:  # still a cancellation, once what had arrived is on disk
         classroom.release(held, exc, paid=persist.keep_arrived(saving, exc.arrived)[1])
         raise
-    except BaseException as exc:
-        classroom.release(held, exc)
+    except BaseException as exc:  # nothing out: not billed; an answer that came: paid, even if it was not saved
+        classroom.release(held, exc if flight.out else None, paid=saving.owed(held))
         raise
     classroom.release(held, paid=result.cost.usd)
     return result
@@ -145,13 +147,13 @@ def _upper(estimate: learned.Estimate, request: Request, model: str,
 
 
 async def send(request: Request, backend: Backend, disk: Store, client: Any, *,
-               rate_limit_retries: int = 0) -> SDKResponse:
+               rate_limit_retries: int = 0, flight: Flight | None = None) -> SDKResponse:
     """Send as JSON where it helps (`json_edit`), else multipart. A server that refuses JSON edits gets the
     same edit as multipart and is remembered; a file it no longer has is uploaded again once. Each retry
     follows a 400 or a 429 (`rate_limits`), which are never billed, so nothing is paid twice."""
 
     def execute() -> Awaitable[SDKResponse]:
-        return waiting_out_rate_limits(SDKCall(client, request, backend).execute, rate_limit_retries)
+        return waiting_out_rate_limits(SDKCall(client, request, backend).execute, rate_limit_retries, flight)
 
     known = file_ids.FileIds(disk.folder, backend) if request.endpoint == "edit" else None
     if known is not None and json_edit.wants_json(request, disk.folder, backend, known):

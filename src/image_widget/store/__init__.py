@@ -19,9 +19,9 @@ sets it), else `params["n"]`, else 1. Only complete runs are served from the cac
 
 The folder also holds `index/images.sqlite` (plus SQLite's `-wal`/`-shm` while it is open): one
 row per image, written after its image and sidecar (a run's rows in one transaction: `Store.save_many`),
-so opening a history or asking the cache never reads the sidecars. The files stay the truth — the index is checked against them in
-constant time and rebuilt from them when it is missing, damaged, behind the folder, or of a schema this
-release does not know, so deleting it loses nothing.
+so opening a history or asking the cache never reads the sidecars. The files stay the truth — the index
+is checked against them in constant time and rebuilt from them when it is missing, damaged, behind the
+folder, or of a schema this release does not know, so deleting it loses nothing.
 
 Modules: `store` (Store: writing, inputs, cache lookups), `history` (History, Run), `index` (FolderIndex:
 the SQLite index and when it is read again), `db` (the index file: open, build, replace), `schema`
