@@ -134,11 +134,12 @@ def mask_one_size(nb: Notebook, folder: Path, stamps_file: Path, width: int, hei
     name = f"mask {width}x{height}{' ' + tool if tool else ''} (pointer-up → kernel)"
     page = nb.page
     remove = nb.widget.locator(".iw-thumb button[data-action='remove']")
-    while remove.count():  # the mask applies to the first input: start from none
+    while (left := remove.count()):  # the mask applies to the first input: start from none
         remove.first.click(timeout=nb.deadline.ms())
-        page.wait_for_timeout(50)
-    nb.page.wait_for_function("(sel) => document.querySelectorAll(sel + ' .iw-thumb').length === 0",
-                              arg=WIDGET, timeout=nb.deadline.ms())
+        # until the kernel's answer is drawn: a fixed pause let a second click hit the removed input's button,
+        # after which no button came back (a full run's canvas figure timed out so)
+        nb.page.wait_for_function("([sel, n]) => document.querySelectorAll(sel + ' .iw-thumb').length < n",
+                                  arg=[WIDGET, left], timeout=nb.deadline.ms())
     source = _image_file(folder, width, height)
     started = time.monotonic()
     nb.widget.locator("input.iw-file").set_input_files(str(source), timeout=nb.deadline.ms())
