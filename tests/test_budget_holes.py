@@ -307,6 +307,23 @@ def test_an_edit_sweep_without_max_cost_needs_no_bound(emulator: Emulator, run: 
     assert all(c.ok for c in result.cells), [c.error for c in result.cells]
 
 
+def disk_full_for_images(run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The run's folder exists, and every image written into it fails as on a full disk (after the answer came)."""
+    import os
+
+    folder = Path(run["store"])
+    folder.mkdir(parents=True, exist_ok=True)
+    real_replace = os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        if Path(dst).parent == folder and Path(dst).suffix == ".png":
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return folder
+
+
 async def test_a_cancel_while_a_429_is_waited_out_counts_nothing(emulator: Emulator, run: dict[str, Any],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing was at the server (the 429 was turned away before any work, the retry not yet sent): a cancel then
@@ -333,24 +350,27 @@ async def test_a_cancel_while_a_429_is_waited_out_counts_nothing(emulator: Emula
 def test_an_answer_that_could_not_be_saved_still_counts_what_it_cost(
         emulator: Emulator, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch, call: str) -> None:
     """The disk filled up after the answer came: the images were paid for but the class budget counted $0."""
-    import os
-
     monkeypatch.setenv(classroom.ENV_VAR, "1")
-    folder = Path(run["store"])
-    folder.mkdir(parents=True, exist_ok=True)
-    real_replace = os.replace
-
-    def disk_full_for_images(src: Any, dst: Any) -> None:
-        if Path(dst).parent == folder and Path(dst).suffix == ".png":
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", disk_full_for_images)
-    with pytest.raises(OSError, match="No space left on device"):
+    folder = disk_full_for_images(run, monkeypatch)
+    def send() -> object:
         if call == "generate":
-            iw.generate("a fox", model=PRICED, quality="low", size="1024x1024", **run)
-        else:
-            iw.Chat(folder=folder, base_url=run["base_url"], api_key=KEY, quality="low",
-                    size="1024x1024").send("a fox")
+            return iw.generate("a fox", model=PRICED, quality="low", size="1024x1024", **run)
+        return iw.Chat(folder=folder, base_url=run["base_url"], api_key=KEY, quality="low",
+                       size="1024x1024").send("a fox")
+
+    with pytest.raises(OSError, match="No space left on device"):
+        send()
     assert _images_sent(emulator) + sum(e.path.endswith("/responses") for e in emulator.log) == 1
     assert classroom.spent() > 0
+
+
+def test_a_sweep_cell_whose_answer_could_not_be_saved_counts_what_it_cost(
+        emulator: Emulator, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cell that paid for its answer and then hit a full disk counted $0 against max_cost."""
+    disk_full_for_images(run, monkeypatch)
+    result = sweeps.sweep("a {a}", a=["fox"], model=PRICED, quality="low", size="1024x1024", max_cost=1.0,
+                          progress=False, **run)
+    assert not result.cells[0].ok
+    assert "No space left on device" in (result.cells[0].error or "")
+    assert _images_sent(emulator) == 1
+    assert "spent $0.000 " not in result.notes[-1], result.notes[-1]

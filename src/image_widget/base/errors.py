@@ -372,6 +372,21 @@ def _banner_kind(exc: APIRequestError, lowered: str) -> type[APIRequestError]:
     return APIRequestError
 
 
+_PAID = "image_widget_paid_usd"
+
+
+def mark_paid(exc: BaseException, usd: float) -> None:
+    """Note on a failure that it came after a paid answer (its images could not be saved): what was paid, for a
+    budget that counts the failed call (`paid_before_failing`)."""
+    setattr(exc, _PAID, usd)
+
+
+def paid_before_failing(exc: BaseException) -> float | None:
+    """What a request had paid when it failed after its answer came (`mark_paid`); None: nothing known."""
+    paid = getattr(exc, _PAID, None)
+    return paid if isinstance(paid, float | int) else None
+
+
 class BudgetError(ValueError):
     """A cost would pass a budget (`max_cost`, or the classroom's `IMAGE_WIDGET_BUDGET_USD`), or cannot be
     bounded; nothing was sent. The message names the budget, what was spent and what is left."""

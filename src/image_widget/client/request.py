@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget.base.errors import APIRequestError
+from image_widget.base.errors import APIRequestError, mark_paid
 from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
@@ -130,7 +130,10 @@ async def run(request: Request, options: RunOptions) -> Result:
         classroom.release(held, exc, paid=persist.keep_arrived(saving, exc.arrived)[1])
         raise
     except BaseException as exc:  # nothing out: not billed; an answer that came: paid, even if it was not saved
-        classroom.release(held, exc if flight.out else None, paid=saving.owed(held))
+        owed = saving.owed(held)
+        classroom.release(held, exc if flight.out else None, paid=owed)
+        if owed is not None:
+            mark_paid(exc, owed)  # a sweep's max_cost counts it too
         raise
     classroom.release(held, paid=result.cost.usd)
     return result

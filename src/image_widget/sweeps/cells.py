@@ -40,6 +40,8 @@ class Cell:
     attempts: int = 0
     may_have_billed: bool = False
     """It failed after its request may have reached the server (a 5xx, a timeout): a budget counts it as paid."""
+    paid_usd: float | None = None
+    """It failed after its answer came (e.g. the disk was full): what that answer cost."""
 
     @property
     def ok(self) -> bool:

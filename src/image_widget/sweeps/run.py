@@ -14,7 +14,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from image_widget.base.errors import APIRequestError, BudgetError
+from image_widget.base.errors import APIRequestError, BudgetError, paid_before_failing
 from image_widget.base.runtime import run_sync
 from image_widget.client import api, refs
 from image_widget.client.backend import resolve_backend
@@ -162,8 +162,11 @@ def _skip_all(pending: list[Cell], budget: sweep_budget.Budget, notes: list[str]
 
 def _cell_cost(cell: Cell) -> float | None:
     """What a finished cell cost: $0 from the cache or after a failure before sending (or refused), unknown
-    (the reservation is kept as spent) after a failure that may have been billed, else its actual cost."""
+    (the reservation is kept as spent) after a failure that may have been billed, what its answer cost after a
+    failure once it came (its images could not be saved), else its actual cost."""
     if cell.result is None:
+        if cell.paid_usd is not None:
+            return cell.paid_usd
         return None if cell.may_have_billed else 0.0
     return 0.0 if cell.result.cached else cell.result.cost.usd
 
@@ -184,12 +187,13 @@ async def _run_cell(cell: Cell, cache: bool, run: dict[str, Any]) -> None:
             break
         except APIRequestError as exc:
             cell.error = str(exc)
-            cell.may_have_billed = exc.may_have_billed
+            cell.may_have_billed, cell.paid_usd = exc.may_have_billed, paid_before_failing(exc)
             if exc.status != 429 or wait is None:
                 break
             await asyncio.sleep(min(MAX_WAIT_S, exc.retry_after_s) if exc.retry_after_s is not None else wait)
         except Exception as exc:  # noqa: BLE001 - one bad cell must not lose the others
             cell.error = f"{type(exc).__name__}: {exc}"
+            cell.paid_usd = paid_before_failing(exc)
             break
     cell.seconds = time.monotonic() - started
 
