@@ -374,3 +374,34 @@ def test_a_sweep_cell_whose_answer_could_not_be_saved_counts_what_it_cost(
     assert "No space left on device" in (result.cells[0].error or "")
     assert _images_sent(emulator) == 1
     assert "spent $0.000 " not in result.notes[-1], result.notes[-1]
+
+
+def test_a_broken_stream_whose_images_could_not_be_saved_gives_its_hold_back(
+        emulator: Emulator, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream broke after an image arrived and saving that image hit a full disk: the hold was never given back
+    (it blocked the rest of the session) and the paid image counted $0. Found by a review."""
+    monkeypatch.setenv(classroom.ENV_VAR, "1")
+    disk_full_for_images(run, monkeypatch)
+    emulator.inject(Fault(kind="drop", after=4))  # after the first image's completed event
+    with pytest.raises(OSError, match="No space left on device"):
+        iw.generate("a bird", n=2, partial_images=1, model=PRICED, quality="low", size="1024x1024", **run)
+    assert classroom.spent() > 0
+    room = 1 - classroom.spent()  # all of it can be held again: nothing of the failed run is still held
+    classroom.release(classroom.hold(room * 0.99, "the rest of the budget"))
+
+
+def test_a_turn_whose_cost_could_not_be_worked_out_still_counts_its_hold(
+        emulator: Emulator, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer came, then working out its cost failed: the paid turn counted $0. Found by a review."""
+    from image_widget.chat import money as chat_money
+
+    monkeypatch.setenv(classroom.ENV_VAR, "1")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a usage this release cannot read")
+
+    monkeypatch.setattr(chat_money, "actual", broken)
+    chat = iw.Chat(folder=run["store"], base_url=run["base_url"], api_key=KEY, quality="low", size="1024x1024")
+    with pytest.raises(RuntimeError, match="cannot read"):
+        chat.send("a fox")
+    assert classroom.spent() > 0

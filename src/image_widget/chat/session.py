@@ -217,20 +217,22 @@ class Chat:
         client = backend.async_client(max_retries=SDK_RETRIES, timeout=self._run.timeout)
         held = classroom.hold(early.high, early.text)
         started = time.monotonic()
-        flight, saving = Flight(), None
+        flight, saving, answered = Flight(), None, False
         try:
             try:
                 answer = await send_turn(client, turn.body(), backend, retries=int(self._run.max_retries or 0),
                                          on_partial=turn.request.on_partial, flight=flight)
             except APIRequestError as exc:
                 raise _gone_response(exc, turn.previous_response_id) from None
+            answered = True
             saving = persist.Saving(turn.request, disk, backend, self.image_model, key, early.cost, prices,
                                     started=started, on_saved=self._run.on_saved)
             saving.actual = money.actual(turn, answer.image_usage, answer.usage, answer.meta, prices)
             saving.fields = self._fields(turn, answer.response_id, answer.action, answer.usage)
             result = persist.save(saving, answer.as_sdk_response())
         except BaseException as exc:  # nothing out: not billed; an answer that came: paid, even if it was not saved
-            classroom.release(held, exc if flight.out else None, paid=None if saving is None else saving.owed(held))
+            owed = saving.owed(held) if saving is not None else None
+            classroom.release(held, exc if flight.out else None, paid=held if answered and owed is None else owed)
             raise
         classroom.release(held, paid=result.cost.usd)
         if answer.recovered:

@@ -1,7 +1,8 @@
 """From an answer to files on disk: records, saved images and inputs, and what each image cost.
 
-Every readable image is written (atomically, by the store) before it is decoded for the caller, in
-parallel on `runtime.io_pool()`; `save` returns only once all are on disk. The save jobs also make the
+Every readable image is written (atomically, by the store) before it is decoded for the caller: a run's images in
+one job on `runtime.io_pool()` (`Store.save_many`), a lined-up edit's composites side by side, while the caller
+decodes; `save` returns only once all are on disk. The save jobs also make the
 records — with the run's estimate and cache key when `request.run` left those to be worked out — while the
 caller decodes. Inputs of edits are kept by hash so the edit can be run again.
 """
@@ -138,7 +139,7 @@ def _or_log(work: Callable[[], T], fallback: T, what: str) -> T:
 
 
 def save(run: Saving, response: SDKResponse, count: int | None = None) -> Result:
-    """Save every readable image and decode it, in parallel; return only once all are on disk.
+    """Save every readable image and decode it, beside each other; return only once all are on disk.
 
     A corrupt image is reported after the others are safely saved. `count` is the run's size when it
     differs from what arrived (a broken stream), so the run stays incomplete for the cache. The records are
@@ -239,31 +240,31 @@ def _save_run(disk: Store, fmt: str, plain: list[tuple[dict[str, Any], bytes]],
               show: Callable[[list[SavedImage]], None] | None) -> list[Path | Exception]:
     """Save the run's images as one; with `show`, hand them on once written, before the index adds their rows
     (they are on disk; the rows are bookkeeping that a crash leaves to the pending marks)."""
-    items = [(data, fmt, record) for record, data in plain]
-    if show is None:
-        return disk.save_many(items)
-    give = show
-
     def written(outcomes: list[Path | Exception]) -> None:
-        _give(give, [SavedImage(dict(record), data, formats.MIME_TYPES.get(str(record.get("format")), "image/png"))
-                     for (record, data), outcome in zip(plain, outcomes, strict=True) if isinstance(outcome, Path)])
+        if show is not None and all(isinstance(outcome, Path) for outcome in outcomes):  # not a run that will fail
+            _give(show, [SavedImage(dict(record), data, _mime(record)) for record, data in plain])
 
-    return disk.save_many(items, then=written)
+    return disk.save_many([(data, fmt, record) for record, data in plain], then=written if show else None)
 
 
 def _hand_over(show: Callable[[list[SavedImage]], None] | None, jobs: list[_Job], fmt: str) -> list[_Job]:
     """Once every save is done, give a lined-up edit's finished images to `show` (None: nothing to show here; a
     plain run's save job showed them), then decode them here one by one: the decodes start only after the
     images were handed on (a view shows them meanwhile), and one at a time, so the machine's other core stays
-    free for whoever shows them (issue 22: the page's messages wait while the kernel takes every core). A save
-    that failed is left to `_collect`."""
+    free for whoever shows them (issue 22: the page's messages wait while the kernel takes every core). A failed
+    save or finish is left to `_collect`."""
     concurrent.futures.wait([saving for _, saving, _, _ in jobs])
-    if show is not None and fmt != "svg":
-        _give(show, [SavedImage(dict(record), Path(record["path"]).read_bytes(),
-                                formats.MIME_TYPES.get(str(record.get("format")), "image/png"))  # a composite: PNG
-                     for record, saving, _, _ in jobs if saving.exception() is None and record.get("path")])
+    if show is not None and fmt != "svg" and all(saving.exception() is None and (d is None or d.exception() is None)
+                                                 for _, saving, d, _ in jobs):  # a run that will fail is not shown
+        _give(show, [SavedImage(dict(record), Path(record["path"]).read_bytes(), _mime(record))  # a composite: PNG
+                     for record, _, _, _ in jobs])
     return [(record, saving, decoding if decoding is not None or data is None or fmt == "svg" else
              _decode_here(data), data) for record, saving, decoding, data in jobs]
+
+
+def _mime(record: Mapping[str, Any]) -> str:
+    """The content type of an image as it was saved (its record's `format`)."""
+    return formats.MIME_TYPES.get(str(record.get("format")), "image/png")
 
 
 def _give(show: Callable[[list[SavedImage]], None], shown: list[SavedImage]) -> None:

@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,20 +124,41 @@ async def run(request: Request, options: RunOptions) -> Result:
                               flight=flight)
         result = persist.save(saving, response)
     except StreamBroke as exc:
-        error, paid = persist.save_broken(saving, exc)
+        with _settled_if_saving_fails(held, exc, saving):
+            error, paid = persist.save_broken(saving, exc)
         classroom.release(held, error, paid=paid)
         raise error from None
     except CancelledWithImages as exc:  # still a cancellation, once what had arrived is on disk
-        classroom.release(held, exc, paid=persist.keep_arrived(saving, exc.arrived)[1])
+        with _settled_if_saving_fails(held, exc, saving):
+            paid = persist.keep_arrived(saving, exc.arrived)[1]
+        classroom.release(held, exc, paid=paid)
         raise
     except BaseException as exc:  # nothing out: not billed; an answer that came: paid, even if it was not saved
-        owed = saving.owed(held)
-        classroom.release(held, exc if flight.out else None, paid=owed)
-        if owed is not None:
-            mark_paid(exc, owed)  # a sweep's max_cost counts it too
+        _release_failed(held, exc if flight.out else None, exc, saving)
         raise
     classroom.release(held, paid=result.cost.usd)
     return result
+
+
+def _release_failed(held: float, billed_by: BaseException | None, failure: BaseException,
+                    saving: persist.Saving) -> None:
+    """Give back a failed run's hold, charging what it may have cost (`classroom.release`) and, when its answer had
+    come, what that answer cost — noted on the failure too, so a sweep's max_cost counts it (`mark_paid`)."""
+    owed = saving.owed(held)
+    classroom.release(held, billed_by, paid=owed)
+    if owed is not None:
+        mark_paid(failure, owed)
+
+
+@contextlib.contextmanager
+def _settled_if_saving_fails(held: float, broke: BaseException, saving: persist.Saving) -> Iterator[None]:
+    """Saving what a broken or cancelled stream had delivered failed (a full disk): the hold is still given back
+    and what arrived still counted, as if it had been saved."""
+    try:
+        yield
+    except BaseException as failure:
+        _release_failed(held, broke, failure, saving)
+        raise
 
 
 def _upper(estimate: learned.Estimate, request: Request, model: str,

@@ -203,7 +203,7 @@ class FolderIndex:
             if self._memory:
                 self._drop(None)
 
-    # -- saving (Store.save): mark pending and take a name, write the files, add the row
+    # -- saving (Store.save_many): mark pending and take the names, write the files, add the rows
 
     def begin_save(self, reserve: Callable[[], list[Path]]) -> tuple[list[Path], bool]:
         """Take the names of a run's images with `reserve` and mark their saves pending, in one write
@@ -237,12 +237,14 @@ class FolderIndex:
             log.warning("image_widget: cannot mark a save in the index of %s: %s", self.folder, exc)
             return (reserved[0] if reserved else reserve()), False
 
-    def _set_verified(self, conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)", (folder_mtime(self.folder),))
+    def _set_verified(self, conn: sqlite3.Connection, folder_time: int | None = None) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)",
+                     (folder_mtime(self.folder) if folder_time is None else folder_time,))
 
-    def end_save(self, saved: Sequence[tuple[str, Found | None]], marked: bool) -> None:
+    def end_save(self, saved: Sequence[tuple[str, Found | None]], marked: bool, folder_time: int | None = None) -> None:
         """Add the rows of a run's saved images (None: that save failed and left nothing) and clear their
-        pending marks, in one write transaction."""
+        pending marks, in one write transaction. `folder_time`: the folder's time once their files were written
+        (a change made after it is not theirs: the next reader looks again)."""
         def end(conn: sqlite3.Connection) -> None:
             with db.transaction(conn):
                 found = [item for _, item in saved if item is not None]
@@ -254,7 +256,7 @@ class FolderIndex:
                            for row in conn.execute("SELECT trusted FROM pending WHERE id = ?", stem)]
                 conn.executemany("DELETE FROM pending WHERE id = ?", stems)
                 if marked and trusted and all(trusted):  # (a re-check meanwhile may have made them trusted)
-                    self._set_verified(conn)
+                    self._set_verified(conn, folder_time)
 
         try:
             self._use(end, create=True, fresh=False)

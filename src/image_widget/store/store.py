@@ -33,7 +33,7 @@ from image_widget.store.layout import (
 )
 from image_widget.store.png_chunk import png_with_record
 from image_widget.store.records import EPOCH, StoredImage, dumps, is_complete, now_iso, parse_time, stored_at
-from image_widget.store.scan import Found, Stamp
+from image_widget.store.scan import Found, Stamp, folder_mtime
 
 _FORMAT_RE = re.compile(r"^[a-z0-9]{1,10}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -107,6 +107,7 @@ _NOT_YET = Path()
 
 
 def _remove(*paths: Path) -> None:
+    """Delete what is there of `paths` (a failed save's leftovers), quietly."""
     for path in paths:
         with suppress(OSError):
             path.unlink()
@@ -151,7 +152,8 @@ class Store:
 
         `then` is given the outcomes as soon as every file is written, before the rows are added: the images
         are on disk (a view may show them), and a crash before the rows leaves pending marks the index
-        resolves from the files. An exception from it is the caller's; the rows are added all the same."""
+        resolves from the files. It runs on the saving thread and delays the rows: it should return soon. An
+        exception from it is the caller's; the rows are added all the same."""
         outcomes: list[Path | Exception] = []
         ready: list[tuple[int, _Prepared]] = []
         for position, (data, fmt, record) in enumerate(items):
@@ -171,6 +173,7 @@ class Store:
         except StoreError as exc:
             return [exc if outcome is _NOT_YET else outcome for outcome in outcomes]
         found: dict[str, Found | None] = {path.stem: None for path in paths}
+        written_at: int | None = None
         try:
             for (position, item), path in zip(ready, paths, strict=True):
                 outcome = self._write(item, path)
@@ -180,18 +183,19 @@ class Store:
                     outcomes[position] = path
                 else:
                     outcomes[position] = outcome
-            if then is not None:
+            written_at = folder_mtime(self.folder)  # the folder as these saves left it: a change during `then` is not
+            if then is not None:                     # theirs to explain (the index must look again)
                 then(list(outcomes))
         finally:
             for path in paths:
                 if found[path.stem] is None:  # failed, or never reached (interrupted): its placeholder goes
                     _remove(path)
-            self._images.end_save(list(found.items()), marked)  # the rows, after the images and their sidecars
+            self._images.end_save(list(found.items()), marked, written_at)  # the rows, after the files
             with self._lock:
                 self._pending.difference_update(found)
         return outcomes
 
-    def _write(self, item: _Prepared, image_path: Path) -> Found | StoreError:
+    def _write(self, item: _Prepared, image_path: Path) -> Found | Exception:
         """The image (PNG: with its record in a chunk) and its sidecar, each atomically; what the index needs."""
         item.filled.update(id=image_path.stem, path=str(image_path), format=item.fmt, width=item.size[0],
                            height=item.size[1])
@@ -208,8 +212,10 @@ class Store:
                          Stamp("sidecar", st.st_mtime_ns, st.st_size))
         except BaseException as exc:
             _remove(sidecar, image_path)
+            if not isinstance(exc, Exception):
+                raise  # (Ctrl-C) the images not written yet are given back by `save_many`
             if not isinstance(exc, OSError):
-                raise
+                return exc  # this image's own failure: the others of the run are still written
             error = StoreError(self.folder, exc)
             error.__cause__ = exc
             return error
@@ -237,6 +243,7 @@ class Store:
         return claimed
 
     def _claim(self, base: str, ext: str) -> Path:
+        """One free name from `base` (`base`, `base_1`, …), its placeholder created; under `self._lock`."""
         for attempt in range(10_000):
             stem = base if attempt == 0 else f"{base}_{attempt}"
             path = self.folder / f"{stem}.{ext}"

@@ -201,16 +201,18 @@ class Runs:
         return result
 
     def show_saved(self, job: Job, saved: list[SavedImage], *, wait: bool = False) -> None:
-        """Job thread: the run's images as soon as they are on disk, as the API sent them, before the kernel
-        decodes them or makes thumbnails: the page shows them at once (issue 22, click → page). A message, not
-        state, so the saved notebook keeps only the thumbnails that follow (`show_result`). As base64 in the
+        """A save thread (`on_saved`, before the index adds the run's rows): the run's images as soon as they are on
+        disk, as the API sent them, before the kernel decodes them or makes thumbnails: the page shows them at once
+        (issue 22, click → page). A message, not state, so the saved notebook keeps only the thumbnails that follow
+        (`show_result`). As base64 in the
         message, which the page shows as a `data:` URL: Chromium loads that in the page itself, where a `blob:`
         URL's bytes go through the browser process first (~20 ms for four 1024² images on 2 cores).
 
         `wait` (a run the page started): the decodes and thumbnails that follow wait until a page says it has
         drawn them (`results_shown`), at most `SHOWN_WAIT_S`: on a machine that also runs the browser they took
         the cores the page needed to draw (~25 ms later on 2 cores). A run started from Python never waits: its
-        cell holds the kernel, so no answer could arrive before it ends."""
+        cell holds the kernel, so no answer could arrive before it ends. (The wait holds that save thread and the
+        run's index rows, at most `SHOWN_WAIT_S`: nothing else of the run needs either meanwhile.)"""
         if sum(len(image.data) for image in saved) > SHOWN_BYTES_MAX:
             return
         items = []
