@@ -24,6 +24,7 @@ from image_widget.mcp.session import Budget, BudgetRefused, Session
 from image_widget.money import classroom, user_runs
 from image_widget.store import Store
 from image_widget.sweeps import run as sweeps
+from support.full_disk import full_disk_for
 from support.images import png
 
 KEY = "sk-test-budget-holes-0123456789"
@@ -309,18 +310,9 @@ def test_an_edit_sweep_without_max_cost_needs_no_bound(emulator: Emulator, run: 
 
 def disk_full_for_images(run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Path:
     """The run's folder exists, and every image written into it fails as on a full disk (after the answer came)."""
-    import os
-
     folder = Path(run["store"])
     folder.mkdir(parents=True, exist_ok=True)
-    real_replace = os.replace
-
-    def replace(src: Any, dst: Any) -> None:
-        if Path(dst).parent == folder and Path(dst).suffix == ".png":
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", replace)
+    full_disk_for(monkeypatch, lambda path: path.parent == folder and path.suffix == ".png")
     return folder
 
 

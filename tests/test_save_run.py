@@ -19,6 +19,7 @@ from PIL import Image
 import image_widget
 from image_widget.store import INDEX_FOLDER, History, Store, StoreError, index_path
 from image_widget.store import index as index_mod
+from support.full_disk import full_disk_for
 
 SRC = str(Path(image_widget.__file__).resolve().parents[1])
 RUN_ID = "0123456789abcdef0123456789abcdef"
@@ -109,16 +110,9 @@ def test_each_image_of_a_run_succeeds_or_fails_on_its_own(tmp_path: Path, monkey
     folder = tmp_path / "out"
     items = run_items(4)
     items[1] = (items[1][0], items[1][1], {**items[1][2], "index": -1})  # refused before anything is written
-    real_replace = os.replace
-
-    def full_for_image_2(src: Any, dst: Any) -> None:
-        if str(dst).endswith("-2.json"):
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", full_for_image_2)
+    full_disk_for(monkeypatch, lambda path: path.name.endswith("-2.json"))
     outcomes = Store(folder).save_many(items)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
     assert isinstance(outcomes[1], ValueError)
     assert "index" in str(outcomes[1])
     assert isinstance(outcomes[2], StoreError)

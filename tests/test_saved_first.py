@@ -24,6 +24,7 @@ from image_widget.emulator import Emulator, Fault
 from image_widget.widget import ImageWidget
 from image_widget.widget import runs as runs_mod
 from support import waiting
+from support.full_disk import full_disk_for
 
 KEY = "sk-test-SAVEDFIRST0123456789"
 
@@ -213,16 +214,7 @@ def test_a_run_is_saved_in_two_index_transactions_and_shown_before_its_rows(
 def test_a_run_with_an_image_that_could_not_be_saved_is_not_shown(
         emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One image of four hit a full disk: `on_saved` got the other three, then the run failed. Found by a review."""
-    import os
-
-    real_replace = os.replace
-
-    def full_for_image_2(src: Any, dst: Any) -> None:
-        if str(dst).endswith("-2.json"):
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", full_for_image_2)
+    full_disk_for(monkeypatch, lambda path: path.name.endswith("-2.json"))
     got: list[list[SavedImage]] = []
     with pytest.raises(OSError, match="No space left on device"):
         iw.generate("a red fox", n=4, base_url=emulator.url, api_key=KEY, store=tmp_path, on_saved=got.append)
