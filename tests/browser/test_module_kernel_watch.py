@@ -5,10 +5,21 @@ The same against a real kernel restarted through JupyterLab's REST API: tests/ju
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest
 from widget_harness import DEFAULT_OPTIONS, Harness
 
 pytestmark = pytest.mark.browser
+
+
+def stop_the_clock(page: Any) -> None:
+    """The page's timers from here on run only when the test says (`clock.run_for`). `install` alone lets time flow
+    as it does outside: on a loaded machine the page's 300 ms passed while the test waited for a message."""
+    start = time.time()  # seconds, as Playwright reads a number here
+    page.clock.install(time=start)
+    page.clock.pause_at(start + 1)  # a second on (any time that went by since `install` is within it), paused
 
 
 def test_no_answer_is_said_and_a_late_answer_undoes_it(harness: Harness) -> None:
@@ -47,7 +58,7 @@ def test_the_shortcut_asks_the_kernel_too(harness: Harness) -> None:
 def test_a_silent_kernel_is_asked_only_after_its_own_answer_had_time(harness: Harness) -> None:
     harness.mount(options={**DEFAULT_OPTIONS, "prompt": "a fox"}, answer_timeout_ms=300)
     page = harness.page
-    page.clock.install()
+    stop_the_clock(page)
     page.locator('[data-action="generate"]').click()
     harness.wait_sent("generate")
     page.clock.run_for(250)
@@ -61,7 +72,7 @@ def test_a_kernel_that_answers_the_action_itself_is_not_pinged(harness: Harness)
     (issue 22, click → page)."""
     harness.mount(options={**DEFAULT_OPTIONS, "prompt": "a fox"}, answer_timeout_ms=300)
     page = harness.page
-    page.clock.install()  # the page's timers from here on run when the test says
+    stop_the_clock(page)
     page.locator('[data-action="generate"]').click()
     harness.wait_sent("generate")
     harness.set_trait("status", {"state": "running", "message": "Generating…", "job_id": "job-1"})
@@ -79,7 +90,7 @@ def test_updates_of_a_run_under_way_are_not_an_answer(harness: Harness) -> None:
     running = {"state": "running", "message": "Generating…", "job_id": "job-1", "started_ms": 5}
     harness.set_trait("status", running)
     page.wait_for_selector('.image-widget[data-state="running"]')
-    page.clock.install()
+    stop_the_clock(page)
     page.locator('[data-action="cancel"]').click()
     harness.wait_sent("cancel")
     harness.set_trait("status", {**running, "message": "Preview 1 of 2…"})
