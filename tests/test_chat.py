@@ -275,3 +275,26 @@ def test_defaults_are_current_models(emulator: Emulator, tmp_path: Path, monkeyp
     with pytest.raises(iw.ValidationError, match=r"gpt-5.*shut down on 2026-12-11"):
         iw.Chat(**chat_kw(emulator, tmp_path), model="gpt-5").send("a fox")
     assert turns_sent(emulator) == []
+
+
+def test_a_turn_whose_stream_broke_inside_its_last_event_is_fetched_not_sent_again(
+        emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server finished the turn, the connection closed inside `response.completed`: the finished response is
+    read back (GET), saved and paid once — never sent again. This branch had no test (an earlier session's note)."""
+    from image_widget.chat.session import RECOVERED_NOTE
+    from image_widget.money import classroom
+
+    monkeypatch.setenv(classroom.ENV_VAR, "1")
+    classroom.reset()
+    emulator.inject(Fault(kind="cut_last_event"))
+    chat = iw.Chat(**chat_kw(emulator, tmp_path))
+    result = chat.send("a fox in the snow", partial_images=1)
+    assert RECOVERED_NOTE in result.notes
+    assert len(turns_sent(emulator)) == 1
+    assert [e.method for e in emulator.log if "/responses/" in e.path] == ["GET"]
+    assert len(result.images) == 1
+    assert result.paths[0].exists()
+    assert result.cost.usd is not None
+    assert classroom.spent() == pytest.approx(result.cost.usd)
+    follow = chat.send("now at night")  # the thread goes on from the fetched response
+    assert len(follow.images) == 1

@@ -90,6 +90,20 @@ def test_a_stream_cut_before_completed_cannot_be_read_back_or_continued(http: ht
     refused(turn(http, "make it night", previous_response_id=response_id), "previous_response_id")
 
 
+def test_a_stream_cut_inside_its_completed_event_keeps_the_finished_response(http: httpx2.Client,
+                                                                              emulator: Emulator) -> None:
+    """`cut_last_event`: the server finished, the connection closed halfway through `response.completed` — the
+    client cannot read it, but the response can be fetched (what a client's recovery relies on)."""
+    emulator.inject(Fault(kind="cut_last_event"))
+    events, broke = streamed(http)
+    assert broke
+    assert [e["type"] for e in events] == STREAM[:-1]
+    got = http.get(f"/responses/{events[0]['response']['id']}")
+    assert got.status_code == 200, got.text
+    spec.check("Response", got.json())
+    assert got.json()["status"] == "completed"
+
+
 def test_a_stream_dropped_after_completed_is_kept(http: httpx2.Client, emulator: Emulator) -> None:
     """The boundary: the completed event reached the client before the connection broke."""
     emulator.inject(Fault(kind="drop", after=len(STREAM)))

@@ -112,6 +112,9 @@ CASES = [
     Case("drop-mid-stream", (Fault(kind="drop", after=1),), paid=1, error="stream broke", stream=True),
     Case("drop-mid-stream-after-first-image", (Fault(kind="drop", after=2),), paid=1, error="stream broke",
          stream=True, n=2, arrived=1),
+    Case("cut-inside-the-last-event", (Fault(kind="cut_last_event"),), paid=1, error="stream broke", stream=True,
+         n=2, arrived=1),
+    Case("cut-last-event-not-streamed", (Fault(kind="cut_last_event"),), paid=1, error="Connection error"),
     # -- an error event mid-stream (without streaming the emulator answers 500, which is not re-sent)
     Case("error-event-mid-stream", (Fault(kind="error_event"),), paid=1, error="Image generation failed",
          stream=True),

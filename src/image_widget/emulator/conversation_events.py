@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from image_widget.emulator.responses import send_events
+from image_widget.emulator.responses import DROPPING, send_events
 from image_widget.emulator.state import DroppedConnection, Fault
 
 __all__ = ["Turn", "TurnStream", "new_id"]
@@ -86,7 +86,8 @@ class TurnStream:
     `response.completed` (the client leaving, or a drop, an error event, a broken event) stops the turn and
     leaves no response to read back with
     `GET /v1/responses/{id}` or to continue with `previous_response_id` — the real service answers both
-    "not found" (its `background` option exists so that a response outlives a dropped stream).
+    "not found" (its `background` option exists so that a response outlives a dropped stream). One cut inside
+    `response.completed` (`cut_last_event`: the server had finished) leaves the response kept.
     """
 
     def __init__(self, turn: Turn, partials: Callable[[int], Awaitable[bytes]],
@@ -153,8 +154,8 @@ class TurnStream:
         fault = self.fault
         if await send_events(send, self._chunks(), fault):
             assert fault is not None
-            if fault.kind == "drop":  # cut before `response.completed` (or just after it): see the class docstring
-                raise DroppedConnection("stream dropped on purpose (Fault kind='drop')")
+            if fault.kind in DROPPING:  # cut before `response.completed` or inside it: see the class docstring
+                raise DroppedConnection(f"stream dropped on purpose (Fault kind={fault.kind!r})")
             chunk = _sse(self._fault_event(fault.after)) if fault.kind == "error_event" else \
                 b'event: response.output_item.done\ndata: {"type": "response.output_item.done", "item": {"re\n\n'
             await send({"type": "http.response.body", "body": chunk, "more_body": True})

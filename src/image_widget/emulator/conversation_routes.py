@@ -26,7 +26,14 @@ from image_widget.emulator.image_refs import FileReader, loggable_refs, resolve_
 from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_down_message, unknown_model_message
 from image_widget.emulator.parsing import ParseError, check_json_stream
 from image_widget.emulator.plan import extra_problems, plan_request
-from image_widget.emulator.responses import DropResponse, error_response, fault_response, image_b64, problem_code
+from image_widget.emulator.responses import (
+    DROPPING,
+    DropResponse,
+    error_response,
+    fault_response,
+    image_b64,
+    problem_code,
+)
 from image_widget.emulator.routes import LoggedApp, _authorized, _pause
 from image_widget.emulator.state import EmulatorState, Fault, RequestLog
 from image_widget.facts.capabilities import DEFAULT_MODEL, validate
@@ -196,12 +203,12 @@ class ResponsesEndpoint(LoggedApp):
             keep(answer)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             return error_response(400, f"An input image could not be read: {exc}", param="input", code="invalid_image")
-        if fault is not None and fault.kind == "drop":
+        if fault is not None and fault.kind in DROPPING:
             return DropResponse()  # the work was done (and kept): only the answer is lost
         return JSONResponse(answer)  # the very response kept: GET /v1/responses/{id} answers the same
 
 
-_ANSWERED_FAULTS = ("drop", "slow", "truncated_b64", "empty_data", "wrong_size")
+_ANSWERED_FAULTS = ("drop", "cut_last_event", "slow", "truncated_b64", "empty_data", "wrong_size")
 """Faults a plain (not streamed) turn carries in its answer itself; the other stream faults become a 500."""
 
 

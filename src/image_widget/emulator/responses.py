@@ -189,23 +189,36 @@ class EventStream:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if await send_events(send, self.events(), self.fault):
             assert self.fault is not None
-            if self.fault.kind == "drop":
-                raise DroppedConnection("stream dropped on purpose (Fault kind='drop')")
+            if self.fault.kind in DROPPING:
+                raise DroppedConnection(f"stream dropped on purpose (Fault kind={self.fault.kind!r})")
             await send({"type": "http.response.body", "body": self._fault_event(), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+DROPPING = ("drop", "cut_last_event")
+"""Stream faults that end with the connection closed."""
+
+
 async def send_events(send: Send, chunks: AsyncGenerator[bytes, None], fault: Fault | None) -> bool:
     """Start an event stream and send `chunks` until a breaking fault's `after` count; True when a breaking
-    fault ends it (the caller then drops the connection or sends the fault's last event), else False."""
+    fault ends it (the caller then drops the connection or sends the fault's last event), else False.
+    `cut_last_event` sends every chunk, the last one only halfway (the generator has run to its end)."""
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]})
     breaks = fault is not None and fault.kind in ("drop", "error_event", "malformed_event")
-    sent = 0
+    cut = fault is not None and fault.kind == "cut_last_event"
+    sent, held = 0, b""
     async with contextlib.aclosing(chunks) as events:
-        async for chunk in events:
+        async for event in events:
             if breaks and sent == fault.after:  # type: ignore[union-attr]
                 return True
+            chunk = event
+            if cut:  # one chunk behind: the last is known only once the generator has ended
+                chunk, held = held, event
+                if not chunk:
+                    continue
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             sent += 1
-    return breaks  # the stream ended first: the fault still ends it
+    if cut and held:
+        await send({"type": "http.response.body", "body": held[: len(held) // 2], "more_body": True})
+    return breaks or cut  # the stream ended first: the fault still ends it

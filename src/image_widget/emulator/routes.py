@@ -26,6 +26,7 @@ from image_widget.emulator.model_routes import is_shut_down, is_unknown, shut_do
 from image_widget.emulator.parsing import ParseError, is_json, loggable, parse_params
 from image_widget.emulator.plan import VARIATION_DEFAULT_MODEL, extra_problems, plan_request
 from image_widget.emulator.responses import (
+    DROPPING,
     WRONG_KEY,
     DropResponse,
     EventStream,
@@ -156,7 +157,7 @@ class ImagesEndpoint(LoggedApp):
         if fault is not None:
             if fault.kind == "status":
                 return fault_response(fault, model)
-            if fault.kind == "drop" and not stream:
+            if fault.kind in DROPPING and not stream:
                 return DropResponse()
             if fault.kind == "error_event" and not stream:
                 return fault_response(Fault(status=500, message=fault.message, code=fault.code), model)

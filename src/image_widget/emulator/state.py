@@ -18,7 +18,8 @@ from datetime import date
 from typing import Any, Literal, get_args
 
 FaultKind = Literal[
-    "status", "slow", "drop", "error_event", "malformed_event", "truncated_b64", "wrong_size", "empty_data"
+    "status", "slow", "drop", "error_event", "malformed_event", "truncated_b64", "wrong_size", "empty_data",
+    "cut_last_event",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
@@ -32,7 +33,9 @@ class Fault:
     `slow` (wait `seconds` more, then answer normally), `drop` (close the connection before the body,
     or mid-stream after `after` events), `error_event` / `malformed_event` (mid-stream after `after`
     events; without streaming a 500 / a broken JSON body), `truncated_b64`, `wrong_size` (half the
-    asked size) and `empty_data` (`data: []`, or a stream without completed events).
+    asked size) and `empty_data` (`data: []`, or a stream without completed events). `cut_last_event`: the
+    server finishes, but the connection closes halfway through a stream's last event (a Responses turn is kept
+    and can be read back); without streaming, as `drop` once the work is done.
     `seconds` delays any kind; `should_retry` sets `x-should-retry`.
     """
 
