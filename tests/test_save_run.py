@@ -130,6 +130,8 @@ def test_a_folder_that_cannot_be_made_fails_every_image(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     outcomes = Store(blocker / "out").save_many(run_items(2))
     assert all(isinstance(o, StoreError) and "create the folder" in str(o) for o in outcomes)
+    assert outcomes[0] is not outcomes[1]  # each its own: a future re-raising one would grow its traceback
+    assert all(o.__cause__ is not None for o in outcomes)
 
 
 def test_a_name_that_cannot_be_claimed_leaves_no_placeholder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,7 @@ class StoreError(OSError):
     def __init__(self, folder: Path, cause: BaseException, action: str = "save the image") -> None:
         self.folder = folder
         self.cause = cause
+        self.action = action
         reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
         super().__init__(
             f"could not {action} in {folder}: {reason} ({type(cause).__name__}). "
@@ -100,6 +101,13 @@ def _prepare(data: bytes | bytearray, fmt: str, record: dict[str, Any]) -> _Prep
     info = image_info(data)
     size: tuple[int | None, int | None] = info[0] if info else (None, None)
     return _Prepared(data, fmt_name, record, rec, filled, index, parse_time(rec["created"]) or datetime.now(UTC), size)
+
+
+def _again(error: StoreError) -> StoreError:
+    """The same failure as a new error (for another image of the run)."""
+    again = StoreError(error.folder, error.cause, error.action)
+    again.__cause__ = error.__cause__
+    return again
 
 
 _NOT_YET = Path()
@@ -170,8 +178,8 @@ class Store:
             paths, marked = self._images.begin_save(  # marked pending as they take their names: a crash is found
                 lambda: self._reserve([(image_stem(item.created, item.rec["run_id"], item.index), extension(item.fmt))
                                        for _, item in ready]))
-        except StoreError as exc:
-            return [exc if outcome is _NOT_YET else outcome for outcome in outcomes]
+        except StoreError as exc:  # each image its own error (a future re-raising one grows its traceback)
+            return [_again(exc) if outcome is _NOT_YET else outcome for outcome in outcomes]
         found: dict[str, Found | None] = {path.stem: None for path in paths}
         written_at: int | None = None
         try:
