@@ -223,3 +223,30 @@ def test_one_images_unexpected_failure_does_not_stop_the_run(tmp_path: Path, mon
     assert [isinstance(o, Path) for o in outcomes] == [True, False, True, True]
     assert sorted(e.prompt for e in History(folder)) == ["image 0", "image 2", "image 3"]
     assert "path" not in items[1][2]
+
+
+def test_a_missing_index_is_built_after_the_runs_images_are_on_disk(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building an index reads every sidecar (seconds for a large folder): it used to happen before a paid run's
+    images were written, when its index had been deleted; now the images come first."""
+    import shutil
+
+    folder = tmp_path / "out"
+    earlier = Store(folder)
+    for i in range(3):
+        earlier.save(png(50 + i), "png", {"prompt": f"earlier {i}"})
+    shutil.rmtree(folder / INDEX_FOLDER)
+    seen_by_builds: list[int] = []
+    real_build = index_mod.db.build
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        seen_by_builds.append(len(list(folder.glob("*.png"))))
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(index_mod.db, "build", build)
+    outcomes = Store(folder).save_many(run_items(2))
+    assert all(isinstance(o, Path) for o in outcomes)
+    assert seen_by_builds == [5]  # one build, and the run's two images were already there
+    monkeypatch.undo()
+    assert sorted(e.prompt for e in History(folder)) == ["earlier 0", "earlier 1", "earlier 2", "image 0", "image 1"]
+    assert table(folder, "SELECT COUNT(*) FROM pending") == [(0,)]

@@ -10,7 +10,8 @@ gone images dropped; a save whose pending mark outlived its process → that ima
 A save takes its file names and their pending marks in one write transaction (a run's images at once), writes
 its files, then adds their rows and clears the marks in another: a crash at any point is found. The mark says
 whether the index was current as the save began (or a current save was under way); such saves move the verified
-time along, so saves by several processes at once leave the index current. Saves never read the folder; readers do.
+time along, so saves by several processes at once leave the index current. Saves never read the folder; readers do
+(a save into a folder whose index was deleted writes its files first, unmarked, and builds the index after).
 Where no index can be kept (read-only folder, locked too long) rows are read into memory instead, and the
 file is tried again after `DISK_RETRY_S`: once the disk is writable again, the index is back on it.
 """
@@ -210,6 +211,8 @@ class FolderIndex:
         transaction; (the names, whether they are marked). Index trouble never stops a save: the files are
         what matter."""
         reserved: list[list[Path]] = []
+        if not self.path.exists() and has_images(self.folder):  # building it reads every sidecar (seconds at 100k
+            return reserve(), False  # images): not between a paid answer and the disk — `end_save` builds it after
 
         def begin(conn: sqlite3.Connection) -> tuple[list[Path], bool]:
             with db.transaction(conn):
@@ -238,8 +241,14 @@ class FolderIndex:
             return (reserved[0] if reserved else reserve()), False
 
     def _set_verified(self, conn: sqlite3.Connection, folder_time: int | None = None) -> None:
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)",
-                     (folder_mtime(self.folder) if folder_time is None else folder_time,))
+        """The index matches the folder as of its time now, or as of `folder_time` (a run's writes done) — never
+        moved back: saves side by side end in any order, each having seen the others' files."""
+        value = folder_mtime(self.folder) if folder_time is None else folder_time
+        if folder_time is not None:
+            (before,), = conn.execute("SELECT (SELECT value FROM meta WHERE key = 'verified')")
+            if isinstance(before, int) and value is not None:
+                value = max(value, before)
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('verified', ?)", (value,))
 
     def end_save(self, saved: Sequence[tuple[str, Found | None]], marked: bool, folder_time: int | None = None) -> None:
         """Add the rows of a run's saved images (None: that save failed and left nothing) and clear their
