@@ -232,7 +232,8 @@ class Chat:
             result = persist.save(saving, answer.as_sdk_response())
         except BaseException as exc:  # nothing out: not billed; an answer that came: paid, even if it was not saved
             owed = saving.owed(held) if saving is not None else None
-            classroom.release(held, exc if flight.out else None, paid=held if answered and owed is None else owed)
+            owed = held if answered and owed is None else owed  # its cost could not be worked out: what it held
+            classroom.release_failed(held, exc if flight.out else None, exc, owed)
             raise
         classroom.release(held, paid=result.cost.usd)
         if answer.recovered:

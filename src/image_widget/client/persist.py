@@ -2,9 +2,9 @@
 
 Every readable image is written (atomically, by the store) before it is decoded for the caller: a run's images in
 one job on `runtime.io_pool()` (`Store.save_many`), a lined-up edit's composites side by side, while the caller
-decodes; `save` returns only once all are on disk. The save jobs also make the
-records — with the run's estimate and cache key when `request.run` left those to be worked out — while the
-caller decodes. Inputs of edits are kept by hash so the edit can be run again.
+decodes; `save` returns only once all are on disk. The save jobs also make the records — with the run's estimate
+and cache key when `request.run` left those to be worked out. Inputs of edits are kept by hash so the edit can be
+run again.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from image_widget.base.errors import APIRequestError, mark_paid
+from image_widget.base.errors import APIRequestError
 from image_widget.client import file_ids, json_edit, persist
 from image_widget.client.backend import resolve_backend
 from image_widget.client.models import ensure_live, unknown_model
@@ -134,20 +134,10 @@ async def run(request: Request, options: RunOptions) -> Result:
         classroom.release(held, exc, paid=paid)
         raise
     except BaseException as exc:  # nothing out: not billed; an answer that came: paid, even if it was not saved
-        _release_failed(held, exc if flight.out else None, exc, saving)
+        classroom.release_failed(held, exc if flight.out else None, exc, saving.owed(held))
         raise
     classroom.release(held, paid=result.cost.usd)
     return result
-
-
-def _release_failed(held: float, billed_by: BaseException | None, failure: BaseException,
-                    saving: persist.Saving) -> None:
-    """Give back a failed run's hold, charging what it may have cost (`classroom.release`) and, when its answer had
-    come, what that answer cost — noted on the failure too, so a sweep's max_cost counts it (`mark_paid`)."""
-    owed = saving.owed(held)
-    classroom.release(held, billed_by, paid=owed)
-    if owed is not None:
-        mark_paid(failure, owed)
 
 
 @contextlib.contextmanager
@@ -157,7 +147,7 @@ def _settled_if_saving_fails(held: float, broke: BaseException, saving: persist.
     try:
         yield
     except BaseException as failure:
-        _release_failed(held, broke, failure, saving)
+        classroom.release_failed(held, broke, failure, saving.owed(held))
         raise
 
 

@@ -19,7 +19,7 @@ import os
 import threading
 import uuid
 
-from image_widget.base.errors import APIRequestError, BudgetError
+from image_widget.base.errors import APIRequestError, BudgetError, mark_paid
 from image_widget.facts.cost import format_usd
 
 ENV_VAR = "IMAGE_WIDGET_BUDGET_USD"
@@ -89,6 +89,14 @@ def release(held: float, failure: BaseException | None = None, *, paid: float | 
     with _lock:
         _held[0] = max(0.0, _held[0] - held)
         _spent[0] += owed
+
+
+def release_failed(held: float, billed_by: BaseException | None, failure: BaseException, owed: float | None) -> None:
+    """`release` for a failed request: `owed` is what its answer cost when it had come (None: no answer), charged
+    and noted on the failure too, so a sweep's max_cost counts it (`errors.mark_paid`)."""
+    release(held, billed_by, paid=owed)
+    if owed is not None:
+        mark_paid(failure, owed)
 
 
 def may_have_billed(exc: BaseException) -> bool:

@@ -204,9 +204,9 @@ class Runs:
         """A save thread (`on_saved`, before the index adds the run's rows): the run's images as soon as they are on
         disk, as the API sent them, before the kernel decodes them or makes thumbnails: the page shows them at once
         (issue 22, click → page). A message, not state, so the saved notebook keeps only the thumbnails that follow
-        (`show_result`). As base64 in the
-        message, which the page shows as a `data:` URL: Chromium loads that in the page itself, where a `blob:`
-        URL's bytes go through the browser process first (~20 ms for four 1024² images on 2 cores).
+        (`show_result`). As base64 in the message, which the page shows as a `data:` URL: Chromium loads that in
+        the page itself, where a `blob:` URL's bytes go through the browser process first (~20 ms for four 1024²
+        images on 2 cores).
 
         `wait` (a run the page started): the decodes and thumbnails that follow wait until a page says it has
         drawn them (`results_shown`), at most `SHOWN_WAIT_S`: on a machine that also runs the browser they took
