@@ -23,108 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Figure, ms_spread
 from lab import WIDGET, Lab, Notebook, lab_session
 from mask_timing import MASK_OBSERVER, mask_one_size, setup_cells
+from page_js import ARM_WIDGET_JS, BASELINE_JS, READY_WIDGET_JS
 
 PROMPT = "a lighthouse on a cliff at dusk"
 MODEL, SIZE, QUALITY = "gpt-image-2", "1024x1024", "low"
-
-
-# In-page helpers shared by the waiters below: `until(target, cond, limitMs)` resolves with
-# performance.now() at the first moment `cond()` holds, checked on every DOM mutation under `target`,
-# every image load/error (capture phase: those events do not bubble), and every 4 ms as a fallback.
-UNTIL_JS = """
-const until = (target, cond, limitMs, what) => new Promise((resolve, reject) => {
-  let finished = false;
-  const check = () => {
-    if (finished) return;
-    let ok = false;
-    try { ok = cond(); } catch (e) { ok = false; }
-    if (ok) { const t = performance.now(); stop(); resolve(t); }
-  };
-  const observer = new MutationObserver(check);
-  observer.observe(target, { subtree: true, childList: true, attributes: true });
-  target.addEventListener("load", check, true);
-  target.addEventListener("error", check, true);
-  const poll = setInterval(check, 4);
-  const timer = setTimeout(() => { stop(); reject(new Error("timed out: " + what)); }, limitMs);
-  function stop() {
-    finished = true;
-    observer.disconnect();
-    target.removeEventListener("load", check, true);
-    target.removeEventListener("error", check, true);
-    clearInterval(poll);
-    clearTimeout(timer);
-  }
-  check();
-});
-const decoded = (img) => img.complete && img.naturalWidth > 0;
-"""
-
-# Arm before clicking Generate: t0 at the click (capture phase), resolve when `n` new result images are
-# decoded (and, with `previews`, also note when the first new preview image is decoded).
-_ARM_WIDGET_JS = UNTIL_JS + """
-([sel, n, previews, limitMs]) => {
-  const root = document.querySelector(sel);
-  for (const img of root.querySelectorAll(".iw-result img")) img.dataset.benchOld = "1";
-  const previewImg = root.querySelector("[data-role='preview'] img");
-  const oldPreview = previewImg ? previewImg.getAttribute("src") : null;
-  const btn = root.querySelector("button[data-action='generate']");
-  window.__bench = new Promise((resolve, reject) => {
-    btn.addEventListener("click", () => {
-      const t0 = performance.now();
-      const results = until(root, () => {
-        const imgs = [...root.querySelectorAll(".iw-result img")];
-        return imgs.length === n && imgs.every((img) => !img.dataset.benchOld && decoded(img));
-      }, limitMs, "result images decoded");
-      const first = previews ? until(root, () => {
-        const img = root.querySelector("[data-role='preview'] img");
-        return Number(root.dataset.preview || 0) >= 1 && !!img && !!img.getAttribute("src")
-          && img.getAttribute("src") !== oldPreview && decoded(img);
-      }, limitMs, "first preview decoded") : Promise.resolve(null);
-      const running = until(root, () => root.dataset.state === "running", limitMs, "running")
-        .catch(() => null);
-      const inserted = until(root, () => {
-        const imgs = [...root.querySelectorAll(".iw-result img")];
-        return imgs.length === n && imgs.every((img) => !img.dataset.benchOld);
-      }, limitMs, "result images inserted").catch(() => null);
-      Promise.all([results, first, running, inserted]).then(([tr, tp, tr0, ti]) => resolve({
-        final_ms: tr - t0, preview_ms: tp === null ? null : tp - t0, state: root.dataset.state,
-        previews: Number(root.dataset.preview || 0),
-        running_ms: tr0 === null ? null : tr0 - t0, inserted_ms: ti === null ? null : ti - t0,
-      }), reject);
-    }, { capture: true, once: true });
-  });
-  window.__bench.catch(() => undefined);
-  return true;
-}
-"""
-
-# The baseline: run cell `index` (SDK call + IPython.display) and time from execute to its `n` output
-# images decoded. The cell is scrolled into view first, as the widget is when its button is clicked.
-_BASELINE_JS = UNTIL_JS + """
-async ([index, n, limitMs]) => {
-  const app = window.jupyterapp;
-  const notebook = app.shell.currentWidget.content;
-  notebook.activeCellIndex = index;
-  const cell = notebook.widgets[index];
-  cell.node.scrollIntoView({ block: "start" });
-  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const done = until(cell.node, () => {
-    const imgs = [...cell.node.querySelectorAll(".jp-OutputArea-output img")];
-    return imgs.length === n && imgs.every(decoded);
-  }, limitMs, "baseline output images decoded");
-  const t0 = performance.now();
-  app.commands.execute("notebook:run-cell");
-  const t1 = await done;
-  const start = Date.now();
-  while (cell.model.executionCount === null) {
-    if (Date.now() - start > limitMs) throw new Error("timed out: baseline cell did not finish");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const imgs = [...cell.node.querySelectorAll(".jp-OutputArea-output img")];
-  return { ms: t1 - t0, sizes: imgs.map((i) => [i.naturalWidth, i.naturalHeight]),
-           src_kb: imgs.map((i) => Math.round((i.getAttribute("src") || "").length / 1024)) };
-}
-"""
 
 
 def _set_options(nb: Notebook, **options: Any) -> None:
@@ -144,7 +46,8 @@ def _set_options(nb: Notebook, **options: Any) -> None:
 def _click_and_measure(nb: Notebook, n: int, previews: bool = False, step: float = 60) -> dict[str, Any]:
     """One Generate click, timed in the page; waits for the run to be `done` and the kernel idle."""
     nb.wait_kernel_idle()
-    nb.page.evaluate(_ARM_WIDGET_JS, [WIDGET, n, previews, nb.deadline.ms(step)])
+    nb.page.evaluate(READY_WIDGET_JS, WIDGET)
+    nb.page.evaluate(ARM_WIDGET_JS, [WIDGET, n, previews, nb.deadline.ms(step)])
     nb.widget.locator("button[data-action='generate']").click(timeout=nb.deadline.ms())
     result = nb.page.evaluate("() => window.__bench")
     state = nb.wait_state("done", "error", "cancelled", step=step)
@@ -181,7 +84,7 @@ def to_the_screen(lab: Lab, runs: int = 5, n: int = 4, size: str = SIZE) -> list
             if i > 0 and measured_widget["running_ms"] is not None and measured_widget["inserted_ms"] is not None:
                 phases.append((measured_widget["running_ms"], measured_widget["inserted_ms"]))
             index = nb.append_cell(baseline_code)
-            measured = nb.page.evaluate(_BASELINE_JS, [index, n, nb.deadline.ms(60)])
+            measured = nb.page.evaluate(BASELINE_JS, [index, n, nb.deadline.ms(60)])
             nb.wait_kernel_idle()
             nb.delete_cell(index)  # keep the page the same size for every run
             base_info = measured
