@@ -30,10 +30,11 @@ __all__ = ["SYNC_LOOP", "LoopThread", "blocking_ok", "call_blocking", "fsync_poo
            "wait_for_fsync"]
 
 T = TypeVar("T")
-PoolName = Literal["io", "fsync"]
+PoolName = Literal["io", "fsync", "spare"]
 _POOLS: dict[PoolName, tuple[int, str]] = {
     "io": (4, "image-widget-io"),
     "fsync": (1, "image-widget-fsync"),  # one worker: fsyncs queue up in the order files were written
+    "spare": (1, "image-widget-spare"),  # `side_by_side`: the second half of one big piece of C work
 }
 _pools: dict[PoolName, concurrent.futures.ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -228,3 +229,26 @@ def spawn(target: Callable[[], object], name: str) -> threading.Thread:
     thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
     return thread
+
+
+_spare_free = threading.Semaphore(1)
+
+
+def side_by_side(first: Callable[[], T], second: Callable[[], T]) -> tuple[T, T]:
+    """Both results, `second` on the spare worker while this thread does `first` — when the spare is free; else one
+    after the other here (never queued behind another caller's half). Worth it for C work that frees the GIL (a
+    big resize: two cores, half the time); a failure is raised once both have finished."""
+    if not _spare_free.acquire(blocking=False):
+        return first(), second()
+    try:
+        later = _pool("spare").submit(second)
+    except BaseException:
+        _spare_free.release()
+        raise
+    later.add_done_callback(lambda _: _spare_free.release())
+    try:
+        here = first()
+    except BaseException:
+        concurrent.futures.wait([later])
+        raise
+    return here, later.result()
