@@ -26,8 +26,8 @@ from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
-__all__ = ["SYNC_LOOP", "LoopThread", "blocking_ok", "call_blocking", "fsync_pool", "io_pool", "run_sync", "spawn",
-           "wait_for_fsync"]
+__all__ = ["SYNC_LOOP", "LoopThread", "blocking_ok", "call_blocking", "fsync_pool", "io_pool", "run_sync",
+           "side_by_side", "spawn", "wait_for_fsync"]
 
 T = TypeVar("T")
 PoolName = Literal["io", "fsync", "spare"]
@@ -236,16 +236,26 @@ _spare_free = threading.Semaphore(1)
 
 def side_by_side(first: Callable[[], T], second: Callable[[], T]) -> tuple[T, T]:
     """Both results, `second` on the spare worker while this thread does `first` — when the spare is free; else one
-    after the other here (never queued behind another caller's half). Worth it for C work that frees the GIL (a
-    big resize: two cores, half the time); a failure is raised once both have finished."""
+    after the other here (never queued behind another caller's half; also when the pool is shut down). Worth it
+    for C work that frees the GIL (a big resize: two cores, half the time). Side by side, a failure is raised once
+    both have finished."""
     if not _spare_free.acquire(blocking=False):
         return first(), second()
+
+    def spare() -> T:
+        try:
+            return second()
+        finally:  # before the result is set: a caller that goes again at once finds the spare free
+            _spare_free.release()
+
     try:
-        later = _pool("spare").submit(second)
+        later = _pool("spare").submit(spare)
+    except RuntimeError:  # the interpreter is shutting down: no new threads
+        _spare_free.release()
+        return first(), second()
     except BaseException:
         _spare_free.release()
         raise
-    later.add_done_callback(lambda _: _spare_free.release())
     try:
         here = first()
     except BaseException:

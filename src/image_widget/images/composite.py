@@ -66,6 +66,7 @@ def fit(result: Image.Image, size: tuple[int, int], window: Box | None = None) -
     upper, lower = runtime.side_by_side(lambda: _resize(result, (window[0], window[1], window[2], mid), scale),
                                         lambda: _resize(result, (window[0], mid, window[2], window[3]), scale))
     whole = Image.new(result.mode, out)
+    whole.info = result.info.copy()  # as `resize` keeps it: an ICC profile, a colour-key transparency
     whole.paste(upper, (0, 0))
     whole.paste(lower, (0, upper.height))
     return whole
