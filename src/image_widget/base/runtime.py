@@ -12,6 +12,8 @@ Everything that runs off the caller's thread starts here, so there is one place 
   n images use every core).
 * `fsync_pool()` / `wait_for_fsync()` — one worker that makes saved files durable off the caller's path.
 * `spawn` — a one-off daemon thread (the widget's history thumbnails and model list).
+* `side_by_side` — two halves of one big piece of C work (a 4K resize), the second on a one-worker spare
+  pool when it is free, else both on the caller's thread.
 
 Nothing here imports more than the standard library, so `import image_widget` stays cheap.
 """
@@ -250,11 +252,10 @@ def side_by_side(first: Callable[[], T], second: Callable[[], T]) -> tuple[T, T]
 
     try:
         later = _pool("spare").submit(spare)
-    except RuntimeError:  # the interpreter is shutting down: no new threads
+    except BaseException as exc:
         _spare_free.release()
-        return first(), second()
-    except BaseException:
-        _spare_free.release()
+        if isinstance(exc, RuntimeError):  # the interpreter is shutting down: no new threads
+            return first(), second()
         raise
     try:
         here = first()
